@@ -1,0 +1,1 @@
+"""trainspec's generator: specs in ``specs/`` → kernels, docs and checks in ``generated/``."""

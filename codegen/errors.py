@@ -1,0 +1,19 @@
+"""The one error a bad spec raises: it names the spec file and the culprit symbol."""
+
+from __future__ import annotations
+
+
+class SpecError(ValueError):
+    """A spec that cannot be built. ``str()`` reads ``file: spec: symbol 'x': what is wrong``."""
+
+    def __init__(self, source: str, message: str, *, spec: str | None = None, symbol: str | None = None):
+        self.source = source
+        self.spec = spec
+        self.symbol = symbol
+        self.message = message
+        parts = [source]
+        if spec:
+            parts.append(spec)
+        if symbol:
+            parts.append(f"symbol {symbol!r}")
+        super().__init__(": ".join(parts) + ": " + message)

@@ -1,0 +1,148 @@
+"""Stage 4: the frozen models of finished strings that templates lay out.
+
+Templates receive nothing else: no SymPy objects, no logic beyond loops over
+these fields. Every string here was written by a printer in ``printers.py``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import sympy
+
+from codegen.lower import WEIGHT_DECAY, Lowered
+from codegen.optimize import KernelPlan, plan_kernel
+from codegen.printers import print_loop, print_prelude
+from codegen.spec import OptimizerSpec, t
+
+
+@dataclass(frozen=True)
+class Line:
+    target: str
+    value: str
+
+
+@dataclass(frozen=True)
+class KernelModel:
+    name: str
+    enabled: str
+    hyperparameters: tuple[str, ...]
+    prelude_arguments: tuple[str, ...]
+    prelude: tuple[Line, ...]
+    scalars: tuple[str, ...]
+    optimizer_state_out: tuple[str, ...]
+    arrays: tuple[str, ...]
+    loads: tuple[Line, ...]
+    body: tuple[Line, ...]
+    stores: tuple[Line, ...]
+    state: tuple[str, ...]
+    optimizer_state: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ArgumentModel:
+    name: str
+    default: str
+    domain: tuple[str, str, str, str]
+
+
+@dataclass(frozen=True)
+class OptimizerModuleModel:
+    source: str
+    spec_name: str
+    class_name: str
+    default_name: str
+    summary: str
+    docstring: tuple[str, ...]
+    hyperparameters: tuple[ArgumentModel, ...]
+    domains: tuple[ArgumentModel, ...]
+    flags: tuple[ArgumentModel, ...]
+    switches: tuple[tuple[str, str], ...]
+    initial_state: tuple[Line, ...]
+    kernels: tuple[KernelModel, ...]
+    selection: tuple[tuple[str, str], ...]
+
+
+def optimizer_module_model(lowered: Lowered) -> OptimizerModuleModel:
+    spec = lowered.spec
+    kernels = tuple(kernel_model(plan_kernel(variant)) for variant in lowered.variants)
+    flags = tuple(
+        ArgumentModel(option.argument, repr(option.default), ("", "", "", ""))
+        for option in spec.options
+        if option.kind == "flag"
+    )
+    return OptimizerModuleModel(
+        source=spec.source,
+        spec_name=spec.name,
+        class_name=spec.name,
+        default_name=spec.module_name,
+        summary=spec.summary,
+        docstring=_docstring(spec),
+        hyperparameters=tuple(_argument(h) for h in spec.hyperparameters),
+        domains=tuple(_argument(h) for h in (*spec.hyperparameters, WEIGHT_DECAY)),
+        flags=flags,
+        switches=tuple((option.argument, option.kind) for option in lowered.options),
+        initial_state=_initial_state(spec),
+        kernels=kernels,
+        selection=tuple((repr(switches), name) for switches, name in lowered.selection),
+    )
+
+
+def kernel_model(plan: KernelPlan) -> KernelModel:
+    variant = plan.variant
+    scalars = frozenset(plan.scalars)
+    arguments = [h.symbol.name for h in variant.hyperparameters] + [t.name]
+    arguments += [s.symbol.name for s in variant.optimizer_state]
+    arrays = ("param", "grad", *(s.name for s in variant.parameter_state))
+    return KernelModel(
+        name=variant.name,
+        enabled=", ".join(variant.enabled) or "no options",
+        hyperparameters=tuple(h.argument for h in variant.hyperparameters),
+        prelude_arguments=tuple(arguments),
+        prelude=tuple(Line(lhs.name, print_prelude(rhs)) for lhs, rhs in plan.prelude),
+        scalars=tuple(s.name for s in plan.scalars),
+        optimizer_state_out=tuple(symbol.name for _, symbol in plan.optimizer_state_out),
+        arrays=arrays,
+        loads=tuple(Line(symbol.name, f"{array}[i]") for array, symbol in plan.loads),
+        body=tuple(Line(lhs.name, print_loop(rhs, scalars)) for lhs, rhs in plan.body),
+        stores=tuple(Line(f"{array}[i]", symbol.name) for array, symbol in plan.stores),
+        state=tuple(s.name for s in variant.parameter_state),
+        optimizer_state=tuple(s.name for s in variant.optimizer_state),
+    )
+
+
+def _argument(h) -> ArgumentModel:
+    interval = h.domain
+    bounds = (
+        _float_text(interval.inf),
+        _float_text(interval.sup),
+        repr(bool(interval.left_open)),
+        repr(bool(interval.right_open)),
+    )
+    return ArgumentModel(h.argument, repr(h.default), bounds)
+
+
+def _float_text(value: sympy.Expr) -> str:
+    number = float(value)
+    if math.isinf(number):
+        return "math.inf" if number > 0 else "-math.inf"
+    return repr(number)
+
+
+def _initial_state(spec: OptimizerSpec) -> tuple[Line, ...]:
+    names = {h.symbol: f"hyperparameters[{h.argument!r}]" for h in spec.hyperparameters}
+    return tuple(Line(s.name, print_prelude(sympy.sympify(s.initial), names)) for s in spec.state)
+
+
+def _docstring(spec: OptimizerSpec) -> tuple[str, ...]:
+    lines = [f"{spec.name} in the Keras 3 convention, generated from ``{spec.source}``.", ""]
+    lines.append("Arguments (Keras names and defaults):")
+    for h in spec.hyperparameters:
+        lines.append(f"    {h.argument}: {h.description}; default {h.default!r}, domain {h.domain}.")
+    for option in spec.options:
+        if option.kind == "flag":
+            lines.append(f"    {option.argument}: {option.description}; default {option.default!r}.")
+    lines.append("    weight_decay, clipnorm, clipvalue, global_clipnorm: the Keras base options.")
+    return tuple(lines)
+

@@ -1,0 +1,1 @@
+"""The bundled specs: one file per training method (see README, "Adding a method")."""

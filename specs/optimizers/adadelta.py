@@ -1,0 +1,39 @@
+"""Adadelta, in the Keras 3 convention (the same ρ for both accumulators, η applied last)."""
+
+from sympy import Interval, oo, sqrt, symbols
+
+from codegen.spec import Convention, Hyperparameter, OptimizerSpec, State, eta, g, learning_rate, w
+
+rho, epsilon = symbols("rho epsilon")
+Eg, Ex, Delta = symbols("E_g E_x Delta")
+
+SPEC = OptimizerSpec(
+    name="Adadelta",
+    aliases=("adadelta",),
+    summary="Steps whose units match the parameter: RMS of past steps over RMS of gradients.",
+    hyperparameters=(
+        learning_rate(0.001),
+        Hyperparameter(rho, "rho", 0.95, Interval.Ropen(0, 1), "decay rate of both moving averages"),
+        Hyperparameter(epsilon, "epsilon", 1e-7, Interval.Lopen(0, oo), "added inside both roots"),
+    ),
+    state=(
+        State(Eg, "accumulated_gradient", 0, "moving average of the squared gradient"),
+        State(Ex, "accumulated_delta", 0, "moving average of the squared step (before the learning rate)"),
+    ),
+    update=(
+        (Eg, rho * Eg + (1 - rho) * g**2),
+        (Delta, sqrt(Ex + epsilon) / sqrt(Eg + epsilon) * g),
+        (Ex, rho * Ex + (1 - rho) * Delta**2),
+        (w, w - eta * Delta),
+    ),
+    references=("M. D. Zeiler, ADADELTA: an adaptive learning rate method, arXiv:1212.5701, 2012.",),
+    conventions=(
+        Convention("PyTorch", r"the same rule with defaults $\eta = 1$, $\rho = 0.9$, $\epsilon = 10^{-6}$."),
+        Convention(
+            "Optax",
+            r"the same rule with $\rho = 0.9$, $\epsilon = 10^{-6}$; its default learning rate "
+            r"\texttt{None} does not flip the sign, so always pass one.",
+        ),
+    ),
+    latex_names={Eg: r"E[g^2]", Ex: r"E[\Delta^2]"},
+)

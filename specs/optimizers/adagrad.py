@@ -1,0 +1,36 @@
+"""Adagrad, in the Keras 3 convention (ε inside the square root, accumulator starting at 0.1)."""
+
+from sympy import Interval, oo, sqrt, symbols
+
+from codegen.spec import Convention, Hyperparameter, OptimizerSpec, State, eta, g, learning_rate, w
+
+A, A0, epsilon = symbols("A A_0 epsilon")
+
+SPEC = OptimizerSpec(
+    name="Adagrad",
+    aliases=("adagrad",),
+    summary="Per-coordinate step sizes from the running sum of squared gradients.",
+    hyperparameters=(
+        learning_rate(0.001),
+        Hyperparameter(A0, "initial_accumulator_value", 0.1, Interval(0, oo), "initial accumulator"),
+        Hyperparameter(epsilon, "epsilon", 1e-7, Interval(0, oo), "added inside the square root"),
+    ),
+    state=(State(A, "accumulator", A0, "sum of squared gradients"),),
+    update=(
+        (A, A + g**2),
+        (w, w - eta * g / sqrt(A + epsilon)),
+    ),
+    references=(
+        "J. Duchi, E. Hazan, Y. Singer, Adaptive subgradient methods for online learning "
+        "and stochastic optimization, JMLR 12, 2011.",
+    ),
+    conventions=(
+        Convention(
+            "PyTorch",
+            r"puts $\epsilon$ outside the root, $w \leftarrow w - \eta_t g/(\sqrt{A}+\epsilon)$, "
+            r"starts the accumulator at 0, defaults to $\epsilon = 10^{-10}$, $\eta = 10^{-2}$, "
+            r"and decays the rate as $\eta_t = \eta/(1 + (t-1)\,\mathrm{lr\_decay})$.",
+        ),
+        Convention("Optax", r"\texttt{adagrad} is this update (accumulator 0.1, $\epsilon$ inside)."),
+    ),
+)

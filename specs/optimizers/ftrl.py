@@ -1,0 +1,46 @@
+"""FTRL-Proximal, in the Keras 3 convention (TF's ``2·λ2``; accumulator of the raw g²)."""
+
+from sympy import Interval, Max, Min, oo, symbols
+
+from codegen.spec import Convention, Hyperparameter, OptimizerSpec, State, eta, g, learning_rate, w
+
+p, n0, l1, l2, ls, beta = symbols("p n_0 lambda_1 lambda_2 lambda_s beta")
+n, z = symbols("n z")
+l2_eff, g_shrunk, n_next, sigma, q = symbols("lambda_2_eff g_s n_next sigma q")
+
+SPEC = OptimizerSpec(
+    name="Ftrl",
+    aliases=("ftrl",),
+    summary="Follow-the-regularized-leader with per-coordinate rates, L1 and L2 regularization.",
+    hyperparameters=(
+        learning_rate(0.001),
+        Hyperparameter(p, "learning_rate_power", -0.5, Interval(-oo, 0), "power of the accumulator"),
+        Hyperparameter(n0, "initial_accumulator_value", 0.1, Interval(0, oo), "initial accumulator"),
+        Hyperparameter(l1, "l1_regularization_strength", 0.0, Interval(0, oo), "L1 strength"),
+        Hyperparameter(l2, "l2_regularization_strength", 0.0, Interval(0, oo), "L2 strength"),
+        Hyperparameter(ls, "l2_shrinkage_regularization_strength", 0.0, Interval(0, oo), "L2 shrinkage"),
+        Hyperparameter(beta, "beta", 0.0, Interval(0, oo), "added to the accumulator's root"),
+    ),
+    state=(
+        State(n, "accumulator", n0, "sum of squared gradients"),
+        State(z, "linear", 0, "the linear term of the FTRL objective"),
+    ),
+    update=(
+        (l2_eff, l2 + beta / (2 * eta)),
+        (g_shrunk, g + 2 * ls * w),
+        (n_next, n + g**2),
+        (sigma, (n_next ** (-p) - n ** (-p)) / eta),
+        (z, z + g_shrunk - sigma * w),
+        (q, n_next ** (-p) / eta + 2 * l2_eff),
+        (w, (Max(-l1, Min(z, l1)) - z) / q),
+        (n, n_next),
+    ),
+    references=(
+        "H. B. McMahan et al., Ad click prediction: a view from the trenches, KDD 2013.",
+    ),
+    conventions=(
+        Convention("PyTorch", "has no FTRL optimizer."),
+        Convention("Optax", "has no FTRL optimizer."),
+    ),
+    latex_names={l2_eff: r"\lambda_2'", n_next: "n'", g_shrunk: r"g_s"},
+)
