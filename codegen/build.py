@@ -21,7 +21,7 @@ from codegen.docs import doc_files
 from codegen.load import Registry, load_registry
 from codegen.lower import lower
 from codegen.models import optimizer_module_model
-from codegen.render import header, render
+from codegen.render import GeneratedFile, header, render
 from codegen.validate import validate
 from codegen.verify.checks import check_files
 
@@ -31,13 +31,6 @@ GENERATED_DIR = REPO / "generated"
 
 # Produced next to generated files by tools, never by the generator: not "extra".
 IGNORED_PARTS = frozenset({"__pycache__", ".pytest_cache"})
-
-
-@dataclass(frozen=True)
-class GeneratedFile:
-    path: str
-    text: str
-    source: str
 
 
 @dataclass
@@ -77,7 +70,10 @@ def _package_files(registry: Registry) -> list[GeneratedFile]:
     exports = [(spec.module_name, spec.name, spec.aliases) for spec in registry.specs]
     package = render("package_init.py.jinja", header=header(sources), exports=exports)
     optimizers = render("optimizers_init.py.jinja", header=header(sources))
-    return [GeneratedFile("__init__.py", package, sources), GeneratedFile("optimizers/__init__.py", optimizers, sources)]
+    return [
+        GeneratedFile("__init__.py", package, sources),
+        GeneratedFile("optimizers/__init__.py", optimizers, sources),
+    ]
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import sympy
 from sympy import Interval, oo
 
-from codegen.spec import Hyperparameter, Option, OptimizerSpec, State, eta, g, t, w
+from codegen.spec import Hyperparameter, OptimizerSpec, Option, State, eta, t, w
 
 weight_decay = sympy.Symbol("lambda_wd")
 w_decayed = sympy.Symbol("w_decayed")
@@ -174,4 +174,3 @@ def prune(assignments: tuple[Assignment, ...]) -> tuple[Assignment, ...]:
                     live |= new
                     changed = True
     return tuple((lhs, rhs) for lhs, rhs in assignments if lhs in live)
-

@@ -145,4 +145,3 @@ def _docstring(spec: OptimizerSpec) -> tuple[str, ...]:
             lines.append(f"    {option.argument}: {option.description}; default {option.default!r}.")
     lines.append("    weight_decay, clipnorm, clipvalue, global_clipnorm: the Keras base options.")
     return tuple(lines)
-

@@ -20,8 +20,16 @@ from codegen.lower import Assignment, Variant
 from codegen.spec import State, g, w
 
 # Exponents the kernel printer writes without a literal: x*x, x*x*x, sqrt(x), 1/sqrt(x) in a quotient.
-LOOP_EXPONENTS = frozenset({sympy.Integer(2), sympy.Integer(3), sympy.Integer(-1), sympy.Integer(-2),
-                            sympy.Rational(1, 2), sympy.Rational(-1, 2)})
+LOOP_EXPONENTS = frozenset(
+    {
+        sympy.Integer(2),
+        sympy.Integer(3),
+        sympy.Integer(-1),
+        sympy.Integer(-2),
+        sympy.Rational(1, 2),
+        sympy.Rational(-1, 2),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -120,9 +128,7 @@ class _Hoister:
 
 def _share_subexpressions(body: list[Assignment]) -> list[Assignment]:
     targets = [lhs for lhs, _ in body]
-    temporaries, reduced = sympy.cse(
-        [rhs for _, rhs in body], symbols=sympy.numbered_symbols("tmp"), order="none"
-    )
+    temporaries, reduced = sympy.cse([rhs for _, rhs in body], symbols=sympy.numbered_symbols("tmp"), order="none")
     if not temporaries:
         return body
     # Each temporary goes right before the first assignment that needs it, so the body keeps its order.

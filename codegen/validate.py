@@ -51,7 +51,7 @@ class _Checker:
             name = symbol.name
             if not name.isidentifier() or keyword.iskeyword(name):
                 self.fail("symbol names must be Python identifiers (give a pretty name in latex_names)", symbol)
-            if name.startswith("_") or name in RESERVED_NAMES or name.startswith("k") and name[1:].isdigit():
+            if name.startswith("_") or name in RESERVED_NAMES or (name.startswith("k") and name[1:].isdigit()):
                 self.fail("this name is reserved for generated code", symbol)
         names = [s.name for s in declared]
         for name in names:

@@ -92,9 +92,13 @@ class Optimizer:
         name: str | None = None,
     ):
         domains = {domain.argument: domain for domain in self.domains}
-        self._hyperparameters = {arg: _checked_float(arg, value, domains[arg]) for arg, value in hyperparameters.items()}
+        self._hyperparameters = {
+            arg: _checked_float(arg, value, domains[arg]) for arg, value in hyperparameters.items()
+        }
         self._flags = {arg: _checked_flag(arg, value) for arg, value in flags.items()}
-        self.weight_decay = None if weight_decay is None else _checked_float("weight_decay", weight_decay, domains["weight_decay"])
+        self.weight_decay = (
+            None if weight_decay is None else _checked_float("weight_decay", weight_decay, domains["weight_decay"])
+        )
         clipping = {"clipnorm": clipnorm, "clipvalue": clipvalue, "global_clipnorm": global_clipnorm}
         for arg, value in clipping.items():
             if value is not None:
@@ -107,8 +111,11 @@ class Optimizer:
         self.variant = self.variants[self._switch_values()]
         self.iterations = 0
         self._slots: list[dict[str, np.ndarray]] | None = None
-        self._optimizer_state = {n: float(v) for n, v in self.initial_state(self._all_hyperparameters()).items()
-                                 if n in self.variant.optimizer_state}
+        self._optimizer_state = {
+            n: float(v)
+            for n, v in self.initial_state(self._all_hyperparameters()).items()
+            if n in self.variant.optimizer_state
+        }
 
     # ----------------------------------------------------------------- configuration
 
@@ -214,7 +221,9 @@ class Optimizer:
         if self.global_clipnorm is not None:
             c = self.global_clipnorm
             norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
-            scale = c * min(1.0 / norm, 1.0 / c) if math.isfinite(norm) and norm > 0 else (1.0 if norm == 0 else math.nan)
+            scale = (
+                c * min(1.0 / norm, 1.0 / c) if math.isfinite(norm) and norm > 0 else (1.0 if norm == 0 else math.nan)
+            )
             return [g * g.dtype.type(scale) for g in grads]
         return grads
 
@@ -241,7 +250,9 @@ class Optimizer:
         if isinstance(iterations, bool) or not isinstance(iterations, numbers.Integral) or iterations < 0:
             raise ValueError(f"iterations must be a non-negative integer, got {iterations!r}")
         if set(state["optimizer_state"]) != set(self.variant.optimizer_state):
-            raise ValueError(f"optimizer_state must hold {self.variant.optimizer_state}, got {sorted(state['optimizer_state'])}")
+            raise ValueError(
+                f"optimizer_state must hold {self.variant.optimizer_state}, got {sorted(state['optimizer_state'])}"
+            )
         slots = state["slots"]
         if slots is not None:
             for index, s in enumerate(slots):
@@ -339,8 +350,6 @@ def _run(kernel: Callable[..., None], arrays: tuple[np.ndarray, ...], scalars: t
     if _pool is None:
         _pool = ThreadPoolExecutor(_THREADS, thread_name_prefix="trainspec")
     bounds = np.linspace(0, size, _THREADS + 1).astype(int)
-    futures = [
-        _pool.submit(kernel, *(a[lo:hi] for a in arrays), *scalars) for lo, hi in zip(bounds[:-1], bounds[1:])
-    ]
+    futures = [_pool.submit(kernel, *(a[lo:hi] for a in arrays), *scalars) for lo, hi in zip(bounds[:-1], bounds[1:])]
     for future in futures:
         future.result()

@@ -35,9 +35,7 @@ SPEC = OptimizerSpec(
         (w, (Max(-l1, Min(z, l1)) - z) / q),
         (n, n_next),
     ),
-    references=(
-        "H. B. McMahan et al., Ad click prediction: a view from the trenches, KDD 2013.",
-    ),
+    references=("H. B. McMahan et al., Ad click prediction: a view from the trenches, KDD 2013.",),
     conventions=(
         Convention("PyTorch", "has no FTRL optimizer."),
         Convention("Optax", "has no FTRL optimizer."),

@@ -39,9 +39,7 @@ SPEC = OptimizerSpec(
         (vhat, v / (1 - beta_2**t)),
         (w, w - eta * mhat / (sqrt(vhat) + epsilon)),
     ),
-    references=(
-        "T. Dozat, Incorporating Nesterov momentum into Adam, ICLR 2016 workshop.",
-    ),
+    references=("T. Dozat, Incorporating Nesterov momentum into Adam, ICLR 2016 workshop.",),
     conventions=(
         Convention(
             "PyTorch",

@@ -6,7 +6,7 @@ learning rate (``b ← μb + ηg/√D``).
 
 from sympy import Interval, oo, sqrt, symbols
 
-from codegen.spec import Convention, Hyperparameter, Option, OptimizerSpec, State, eta, g, learning_rate, w
+from codegen.spec import Convention, Hyperparameter, OptimizerSpec, Option, State, eta, g, learning_rate, w
 
 rho, mu, epsilon = symbols("rho mu epsilon")
 v, gbar, b, D, Delta = symbols("v gbar b D Delta")

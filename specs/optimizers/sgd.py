@@ -7,7 +7,7 @@ while η is constant.
 
 from sympy import Interval, symbols
 
-from codegen.spec import Convention, Hyperparameter, Option, OptimizerSpec, State, eta, g, learning_rate, w
+from codegen.spec import Convention, Hyperparameter, OptimizerSpec, Option, State, eta, g, learning_rate, w
 
 mu, v = symbols("mu v")
 
