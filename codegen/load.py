@@ -20,17 +20,32 @@ from codegen.spec import OptimizerSpec
 
 @dataclass(frozen=True)
 class Registry:
-    """Every spec found in one specs folder, and the relations declared beside them."""
+    """Every spec found in one specs folder, by kind, and the relations declared beside them.
+
+    ``specs`` holds the optimizers; other kinds of spec (each dataclass has a
+    ``kind`` class attribute) are kept in the field of that name.
+    """
 
     specs: tuple[OptimizerSpec, ...]
     relations: tuple = ()
+    schedules: tuple = ()
+    initializers: tuple = ()
 
-    def get(self, name: str) -> OptimizerSpec:
-        for spec in self.specs:
+    @property
+    def everything(self) -> tuple:
+        """Every spec of every kind, in load order within each kind."""
+        return (*self.specs, *self.schedules, *self.initializers)
+
+    def get(self, name: str):
+        for spec in self.everything:
             if name == spec.name or name in spec.aliases:
                 return spec
-        known = ", ".join(spec.name for spec in self.specs)
+        known = ", ".join(spec.name for spec in self.everything)
         raise KeyError(f"no spec named {name!r}; registered: {known}")
+
+
+# The kinds of spec a file may declare, by their ``kind`` class attribute.
+SPEC_KINDS = {"optimizer": "OptimizerSpec", "schedule": "ScheduleSpec", "initializer": "InitializerSpec"}
 
 
 def spec_files(specs_dir: Path) -> list[Path]:
@@ -45,18 +60,24 @@ def load_registry(specs_dir: Path) -> Registry:
     specs_dir = Path(specs_dir)
     if not specs_dir.is_dir():
         raise SpecError(str(specs_dir), "not a folder of specs")
-    specs: list[OptimizerSpec] = []
+    by_kind: dict[str, list] = {kind: [] for kind in SPEC_KINDS}
     relations: list = []
     for path in spec_files(specs_dir):
         source = _display_path(path, specs_dir)
         module = _import_file(path, source)
         spec = getattr(module, "SPEC", None)
-        if not isinstance(spec, OptimizerSpec):
-            raise SpecError(source, "defines no SPEC (an OptimizerSpec)")
-        specs.append(dataclasses.replace(spec, source=source))
+        kind = getattr(spec, "kind", None)
+        if not dataclasses.is_dataclass(spec) or kind not in SPEC_KINDS:
+            raise SpecError(source, f"defines no SPEC (one of: {', '.join(SPEC_KINDS.values())})")
+        by_kind[kind].append(dataclasses.replace(spec, source=source))
         relations.extend(dataclasses.replace(r, source=source) for r in getattr(module, "RELATIONS", ()))
-    _check_unique_names(specs)
-    return Registry(tuple(specs), tuple(relations))
+    _check_unique_names([spec for specs in by_kind.values() for spec in specs])
+    return Registry(
+        specs=tuple(by_kind["optimizer"]),
+        relations=tuple(relations),
+        schedules=tuple(by_kind["schedule"]),
+        initializers=tuple(by_kind["initializer"]),
+    )
 
 
 def _display_path(path: Path, specs_dir: Path) -> str:
@@ -78,7 +99,7 @@ def _import_file(path: Path, source: str):
     return module
 
 
-def _check_unique_names(specs: list[OptimizerSpec]) -> None:
+def _check_unique_names(specs: list) -> None:
     seen: dict[str, str] = {}
     for spec in specs:
         for name in sorted({name.lower() for name in (spec.name, *spec.aliases)}):

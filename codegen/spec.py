@@ -15,7 +15,7 @@ general update, and every variant is derived from it (``codegen.lower``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
 
 import sympy
 from sympy import Interval, oo
@@ -98,6 +98,7 @@ class Convention:
 class OptimizerSpec:
     """One optimizer, declared once."""
 
+    kind: ClassVar[str] = "optimizer"
     name: str
     aliases: tuple[str, ...]
     summary: str
