@@ -13,7 +13,7 @@ import sympy
 
 from codegen.lower import WEIGHT_DECAY, Lowered
 from codegen.optimize import KernelPlan, plan_kernel
-from codegen.printers import print_loop, print_prelude
+from codegen.printers import KernelPrinter, print_prelude
 from codegen.spec import OptimizerSpec, t
 
 
@@ -61,12 +61,14 @@ class OptimizerModuleModel:
     switches: tuple[tuple[str, str], ...]
     initial_state: tuple[Line, ...]
     kernels: tuple[KernelModel, ...]
+    imports: tuple[str, ...]
     selection: tuple[tuple[str, str], ...]
 
 
 def optimizer_module_model(lowered: Lowered) -> OptimizerModuleModel:
     spec = lowered.spec
-    kernels = tuple(kernel_model(plan_kernel(variant)) for variant in lowered.variants)
+    imports: set[str] = {"math", "numba"}
+    kernels = tuple(kernel_model(plan_kernel(variant), imports) for variant in lowered.variants)
     flags = tuple(
         ArgumentModel(option.argument, repr(option.default), ("", "", "", ""))
         for option in spec.options
@@ -85,16 +87,20 @@ def optimizer_module_model(lowered: Lowered) -> OptimizerModuleModel:
         switches=tuple((option.argument, option.kind) for option in lowered.options),
         initial_state=_initial_state(spec),
         kernels=kernels,
+        imports=tuple(sorted(imports)),
         selection=tuple((repr(switches), name) for switches, name in lowered.selection),
     )
 
 
-def kernel_model(plan: KernelPlan) -> KernelModel:
+def kernel_model(plan: KernelPlan, imports: set[str]) -> KernelModel:
+    """The strings of one variant's prelude and kernel; adds the modules they use to ``imports``."""
     variant = plan.variant
-    scalars = frozenset(plan.scalars)
+    loop_printer = KernelPrinter(scalars=frozenset(plan.scalars))
     arguments = [h.symbol.name for h in variant.hyperparameters] + [t.name]
     arguments += [s.symbol.name for s in variant.optimizer_state]
     arrays = ("param", "grad", *(s.name for s in variant.parameter_state))
+    body = tuple(Line(lhs.name, loop_printer.doprint(rhs)) for lhs, rhs in plan.body)
+    imports.update(loop_printer.module_imports)
     return KernelModel(
         name=variant.name,
         enabled=", ".join(variant.enabled) or "no options",
@@ -105,7 +111,7 @@ def kernel_model(plan: KernelPlan) -> KernelModel:
         optimizer_state_out=tuple(symbol.name for _, symbol in plan.optimizer_state_out),
         arrays=arrays,
         loads=tuple(Line(symbol.name, f"{array}[i]") for array, symbol in plan.loads),
-        body=tuple(Line(lhs.name, print_loop(rhs, scalars)) for lhs, rhs in plan.body),
+        body=body,
         stores=tuple(Line(f"{array}[i]", symbol.name) for array, symbol in plan.stores),
         state=tuple(s.name for s in variant.parameter_state),
         optimizer_state=tuple(s.name for s in variant.optimizer_state),

@@ -76,6 +76,10 @@ class KernelPrinter(PreludePrinter):
 
     _print_Integer = _print_Rational = _print_Float = _print_Number
 
+    def _print_sign(self, expr: sympy.Expr) -> str:
+        # numpy.sign keeps the dtype and maps 0 to 0, as sympy.sign does.
+        return f"{self._module_format('numpy.sign')}({self._print(expr.args[0])})"
+
     def _print_Mul(self, expr: sympy.Mul) -> str:
         if expr.could_extract_minus_sign() and expr.args[0] == -1:
             rest = sympy.Mul(*expr.args[1:], evaluate=False)

@@ -3,7 +3,6 @@
 """Adadelta: Steps whose units match the parameter: RMS of past steps over RMS of gradients."""
 
 import math
-
 import numba
 
 from codegen.runtime import Domain, KernelVariant, Optimizer, Switch

@@ -3,7 +3,6 @@
 """Adagrad: Per-coordinate step sizes from the running sum of squared gradients."""
 
 import math
-
 import numba
 
 from codegen.runtime import Domain, KernelVariant, Optimizer, Switch

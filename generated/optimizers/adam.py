@@ -3,7 +3,6 @@
 """Adam: Adaptive moment estimation: bias-corrected moving averages of g and g squared."""
 
 import math
-
 import numba
 
 from codegen.runtime import Domain, KernelVariant, Optimizer, Switch

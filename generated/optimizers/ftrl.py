@@ -3,7 +3,6 @@
 """Ftrl: Follow-the-regularized-leader with per-coordinate rates, L1 and L2 regularization."""
 
 import math
-
 import numba
 
 from codegen.runtime import Domain, KernelVariant, Optimizer, Switch

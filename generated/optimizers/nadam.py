@@ -3,7 +3,6 @@
 """Nadam: Adam whose first moment takes a Nesterov look-ahead, with a warming momentum schedule."""
 
 import math
-
 import numba
 
 from codegen.runtime import Domain, KernelVariant, Optimizer, Switch

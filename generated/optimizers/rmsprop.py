@@ -3,7 +3,6 @@
 """RMSprop: Steps scaled by a moving root mean square of the gradient."""
 
 import math
-
 import numba
 
 from codegen.runtime import Domain, KernelVariant, Optimizer, Switch

@@ -3,7 +3,6 @@
 """SGD: Gradient descent with optional momentum and Nesterov momentum."""
 
 import math
-
 import numba
 
 from codegen.runtime import Domain, KernelVariant, Optimizer, Switch
