@@ -27,7 +27,7 @@ class Line:
 class KernelModel:
     name: str
     enabled: str
-    hyperparameters: tuple[str, ...]
+    hyperparameters: str
     prelude_arguments: tuple[str, ...]
     prelude: tuple[Line, ...]
     scalars: tuple[str, ...]
@@ -36,8 +36,8 @@ class KernelModel:
     loads: tuple[Line, ...]
     body: tuple[Line, ...]
     stores: tuple[Line, ...]
-    state: tuple[str, ...]
-    optimizer_state: tuple[str, ...]
+    state: str
+    optimizer_state: str
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class OptimizerModuleModel:
     class_name: str
     default_name: str
     summary: str
-    docstring: tuple[str, ...]
+    docstring: str
     hyperparameters: tuple[ArgumentModel, ...]
     domains: tuple[ArgumentModel, ...]
     flags: tuple[ArgumentModel, ...]
@@ -104,7 +104,7 @@ def kernel_model(plan: KernelPlan, imports: set[str]) -> KernelModel:
     return KernelModel(
         name=variant.name,
         enabled=", ".join(variant.enabled) or "no options",
-        hyperparameters=tuple(h.argument for h in variant.hyperparameters),
+        hyperparameters=repr(tuple(h.argument for h in variant.hyperparameters)),
         prelude_arguments=tuple(arguments),
         prelude=tuple(Line(lhs.name, print_prelude(rhs)) for lhs, rhs in plan.prelude),
         scalars=tuple(s.name for s in plan.scalars),
@@ -113,8 +113,8 @@ def kernel_model(plan: KernelPlan, imports: set[str]) -> KernelModel:
         loads=tuple(Line(symbol.name, f"{array}[i]") for array, symbol in plan.loads),
         body=body,
         stores=tuple(Line(f"{array}[i]", symbol.name) for array, symbol in plan.stores),
-        state=tuple(s.name for s in variant.parameter_state),
-        optimizer_state=tuple(s.name for s in variant.optimizer_state),
+        state=repr(tuple(s.name for s in variant.parameter_state)),
+        optimizer_state=repr(tuple(s.name for s in variant.optimizer_state)),
     )
 
 
@@ -141,13 +141,25 @@ def _initial_state(spec: OptimizerSpec) -> tuple[Line, ...]:
     return tuple(Line(s.name, print_prelude(sympy.sympify(s.initial), names)) for s in spec.state)
 
 
-def _docstring(spec: OptimizerSpec) -> tuple[str, ...]:
-    lines = [f"{spec.name} in the Keras 3 convention, generated from ``{spec.source}``.", ""]
+def _docstring(spec: OptimizerSpec) -> str:
+    """The class docstring, indented for the class body."""
+    lines = [f"{spec.summary}", "", f"Keras 3 convention; generated from ``{spec.source}``.", ""]
     lines.append("Arguments (Keras names and defaults):")
     for h in spec.hyperparameters:
-        lines.append(f"    {h.argument}: {h.description}; default {h.default!r}, domain {h.domain}.")
+        lines.append(f"    {h.argument}: {h.description}; default {h.default!r}, in {interval_text(h.domain)}.")
     for option in spec.options:
         if option.kind == "flag":
             lines.append(f"    {option.argument}: {option.description}; default {option.default!r}.")
     lines.append("    weight_decay, clipnorm, clipvalue, global_clipnorm: the Keras base options.")
-    return tuple(lines)
+    return "\n".join(f"    {line}" if line else "" for line in lines).lstrip()
+
+
+def interval_text(interval: sympy.Interval) -> str:
+    """An interval as a mathematician writes it in plain text: ``[0, 1)``, ``(0, inf)``."""
+    left = "(" if interval.left_open else "["
+    right = ")" if interval.right_open else "]"
+    return f"{left}{_plain(interval.inf)}, {_plain(interval.sup)}{right}"
+
+
+def _plain(value: sympy.Expr) -> str:
+    return {sympy.oo: "inf", -sympy.oo: "-inf"}.get(value, str(value))

@@ -75,28 +75,30 @@ VARIANTS = {
         name="adadelta",
         scalars=adadelta_scalars,
         kernel=adadelta_kernel,
-        hyperparameters=("learning_rate", "rho", "epsilon", ),
-        state=("accumulated_gradient", "accumulated_delta", ),
+        hyperparameters=('learning_rate', 'rho', 'epsilon'),
+        state=('accumulated_gradient', 'accumulated_delta'),
         optimizer_state=(),
     ),
     "adadelta_weight_decay": KernelVariant(
         name="adadelta_weight_decay",
         scalars=adadelta_weight_decay_scalars,
         kernel=adadelta_weight_decay_kernel,
-        hyperparameters=("learning_rate", "rho", "epsilon", "weight_decay", ),
-        state=("accumulated_gradient", "accumulated_delta", ),
+        hyperparameters=('learning_rate', 'rho', 'epsilon', 'weight_decay'),
+        state=('accumulated_gradient', 'accumulated_delta'),
         optimizer_state=(),
     ),
 }
 
 
 class Adadelta(Optimizer):
-    """Adadelta in the Keras 3 convention, generated from ``specs/optimizers/adadelta.py``.
-    
+    """Steps whose units match the parameter: RMS of past steps over RMS of gradients.
+
+    Keras 3 convention; generated from ``specs/optimizers/adadelta.py``.
+
     Arguments (Keras names and defaults):
-        learning_rate: learning rate; default 0.001, domain Interval.open(0, oo).
-        rho: decay rate of both moving averages; default 0.95, domain Interval.Ropen(0, 1).
-        epsilon: added inside both roots; default 1e-07, domain Interval.open(0, oo).
+        learning_rate: learning rate; default 0.001, in (0, inf).
+        rho: decay rate of both moving averages; default 0.95, in [0, 1).
+        epsilon: added inside both roots; default 1e-07, in (0, inf).
         weight_decay, clipnorm, clipvalue, global_clipnorm: the Keras base options.
     """
 

@@ -64,28 +64,30 @@ VARIANTS = {
         name="adagrad",
         scalars=adagrad_scalars,
         kernel=adagrad_kernel,
-        hyperparameters=("learning_rate", "epsilon", ),
-        state=("accumulator", ),
+        hyperparameters=('learning_rate', 'epsilon'),
+        state=('accumulator',),
         optimizer_state=(),
     ),
     "adagrad_weight_decay": KernelVariant(
         name="adagrad_weight_decay",
         scalars=adagrad_weight_decay_scalars,
         kernel=adagrad_weight_decay_kernel,
-        hyperparameters=("learning_rate", "epsilon", "weight_decay", ),
-        state=("accumulator", ),
+        hyperparameters=('learning_rate', 'epsilon', 'weight_decay'),
+        state=('accumulator',),
         optimizer_state=(),
     ),
 }
 
 
 class Adagrad(Optimizer):
-    """Adagrad in the Keras 3 convention, generated from ``specs/optimizers/adagrad.py``.
-    
+    """Per-coordinate step sizes from the running sum of squared gradients.
+
+    Keras 3 convention; generated from ``specs/optimizers/adagrad.py``.
+
     Arguments (Keras names and defaults):
-        learning_rate: learning rate; default 0.001, domain Interval.open(0, oo).
-        initial_accumulator_value: initial accumulator; default 0.1, domain Interval(0, oo).
-        epsilon: added inside the square root; default 1e-07, domain Interval(0, oo).
+        learning_rate: learning rate; default 0.001, in (0, inf).
+        initial_accumulator_value: initial accumulator; default 0.1, in [0, inf).
+        epsilon: added inside the square root; default 1e-07, in [0, inf).
         weight_decay, clipnorm, clipvalue, global_clipnorm: the Keras base options.
     """
 

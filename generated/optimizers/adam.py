@@ -140,45 +140,47 @@ VARIANTS = {
         name="adam",
         scalars=adam_scalars,
         kernel=adam_kernel,
-        hyperparameters=("learning_rate", "beta_1", "beta_2", "epsilon", ),
-        state=("momentum", "velocity", ),
+        hyperparameters=('learning_rate', 'beta_1', 'beta_2', 'epsilon'),
+        state=('momentum', 'velocity'),
         optimizer_state=(),
     ),
     "adam_weight_decay": KernelVariant(
         name="adam_weight_decay",
         scalars=adam_weight_decay_scalars,
         kernel=adam_weight_decay_kernel,
-        hyperparameters=("learning_rate", "beta_1", "beta_2", "epsilon", "weight_decay", ),
-        state=("momentum", "velocity", ),
+        hyperparameters=('learning_rate', 'beta_1', 'beta_2', 'epsilon', 'weight_decay'),
+        state=('momentum', 'velocity'),
         optimizer_state=(),
     ),
     "adam_amsgrad": KernelVariant(
         name="adam_amsgrad",
         scalars=adam_amsgrad_scalars,
         kernel=adam_amsgrad_kernel,
-        hyperparameters=("learning_rate", "beta_1", "beta_2", "epsilon", ),
-        state=("momentum", "velocity", "velocity_hat", ),
+        hyperparameters=('learning_rate', 'beta_1', 'beta_2', 'epsilon'),
+        state=('momentum', 'velocity', 'velocity_hat'),
         optimizer_state=(),
     ),
     "adam_amsgrad_weight_decay": KernelVariant(
         name="adam_amsgrad_weight_decay",
         scalars=adam_amsgrad_weight_decay_scalars,
         kernel=adam_amsgrad_weight_decay_kernel,
-        hyperparameters=("learning_rate", "beta_1", "beta_2", "epsilon", "weight_decay", ),
-        state=("momentum", "velocity", "velocity_hat", ),
+        hyperparameters=('learning_rate', 'beta_1', 'beta_2', 'epsilon', 'weight_decay'),
+        state=('momentum', 'velocity', 'velocity_hat'),
         optimizer_state=(),
     ),
 }
 
 
 class Adam(Optimizer):
-    """Adam in the Keras 3 convention, generated from ``specs/optimizers/adam.py``.
-    
+    """Adaptive moment estimation: bias-corrected moving averages of g and g squared.
+
+    Keras 3 convention; generated from ``specs/optimizers/adam.py``.
+
     Arguments (Keras names and defaults):
-        learning_rate: learning rate; default 0.001, domain Interval.open(0, oo).
-        beta_1: decay rate of the first moment; default 0.9, domain Interval.Ropen(0, 1).
-        beta_2: decay rate of the second moment; default 0.999, domain Interval.Ropen(0, 1).
-        epsilon: the paper's $\hat\epsilon$; default 1e-07, domain Interval(0, oo).
+        learning_rate: learning rate; default 0.001, in (0, inf).
+        beta_1: decay rate of the first moment; default 0.9, in [0, 1).
+        beta_2: decay rate of the second moment; default 0.999, in [0, 1).
+        epsilon: the paper's $\hat\epsilon$; default 1e-07, in [0, inf).
         amsgrad: divide by the running maximum of v; default False.
         weight_decay, clipnorm, clipvalue, global_clipnorm: the Keras base options.
     """

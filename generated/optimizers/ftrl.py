@@ -93,32 +93,34 @@ VARIANTS = {
         name="ftrl",
         scalars=ftrl_scalars,
         kernel=ftrl_kernel,
-        hyperparameters=("learning_rate", "learning_rate_power", "l1_regularization_strength", "l2_regularization_strength", "l2_shrinkage_regularization_strength", "beta", ),
-        state=("accumulator", "linear", ),
+        hyperparameters=('learning_rate', 'learning_rate_power', 'l1_regularization_strength', 'l2_regularization_strength', 'l2_shrinkage_regularization_strength', 'beta'),
+        state=('accumulator', 'linear'),
         optimizer_state=(),
     ),
     "ftrl_weight_decay": KernelVariant(
         name="ftrl_weight_decay",
         scalars=ftrl_weight_decay_scalars,
         kernel=ftrl_weight_decay_kernel,
-        hyperparameters=("learning_rate", "learning_rate_power", "l1_regularization_strength", "l2_regularization_strength", "l2_shrinkage_regularization_strength", "beta", "weight_decay", ),
-        state=("accumulator", "linear", ),
+        hyperparameters=('learning_rate', 'learning_rate_power', 'l1_regularization_strength', 'l2_regularization_strength', 'l2_shrinkage_regularization_strength', 'beta', 'weight_decay'),
+        state=('accumulator', 'linear'),
         optimizer_state=(),
     ),
 }
 
 
 class Ftrl(Optimizer):
-    """Ftrl in the Keras 3 convention, generated from ``specs/optimizers/ftrl.py``.
-    
+    """Follow-the-regularized-leader with per-coordinate rates, L1 and L2 regularization.
+
+    Keras 3 convention; generated from ``specs/optimizers/ftrl.py``.
+
     Arguments (Keras names and defaults):
-        learning_rate: learning rate; default 0.001, domain Interval.open(0, oo).
-        learning_rate_power: power of the accumulator; default -0.5, domain Interval(-oo, 0).
-        initial_accumulator_value: initial accumulator; default 0.1, domain Interval(0, oo).
-        l1_regularization_strength: L1 strength; default 0.0, domain Interval(0, oo).
-        l2_regularization_strength: L2 strength; default 0.0, domain Interval(0, oo).
-        l2_shrinkage_regularization_strength: L2 shrinkage; default 0.0, domain Interval(0, oo).
-        beta: added to the accumulator's root; default 0.0, domain Interval(0, oo).
+        learning_rate: learning rate; default 0.001, in (0, inf).
+        learning_rate_power: power of the accumulator; default -0.5, in (-inf, 0].
+        initial_accumulator_value: initial accumulator; default 0.1, in [0, inf).
+        l1_regularization_strength: L1 strength; default 0.0, in [0, inf).
+        l2_regularization_strength: L2 strength; default 0.0, in [0, inf).
+        l2_shrinkage_regularization_strength: L2 shrinkage; default 0.0, in [0, inf).
+        beta: added to the accumulator's root; default 0.0, in [0, inf).
         weight_decay, clipnorm, clipvalue, global_clipnorm: the Keras base options.
     """
 

@@ -92,29 +92,31 @@ VARIANTS = {
         name="nadam",
         scalars=nadam_scalars,
         kernel=nadam_kernel,
-        hyperparameters=("learning_rate", "beta_1", "beta_2", "epsilon", ),
-        state=("momentum", "velocity", ),
-        optimizer_state=("momentum_product", ),
+        hyperparameters=('learning_rate', 'beta_1', 'beta_2', 'epsilon'),
+        state=('momentum', 'velocity'),
+        optimizer_state=('momentum_product',),
     ),
     "nadam_weight_decay": KernelVariant(
         name="nadam_weight_decay",
         scalars=nadam_weight_decay_scalars,
         kernel=nadam_weight_decay_kernel,
-        hyperparameters=("learning_rate", "beta_1", "beta_2", "epsilon", "weight_decay", ),
-        state=("momentum", "velocity", ),
-        optimizer_state=("momentum_product", ),
+        hyperparameters=('learning_rate', 'beta_1', 'beta_2', 'epsilon', 'weight_decay'),
+        state=('momentum', 'velocity'),
+        optimizer_state=('momentum_product',),
     ),
 }
 
 
 class Nadam(Optimizer):
-    """Nadam in the Keras 3 convention, generated from ``specs/optimizers/nadam.py``.
-    
+    """Adam whose first moment takes a Nesterov look-ahead, with a warming momentum schedule.
+
+    Keras 3 convention; generated from ``specs/optimizers/nadam.py``.
+
     Arguments (Keras names and defaults):
-        learning_rate: learning rate; default 0.001, domain Interval.open(0, oo).
-        beta_1: decay rate of the first moment; default 0.9, domain Interval.Ropen(0, 1).
-        beta_2: decay rate of the second moment; default 0.999, domain Interval.Ropen(0, 1).
-        epsilon: added to the root of the corrected v; default 1e-07, domain Interval(0, oo).
+        learning_rate: learning rate; default 0.001, in (0, inf).
+        beta_1: decay rate of the first moment; default 0.9, in [0, 1).
+        beta_2: decay rate of the second moment; default 0.999, in [0, 1).
+        epsilon: added to the root of the corrected v; default 1e-07, in [0, inf).
         weight_decay, clipnorm, clipvalue, global_clipnorm: the Keras base options.
     """
 

@@ -246,77 +246,79 @@ VARIANTS = {
         name="rmsprop",
         scalars=rmsprop_scalars,
         kernel=rmsprop_kernel,
-        hyperparameters=("learning_rate", "rho", "epsilon", ),
-        state=("velocity", ),
+        hyperparameters=('learning_rate', 'rho', 'epsilon'),
+        state=('velocity',),
         optimizer_state=(),
     ),
     "rmsprop_weight_decay": KernelVariant(
         name="rmsprop_weight_decay",
         scalars=rmsprop_weight_decay_scalars,
         kernel=rmsprop_weight_decay_kernel,
-        hyperparameters=("learning_rate", "rho", "epsilon", "weight_decay", ),
-        state=("velocity", ),
+        hyperparameters=('learning_rate', 'rho', 'epsilon', 'weight_decay'),
+        state=('velocity',),
         optimizer_state=(),
     ),
     "rmsprop_momentum": KernelVariant(
         name="rmsprop_momentum",
         scalars=rmsprop_momentum_scalars,
         kernel=rmsprop_momentum_kernel,
-        hyperparameters=("learning_rate", "rho", "momentum", "epsilon", ),
-        state=("velocity", "momentum", ),
+        hyperparameters=('learning_rate', 'rho', 'momentum', 'epsilon'),
+        state=('velocity', 'momentum'),
         optimizer_state=(),
     ),
     "rmsprop_momentum_weight_decay": KernelVariant(
         name="rmsprop_momentum_weight_decay",
         scalars=rmsprop_momentum_weight_decay_scalars,
         kernel=rmsprop_momentum_weight_decay_kernel,
-        hyperparameters=("learning_rate", "rho", "momentum", "epsilon", "weight_decay", ),
-        state=("velocity", "momentum", ),
+        hyperparameters=('learning_rate', 'rho', 'momentum', 'epsilon', 'weight_decay'),
+        state=('velocity', 'momentum'),
         optimizer_state=(),
     ),
     "rmsprop_centered": KernelVariant(
         name="rmsprop_centered",
         scalars=rmsprop_centered_scalars,
         kernel=rmsprop_centered_kernel,
-        hyperparameters=("learning_rate", "rho", "epsilon", ),
-        state=("velocity", "average_gradient", ),
+        hyperparameters=('learning_rate', 'rho', 'epsilon'),
+        state=('velocity', 'average_gradient'),
         optimizer_state=(),
     ),
     "rmsprop_centered_weight_decay": KernelVariant(
         name="rmsprop_centered_weight_decay",
         scalars=rmsprop_centered_weight_decay_scalars,
         kernel=rmsprop_centered_weight_decay_kernel,
-        hyperparameters=("learning_rate", "rho", "epsilon", "weight_decay", ),
-        state=("velocity", "average_gradient", ),
+        hyperparameters=('learning_rate', 'rho', 'epsilon', 'weight_decay'),
+        state=('velocity', 'average_gradient'),
         optimizer_state=(),
     ),
     "rmsprop_centered_momentum": KernelVariant(
         name="rmsprop_centered_momentum",
         scalars=rmsprop_centered_momentum_scalars,
         kernel=rmsprop_centered_momentum_kernel,
-        hyperparameters=("learning_rate", "rho", "momentum", "epsilon", ),
-        state=("velocity", "average_gradient", "momentum", ),
+        hyperparameters=('learning_rate', 'rho', 'momentum', 'epsilon'),
+        state=('velocity', 'average_gradient', 'momentum'),
         optimizer_state=(),
     ),
     "rmsprop_centered_momentum_weight_decay": KernelVariant(
         name="rmsprop_centered_momentum_weight_decay",
         scalars=rmsprop_centered_momentum_weight_decay_scalars,
         kernel=rmsprop_centered_momentum_weight_decay_kernel,
-        hyperparameters=("learning_rate", "rho", "momentum", "epsilon", "weight_decay", ),
-        state=("velocity", "average_gradient", "momentum", ),
+        hyperparameters=('learning_rate', 'rho', 'momentum', 'epsilon', 'weight_decay'),
+        state=('velocity', 'average_gradient', 'momentum'),
         optimizer_state=(),
     ),
 }
 
 
 class RMSprop(Optimizer):
-    """RMSprop in the Keras 3 convention, generated from ``specs/optimizers/rmsprop.py``.
-    
+    """Steps scaled by a moving root mean square of the gradient.
+
+    Keras 3 convention; generated from ``specs/optimizers/rmsprop.py``.
+
     Arguments (Keras names and defaults):
-        learning_rate: learning rate; default 0.001, domain Interval.open(0, oo).
-        rho: decay rate of the moving averages; default 0.9, domain Interval.Ropen(0, 1).
-        momentum: momentum coefficient; default 0.0, domain Interval(0, 1).
-        epsilon: added inside the square root; default 1e-07, domain Interval(0, oo).
+        learning_rate: learning rate; default 0.001, in (0, inf).
+        rho: decay rate of the moving averages; default 0.9, in [0, 1).
+        momentum: momentum coefficient; default 0.0, in [0, 1].
+        epsilon: added inside the square root; default 1e-07, in [0, inf).
         centered: normalise by the variance, not the raw second moment; default False.
         weight_decay, clipnorm, clipvalue, global_clipnorm: the Keras base options.
     """

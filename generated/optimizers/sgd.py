@@ -148,7 +148,7 @@ VARIANTS = {
         name="sgd",
         scalars=sgd_scalars,
         kernel=sgd_kernel,
-        hyperparameters=("learning_rate", ),
+        hyperparameters=('learning_rate',),
         state=(),
         optimizer_state=(),
     ),
@@ -156,7 +156,7 @@ VARIANTS = {
         name="sgd_weight_decay",
         scalars=sgd_weight_decay_scalars,
         kernel=sgd_weight_decay_kernel,
-        hyperparameters=("learning_rate", "weight_decay", ),
+        hyperparameters=('learning_rate', 'weight_decay'),
         state=(),
         optimizer_state=(),
     ),
@@ -164,43 +164,45 @@ VARIANTS = {
         name="sgd_momentum",
         scalars=sgd_momentum_scalars,
         kernel=sgd_momentum_kernel,
-        hyperparameters=("learning_rate", "momentum", ),
-        state=("velocity", ),
+        hyperparameters=('learning_rate', 'momentum'),
+        state=('velocity',),
         optimizer_state=(),
     ),
     "sgd_momentum_weight_decay": KernelVariant(
         name="sgd_momentum_weight_decay",
         scalars=sgd_momentum_weight_decay_scalars,
         kernel=sgd_momentum_weight_decay_kernel,
-        hyperparameters=("learning_rate", "momentum", "weight_decay", ),
-        state=("velocity", ),
+        hyperparameters=('learning_rate', 'momentum', 'weight_decay'),
+        state=('velocity',),
         optimizer_state=(),
     ),
     "sgd_momentum_nesterov": KernelVariant(
         name="sgd_momentum_nesterov",
         scalars=sgd_momentum_nesterov_scalars,
         kernel=sgd_momentum_nesterov_kernel,
-        hyperparameters=("learning_rate", "momentum", ),
-        state=("velocity", ),
+        hyperparameters=('learning_rate', 'momentum'),
+        state=('velocity',),
         optimizer_state=(),
     ),
     "sgd_momentum_nesterov_weight_decay": KernelVariant(
         name="sgd_momentum_nesterov_weight_decay",
         scalars=sgd_momentum_nesterov_weight_decay_scalars,
         kernel=sgd_momentum_nesterov_weight_decay_kernel,
-        hyperparameters=("learning_rate", "momentum", "weight_decay", ),
-        state=("velocity", ),
+        hyperparameters=('learning_rate', 'momentum', 'weight_decay'),
+        state=('velocity',),
         optimizer_state=(),
     ),
 }
 
 
 class SGD(Optimizer):
-    """SGD in the Keras 3 convention, generated from ``specs/optimizers/sgd.py``.
-    
+    """Gradient descent with optional momentum and Nesterov momentum.
+
+    Keras 3 convention; generated from ``specs/optimizers/sgd.py``.
+
     Arguments (Keras names and defaults):
-        learning_rate: learning rate; default 0.01, domain Interval.open(0, oo).
-        momentum: momentum coefficient; default 0.0, domain Interval(0, 1).
+        learning_rate: learning rate; default 0.01, in (0, inf).
+        momentum: momentum coefficient; default 0.0, in [0, 1].
         nesterov: look-ahead momentum: step along the new velocity once more; default False.
         weight_decay, clipnorm, clipvalue, global_clipnorm: the Keras base options.
     """
