@@ -85,9 +85,13 @@ def _list(arguments: argparse.Namespace) -> int:
 
 
 def _docs(arguments: argparse.Namespace) -> int:
-    from codegen.docs import build_pdf
+    from codegen.docs import DocsBuildError, build_pdf
 
-    pdf = build_pdf(arguments.out, arguments.pdf)
+    try:
+        pdf = build_pdf(arguments.out, arguments.pdf)
+    except DocsBuildError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     print(f"wrote {pdf}")
     return 0
 

@@ -79,8 +79,8 @@ def optimizer_module_model(lowered: Lowered) -> OptimizerModuleModel:
         spec_name=spec.name,
         class_name=spec.name,
         default_name=spec.module_name,
-        summary=spec.summary,
-        docstring=_docstring(spec),
+        summary=_docstring_text(spec.summary),
+        docstring=_docstring_text(_docstring(spec)),
         hyperparameters=tuple(_argument(h) for h in spec.hyperparameters),
         domains=tuple(_argument(h) for h in (*spec.hyperparameters, WEIGHT_DECAY)),
         flags=flags,
@@ -152,6 +152,11 @@ def _docstring(spec: OptimizerSpec) -> str:
             lines.append(f"    {option.argument}: {option.description}; default {option.default!r}.")
     lines.append("    weight_decay, clipnorm, clipvalue, global_clipnorm: the Keras base options.")
     return "\n".join(f"    {line}" if line else "" for line in lines).lstrip()
+
+
+def _docstring_text(text: str) -> str:
+    """``text`` escaped for a triple-quoted docstring: LaTeX backslashes doubled, so no invalid escapes."""
+    return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
 
 
 def interval_text(interval: sympy.Interval) -> str:

@@ -110,5 +110,10 @@ def print_loop(expr: sympy.Expr, scalars: frozenset = frozenset()) -> str:
 
 
 def latex(expr: sympy.Expr, names: dict[sympy.Symbol, str]) -> str:
-    """LaTeX for ``expr`` with the spec's pretty symbol names."""
-    return sympy.latex(expr, symbol_names=names, mul_symbol=None, ln_notation=True)
+    """LaTeX for ``expr`` with the spec's pretty symbol names.
+
+    ``order="none"`` keeps SymPy's canonical argument order, which reads as a person writes
+    an update (``w - \\frac{\\eta g}{...}``); the default lexicographic order puts the
+    negative term first (``- \\frac{\\eta g}{...} + w``). Both are deterministic.
+    """
+    return sympy.latex(expr, symbol_names=names, mul_symbol=None, ln_notation=True, order="none")

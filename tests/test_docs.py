@@ -1,0 +1,413 @@
+"""The LaTeX formula documentation: it shows the specs' own math, and it builds to a PDF.
+
+The .tex files are parsed back here with their own small parsers and compared
+with the specs, printed by ``sympy.latex`` directly (not through trainspec's
+printer): a doc that showed a lowered, simplified or hand-typed formula fails.
+The PDF test runs latexmk for real; without latexmk it fails under CI and is
+skipped elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import unicodedata
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy
+
+from codegen import docmodels
+from codegen.build import SPECS_DIR, compare, generate, write
+from codegen.docs import DocsBuildError, build_pdf
+from codegen.errors import SpecError
+from codegen.load import load_registry
+from codegen.lower import with_weight_decay
+from codegen.spec import OptimizerSpec, eta, g, t, w
+
+REGISTRY = load_registry(SPECS_DIR)
+SPECS = REGISTRY.specs
+SPEC_IDS = [spec.name for spec in SPECS]
+
+STEP_LINE = re.compile(
+    r"^(?P<number>\d+)(?P<mark>\^\{\\dagger\})? &\\quad& (?P<target>.+?) "
+    r"&(?P<relation>\\leftarrow|\\coloneqq) (?P<value>.+?)(?: \\\\)?$"
+)
+INITIAL_LINE = re.compile(
+    r"^(?P<target>.+?) &\\leftarrow (?P<value>.+?) &\\qquad& \\text\{(?P<scope>[^}]*)\}(?: \\\\)?$"
+)
+TABLE_ROW = re.compile(r"^(?P<cells>.+ & .+) \\\\$")
+
+
+def requires_latexmk() -> str:
+    """latexmk's path; a missing latexmk fails the test under CI and skips it elsewhere."""
+    latexmk = shutil.which("latexmk")
+    if latexmk is None:
+        message = "latexmk is not installed (apt-get install latexmk texlive-latex-base texlive-latex-recommended)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return latexmk
+
+
+def sympy_latex(expr, spec: OptimizerSpec) -> str:
+    """SymPy's own printing of a spec expression, with the options the docs document."""
+    return sympy.latex(
+        sympy.sympify(expr), symbol_names=spec.latex_names, mul_symbol=None, ln_notation=True, order="none"
+    )
+
+
+def untt(cell: str) -> str:
+    """The text inside ``\\texttt{...}``, with its escapes undone."""
+    match = re.fullmatch(r"\\texttt\{(.*)\}", cell)
+    assert match, f"not a \\texttt cell: {cell!r}"
+    text = re.sub(r"\\char(\d+)\{\}", lambda m: chr(int(m[1])), match[1])
+    return re.sub(r"\\([&%#$])", r"\1", text)
+
+
+def parse_default(cell: str) -> float | None:
+    """A default cell back to a number: ``$0.9$``, ``$10^{-7}$``, ``$2.5 \\cdot 10^{-5}$``, ``None``."""
+    if cell.startswith(r"\texttt"):
+        assert untt(cell) == "None"
+        return None
+    body = re.fullmatch(r"\$(.*)\$", cell)[1]
+    power = re.fullmatch(r"(?:(-?[0-9.]+) \\cdot )?10\^\{(-?[0-9]+)\}", body)
+    if power:
+        return float(f"{power[1] or '1'}e{power[2]}")
+    return float(body)
+
+
+def section(text: str, heading: str) -> str:
+    """The lines of ``text`` under ``\\subsection*{heading}``, up to the next heading."""
+    start = text.index(f"\\subsection*{{{heading}}}")
+    following = text.find("\\subsection*{", start + 1)
+    return text[start : following if following >= 0 else len(text)]
+
+
+def table_rows(text: str) -> list[list[str]]:
+    """The body rows of the tables in ``text``, split into cells (header rows excluded)."""
+    rows = []
+    for line in text.splitlines():
+        match = TABLE_ROW.match(line)
+        if match and not line.startswith(("Argument &", "Symbol &")):
+            rows.append(match["cells"].split(" & "))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def generated() -> dict:
+    return generate(SPECS_DIR).files
+
+
+@pytest.fixture(scope="module")
+def files(generated) -> dict[str, str]:
+    return {path: file.text for path, file in generated.items()}
+
+
+def doc_of(files: dict[str, str], spec: OptimizerSpec) -> str:
+    return files[f"docs/optimizers/{spec.module_name}.tex"]
+
+
+# ----------------------------------------------------------------------------- the math shown is the spec's
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=SPEC_IDS)
+def test_each_update_line_is_sympy_latex_of_the_spec_assignment(files, spec):
+    lines = [m for m in map(STEP_LINE.match, doc_of(files, spec).splitlines()) if m]
+    assert [int(m["number"]) for m in lines] == list(range(1, len(spec.update) + 1)), "one line per assignment"
+    updated = {w, *(s.symbol for s in spec.state)}
+    for match, (lhs, rhs) in zip(lines, spec.update):
+        assert match["target"] == sympy_latex(lhs, spec)
+        assert match["value"] == sympy_latex(rhs, spec), f"line {match['number']} is not the spec's {lhs} = {rhs}"
+        assert match["relation"] == (r"\leftarrow" if lhs in updated else r"\coloneqq")
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=SPEC_IDS)
+def test_once_per_step_marks_exactly_the_lines_that_read_no_element(files, spec):
+    # Propagate "varies by element" forward from w, g and per-element state, independently of docmodels.
+    varying = {w, g, *(s.symbol for s in spec.state if s.scope == "parameter")}
+    expected = []
+    for lhs, rhs in spec.update:
+        reads_element = bool(sympy.sympify(rhs).free_symbols & varying)
+        expected.append(not reads_element)
+        if reads_element:
+            varying.add(lhs)
+    marks = [bool(m["mark"]) for m in map(STEP_LINE.match, doc_of(files, spec).splitlines()) if m]
+    assert marks == expected
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=SPEC_IDS)
+def test_initial_state_is_printed_from_state_initial(files, spec):
+    lines = [m for m in map(INITIAL_LINE.match, doc_of(files, spec).splitlines()) if m]
+    assert [(m["target"], m["value"]) for m in lines] == [
+        (sympy_latex(s.symbol, spec), sympy_latex(s.initial, spec)) for s in spec.state
+    ]
+    for match, state in zip(lines, spec.state):
+        assert ("every element" in match["scope"]) == (state.scope == "parameter")
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=SPEC_IDS)
+def test_every_hyperparameter_appears_with_its_default_and_domain(files, spec):
+    rows = {untt(cells[0]): cells for cells in table_rows(section(doc_of(files, spec), "Hyperparameters"))}
+    assert list(rows) == [h.argument for h in spec.hyperparameters]
+    for h in spec.hyperparameters:
+        _, symbol, default, domain, _ = rows[h.argument]
+        assert parse_default(default) == h.default, h.argument
+        assert symbol == f"${sympy_latex(h.symbol, spec)}$"
+        assert domain == f"${sympy_latex(h.domain, spec)}$"
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=SPEC_IDS)
+def test_symbol_table_lists_every_symbol_of_the_update(files, spec):
+    rows = table_rows(section(doc_of(files, spec), "Symbols"))
+    listed = [cells[0] for cells in rows]
+    symbols = {lhs for lhs, _ in spec.update}
+    symbols |= set().union(*(sympy.sympify(rhs).free_symbols for _, rhs in spec.update))
+    symbols |= {h.symbol for h in spec.hyperparameters} | {s.symbol for s in spec.state}
+    assert sorted(listed) == sorted(f"${sympy_latex(symbol, spec)}$" for symbol in symbols)
+    assert len(set(listed)) == len(listed), "a symbol is listed twice"
+    roles = dict(zip(listed, (cells[1] for cells in rows)))
+    assert roles[f"${sympy_latex(w, spec)}$"] == "parameter"
+    if t in symbols:
+        assert roles["$t$"] == "step"
+    assert roles[f"${sympy_latex(eta, spec)}$"] == "hyperparameter"
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=SPEC_IDS)
+def test_options_show_their_substitution(files, spec):
+    options = section(doc_of(files, spec), "Options")
+    rows = {untt(cells[0]): cells for cells in table_rows(options)}
+    assert list(rows) == [option.argument for option in spec.options]
+    for option in spec.options:
+        when_off = rows[option.argument][3]
+        for old, new in option.when_off.items():
+            assert f"{sympy_latex(old, spec)} \\mapsto {sympy_latex(new, spec)}" in when_off
+        for target in option.applies_to:
+            assert f"in the update of ${sympy_latex(target, spec)}$ only" in when_off
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=SPEC_IDS)
+def test_conventions_and_references_are_in_the_section(files, spec):
+    text = doc_of(files, spec)
+    conventions = section(text, "Other conventions") if spec.conventions else ""
+    for convention in spec.conventions:
+        assert f"\\item[{convention.library}] {convention.note}\n" in conventions
+    references = section(text, "References") if spec.references else ""
+    for reference in spec.references:
+        assert reference.replace("&", r"\&") in references
+
+
+def test_master_inputs_every_section_once_and_has_a_header(files):
+    master = files["docs/trainspec.tex"]
+    assert master.startswith("% Generated by trainspec from ")
+    inputs = re.findall(r"^\\input\{(.+)\}$", master, flags=re.MULTILINE)
+    assert inputs == [f"optimizers/{spec.module_name}" for spec in SPECS]
+    for spec in SPECS:
+        text = doc_of(files, spec)
+        assert text.startswith(f"% Generated by trainspec from {spec.source}; do not edit.\n")
+        assert f"\\section{{{spec.name}}}" in text
+
+
+def test_base_section_prints_the_weight_decay_that_lower_fuses_into_every_kernel(files):
+    master = files["docs/trainspec.tex"]
+    names = docmodels.BASE_NAMES
+    for spec in SPECS:
+        (_, decayed), *_ = with_weight_decay(spec)[0]
+        line = f"{sympy.latex(w)} \\leftarrow {sympy.latex(decayed, symbol_names=names, order='none')}"
+        assert f"\n{line}\n" in master, spec.name
+    rows = {untt(cells[0]): cells for cells in table_rows(section_between(master, "Keras base options", "Decoupled"))}
+    assert list(rows) == ["weight_decay", "clipnorm", "clipvalue", "global_clipnorm"]
+    assert all(parse_default(cells[2]) is None for cells in rows.values())
+
+
+def section_between(text: str, start: str, end: str) -> str:
+    return text[text.index(start) : text.index(end)]
+
+
+# ----------------------------------------------------------------------------- the base options shown are the runtime's
+
+
+def _exact(values: np.ndarray) -> list[sympy.Rational]:
+    return [sympy.Rational(float(x)) for x in values]
+
+
+def _exact_norm(values: np.ndarray) -> sympy.Expr:
+    return sympy.sqrt(sum(x**2 for x in _exact(values)))
+
+
+def _clipped_by_runtime(argument: str, c: float, grads: list[np.ndarray]) -> list[np.ndarray]:
+    """The gradient the runtime steps with: SGD with η = 1 from w = 0 lands exactly on −g."""
+    from trainspec import SGD
+
+    params = [np.zeros_like(grad) for grad in grads]
+    SGD(learning_rate=1.0, **{argument: c}).apply([grad.copy() for grad in grads], params)
+    return [-p for p in params]
+
+
+@pytest.mark.parametrize("c", [0.3, 50.0], ids=["clipping", "not-clipping"])
+def test_clipping_formulas_shown_are_what_the_runtime_applies(c):
+    rng = np.random.default_rng(7)
+    grads = [rng.normal(size=32), rng.normal(size=32), rng.normal(size=32)]
+    rules = {rule.argument: rule for rule in docmodels.CLIPPING}
+    # np.linalg.norm of 32 squares and the scale's 3 roundings: relative error ≤ (32 + 3)·2⁻⁵³ < 2⁻⁴⁷.
+    norm_rtol = 2.0**-47
+    exact_c = sympy.Rational(c)
+
+    rule = rules["clipnorm"]
+    for grad, got in zip(grads, _clipped_by_runtime("clipnorm", c, grads)):
+        values = {docmodels.CLIP: exact_c, docmodels.TENSOR_NORM: _exact_norm(grad)}
+        want = [float(rule.clipped.subs({**values, rule.target: x}).evalf(30)) for x in _exact(grad)]
+        np.testing.assert_allclose(got, want, rtol=norm_rtol, atol=0)
+
+    rule = rules["clipvalue"]  # min and max round nothing: exact
+    for grad, got in zip(grads, _clipped_by_runtime("clipvalue", c, grads)):
+        want = [float(rule.clipped.subs({docmodels.CLIP: exact_c, rule.target: x})) for x in _exact(grad)]
+        np.testing.assert_array_equal(got, want)
+
+    rule = rules["global_clipnorm"]
+    norms = [_exact_norm(grad) for grad in grads]
+    joint = docmodels.GLOBAL_NORM_DEFINITION.replace(
+        lambda e: isinstance(e, sympy.Sum),
+        lambda e: sympy.Add(*(e.function.subs(docmodels.TENSOR_NORM_J, n) for n in norms)),
+    )
+    values = {docmodels.CLIP: exact_c, docmodels.GLOBAL_NORM: joint}
+    for grad, got in zip(grads, _clipped_by_runtime("global_clipnorm", c, grads)):
+        want = [float(rule.clipped.subs({**values, rule.target: x}).evalf(30)) for x in _exact(grad)]
+        # The joint norm sums 96 squares: ≤ (96 + 4)·2⁻⁵³ < 2⁻⁴⁶.
+        np.testing.assert_allclose(got, want, rtol=2.0**-46, atol=0)
+
+
+def test_weight_decay_formula_shown_is_what_the_runtime_applies():
+    from trainspec import SGD
+
+    _, decayed = docmodels.weight_decay_assignment()
+    rng = np.random.default_rng(3)
+    param = rng.normal(size=16)
+    learning_rate, decay = 0.05, 0.3
+    after = param.copy()
+    SGD(learning_rate=learning_rate, weight_decay=decay).apply([np.zeros_like(param)], [after])
+    weight_decay = docmodels.weight_decay
+    want = [
+        float(decayed.subs({w: x, eta: sympy.Rational(learning_rate), weight_decay: sympy.Rational(decay)}))
+        for x in _exact(param)
+    ]
+    # Two products and a difference (or w·(1 − λη)): at most 4 roundings of half an ulp each.
+    np.testing.assert_allclose(after, want, rtol=4 * 2.0**-53, atol=0)
+
+
+# ----------------------------------------------------------------------------- escaping
+
+
+def test_prose_with_unbalanced_dollar_or_untypesettable_characters_names_the_spec():
+    spec = SPECS[0]
+    with pytest.raises(SpecError, match=re.escape(spec.source) + ".*unbalanced"):
+        docmodels.prose("costs $5", spec, "the summary")
+    with pytest.raises(SpecError, match=re.escape(spec.source) + ".*'η'"):
+        docmodels.prose("the rate η", spec, "the summary")
+    assert docmodels.prose(r"rate $\eta_t$ & more", spec, "x") == r"rate $\eta_t$ \& more"
+
+
+PROSE = "a_b & 50% #1 {x} <y> |z| back\\slash café"
+ARGUMENT = "l2_shrinkage{x}<y>|z|\\w"
+
+
+def test_escaped_text_round_trips_through_latex(tmp_path):
+    requires_latexmk()
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    docs = tmp_path / "out" / "docs"
+    docs.mkdir(parents=True)
+    body = f"{docmodels.tex_text(PROSE)}\n\n{docmodels.texttt(ARGUMENT)}\n"
+    (docs / "trainspec.tex").write_text(f"\\documentclass{{article}}\n\\begin{{document}}\n{body}\\end{{document}}\n")
+    pdf = build_pdf(tmp_path / "out", tmp_path / "pdf" / "escape.pdf")
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True)
+    lines = [unicodedata.normalize("NFC", line) for line in text.stdout.splitlines() if line.strip()]
+    # Roman type draws \_ as a rule, which copies as a space; the typewriter keeps every character.
+    assert lines[0] == PROSE.replace("_", " ")
+    assert lines[1] == ARGUMENT
+
+
+# ----------------------------------------------------------------------------- the PDF
+
+
+@dataclass(frozen=True)
+class Built:
+    out: Path
+    pdf: Path
+    files: dict
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, generated) -> Built:
+    requires_latexmk()
+    out = tmp_path_factory.mktemp("generated")
+    write(generated, out)
+    pdf = build_pdf(out, tmp_path_factory.mktemp("build") / "trainspec.pdf")
+    return Built(out, pdf, generated)
+
+
+def pdf_page_count(pdf: Path) -> int:
+    """The page count from the root page tree (pdfTeX compresses it into an object stream)."""
+    data = pdf.read_bytes()
+    texts = [data]
+    for match in re.finditer(rb"stream\r?\n", data):
+        try:
+            texts.append(zlib.decompressobj().decompress(data[match.end() :]))
+        except zlib.error:
+            continue
+    counts = [int(n) for text in texts for n in re.findall(rb"/Type\s*/Pages\b[^>]*?/Count\s+(\d+)", text)]
+    assert counts, "no page tree found"
+    return max(counts)
+
+
+def test_pdf_builds_with_a_page_per_optimizer(built):
+    data = built.pdf.read_bytes()
+    assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
+    # Contents, the general sections, then each optimizer starts on a new page.
+    assert pdf_page_count(built.pdf) >= 2 + len(SPECS)
+    assert len(data) > 50_000
+
+
+def test_pdf_text_has_every_section_and_argument(built):
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed; the .tex checks above still ran")
+    text = subprocess.run(["pdftotext", str(built.pdf), "-"], capture_output=True, text=True, check=True).stdout
+    lines = set(text.splitlines())
+    for spec in SPECS:
+        assert spec.name in lines, f"no heading {spec.name} in the PDF"
+        for h in spec.hyperparameters:
+            assert h.argument in text, f"{spec.name}: {h.argument} missing from the PDF"
+
+
+def test_pdf_build_writes_nothing_into_the_generated_folder(built):
+    assert compare(built.files, built.out) == []
+
+
+def test_latex_failure_names_the_log_and_keeps_the_folder_clean(tmp_path):
+    requires_latexmk()
+    docs = tmp_path / "out" / "docs"
+    docs.mkdir(parents=True)
+    (docs / "trainspec.tex").write_text("\\documentclass{article}\n\\begin{document}\n\\nosuchmacro\n\\end{document}\n")
+    pdf = tmp_path / "pdf" / "broken.pdf"
+    with pytest.raises(DocsBuildError, match=r"Undefined control sequence.*broken\.log") as error:
+        build_pdf(tmp_path / "out", pdf)
+    assert (tmp_path / "pdf" / "broken.log").is_file(), str(error.value)
+    assert not pdf.exists()
+    assert sorted(p.name for p in docs.iterdir()) == ["trainspec.tex"]
+
+
+def test_missing_latexmk_is_a_clear_error(tmp_path, monkeypatch, generated):
+    write({path: file for path, file in generated.items() if path.startswith("docs/")}, tmp_path)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(DocsBuildError, match="latexmk is not installed"):
+        build_pdf(tmp_path, tmp_path / "trainspec.pdf")
+
+
+def test_missing_master_says_to_build_first(tmp_path):
+    with pytest.raises(DocsBuildError, match="trainspec build"):
+        build_pdf(tmp_path, tmp_path / "trainspec.pdf")
