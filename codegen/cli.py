@@ -77,10 +77,10 @@ def _list(arguments: argparse.Namespace) -> int:
     from codegen.lower import lower
 
     registry = load_registry(arguments.specs)
-    for spec in registry.specs:
-        variants = ", ".join(v.name for v in lower(spec).variants)
+    for spec in registry.everything:
         print(f"{spec.name:10} {spec.source:34} {spec.summary}")
-        print(f"{'':10} variants: {variants}")
+        if spec.kind == "optimizer":  # the kernels its options select
+            print(f"{'':10} variants: {', '.join(v.name for v in lower(spec).variants)}")
     return 0
 
 

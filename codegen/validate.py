@@ -7,8 +7,10 @@ so a bad spec stops the build before a single file is written.
 from __future__ import annotations
 
 import keyword
+import numbers
 
 import sympy
+from sympy.core.function import AppliedUndef
 
 from codegen.errors import SpecError
 from codegen.spec import ROLE_SYMBOLS, OptimizerSpec, eta, g, t, w
@@ -20,6 +22,7 @@ RESERVED_NAMES = frozenset({"param", "grad", "i", "math", "numba", "np", "numpy"
 def validate(spec: OptimizerSpec) -> OptimizerSpec:
     """Return ``spec`` unchanged if it is well formed; raise ``SpecError`` otherwise."""
     check = _Checker(spec)
+    check.structure()
     check.names()
     check.hyperparameters()
     check.state()
@@ -40,6 +43,26 @@ class _Checker:
     def fail(self, message: str, symbol: object = None) -> None:
         name = None if symbol is None else str(symbol)
         raise SpecError(self.spec.source, message, spec=self.spec.name, symbol=name)
+
+    def structure(self) -> None:
+        """Symbols where symbols belong and numbers where numbers belong, which the later checks rely on."""
+        for position, (lhs, rhs) in enumerate(self.spec.update):
+            if not isinstance(lhs, sympy.Symbol):
+                self.fail(f"the left-hand side of assignment {position + 1} is not a symbol", lhs)
+            if isinstance(rhs, bool) or not isinstance(rhs, (numbers.Real, sympy.Expr)):
+                self.fail(f"the right-hand side of the assignment to {lhs} is not an expression: {rhs!r}", lhs)
+        for h in self.spec.hyperparameters:
+            if not isinstance(h.symbol, sympy.Symbol):
+                self.fail(f"hyperparameter {h.argument!r} must be declared with a symbol", h.symbol)
+            if h.default is not None and (isinstance(h.default, bool) or not isinstance(h.default, numbers.Real)):
+                self.fail(f"default {h.default!r} of {h.argument!r} is not a number", h.symbol)
+        for s in self.spec.state:
+            if not isinstance(s.symbol, sympy.Symbol):
+                self.fail(f"state {s.name!r} must be declared with a symbol", s.symbol)
+            if s.initial is not None and (
+                isinstance(s.initial, bool) or not isinstance(s.initial, (numbers.Real, sympy.Expr))
+            ):
+                self.fail(f"initial value {s.initial!r} is neither a number nor an expression", s.symbol)
 
     def names(self) -> None:
         if not self.spec.name.isidentifier():
@@ -106,6 +129,11 @@ class _Checker:
                     reason = "cyclic assignments" if later else "used before it is assigned"
                     self.fail(f"{reason} (in the assignment to {lhs})", symbol)
                 self.fail(f"undefined symbol in the assignment to {lhs}", symbol)
+            undefined = sorted(sympy.sympify(rhs).atoms(AppliedUndef), key=str)
+            if undefined:
+                self.fail(f"undefined function {undefined[0].func} in the assignment to {lhs}", undefined[0].func)
+            if sympy.sympify(rhs).has(sympy.zoo, sympy.nan):
+                self.fail(f"the assignment to {lhs} divides by zero or is undefined", lhs)
             seen.add(lhs)
             defined.add(lhs)
 

@@ -1,0 +1,661 @@
+"""The Keras-style API of every generated optimizer class: arguments, config, state, input checks, base options.
+
+Expected defaults come from the Keras 3 column of ``reference/semantics.md``
+(§2), written here by hand; clipping and weight decay follow its §1.4.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import math
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import trainspec
+
+CLASSES = sorted(set(trainspec.OPTIMIZERS.values()), key=lambda cls: cls.__name__)
+
+# Keras 3 arguments in Keras's positional order, with Keras's defaults (semantics.md §2).
+KERAS_ARGUMENTS = {
+    "SGD": {"learning_rate": 0.01, "momentum": 0.0, "nesterov": False},
+    "Adagrad": {"learning_rate": 0.001, "initial_accumulator_value": 0.1, "epsilon": 1e-7},
+    "RMSprop": {"learning_rate": 0.001, "rho": 0.9, "momentum": 0.0, "epsilon": 1e-7, "centered": False},
+    "Adadelta": {"learning_rate": 0.001, "rho": 0.95, "epsilon": 1e-7},
+    "Adam": {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7, "amsgrad": False},
+    "Nadam": {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7},
+    "Ftrl": {
+        "learning_rate": 0.001,
+        "learning_rate_power": -0.5,
+        "initial_accumulator_value": 0.1,
+        "l1_regularization_strength": 0.0,
+        "l2_regularization_strength": 0.0,
+        "l2_shrinkage_regularization_strength": 0.0,
+        "beta": 0.0,
+    },
+}
+BASE_ARGUMENTS = {"weight_decay": None, "clipnorm": None, "clipvalue": None, "global_clipnorm": None, "name": None}
+
+# Every option on and every value changed (inside its domain), so the richest variant runs.
+ALL_ON = {
+    "SGD": {"learning_rate": 0.05, "momentum": 0.8, "nesterov": True},
+    "Adagrad": {"learning_rate": 0.01, "initial_accumulator_value": 0.2, "epsilon": 1e-6},
+    "RMSprop": {"learning_rate": 0.002, "rho": 0.8, "momentum": 0.5, "epsilon": 1e-6, "centered": True},
+    "Adadelta": {"learning_rate": 0.5, "rho": 0.9, "epsilon": 1e-6},
+    "Adam": {"learning_rate": 0.002, "beta_1": 0.8, "beta_2": 0.99, "epsilon": 1e-6, "amsgrad": True},
+    "Nadam": {"learning_rate": 0.002, "beta_1": 0.8, "beta_2": 0.99, "epsilon": 1e-6},
+    "Ftrl": {
+        "learning_rate": 0.01,
+        "learning_rate_power": -0.6,
+        "initial_accumulator_value": 0.2,
+        "l1_regularization_strength": 0.001,
+        "l2_regularization_strength": 0.002,
+        "l2_shrinkage_regularization_strength": 0.003,
+        "beta": 0.1,
+    },
+}
+CONFIGS = {
+    "defaults": lambda name: {},
+    "all options on": lambda name: {**ALL_ON[name], "weight_decay": 0.01, "clipnorm": 1.0},
+}
+
+SHAPES = ((3, 4), (5,), ())
+
+
+def _class_id(cls: type) -> str:
+    return cls.__name__
+
+
+def _arrays(seed: int, dtype: type = np.float64, shapes: tuple = SHAPES) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(shape).astype(dtype) for shape in shapes]
+
+
+def _gradient_stream(steps: int, dtype: type = np.float64) -> list[list[np.ndarray]]:
+    return [_arrays(100 + step, dtype) for step in range(steps)]
+
+
+def _copies(arrays: list[np.ndarray]) -> list[np.ndarray]:
+    return [a.copy() for a in arrays]
+
+
+def _same_arrays(first: list[np.ndarray], second: list[np.ndarray]) -> bool:
+    return len(first) == len(second) and all(
+        a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+        for a, b in zip(first, second)
+    )
+
+
+def _same_state(first: dict, second: dict) -> bool:
+    """Two ``get_state()`` results hold the same values, arrays compared bit for bit."""
+    if {k: v for k, v in first.items() if k != "slots"} != {k: v for k, v in second.items() if k != "slots"}:
+        return False
+    if first["slots"] is None or second["slots"] is None:
+        return first["slots"] is second["slots"]
+    return len(first["slots"]) == len(second["slots"]) and all(
+        a.keys() == b.keys() and _same_arrays([a[k] for k in a], [b[k] for k in a])
+        for a, b in zip(first["slots"], second["slots"])
+    )
+
+
+def test_every_class_has_its_keras_arguments_listed() -> None:
+    """A new optimizer must add its Keras defaults above, or these tests would not cover it."""
+    assert sorted(cls.__name__ for cls in CLASSES) == sorted(KERAS_ARGUMENTS)
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=_class_id)
+def test_keras_argument_names_order_and_defaults(cls: type) -> None:
+    parameters = inspect.signature(cls).parameters
+    expected = {**KERAS_ARGUMENTS[cls.__name__], **BASE_ARGUMENTS}
+    assert list(parameters) == list(expected)
+    for argument, default in expected.items():
+        actual = parameters[argument].default
+        assert actual == default and type(actual) is type(default), f"{argument}: {actual!r}, Keras has {default!r}"
+    config = cls().get_config()
+    assert {k: config[k] for k in KERAS_ARGUMENTS[cls.__name__]} == KERAS_ARGUMENTS[cls.__name__]
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=_class_id)
+def test_positional_arguments_follow_keras_order(cls: type) -> None:
+    changed = ALL_ON[cls.__name__]
+    config = cls(*changed.values()).get_config()
+    assert {k: config[k] for k in changed} == changed
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=str)
+@pytest.mark.parametrize("cls", CLASSES, ids=_class_id)
+def test_config_round_trip(cls: type, config: str) -> None:
+    optimizer = cls(**CONFIGS[config](cls.__name__), name="mine")
+    saved = optimizer.get_config()
+    assert json.loads(json.dumps(saved)) == saved, "a config must survive JSON, as Keras configs do"
+    copy = cls.from_config(json.loads(json.dumps(saved)))
+    assert type(copy) is cls and copy.get_config() == saved
+    assert copy.variant is optimizer.variant
+    params, copy_params = _arrays(1), _arrays(1)
+    for grads in _gradient_stream(3):
+        optimizer.apply(grads, params)
+        copy.apply(grads, copy_params)
+    assert _same_arrays(params, copy_params)
+
+
+# ----------------------------------------------------------------------------------- state
+
+
+def _run(optimizer: object, params: list[np.ndarray], grads_stream: list[list[np.ndarray]]) -> None:
+    for grads in grads_stream:
+        optimizer.apply(grads, params)
+
+
+def _resume_case(cls: type, config: str, dtype: type) -> tuple:
+    """N steps, a checkpoint, M more steps: the trajectory a restored optimizer must reproduce."""
+    stream = _gradient_stream(7, dtype)
+    before, after = stream[:3], stream[3:]
+    optimizer = cls(**CONFIGS[config](cls.__name__))
+    params = _arrays(1, dtype)
+    _run(optimizer, params, before)
+    checkpoint = optimizer.get_state()
+    checkpoint_params = _copies(params)
+    _run(optimizer, params, after)
+    return optimizer, checkpoint, checkpoint_params, after, params
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("config", CONFIGS, ids=str)
+@pytest.mark.parametrize("cls", CLASSES, ids=_class_id)
+def test_get_state_set_state_resumes_bit_exactly(cls: type, config: str, dtype: type) -> None:
+    optimizer, checkpoint, checkpoint_params, after, final_params = _resume_case(cls, config, dtype)
+
+    resumed = cls.from_config(optimizer.get_config())
+    resumed.set_state(checkpoint)
+    params = _copies(checkpoint_params)
+    _run(resumed, params, after)
+
+    assert _same_arrays(params, final_params)
+    assert _same_state(resumed.get_state(), optimizer.get_state())
+    if checkpoint["slots"][0] or checkpoint["optimizer_state"]:
+        # The check can fail: without the restored state the same steps land elsewhere.
+        fresh = cls.from_config(optimizer.get_config())
+        params = _copies(checkpoint_params)
+        _run(fresh, params, after)
+        assert not _same_arrays(params, final_params)
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=str)
+@pytest.mark.parametrize("cls", CLASSES, ids=_class_id)
+def test_save_state_load_state_resumes_bit_exactly(cls: type, config: str, tmp_path: Path) -> None:
+    stream = _gradient_stream(7)
+    optimizer = cls(**CONFIGS[config](cls.__name__))
+    params = _arrays(1)
+    _run(optimizer, params, stream[:3])
+    optimizer.save_state(tmp_path / "state.npz")
+    checkpoint_params = _copies(params)
+    _run(optimizer, params, stream[3:])
+
+    resumed = cls.from_config(optimizer.get_config())
+    resumed.load_state(tmp_path / "state.npz")
+    _run(resumed, checkpoint_params, stream[3:])
+
+    assert _same_arrays(checkpoint_params, params)
+    assert _same_state(resumed.get_state(), optimizer.get_state())
+
+
+def test_state_of_an_unbuilt_optimizer_round_trips(tmp_path: Path) -> None:
+    optimizer = trainspec.Adam()
+    optimizer.save_state(tmp_path / "empty.npz")
+    resumed = trainspec.Adam()
+    resumed.load_state(tmp_path / "empty.npz")
+    assert _same_state(resumed.get_state(), optimizer.get_state())
+    params, expected = _arrays(1), _arrays(1)
+    resumed.apply(_arrays(2), params)
+    trainspec.Adam().apply(_arrays(2), expected)
+    assert _same_arrays(params, expected)
+
+
+def test_nadam_momentum_product_is_saved_and_restored(tmp_path: Path) -> None:
+    """Nadam's product of momenta is one scalar for the whole optimizer, not per parameter."""
+    optimizer, checkpoint, checkpoint_params, after, final_params = _resume_case(
+        trainspec.Nadam, "defaults", np.float64
+    )
+    product = checkpoint["optimizer_state"]["momentum_product"]
+    # Π_3 = μ_1 μ_2 μ_3 with μ_t = β1 (1 − ½·0.96^t) (semantics.md §2.8), from the defaults β1 = 0.9.
+    expected = math.prod(0.9 * (1 - 0.5 * 0.96**t) for t in (1, 2, 3))
+    assert product == pytest.approx(expected, rel=1e-14)
+
+    optimizer.set_state(checkpoint)
+    optimizer.save_state(tmp_path / "nadam.npz")
+    restored = trainspec.Nadam()
+    restored.load_state(tmp_path / "nadam.npz")
+    assert restored.get_state()["optimizer_state"]["momentum_product"] == product
+    params = _copies(checkpoint_params)
+    _run(restored, params, after)
+    assert _same_arrays(params, final_params)
+
+    # Everything restored but the product (reset to its start, 1): the trajectory differs.
+    forgetful = trainspec.Nadam()
+    forgetful.set_state({**checkpoint, "optimizer_state": {"momentum_product": 1.0}})
+    params = _copies(checkpoint_params)
+    _run(forgetful, params, after)
+    assert not _same_arrays(params, final_params)
+
+
+def test_get_state_is_a_copy() -> None:
+    optimizer = trainspec.Adam()
+    params = _arrays(1)
+    optimizer.apply(_arrays(2), params)
+    state = optimizer.get_state()
+    kept = {name: array.copy() for name, array in state["slots"][0].items()}
+    optimizer.apply(_arrays(3), params)
+    assert all(np.array_equal(state["slots"][0][name], kept[name]) for name in kept)
+
+
+# ------------------------------------------------------------------------------ bad input
+
+
+def _snapshot(optimizer: object, *lists: list[np.ndarray]) -> tuple:
+    return optimizer.get_state(), [_copies(arrays) for arrays in lists]
+
+
+def _assert_untouched(optimizer: object, snapshot: tuple, *lists: list[np.ndarray]) -> None:
+    state, arrays = snapshot
+    assert _same_state(optimizer.get_state(), state), "the optimizer's state changed"
+    for before, now in zip(arrays, lists):
+        assert _same_arrays(now, before), "an array changed"
+
+
+def _transposed(array: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(array.T).T
+
+
+def _strided(array: np.ndarray) -> np.ndarray:
+    wide = np.zeros((*array.shape[:-1], 2 * array.shape[-1]), array.dtype)
+    wide[..., ::2] = array
+    return wide[..., ::2]
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array = array.copy()
+    array.flags.writeable = False
+    return array
+
+
+# Each case turns valid (grads, params) into invalid ones at position i, the first or second of
+# three parameters: with the bad entry second, a check done array by array would already have
+# updated the first, which the test would see.
+BAD_INPUTS: dict[str, tuple[Callable, type, str]] = {
+    "one gradient too few": (lambda g, p, i: (g[:-1], p), ValueError, r"got 2 gradients for 3 parameters"),
+    "gradient of the wrong shape": (
+        lambda g, p, i: (_replace(g, i, np.zeros(g[i].size + 1)), p),
+        ValueError,
+        r"grads\[{i}\] has shape \(13,\) but params\[{i}\] has shape \(3, 4\)",
+    ),
+    "integer parameter": (
+        lambda g, p, i: (_replace(g, i, g[i].astype(np.int64)), _replace(p, i, p[i].astype(np.int64))),
+        TypeError,
+        r"params\[{i}\] has dtype int64",
+    ),
+    "float16 parameter": (
+        lambda g, p, i: (_replace(g, i, g[i].astype(np.float16)), _replace(p, i, p[i].astype(np.float16))),
+        TypeError,
+        r"params\[{i}\] has dtype float16",
+    ),
+    "integer gradient": (
+        lambda g, p, i: (_replace(g, i, g[i].astype(np.int32)), p),
+        TypeError,
+        r"grads\[{i}\] has dtype int32",
+    ),
+    "gradient dtype differs from the parameter's": (
+        lambda g, p, i: (_replace(g, i, g[i].astype(np.float32)), p),
+        TypeError,
+        r"grads\[{i}\] has dtype float32 but params\[{i}\] has dtype float64",
+    ),
+    "transposed parameter": (
+        lambda g, p, i: (g, _replace(p, i, _transposed(p[i]))),
+        ValueError,
+        r"params\[{i}\] is not C-contiguous",
+    ),
+    "strided parameter": (
+        lambda g, p, i: (g, _replace(p, i, _strided(p[i]))),
+        ValueError,
+        r"params\[{i}\] is not C-contiguous",
+    ),
+    "transposed gradient": (
+        lambda g, p, i: (_replace(g, i, _transposed(g[i])), p),
+        ValueError,
+        r"grads\[{i}\] is not C-contiguous",
+    ),
+    "strided gradient": (
+        lambda g, p, i: (_replace(g, i, _strided(g[i])), p),
+        ValueError,
+        r"grads\[{i}\] is not C-contiguous",
+    ),
+    "read-only parameter": (
+        lambda g, p, i: (g, _replace(p, i, _read_only(p[i]))),
+        ValueError,
+        r"params\[{i}\] is read-only",
+    ),
+    "a list instead of an array": (
+        lambda g, p, i: (_replace(g, i, g[i].tolist()), p),
+        TypeError,
+        r"grads\[{i}\] must be a numpy.ndarray, got list",
+    ),
+    # [p1, p1, p2] or [p0, p0, p2]: either way the repeat is params[1].
+    "the same parameter twice": (
+        lambda g, p, i: (g, _replace(p, i, p[1 - i])),
+        ValueError,
+        r"params\[1\] is the same array as params\[0\]",
+    ),
+}
+
+
+def _replace(arrays: list, index: int, value: object) -> list:
+    arrays = list(arrays)
+    arrays[index] = value
+    return arrays
+
+
+def _valid_step(cls: type, steps_before: int) -> tuple:
+    optimizer = cls()
+    params = _arrays(1, shapes=((3, 4), (3, 4), (5,)))
+    for step in range(steps_before):
+        optimizer.apply(_arrays(10 + step, shapes=((3, 4), (3, 4), (5,))), params)
+    return optimizer, _arrays(20, shapes=((3, 4), (3, 4), (5,))), params
+
+
+@pytest.mark.parametrize("position", [0, 1], ids=["bad first", "bad second"])
+@pytest.mark.parametrize("built", [False, True], ids=["fresh", "after 2 steps"])
+@pytest.mark.parametrize("case", BAD_INPUTS, ids=str)
+@pytest.mark.parametrize("cls", CLASSES, ids=_class_id)
+def test_bad_input_raises_and_changes_nothing(cls: type, case: str, built: bool, position: int) -> None:
+    make_bad, error, message = BAD_INPUTS[case]
+    optimizer, grads, params = _valid_step(cls, 2 if built else 0)
+    bad_grads, bad_params = make_bad(grads, params, position)
+    arrays = [[a for a in bad_grads if isinstance(a, np.ndarray)], bad_params, grads, params]
+    snapshot = _snapshot(optimizer, *arrays)
+
+    with pytest.raises(error, match=message.format(i=position)):
+        optimizer.apply(bad_grads, bad_params)
+
+    _assert_untouched(optimizer, snapshot, *arrays)
+    assert optimizer.iterations == (2 if built else 0)
+    optimizer.apply(grads, params)  # and it still works afterwards
+    assert not _same_arrays(params, snapshot[1][3])
+
+
+MISMATCHES = {
+    "fewer parameters": (lambda arrays: arrays[:2], "built for 3 parameters, got 2"),
+    "other shapes": (lambda arrays: [a.reshape(4, 3) for a in arrays[:2]] + arrays[2:], r"state '\w+' was built"),
+    "other dtype": (lambda arrays: [a.astype(np.float32) for a in arrays], r"state '\w+' was built"),
+}
+
+
+@pytest.mark.parametrize("mismatch", MISMATCHES, ids=str)
+@pytest.mark.parametrize("cls", CLASSES, ids=_class_id)
+def test_parameters_must_match_the_built_state(cls: type, mismatch: str) -> None:
+    optimizer, grads, params = _valid_step(cls, 1)
+    change, message = MISMATCHES[mismatch]
+    if mismatch != "fewer parameters" and not optimizer.get_state()["slots"][0]:
+        pytest.skip(f"{optimizer.variant.name} keeps no per-parameter state to mismatch")
+    bad_grads, bad_params = change(grads), change(params)
+    snapshot = _snapshot(optimizer, bad_grads, bad_params, params)
+    with pytest.raises(ValueError, match=message):
+        optimizer.apply(bad_grads, bad_params)
+    _assert_untouched(optimizer, snapshot, bad_grads, bad_params, params)
+
+
+# Constructor arguments that must be refused, with the words the message must contain.
+BAD_ARGUMENTS = [
+    (trainspec.Adam, {"beta_1": 1.0}, ValueError, ["beta_1", "1.0"]),
+    (trainspec.Adam, {"beta_2": -0.1}, ValueError, ["beta_2", "-0.1"]),
+    (trainspec.Adam, {"learning_rate": 0}, ValueError, ["learning_rate", "0"]),
+    (trainspec.Adam, {"learning_rate": -1e-3}, ValueError, ["learning_rate", "-0.001"]),
+    (trainspec.Adam, {"learning_rate": math.inf}, ValueError, ["learning_rate", "inf"]),
+    (trainspec.Adam, {"epsilon": -1}, ValueError, ["epsilon", "-1"]),
+    (trainspec.Adam, {"learning_rate": math.nan}, ValueError, ["learning_rate", "nan"]),
+    (trainspec.Adam, {"beta_1": float("nan")}, ValueError, ["beta_1", "nan"]),
+    (trainspec.Adam, {"learning_rate": "0.01"}, TypeError, ["learning_rate", "0.01"]),
+    (trainspec.Adam, {"amsgrad": 1}, TypeError, ["amsgrad", "1"]),
+    (trainspec.Adam, {"amsgrad": "yes"}, TypeError, ["amsgrad", "yes"]),
+    (trainspec.RMSprop, {"rho": 1.5}, ValueError, ["rho", "1.5"]),
+    (trainspec.RMSprop, {"centered": None}, TypeError, ["centered", "None"]),
+    (trainspec.Adadelta, {"epsilon": 0.0}, ValueError, ["epsilon", "0.0"]),
+    (trainspec.Ftrl, {"learning_rate_power": 0.5}, ValueError, ["learning_rate_power", "0.5"]),
+    (trainspec.Ftrl, {"l1_regularization_strength": -1.0}, ValueError, ["l1_regularization_strength", "-1.0"]),
+    (trainspec.SGD, {"momentum": True}, TypeError, ["momentum", "True"]),
+    (trainspec.SGD, {"learning_rate": 0.1, "momentum": True, "nesterov": True}, TypeError, ["momentum", "True"]),
+    (trainspec.SGD, {"momentum": 1.5}, ValueError, ["momentum", "1.5"]),
+    (trainspec.SGD, {"nesterov": 1}, TypeError, ["nesterov", "1"]),
+    (trainspec.SGD, {"weight_decay": -0.1}, ValueError, ["weight_decay", "-0.1"]),
+    (trainspec.SGD, {"clipnorm": 0.0}, ValueError, ["clipnorm", "0.0"]),
+    (trainspec.SGD, {"clipvalue": -1.0}, ValueError, ["clipvalue", "-1.0"]),
+    (trainspec.SGD, {"global_clipnorm": math.nan}, ValueError, ["global_clipnorm", "nan"]),
+    (trainspec.SGD, {"clipnorm": 1.0, "clipvalue": 0.5}, ValueError, ["clipnorm", "clipvalue"]),
+    (trainspec.SGD, {"clipnorm": 1.0, "global_clipnorm": 0.5}, ValueError, ["clipnorm", "global_clipnorm"]),
+    (trainspec.Adam, {"lr": 0.01}, TypeError, ["lr"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("cls", "arguments", "error", "words"), BAD_ARGUMENTS, ids=lambda x: x.__name__ if isinstance(x, type) else None
+)
+def test_bad_arguments_are_refused_with_a_clear_message(cls: type, arguments: dict, error: type, words: list) -> None:
+    with pytest.raises(error) as raised:
+        cls(**arguments)
+    for word in words:
+        assert word in str(raised.value), f"{word!r} not in the message: {raised.value}"
+
+
+def _outside(domain: object) -> list[float]:
+    """Values just outside a domain, on each finite side; the boundary itself where it is open."""
+    values = []
+    if math.isfinite(domain.lower):
+        values.append(domain.lower if domain.lower_open else domain.lower - 0.25)
+    if math.isfinite(domain.upper):
+        values.append(domain.upper if domain.upper_open else domain.upper + 0.25)
+    return values
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=_class_id)
+def test_every_hyperparameter_rejects_values_outside_its_domain(cls: type) -> None:
+    arguments = {**KERAS_ARGUMENTS[cls.__name__], "weight_decay": None}
+    for domain in cls.domains:
+        assert domain.argument in arguments, f"{domain.argument} is not a constructor argument"
+        values = [*_outside(domain), math.nan]
+        assert len(values) >= 2, f"{domain.argument}: no finite bound to step over"
+        for value in values:
+            with pytest.raises(ValueError, match=rf"{domain.argument}\b.*{re.escape(repr(value))}"):
+                cls(**{domain.argument: value})
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=_class_id)
+def test_every_flag_must_be_a_bool(cls: type) -> None:
+    for flag in (s.argument for s in cls.switches if s.kind == "flag"):
+        for value in (1, 0, "True", None):
+            with pytest.raises(TypeError, match=rf"{flag}\b.*{re.escape(repr(value))}"):
+                cls(**{flag: value})
+
+
+# ------------------------------------------------------------------------------ state restore
+
+
+def _broken_states(optimizer: object) -> dict[str, dict]:
+    # Every broken state also moves the step count on, so a restore that assigned part of it would show.
+    state = {**optimizer.get_state(), "iterations": optimizer.iterations + 5}
+    slots = state["slots"]
+    name = next(iter(slots[0]), None)
+    other = trainspec.SGD if type(optimizer) is not trainspec.SGD else trainspec.Adam
+    cases = {
+        "another optimizer's state": {**state, "optimizer": other.__name__},
+        "another variant's state": {**state, "variant": state["variant"] + "_other"},
+        "negative iterations": {**state, "iterations": -1},
+        "fractional iterations": {**state, "iterations": 2.5},
+        "unknown optimizer-wide state": {**state, "optimizer_state": {**state["optimizer_state"], "bogus": 1.0}},
+    }
+    if name is not None:
+        cases["a slot missing"] = {**state, "slots": [{k: v for k, v in s.items() if k != name} for s in slots]}
+        cases["an unknown slot"] = {**state, "slots": [{**s, "bogus": s[name]} for s in slots]}
+        cases["an integer slot"] = {**state, "slots": [{**s, name: s[name].astype(np.int64)} for s in slots]}
+    for key in state["optimizer_state"]:
+        cases[f"{key} not a number"] = {**state, "optimizer_state": {**state["optimizer_state"], key: "abc"}}
+    return cases
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=_class_id)
+def test_bad_state_restore_raises_and_changes_nothing(cls: type) -> None:
+    optimizer = _valid_step(cls, 2)[0]
+    for case, broken in _broken_states(optimizer).items():
+        before = optimizer.get_state()
+        with pytest.raises((ValueError, TypeError)):
+            optimizer.set_state(broken)
+        assert _same_state(optimizer.get_state(), before), f"{case}: a refused restore changed the state"
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=_class_id)
+def test_restored_state_of_the_wrong_shape_is_refused_before_the_step(cls: type) -> None:
+    """``set_state`` cannot know the parameters' shapes; the next step checks them before touching anything."""
+    optimizer, grads, params = _valid_step(cls, 2)
+    state = optimizer.get_state()
+    if not state["slots"][0]:
+        pytest.skip(f"{optimizer.variant.name} keeps no per-parameter state")
+    wrong = {**state, "slots": [{k: np.zeros(7) for k in s} for s in state["slots"]]}
+    restored = cls()
+    restored.set_state(wrong)
+    snapshot = _snapshot(restored, grads, params)
+    with pytest.raises(ValueError, match=r"state '\w+' was built for float64\[7\]"):
+        restored.apply(grads, params)
+    _assert_untouched(restored, snapshot, grads, params)
+
+
+def test_state_of_another_optimizer_is_refused_from_a_file(tmp_path: Path) -> None:
+    adam = trainspec.Adam()
+    adam.apply(_arrays(2), _arrays(1))
+    adam.save_state(tmp_path / "adam.npz")
+    rmsprop = trainspec.RMSprop()
+    with pytest.raises(ValueError, match="Adam"):
+        rmsprop.load_state(tmp_path / "adam.npz")
+    amsgrad = trainspec.Adam(amsgrad=True)
+    with pytest.raises(ValueError, match="adam_amsgrad"):
+        amsgrad.load_state(tmp_path / "adam.npz")
+    assert amsgrad.get_state()["slots"] is None and amsgrad.iterations == 0
+
+
+# ------------------------------------------------------------------ clipping and weight decay
+
+
+def _norm(array: np.ndarray) -> float:
+    """The L2 norm with an exactly rounded sum (math.fsum), independent of numpy.linalg."""
+    return math.sqrt(math.fsum(float(x) * float(x) for x in array.ravel()))
+
+
+def _clip_reference(option: str, c: float, grads: list[np.ndarray]) -> list[np.ndarray]:
+    """semantics.md §1.4, step 4, in float64."""
+    if option == "clipvalue":
+        return [np.minimum(np.maximum(g, -c), c) for g in grads]
+    if option == "clipnorm":
+        return [g * (c / max(_norm(g), c)) for g in grads]
+    if option == "global_clipnorm":
+        total = math.sqrt(math.fsum(_norm(g) ** 2 for g in grads))
+        return [g * (c / max(total, c)) for g in grads]
+    return list(grads)
+
+
+CLIPPING = {"none": None, "clipvalue": 0.5, "clipnorm": 1.0, "global_clipnorm": 1.5}
+
+
+def _sgd_step(w: np.ndarray, g: np.ndarray, eta: float, decay: float) -> np.ndarray:
+    """semantics.md §1.4 step 5 then §2.1 with μ = 0: w ← (w − λ η w) − η g, in float64."""
+    return (w - decay * eta * w) - eta * g
+
+
+@pytest.mark.parametrize("weight_decay", [None, 0.1], ids=["no decay", "weight_decay"])
+@pytest.mark.parametrize("clipping", CLIPPING, ids=str)
+def test_sgd_clipping_and_weight_decay_follow_keras(clipping: str, weight_decay: float | None) -> None:
+    """Plain SGD, step by step from the kernel's own previous weights, against the formula in NumPy."""
+    eta, c, decay = 0.3, CLIPPING[clipping], weight_decay or 0.0
+    optimizer = trainspec.SGD(learning_rate=eta, weight_decay=weight_decay, **({} if c is None else {clipping: c}))
+    shapes = ((3, 4), (6,))
+    params = _arrays(1, shapes=shapes)
+    for step in range(3):
+        # Clipping acts at every step: 2 < ‖g0‖ < 3.1 is above every bound, ‖g1‖ < 0.65 below them.
+        grads = [g * s for g, s in zip(_arrays(50 + step, shapes=shapes), (1.0, 0.2))]
+        kept, before = _copies(grads), _copies(params)
+        optimizer.apply(grads, params)
+        assert _same_arrays(grads, kept), "the caller's gradients were modified"
+        clipped = _clip_reference(clipping, c, grads)
+        for w, g, raw, got in zip(before, clipped, grads, params):
+            want = _sgd_step(w, g, eta, decay)
+            # About 7 roundings (η·λ, ·w, −, the clip scale, ·g, η·, −), each at most half an ulp of a
+            # term bounded by |w| + |ηg|; the norm's sum (BLAS against fsum) adds at most n ulp relative.
+            bound = (8 + g.size) * np.finfo(np.float64).eps * (np.abs(w) + eta * np.abs(g))
+            assert np.all(np.abs(got - want) <= bound), f"step {step}: {np.max(np.abs(got - want) / bound)} bounds"
+            if raw is grads[0]:
+                # The comparison tells the options apart: without them the step lands far outside the bound.
+                plain = _sgd_step(w, raw, eta, 0.0)
+                assert (c is None and decay == 0) == bool(np.all(np.abs(plain - want) <= 1e3 * bound))
+
+
+def _signs(*values: float) -> np.ndarray:
+    return np.array(values, dtype=np.float64)
+
+
+# Gradients whose norms are powers of two and clip bounds hit exactly, so every clipped value is
+# exact in binary: (bound, gradients, the gradients clipped by hand).
+EXACT_CLIPPING = {
+    # ‖g0‖ = 1 is halved by the bound 0.5; ‖g1‖ = 0.25 stays.
+    "clipnorm": (
+        0.5,
+        [0.5 * _signs(1, -1, 1, 1).reshape(2, 2), 0.125 * _signs(1, -1, 1, -1)],
+        [0.25 * _signs(1, -1, 1, 1).reshape(2, 2), 0.125 * _signs(1, -1, 1, -1)],
+    ),
+    "clipvalue": (
+        0.25,
+        [0.5 * _signs(1, -1, 1, 1).reshape(2, 2), 0.125 * _signs(1, -1, 1, -1)],
+        [0.25 * _signs(1, -1, 1, 1).reshape(2, 2), 0.125 * _signs(1, -1, 1, -1)],
+    ),
+    # N = sqrt(1 + 1 + 2) = 2 over all tensors: the bound 1 halves every one of them.
+    "global_clipnorm": (
+        1.0,
+        [0.5 * _signs(1, -1, 1, 1).reshape(2, 2), 0.5 * _signs(1, -1, 1, -1), 0.5 * _signs(1, 1, -1, 1, 1, -1, 1, 1)],
+        [
+            0.25 * _signs(1, -1, 1, 1).reshape(2, 2),
+            0.25 * _signs(1, -1, 1, -1),
+            0.25 * _signs(1, 1, -1, 1, 1, -1, 1, 1),
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("clipping", EXACT_CLIPPING)
+@pytest.mark.parametrize("cls", CLASSES, ids=_class_id)
+def test_clipping_equals_stepping_with_clipped_gradients(cls: type, clipping: str) -> None:
+    """For every class: clipping in the optimizer is the same step as passing clipped gradients, bit for bit."""
+    bound, grads, clipped = EXACT_CLIPPING[clipping]
+    shapes = [g.shape for g in grads]
+    clipping_optimizer, plain, unclipped_optimizer = cls(**{clipping: bound}), cls(), cls()
+    params, expected, unclipped = _arrays(3, shapes=shapes), _arrays(3, shapes=shapes), _arrays(3, shapes=shapes)
+    kept = _copies(grads)
+    for _ in range(3):
+        clipping_optimizer.apply(grads, params)
+        plain.apply(clipped, expected)
+        unclipped_optimizer.apply(grads, unclipped)
+    assert _same_arrays(grads, kept), "the caller's gradients were modified"
+    assert _same_arrays(params, expected)
+    assert not _same_arrays(unclipped, params), "clipping had no effect on this case"
+
+
+@pytest.mark.parametrize("clipping", CLIPPING, ids=str)
+@pytest.mark.parametrize("config", CONFIGS, ids=str)
+@pytest.mark.parametrize("cls", CLASSES, ids=_class_id)
+def test_gradients_are_never_modified(cls: type, config: str, clipping: str) -> None:
+    arguments = CONFIGS[config](cls.__name__)
+    arguments.pop("clipnorm", None)
+    if CLIPPING[clipping] is not None:
+        arguments[clipping] = CLIPPING[clipping]
+    for dtype in (np.float64, np.float32):
+        params, grads = _arrays(1, dtype), _arrays(2, dtype)
+        kept, before = _copies(grads), _copies(params)
+        cls(**arguments).apply(grads, params)
+        assert _same_arrays(grads, kept), "the caller's gradients were modified"
+        assert not _same_arrays(params, before), "the step did nothing, so it proves nothing"

@@ -1,0 +1,260 @@
+"""A malformed spec stops the build: exit code 2, a message naming the file and the symbol, nothing written.
+
+Each case copies the bundled Adagrad spec into a temporary specs folder and
+breaks it in one way. The unbroken copy must build (so every failure below is
+caused by its mutation), and the output folder must be byte-for-byte what it
+was before, whether it did not exist or held a previous good build.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from helpers import SPECS_DIR, run_trainspec, tree
+
+from codegen.cli import main
+
+ORIGINAL = (SPECS_DIR / "optimizers" / "adagrad.py").read_text(encoding="utf-8")
+BROKEN_FILE = "adagrad_broken.py"
+
+SYMBOLS_LINE = 'A, A0, epsilon = symbols("A A_0 epsilon")'
+IMPORT_LINE = "from codegen.spec import Convention, Hyperparameter, OptimizerSpec, State, eta, g, learning_rate, w"
+UPDATE_START = "    update=(\n"
+PARAMETER_UPDATE = "(w, w - eta * g / sqrt(A + epsilon)),"
+
+
+@dataclass(frozen=True)
+class Breakage:
+    """One way to break the spec: text replacements, and what the error must say."""
+
+    name: str
+    replacements: tuple[tuple[str, str], ...]
+    symbol: str | None
+    says: str
+
+    def apply(self, text: str) -> str:
+        for old, new in self.replacements:
+            # A change in the bundled spec must fail here, not silently leave a valid spec.
+            assert text.count(old) == 1, f"{old!r} does not occur exactly once in specs/optimizers/adagrad.py"
+            text = text.replace(old, new)
+        return text
+
+
+def _declare(*names: str) -> tuple[str, str]:
+    return SYMBOLS_LINE, SYMBOLS_LINE + "\n" + "\n".join(f'{n} = symbols("{n}")' for n in names)
+
+
+BREAKAGES = (
+    Breakage(
+        "undefined symbol",
+        (_declare("rho"), (PARAMETER_UPDATE, "(w, w - eta * rho * g / sqrt(A + epsilon)),")),
+        "rho",
+        "undefined symbol",
+    ),
+    Breakage(
+        "hyperparameter never used",
+        (
+            _declare("rho"),
+            (
+                "    hyperparameters=(\n",
+                '    hyperparameters=(\n        Hyperparameter(rho, "rho", 0.5, Interval(0, 1), "unused"),\n',
+            ),
+        ),
+        "rho",
+        "never used",
+    ),
+    Breakage(
+        "state without initial value",
+        (('State(A, "accumulator", A0,', 'State(A, "accumulator", None,'),),
+        "A",
+        "no initial value",
+    ),
+    Breakage("assignment to the gradient", ((UPDATE_START, UPDATE_START + "        (g, 2 * g),\n"),), "g", "input"),
+    Breakage(
+        "assignment to the step",
+        ((IMPORT_LINE, IMPORT_LINE + ", t"), (UPDATE_START, UPDATE_START + "        (t, t + 1),\n")),
+        "t",
+        "input",
+    ),
+    Breakage(
+        "assignment to a hyperparameter",
+        ((UPDATE_START, UPDATE_START + "        (epsilon, 2 * epsilon),\n"),),
+        "epsilon",
+        "input",
+    ),
+    Breakage(
+        "assignment to the learning rate",
+        ((UPDATE_START, UPDATE_START + "        (eta, eta / 2),\n"),),
+        "eta",
+        "input",
+    ),
+    Breakage(
+        "default outside its domain",
+        (('Hyperparameter(epsilon, "epsilon", 1e-7,', 'Hyperparameter(epsilon, "epsilon", -1e-7,'),),
+        "epsilon",
+        "outside its domain",
+    ),
+    Breakage(
+        "cyclic assignments",
+        (
+            _declare("a", "b"),
+            (UPDATE_START, UPDATE_START + "        (a, b + g),\n        (b, 2 * a),\n"),
+            (PARAMETER_UPDATE, "(w, w - eta * b / sqrt(A + epsilon)),"),
+        ),
+        "b",
+        "cyclic",
+    ),
+    Breakage(
+        "local used before it is assigned",
+        (_declare("d"), (PARAMETER_UPDATE, "(w, w - eta * d),\n        (d, g / sqrt(A + epsilon)),")),
+        "d",
+        "before it is assigned",
+    ),
+    Breakage(
+        "option whose substitution changes nothing",
+        (
+            (IMPORT_LINE, IMPORT_LINE + ", Option"),
+            ("    references=(\n", '    options=(Option("cubed", when_off={g**3: g}),),\n    references=(\n'),
+        ),
+        "cubed",
+        "changes nothing",
+    ),
+    # Malformed declarations that once crashed the build with a traceback instead of naming the culprit.
+    Breakage(
+        "assignment to an expression",
+        ((PARAMETER_UPDATE, PARAMETER_UPDATE + "\n        (2 * A, A),"),),
+        "2*A",
+        "left-hand side",
+    ),
+    Breakage(
+        "right-hand side that is not an expression",
+        ((PARAMETER_UPDATE, '(w, "w - g"),'),),
+        "w",
+        "not an expression",
+    ),
+    Breakage(
+        "default that is not a number",
+        (('Hyperparameter(epsilon, "epsilon", 1e-7,', 'Hyperparameter(epsilon, "epsilon", "1e-7",'),),
+        "epsilon",
+        "not a number",
+    ),
+    Breakage(
+        "initial value that is not an expression",
+        (('State(A, "accumulator", A0,', 'State(A, "accumulator", "A0",'),),
+        "A",
+        "neither a number nor an expression",
+    ),
+    Breakage(
+        "division by zero",
+        ((PARAMETER_UPDATE, "(w, w - eta * g / sqrt(A + epsilon) + epsilon / 0),"),),
+        "w",
+        "divides by zero",
+    ),
+    Breakage(
+        "undefined function",
+        (
+            (SYMBOLS_LINE, SYMBOLS_LINE + '\nclip = Function("clip")'),
+            ("from sympy import", "from sympy import Function,"),
+            (PARAMETER_UPDATE, "(w, w - eta * clip(g) / sqrt(A + epsilon)),"),
+        ),
+        "clip",
+        "undefined function",
+    ),
+    Breakage(
+        "file that raises on import",
+        (("SPEC = ", 'raise RuntimeError("deliberately broken")\nSPEC = '),),
+        None,
+        "RuntimeError: deliberately broken",
+    ),
+    Breakage("file with a syntax error", ((PARAMETER_UPDATE, PARAMETER_UPDATE + " ((("),), None, "SyntaxError"),
+    Breakage("file without SPEC", (("SPEC = ", "SPECIFICATION = "),), None, "defines no SPEC"),
+)
+
+
+@pytest.fixture(scope="module")
+def good_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A previous good build from the unbroken copy: the state a failed build must leave alone."""
+    root = tmp_path_factory.mktemp("good")
+    specs = root / "specs"
+    specs.mkdir()
+    (specs / "adagrad.py").write_text(ORIGINAL, encoding="utf-8")
+    assert main(["build", "--specs", str(specs), "--out", str(root / "out")]) == 0
+    assert (root / "out" / "optimizers" / "adagrad.py").is_file()
+    return root / "out"
+
+
+def _specs_with(folder: Path, files: dict[str, str]) -> Path:
+    specs = folder / "specs"
+    specs.mkdir()
+    for name, text in files.items():
+        (specs / name).write_text(text, encoding="utf-8")
+    return specs
+
+
+def test_unbroken_copy_builds(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    specs = _specs_with(tmp_path, {BROKEN_FILE: ORIGINAL})
+    assert main(["build", "--specs", str(specs), "--out", str(tmp_path / "out")]) == 0
+    assert "error" not in capsys.readouterr().err
+    assert (tmp_path / "out" / "optimizers" / "adagrad.py").is_file()
+
+
+@pytest.mark.parametrize("previous", ["no output folder", "previous good build"])
+@pytest.mark.parametrize("breakage", BREAKAGES, ids=lambda b: b.name)
+def test_bad_spec_fails_and_writes_nothing(
+    breakage: Breakage, previous: str, good_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    specs = _specs_with(tmp_path, {BROKEN_FILE: breakage.apply(ORIGINAL)})
+    out = tmp_path / "out"
+    if previous == "previous good build":
+        shutil.copytree(good_build, out)
+    before = tree(out)
+
+    code = main(["build", "--specs", str(specs), "--out", str(out)])
+
+    error = capsys.readouterr().err
+    assert code == 2, error
+    assert f"specs/{BROKEN_FILE}" in error
+    assert breakage.says in error
+    if breakage.symbol is not None:
+        assert f"symbol {breakage.symbol!r}" in error
+    assert tree(out) == before, "a failed build changed the output folder"
+
+
+def test_duplicate_spec_names(good_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    specs = _specs_with(tmp_path, {"adagrad.py": ORIGINAL, "adagrad_again.py": ORIGINAL})
+    out = shutil.copytree(good_build, tmp_path / "out")
+    before = tree(out)
+
+    code = main(["build", "--specs", str(specs), "--out", str(out)])
+
+    error = capsys.readouterr().err
+    assert code == 2, error
+    # The second file is the culprit; the message also names the file it clashes with.
+    assert "specs/adagrad_again.py" in error
+    assert "already used by specs/adagrad.py" in error
+    assert "'adagrad'" in error
+    assert tree(out) == before
+
+
+def test_check_mode_also_rejects_a_bad_spec(good_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    specs = _specs_with(tmp_path, {BROKEN_FILE: BREAKAGES[0].apply(ORIGINAL)})
+    assert main(["build", "--check", "--specs", str(specs), "--out", str(good_build)]) == 2
+    assert "symbol 'rho'" in capsys.readouterr().err
+
+
+def test_command_line_exit_code_and_message(good_build: Path, tmp_path: Path) -> None:
+    """The installed entry point, in a fresh process, reports the same way."""
+    specs = _specs_with(tmp_path, {BROKEN_FILE: BREAKAGES[1].apply(ORIGINAL)})
+    out = shutil.copytree(good_build, tmp_path / "out")
+    before = tree(out)
+
+    result = run_trainspec("build", "--specs", str(specs), "--out", str(out))
+
+    assert result.returncode == 2, result.stderr
+    assert f"specs/{BROKEN_FILE}" in result.stderr
+    assert "symbol 'rho'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert tree(out) == before
