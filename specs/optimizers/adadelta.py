@@ -3,6 +3,7 @@
 from sympy import Interval, oo, sqrt, symbols
 
 from codegen.spec import Convention, Hyperparameter, OptimizerSpec, State, eta, g, learning_rate, w
+from codegen.verify.relations import ScaleInvariance, SpecUpdate
 
 rho, epsilon = symbols("rho epsilon")
 Eg, Ex, Delta = symbols("E_g E_x Delta")
@@ -36,4 +37,33 @@ SPEC = OptimizerSpec(
         ),
     ),
     latex_names={Eg: r"E[g^2]", Ex: r"E[\Delta^2]"},
+)
+
+# Adadelta's one ε sits in two roots. Only the one under the gradient average must vanish for the step
+# Δ = √(E_Δ + ε)/√(E_g) · g to be unchanged by g → c·g (E_g scales by c², E_Δ not at all); the ε in the
+# numerator may stay, and must be > 0 for Adadelta to move at all (E_Δ starts at 0).
+epsilon_g = symbols("epsilon_g")
+
+RELATIONS = (
+    ScaleInvariance(
+        name="adadelta_with_split_epsilon_is_scale_invariant",
+        statement=(
+            "With its ε split in two, Adadelta is unchanged when every gradient is multiplied by c > 0 "
+            "exactly when the ε under the gradient average's root is 0; the numerator's ε may be any value."
+        ),
+        update=SpecUpdate(
+            "Adadelta", substitution={Eg + epsilon: Eg + epsilon_g}, domains={epsilon_g: Interval(0, oo)}
+        ),
+        conditions={epsilon_g: 0},
+    ),
+    ScaleInvariance(
+        name="adadelta_is_not_scale_invariant",
+        statement=(
+            "With Keras's single ε in both roots, scaling every gradient by c ≠ 1 changes Adadelta's trajectory, "
+            "for every ε > 0 and η > 0."
+        ),
+        update=SpecUpdate("Adadelta"),
+        holds=False,
+        for_all=(epsilon, eta),
+    ),
 )

@@ -3,6 +3,7 @@
 from sympy import Interval, oo, sqrt, symbols
 
 from codegen.spec import Convention, Hyperparameter, OptimizerSpec, State, eta, g, learning_rate, w
+from codegen.verify.relations import ScaleInvariance, SpecUpdate
 
 A, A0, epsilon = symbols("A A_0 epsilon")
 
@@ -32,5 +33,17 @@ SPEC = OptimizerSpec(
             r"and decays the rate as $\eta_t = \eta/(1 + (t-1)\,\mathrm{lr\_decay})$.",
         ),
         Convention("Optax", r"\texttt{adagrad} is this update (accumulator 0.1, $\epsilon$ inside)."),
+    ),
+)
+
+RELATIONS = (
+    ScaleInvariance(
+        name="adagrad_is_scale_invariant",
+        statement=(
+            "Adagrad's trajectory does not change when every gradient is multiplied by c > 0, "
+            "provided ε = 0 and the accumulator starts at 0; neither condition can be dropped."
+        ),
+        update=SpecUpdate("Adagrad"),
+        conditions={epsilon: 0, A0: 0},
     ),
 )

@@ -8,6 +8,7 @@ with an effective ε that changes with t (see the relations in this file).
 from sympy import Interval, Max, oo, sqrt, symbols
 
 from codegen.spec import Convention, Hyperparameter, OptimizerSpec, Option, State, eta, g, learning_rate, t, w
+from codegen.verify.relations import Equivalence, ScaleInvariance, SpecUpdate, Unbiased, WrittenUpdate
 
 beta_1, beta_2, epsilon = symbols("beta_1 beta_2 epsilon")
 m, v, vhat, alpha = symbols("m v vhat alpha_t")
@@ -51,5 +52,81 @@ SPEC = OptimizerSpec(
             r"\texttt{adam} is PyTorch's form; \texttt{amsgrad} takes the maximum over the "
             r"bias-corrected $\hat v$ instead of the raw $v$.",
         ),
+    ),
+)
+
+
+def paper_adam(epsilon_t):
+    """Algorithm 1 of the paper (PyTorch's and Optax's Adam), with the ε added to √v̂ given as ``epsilon_t``."""
+    m_hat, v_hat = symbols("m_hat v_hat")
+    return WrittenUpdate(
+        f"paper-form Adam with ε = {epsilon_t}",
+        assignments=(
+            (m, beta_1 * m + (1 - beta_1) * g),
+            (v, beta_2 * v + (1 - beta_2) * g**2),
+            (m_hat, m / (1 - beta_1**t)),
+            (v_hat, v / (1 - beta_2**t)),
+            (w, w - eta * m_hat / (sqrt(v_hat) + epsilon_t)),
+        ),
+        initial={m: 0, v: 0},
+    )
+
+
+# Keras's ε̂ is added to √v, paper-form ε to √v̂ = √v/√(1 − β2^t): they agree when ε = ε̂/√(1 − β2^t).
+step_epsilon = epsilon / sqrt(1 - beta_2**t)
+
+RELATIONS = (
+    Equivalence(
+        name="adam_is_paper_adam_with_step_dependent_epsilon",
+        statement="Keras's Adam (ε̂ form) is the paper's Adam with the step-dependent ε = ε̂/√(1 − β2^t).",
+        left=SpecUpdate("Adam"),
+        right=paper_adam(step_epsilon),
+        state_map={m: m, v: v},
+    ),
+    Equivalence(
+        name="adam_is_not_paper_adam_with_the_same_epsilon",
+        statement="Keras's Adam is not the paper's Adam with the same constant ε = ε̂: no constant mapping exists.",
+        left=SpecUpdate("Adam"),
+        right=paper_adam(epsilon),
+        holds=False,
+    ),
+    Equivalence(
+        name="adam_beta_1_zero_is_bias_corrected_rmsprop",
+        statement=(
+            "Adam with β1 = 0 is RMSprop (decay β2) with the bias-corrected average v/(1 − β2^t) "
+            "and ε outside the root, where that ε is ε̂/√(1 − β2^t)."
+        ),
+        left=SpecUpdate("Adam", substitution={beta_1: 0}),
+        right=WrittenUpdate(
+            "RMSprop with bias correction, ε outside the root",
+            assignments=(
+                (v, beta_2 * v + (1 - beta_2) * g**2),
+                (w, w - eta * g / (sqrt(v / (1 - beta_2**t)) + step_epsilon)),
+            ),
+            initial={v: 0},
+        ),
+        state_map={v: v},
+    ),
+    Unbiased(
+        name="adam_first_moment_is_unbiased",
+        statement="For a constant gradient g, Adam's bias-corrected first moment m_t/(1 − β1^t) is g at every step.",
+        update=SpecUpdate("Adam"),
+        state=m,
+        correction=1 - beta_1**t,
+        expected=g,
+    ),
+    Unbiased(
+        name="adam_second_moment_is_unbiased",
+        statement="For a constant gradient g, Adam's bias-corrected second moment v_t/(1 − β2^t) is g² at every step.",
+        update=SpecUpdate("Adam"),
+        state=v,
+        correction=1 - beta_2**t,
+        expected=g**2,
+    ),
+    ScaleInvariance(
+        name="adam_is_scale_invariant",
+        statement="Adam's trajectory does not change when every gradient is multiplied by c > 0, provided ε̂ = 0.",
+        update=SpecUpdate("Adam"),
+        conditions={epsilon: 0},
     ),
 )

@@ -1,8 +1,9 @@
 """FTRL-Proximal, in the Keras 3 convention (TF's ``2·λ2``; accumulator of the raw g²)."""
 
-from sympy import Interval, Max, Min, oo, symbols
+from sympy import Interval, Max, Min, Rational, oo, symbols
 
 from codegen.spec import Convention, Hyperparameter, OptimizerSpec, State, eta, g, learning_rate, w
+from codegen.verify.relations import Equivalence, SpecUpdate
 
 p, n0, l1, l2, ls, beta = symbols("p n_0 lambda_1 lambda_2 lambda_s beta")
 n, z = symbols("n z")
@@ -41,4 +42,20 @@ SPEC = OptimizerSpec(
         Convention("Optax", "has no FTRL optimizer."),
     ),
     latex_names={l2_eff: r"\lambda_2'", n_next: "n'", g_shrunk: r"g_s"},
+)
+
+# Adagrad's accumulator, its initial value and ε, by name (a relation never imports another spec).
+A, A0, epsilon = symbols("A A_0 epsilon")
+
+RELATIONS = (
+    Equivalence(
+        name="unregularized_ftrl_is_adagrad",
+        statement=(
+            "FTRL-Proximal with power −1/2, no regularization and a zero initial accumulator is Adagrad "
+            "with ε = 0 and a zero accumulator, from any starting w (McMahan et al. 2013)."
+        ),
+        left=SpecUpdate("Ftrl", substitution={p: -Rational(1, 2), n0: 0, l1: 0, l2: 0, ls: 0, beta: 0}),
+        right=SpecUpdate("Adagrad", substitution={A0: 0, epsilon: 0}),
+        state_map={n: A},
+    ),
 )

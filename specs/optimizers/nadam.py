@@ -7,6 +7,7 @@ so far is one scalar for the whole optimizer, updated once per step.
 from sympy import Interval, Rational, oo, sqrt, symbols
 
 from codegen.spec import Convention, Hyperparameter, OptimizerSpec, State, eta, g, learning_rate, t, w
+from codegen.verify.relations import Equivalence, ScaleInvariance, SpecUpdate, WrittenUpdate
 
 beta_1, beta_2, epsilon = symbols("beta_1 beta_2 epsilon")
 m, v, Pi = symbols("m v Pi")
@@ -50,4 +51,30 @@ SPEC = OptimizerSpec(
         Convention("Optax", r"\texttt{nadam} keeps $\mu_t = \beta_1$ constant (the limit $\psi \to \infty$)."),
     ),
     latex_names={mu_next: r"\mu_{t+1}", Pi: r"\Pi"},
+)
+
+RELATIONS = (
+    Equivalence(
+        name="nadam_beta_1_zero_is_bias_corrected_rmsprop",
+        statement=(
+            "Nadam with β1 = 0 is RMSprop (decay β2) with the bias-corrected average v/(1 − β2^t) "
+            "and the same ε outside the root (unlike Adam, whose ε̂ becomes ε̂/√(1 − β2^t))."
+        ),
+        left=SpecUpdate("Nadam", substitution={beta_1: 0}),
+        right=WrittenUpdate(
+            "RMSprop with bias correction, ε outside the root",
+            assignments=(
+                (v, beta_2 * v + (1 - beta_2) * g**2),
+                (w, w - eta * g / (sqrt(v / (1 - beta_2**t)) + epsilon)),
+            ),
+            initial={v: 0},
+        ),
+        state_map={v: v},
+    ),
+    ScaleInvariance(
+        name="nadam_is_scale_invariant",
+        statement="Nadam's trajectory does not change when every gradient is multiplied by c > 0, provided ε = 0.",
+        update=SpecUpdate("Nadam"),
+        conditions={epsilon: 0},
+    ),
 )

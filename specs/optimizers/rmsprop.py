@@ -7,6 +7,7 @@ learning rate (``b ← μb + ηg/√D``).
 from sympy import Interval, oo, sqrt, symbols
 
 from codegen.spec import Convention, Hyperparameter, OptimizerSpec, Option, State, eta, g, learning_rate, w
+from codegen.verify.relations import Equivalence, ScaleInvariance, SpecUpdate
 
 rho, mu, epsilon = symbols("rho mu epsilon")
 v, gbar, b, D, Delta = symbols("v gbar b D Delta")
@@ -52,4 +53,46 @@ SPEC = OptimizerSpec(
         Convention("Optax", r"\texttt{rmsprop} with \texttt{eps\_in\_sqrt=True} is this update."),
     ),
     latex_names={D: "D", Delta: r"\Delta"},
+)
+
+# Adagrad's accumulator and its initial value, by name (a relation never imports another spec).
+A, A0 = symbols("A A_0")
+adagrad_from_zero = SpecUpdate("Adagrad", substitution={A0: 0})
+
+RELATIONS = (
+    Equivalence(
+        name="rmsprop_unit_coefficients_is_adagrad",
+        statement=(
+            "RMSprop is Adagrad when the coefficient ρ on the old average and (1 − ρ) on g² are both "
+            "replaced by 1 and both accumulators start at 0 (momentum 0, not centered)."
+        ),
+        left=SpecUpdate("RMSprop", substitution={rho * v: v, (1 - rho) * g**2: g**2}),
+        right=adagrad_from_zero,
+        state_map={v: A},
+    ),
+    Equivalence(
+        name="rmsprop_rho_one_is_not_adagrad",
+        statement=(
+            "The naive ρ = 1 does not give Adagrad: the average stays at its initial 0, so every step is ηg/√ε."
+        ),
+        left=SpecUpdate("RMSprop", substitution={rho: 1}),
+        right=adagrad_from_zero,
+        state_map={v: A},
+        holds=False,
+    ),
+    ScaleInvariance(
+        name="rmsprop_is_scale_invariant",
+        statement="RMSprop's trajectory does not change when every gradient is multiplied by c > 0, provided ε = 0.",
+        update=SpecUpdate("RMSprop"),
+        conditions={epsilon: 0},
+    ),
+    ScaleInvariance(
+        name="centered_rmsprop_with_momentum_is_scale_invariant",
+        statement=(
+            "Centered RMSprop with momentum is also unchanged when every gradient is multiplied by c > 0, "
+            "provided ε = 0."
+        ),
+        update=SpecUpdate("RMSprop", options={"centered": True, "momentum": True}),
+        conditions={epsilon: 0},
+    ),
 )

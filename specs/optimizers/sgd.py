@@ -8,6 +8,7 @@ while η is constant.
 from sympy import Interval, symbols
 
 from codegen.spec import Convention, Hyperparameter, OptimizerSpec, Option, State, eta, g, learning_rate, w
+from codegen.verify.relations import Equivalence, ScaleInvariance, SpecUpdate, WrittenUpdate
 
 mu, v = symbols("mu v")
 
@@ -46,5 +47,42 @@ SPEC = OptimizerSpec(
             r"identical to this update for a constant $\eta$, not under a schedule.",
         ),
         Convention("Optax", r"\texttt{sgd} uses PyTorch's form: $t \leftarrow g + \mu t$."),
+    ),
+)
+
+# The textbook update, written out so the reductions below do not lean on this spec's own zero-momentum variant.
+gradient_descent = WrittenUpdate("gradient descent", assignments=((w, w - eta * g),))
+b = symbols("b")
+
+RELATIONS = (
+    Equivalence(
+        name="sgd_momentum_zero_is_gradient_descent",
+        statement="SGD's momentum update with μ = 0 is plain gradient descent, w ← w − ηg.",
+        left=SpecUpdate("SGD", options={"momentum": True}, substitution={mu: 0}),
+        right=gradient_descent,
+    ),
+    Equivalence(
+        name="sgd_nesterov_momentum_zero_is_gradient_descent",
+        statement="SGD's Nesterov momentum update with μ = 0 is plain gradient descent, w ← w − ηg.",
+        left=SpecUpdate("SGD", options={"momentum": True, "nesterov": True}, substitution={mu: 0}),
+        right=gradient_descent,
+    ),
+    Equivalence(
+        name="sgd_momentum_is_pytorch_momentum",
+        statement="For a constant η, Keras's velocity (η inside) is PyTorch's buffer b ← μb + g times −η.",
+        left=SpecUpdate("SGD", options={"momentum": True}),
+        right=WrittenUpdate(
+            "PyTorch SGD with momentum, dampening 0",
+            assignments=((b, mu * b + g), (w, w - eta * b)),
+            initial={b: 0},
+        ),
+        state_map={v: -eta * b},
+    ),
+    ScaleInvariance(
+        name="sgd_is_not_scale_invariant",
+        statement="SGD's step is proportional to g: scaling every gradient by c ≠ 1 changes w, for every η > 0.",
+        update=SpecUpdate("SGD"),
+        holds=False,
+        for_all=(eta,),
     ),
 )
