@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codegen.docs import doc_files
+from codegen.initializers import initializer_files, package_exports
 from codegen.load import Registry, load_registry
 from codegen.lower import lower
 from codegen.models import optimizer_module_model
 from codegen.render import GeneratedFile, header, render
+from codegen.schedules import schedule_files
 from codegen.validate import validate
 from codegen.verify.checks import check_files
 
@@ -61,6 +63,10 @@ def generate(specs_dir: Path = SPECS_DIR, progress: Callable[[str], None] | None
         files.extend(doc_files(registry))
     with timer("checks"):
         files.extend(check_files(registry))
+    with timer("initializers"):
+        files.extend(initializer_files(registry))
+    with timer("schedules"):
+        files.extend(schedule_files(registry))
     ordered = {f.path: f for f in sorted(files, key=lambda f: f.path)}
     return BuildReport(ordered, timer.seconds)
 
@@ -68,7 +74,13 @@ def generate(specs_dir: Path = SPECS_DIR, progress: Callable[[str], None] | None
 def _package_files(registry: Registry) -> list[GeneratedFile]:
     sources = "the specs in specs/"
     exports = [(spec.module_name, spec.name, spec.aliases) for spec in registry.specs]
-    package = render("package_init.py.jinja", header=header(sources), exports=exports)
+    package = render(
+        "package_init.py.jinja",
+        header=header(sources),
+        exports=exports,
+        initializer_exports=package_exports(registry),
+        schedule_exports=[(spec.module_name, spec.name) for spec in registry.schedules],
+    )
     optimizers = render("optimizers_init.py.jinja", header=header(sources))
     return [
         GeneratedFile("__init__.py", package, sources),

@@ -1,4 +1,4 @@
-"""``trainspec`` (or ``python -m codegen``): build, check, list, docs, bench."""
+"""``trainspec`` (or ``python -m codegen``): build, check, list, docs, bench, plot-schedule."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 from codegen.build import GENERATED_DIR, SPECS_DIR, compare, generate, write
 from codegen.errors import SpecError
+from codegen.load import load_registry
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,11 +40,63 @@ def _parser() -> argparse.ArgumentParser:
     docs.add_argument("--pdf", type=Path, default=None, help="where to put the PDF (default: build/trainspec.pdf)")
     docs.set_defaults(command=_docs)
 
-    bench = commands.add_parser("bench", help="time every optimizer against NumPy, the roofline and torch")
+    bench = commands.add_parser("bench", help="time every kernel against NumPy, the roofline and torch")
     bench.add_argument("--size", type=int, default=10_000_000, help="parameters per optimizer (float32)")
     bench.add_argument("--repeats", type=int, default=7, help="timed steps per row (the median is shown)")
+    bench.add_argument("--initializers-size", type=int, default=100_000_000, help="values per initializer (float32)")
+    bench.add_argument(
+        "--only", choices=("optimizers", "initializers"), default=None, help="run one of the two tables only"
+    )
     bench.set_defaults(command=_bench)
+
+    plot = commands.add_parser(
+        "plot-schedule",
+        help="plot a learning-rate schedule with your arguments to a PNG (needs matplotlib)",
+        description="e.g. trainspec plot-schedule CosineDecayRestarts --initial-learning-rate 0.1 "
+        "--first-decay-steps 100 --steps 1000 --out sgdr.png; NAME --help lists its options",
+    )
+    plot.add_argument("name", metavar="NAME", help="the schedule's class name or snake_case alias")
+    plot.add_argument("options", nargs=argparse.REMAINDER, help="--argument-name value ... --steps N --out FILE.png")
+    plot.set_defaults(command=_plot_schedule)
+
+    verify = commands.add_parser(
+        "verify",
+        help="referee an implementation against a spec, step by step; exit 1 if it diverges",
+        description=(
+            "Runs SPEC (trainspec's generated class) and IMPL on the same random problem and prints, per step, the "
+            "largest relative error, the first step beyond the tolerance (sqrt of the dtype's machine epsilon), "
+            "and which other registered convention IMPL matches instead. IMPL: torch (torch.optim), keras "
+            "(keras.optimizers, KERAS_BACKEND=torch unless set), or module:function, a function "
+            "step(params: list[np.ndarray], grads: list[np.ndarray], state: dict, t: int, **hyperparameters) -> None "
+            "that updates params in place (state: a dict kept between calls; t: 1 on the first step; "
+            "hyperparameters by the spec's argument names, flags included). Exit 0 on pass, 1 on divergence."
+        ),
+    )
+    verify.add_argument("spec", metavar="SPEC", help="the spec's class name (trainspec list)")
+    verify.add_argument("--against", required=True, metavar="IMPL", help="torch, keras or module:function")
+    verify.add_argument("--steps", type=int, default=300, help="optimizer steps (default 300)")
+    verify.add_argument("--seed", type=int, default=0, help="seed of the random problem and hyperparameters")
+    verify.add_argument("--dtype", default="float64", choices=("float64", "float32"), help="array dtype")
+    verify.add_argument("--flag", action="append", default=[], metavar="NAME", help="switch a flag on (amsgrad)")
+    verify.add_argument("--specs", type=Path, default=SPECS_DIR, help="folder of spec files (default: specs/)")
+    verify.set_defaults(command=_verify)
     return parser
+
+
+def _verify(arguments: argparse.Namespace) -> int:
+    from codegen.verify.referee import verify
+
+    verdict = verify(
+        load_registry(arguments.specs),
+        arguments.spec,
+        arguments.against,
+        steps=arguments.steps,
+        seed=arguments.seed,
+        dtype=arguments.dtype,
+        flags={name: True for name in arguments.flag},
+    )
+    print(verdict.report())
+    return 0 if verdict.passed else 1
 
 
 def _folders(parser: argparse.ArgumentParser) -> None:
@@ -75,12 +128,15 @@ def _build(arguments: argparse.Namespace) -> int:
 def _list(arguments: argparse.Namespace) -> int:
     from codegen.load import load_registry
     from codegen.lower import lower
+    from codegen.schedule_spec import variants as schedule_variants
 
     registry = load_registry(arguments.specs)
     for spec in registry.everything:
         print(f"{spec.name:10} {spec.source:34} {spec.summary}")
         if spec.kind == "optimizer":  # the kernels its options select
             print(f"{'':10} variants: {', '.join(v.name for v in lower(spec).variants)}")
+        if spec.kind == "schedule":  # the kernels its choices select
+            print(f"{'':10} variants: {', '.join(v.name for v in schedule_variants(spec))}")
     return 0
 
 
@@ -96,8 +152,23 @@ def _docs(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _bench(arguments: argparse.Namespace) -> int:
-    from codegen.bench import run
+def _plot_schedule(arguments: argparse.Namespace) -> int:
+    from codegen.schedule_plot import plot_command
 
-    run(size=arguments.size, repeats=arguments.repeats)
+    try:
+        path = plot_command(arguments.name, arguments.options)
+    except (ValueError, TypeError, RuntimeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote {path}")
+    return 0
+
+
+def _bench(arguments: argparse.Namespace) -> int:
+    from codegen import bench, bench_initializers
+
+    if arguments.only != "initializers":
+        bench.run(size=arguments.size, repeats=arguments.repeats)
+    if arguments.only != "optimizers":
+        bench_initializers.run(size=arguments.initializers_size)
     return 0

@@ -322,7 +322,7 @@ def _option_row(option: Option, spec: OptimizerSpec) -> OptionRow:
         switch = f"{texttt('True')} or {texttt('False')}, default {texttt(repr(option.default))}"
     else:
         symbol = latex(spec.hyperparameter(option.argument).symbol, names)
-        switch = f"off when ${symbol} = 0$"
+        switch = f"off when ${symbol} = {latex(sympy.nsimplify(option.off_value), names)}$"
     return OptionRow(
         argument=texttt(option.argument),
         switch=switch,
@@ -425,9 +425,10 @@ def base_options_doc() -> BaseOptionsDoc:
     )
 
 
-def master_doc(specs: tuple[OptimizerSpec, ...]) -> MasterDoc:
+def master_doc(specs: tuple[OptimizerSpec, ...], parts: tuple[str, ...] = ()) -> MasterDoc:
+    """The master document: a section per optimizer, then ``parts`` (other kinds' own .tex files)."""
     return MasterDoc(
-        title="trainspec: the optimizers' formulas",
+        title="trainspec: the formulas of training",
         base=base_options_doc(),
-        sections=tuple(f"optimizers/{spec.module_name}" for spec in specs),
+        sections=(*(f"optimizers/{spec.module_name}" for spec in specs), *parts),
     )

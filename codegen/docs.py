@@ -39,9 +39,21 @@ def doc_files(registry) -> list[GeneratedFile]:
     for spec in registry.specs:
         text = render("optimizer.tex.jinja", model=optimizer_doc(spec), header=header(spec.source))
         files.append(GeneratedFile(f"docs/optimizers/{spec.module_name}.tex", text, spec.source))
-    master = render("trainspec.tex.jinja", model=master_doc(registry.specs), header=header(MASTER_SOURCES))
+    master = render(
+        "trainspec.tex.jinja", model=master_doc(registry.specs, _other_parts(registry)), header=header(MASTER_SOURCES)
+    )
     files.append(GeneratedFile(f"docs/{MASTER}", master, MASTER_SOURCES))
     return files
+
+
+def _other_parts(registry) -> tuple[str, ...]:
+    """The documents the schedules and initializers generate for themselves, when there are any."""
+    parts = []
+    if registry.schedules:
+        parts.append("schedules/schedules")
+    if registry.initializers:
+        parts.append("initializers/all")
+    return tuple(parts)
 
 
 def build_pdf(out_dir: Path, pdf: Path | None = None) -> Path:

@@ -66,12 +66,19 @@ class Lowered:
 
 
 def all_options(spec: OptimizerSpec) -> tuple[Option, ...]:
-    """The spec's own options, then the base options every Keras optimizer has."""
+    """The spec's own options, then the base options every Keras optimizer has (none for other conventions)."""
+    if spec.base_options == "none":
+        return spec.options
     return (*spec.options, WEIGHT_DECAY_OPTION)
 
 
 def with_weight_decay(spec: OptimizerSpec) -> tuple[tuple[Assignment, ...], tuple[Hyperparameter, ...]]:
-    """The update with Keras's decoupled decay ``w ← w − λ·η·w`` before the spec's own step."""
+    """The update with Keras's decoupled decay ``w ← w − λ·η·w`` before the spec's own step.
+
+    A spec without the Keras base options is returned as it is: its convention's decay, if any, is in its update.
+    """
+    if spec.base_options == "none":
+        return tuple(spec.update), tuple(spec.hyperparameters)
     decayed = []
     parameter_assigned = False
     for lhs, rhs in spec.update:

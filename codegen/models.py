@@ -14,7 +14,7 @@ import sympy
 from codegen.lower import WEIGHT_DECAY, Lowered
 from codegen.optimize import KernelPlan, plan_kernel
 from codegen.printers import KernelPrinter, print_prelude
-from codegen.spec import OptimizerSpec, t
+from codegen.spec import OptimizerSpec, Option, t
 
 
 @dataclass(frozen=True)
@@ -58,11 +58,17 @@ class OptimizerModuleModel:
     hyperparameters: tuple[ArgumentModel, ...]
     domains: tuple[ArgumentModel, ...]
     flags: tuple[ArgumentModel, ...]
-    switches: tuple[tuple[str, str], ...]
+    switches: tuple[str, ...]
     initial_state: tuple[Line, ...]
     kernels: tuple[KernelModel, ...]
     imports: tuple[str, ...]
     selection: tuple[tuple[str, str], ...]
+    base_arguments: tuple[tuple[str, str], ...]
+    keras_base_options: str
+
+
+# The constructor arguments every Keras optimizer takes besides its own (semantics.md §1.4).
+KERAS_BASE_ARGUMENTS = ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm")
 
 
 def optimizer_module_model(lowered: Lowered) -> OptimizerModuleModel:
@@ -82,14 +88,28 @@ def optimizer_module_model(lowered: Lowered) -> OptimizerModuleModel:
         summary=_docstring_text(spec.summary),
         docstring=_docstring_text(_docstring(spec)),
         hyperparameters=tuple(_argument(h) for h in spec.hyperparameters),
-        domains=tuple(_argument(h) for h in (*spec.hyperparameters, WEIGHT_DECAY)),
+        domains=tuple(_argument(h) for h in (*spec.hyperparameters, *_base_hyperparameters(spec))),
         flags=flags,
-        switches=tuple((option.argument, option.kind) for option in lowered.options),
+        switches=tuple(_switch(option) for option in lowered.options),
         initial_state=_initial_state(spec),
         kernels=kernels,
         imports=tuple(sorted(imports)),
         selection=tuple((repr(switches), name) for switches, name in lowered.selection),
+        base_arguments=_base_arguments(spec),
+        keras_base_options=repr(spec.base_options == "keras"),
     )
+
+
+def _base_arguments(spec: OptimizerSpec) -> tuple[tuple[str, str], ...]:
+    """The base arguments with their defaults as source text; none for a spec in another convention."""
+    if spec.base_options != "keras":
+        return ()
+    defaults = {"weight_decay": spec.weight_decay_default}
+    return tuple((argument, repr(defaults.get(argument))) for argument in KERAS_BASE_ARGUMENTS)
+
+
+def _base_hyperparameters(spec: OptimizerSpec) -> tuple:
+    return (WEIGHT_DECAY,) if spec.base_options == "keras" else ()
 
 
 def kernel_model(plan: KernelPlan, imports: set[str]) -> KernelModel:
@@ -118,6 +138,13 @@ def kernel_model(plan: KernelPlan, imports: set[str]) -> KernelModel:
     )
 
 
+def _switch(option: Option) -> str:
+    """The runtime ``Switch`` that selects ``option``, as Python source."""
+    if option.kind == "value":
+        return f"Switch({option.argument!r}, {option.kind!r}, {float(option.value)!r})"
+    return f"Switch({option.argument!r}, {option.kind!r})"
+
+
 def _argument(h) -> ArgumentModel:
     interval = h.domain
     bounds = (
@@ -143,14 +170,17 @@ def _initial_state(spec: OptimizerSpec) -> tuple[Line, ...]:
 
 def _docstring(spec: OptimizerSpec) -> str:
     """The class docstring, indented for the class body."""
-    lines = [f"{spec.summary}", "", f"Keras 3 convention; generated from ``{spec.source}``.", ""]
-    lines.append("Arguments (Keras names and defaults):")
+    lines = [f"{spec.summary}", "", f"{spec.convention} convention; generated from ``{spec.source}``.", ""]
+    if spec.derived_from is not None:
+        lines[-1:] = [f"Derived from {spec.derived_from.parent} by {spec.derived_from.text}.", ""]
+    lines.append(f"Arguments ({spec.convention} names and defaults):")
     for h in spec.hyperparameters:
         lines.append(f"    {h.argument}: {h.description}; default {h.default!r}, in {interval_text(h.domain)}.")
     for option in spec.options:
         if option.kind == "flag":
             lines.append(f"    {option.argument}: {option.description}; default {option.default!r}.")
-    lines.append("    weight_decay, clipnorm, clipvalue, global_clipnorm: the Keras base options.")
+    if spec.base_options == "keras":
+        lines.append("    weight_decay, clipnorm, clipvalue, global_clipnorm: the Keras base options.")
     return "\n".join(f"    {line}" if line else "" for line in lines).lstrip()
 
 

@@ -14,7 +14,7 @@ general update, and every variant is derived from it (``codegen.lower``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar, Literal
 
 import sympy
@@ -74,16 +74,25 @@ class Option:
     ``when_off`` is applied when it is False.
     ``kind="nonzero"``: a hyperparameter (``momentum``) whose zero value
     removes a feature; ``when_off`` is applied when it is 0.
+    ``kind="value"``: a hyperparameter with a special value that allows a
+    cheaper form (Ftrl's ``learning_rate_power = -0.5`` turns a power into a
+    square root); ``when_off`` is applied when it equals ``value``.
     ``applies_to`` limits the substitution to the assignments of those
     symbols (Nesterov's look-ahead rewrites only the update of ``w``).
     """
 
     argument: str
     when_off: dict
-    kind: Literal["flag", "nonzero"] = "flag"
+    kind: Literal["flag", "nonzero", "value"] = "flag"
     default: bool = False
+    value: float = 0.0
     description: str = ""
     applies_to: tuple[sympy.Symbol, ...] = ()
+
+    @property
+    def off_value(self) -> float:
+        """The hyperparameter value that selects the ``when_off`` form (kinds ``nonzero`` and ``value``)."""
+        return self.value if self.kind == "value" else 0.0
 
 
 @dataclass(frozen=True)
@@ -92,6 +101,22 @@ class Convention:
 
     library: str
     note: str
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """How a spec was obtained from another: its parent's update under a substitution.
+
+    ``substitution`` is applied, in order, to every right-hand side of the
+    parent's update (``{epsilon: epsilon*sqrt(1 - beta_2**t)}``); ``text`` is
+    the same substitution as a reader writes it (``ε̂ → ε√(1 − β2^t)``), and
+    ``note`` says what it means.
+    """
+
+    parent: str
+    substitution: tuple[tuple[sympy.Expr, sympy.Expr], ...]
+    text: str
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -109,6 +134,13 @@ class OptimizerSpec:
     references: tuple[str, ...] = ()
     conventions: tuple[Convention, ...] = ()
     latex_names: dict = field(default_factory=dict)
+    derived_from: Derivation | None = None
+    # "keras": the generated class takes Keras's base options (decoupled weight_decay, clipnorm, clipvalue,
+    # global_clipnorm); "none": it takes only the spec's own arguments (another library's convention, whose
+    # weight decay, if any, is a hyperparameter of its update).
+    base_options: Literal["keras", "none"] = "keras"
+    weight_decay_default: float | None = None  # the base option's default (Keras's AdamW: 0.004)
+    convention: str = "Keras 3"
     source: str = "<unknown>"
 
     @property
@@ -121,3 +153,63 @@ class OptimizerSpec:
             if hyperparameter.argument == argument:
                 return hyperparameter
         raise KeyError(f"{self.name} has no hyperparameter {argument!r}")
+
+
+def derive(
+    parent: OptimizerSpec,
+    *,
+    name: str,
+    aliases: tuple[str, ...],
+    summary: str,
+    substitution: dict,
+    text: str,
+    note: str = "",
+    prepend: tuple[tuple[sympy.Symbol, sympy.Expr], ...] = (),
+    hyperparameters: tuple[Hyperparameter, ...] | None = None,
+    defaults: dict[str, float] | None = None,
+    state: tuple[State, ...] | None = None,
+    options: tuple[Option, ...] | None = None,
+    **fields,
+) -> OptimizerSpec:
+    """A new spec: ``parent``'s update with ``substitution`` applied, recorded as ``derived_from``.
+
+    ``prepend`` adds assignments before the substituted update (a local the
+    substitution introduces, such as PyTorch's ``g_wd = g + λw``).
+    ``hyperparameters`` replaces the parent's list; ``defaults`` then changes
+    defaults by argument name. ``state`` and ``options`` replace the parent's
+    (the parent's options, with the substitution applied to their ``when_off``
+    values, are kept otherwise). Any other field of ``OptimizerSpec``
+    (``conventions``, ``references``, ``latex_names``, ``base_options``,
+    ``convention``) is passed through.
+    """
+    pairs = tuple((sympy.sympify(old), sympy.sympify(new)) for old, new in substitution.items())
+    update = (*prepend, *((lhs, _substituted(rhs, pairs)) for lhs, rhs in parent.update))
+    chosen = parent.hyperparameters if hyperparameters is None else hyperparameters
+    for argument, value in (defaults or {}).items():
+        if argument not in {h.argument for h in chosen}:
+            raise KeyError(f"{name}: no hyperparameter {argument!r} to give a default")
+        chosen = tuple(replace(h, default=value) if h.argument == argument else h for h in chosen)
+    if options is None:
+        options = tuple(
+            replace(o, when_off={_substituted(k, pairs): _substituted(v, pairs) for k, v in o.when_off.items()})
+            for o in parent.options
+        )
+    fields.setdefault("latex_names", dict(parent.latex_names))
+    return OptimizerSpec(
+        name=name,
+        aliases=aliases,
+        summary=summary,
+        hyperparameters=chosen,
+        state=parent.state if state is None else state,
+        update=update,
+        options=options,
+        derived_from=Derivation(parent.name, pairs, text, note),
+        **fields,
+    )
+
+
+def _substituted(expression: sympy.Expr, pairs: tuple[tuple[sympy.Expr, sympy.Expr], ...]) -> sympy.Expr:
+    expression = sympy.sympify(expression)
+    for old, new in pairs:
+        expression = expression.subs(old, new)
+    return expression

@@ -166,8 +166,12 @@ class _Checker:
             if option.argument in seen:
                 self.fail(f"option {option.argument!r} is declared twice", option.argument)
             seen.add(option.argument)
-            if option.kind == "nonzero" and option.argument not in arguments:
+            if option.kind != "flag" and option.argument not in arguments:
                 self.fail(f"option {option.argument!r} must name a hyperparameter", option.argument)
+            if option.kind != "flag":
+                domain = self.spec.hyperparameter(option.argument).domain
+                if sympy.sympify(option.off_value) not in domain:
+                    self.fail(f"option value {option.off_value!r} lies outside {domain}", option.argument)
             if option.kind == "flag" and option.argument in arguments:
                 self.fail(f"flag {option.argument!r} clashes with a hyperparameter", option.argument)
             targets = set(option.applies_to) or set(self.assigned)

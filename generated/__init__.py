@@ -10,10 +10,46 @@
 from .optimizers.adadelta import Adadelta
 from .optimizers.adagrad import Adagrad
 from .optimizers.adam import Adam
+from .optimizers.adamax import Adamax
+from .optimizers.adamw import AdamW
 from .optimizers.ftrl import Ftrl
+from .optimizers.legacy_keras_nadam import LegacyKerasNadam
+from .optimizers.lion import Lion
 from .optimizers.nadam import Nadam
 from .optimizers.rmsprop import RMSprop
 from .optimizers.sgd import SGD
+from .optimizers.torch_adadelta import TorchAdadelta
+from .optimizers.torch_adagrad import TorchAdagrad
+from .optimizers.torch_adam import TorchAdam
+from .optimizers.torch_adamax import TorchAdamax
+from .optimizers.torch_adamw import TorchAdamW
+from .optimizers.torch_nadam import TorchNAdam
+from .optimizers.torch_rmsprop import TorchRMSprop
+from .optimizers.torch_sgd import TorchSGD
+from .initializers.constant import Constant, constant
+from .initializers.glorot_normal import GlorotNormal, glorot_normal
+from .initializers.glorot_uniform import GlorotUniform, glorot_uniform
+from .initializers.he_normal import HeNormal, he_normal
+from .initializers.he_uniform import HeUniform, he_uniform
+from .initializers.identity import Identity, identity
+from .initializers.lecun_normal import LecunNormal, lecun_normal
+from .initializers.lecun_uniform import LecunUniform, lecun_uniform
+from .initializers.ones import Ones, ones
+from .initializers.orthogonal import Orthogonal, orthogonal
+from .initializers.random_normal import RandomNormal, random_normal
+from .initializers.random_uniform import RandomUniform, random_uniform
+from .initializers.truncated_normal import TruncatedNormal, truncated_normal
+from .initializers.variance_scaling import VarianceScaling, variance_scaling
+from .initializers.zeros import Zeros, zeros
+from .schedules.cosine_decay import CosineDecay
+from .schedules.cosine_decay_restarts import CosineDecayRestarts
+from .schedules.cyclic_lr import CyclicLR
+from .schedules.exponential_decay import ExponentialDecay
+from .schedules.inverse_time_decay import InverseTimeDecay
+from .schedules.linear_warmup import LinearWarmup
+from .schedules.natural_exp_decay import NaturalExpDecay
+from .schedules.piecewise_constant_decay import PiecewiseConstantDecay
+from .schedules.polynomial_decay import PolynomialDecay
 
 OPTIMIZERS = {
     "Adadelta": Adadelta,
@@ -22,14 +58,38 @@ OPTIMIZERS = {
     "adagrad": Adagrad,
     "Adam": Adam,
     "adam": Adam,
+    "Adamax": Adamax,
+    "adamax": Adamax,
+    "AdamW": AdamW,
+    "adamw": AdamW,
     "Ftrl": Ftrl,
     "ftrl": Ftrl,
+    "LegacyKerasNadam": LegacyKerasNadam,
+    "legacy_keras_nadam": LegacyKerasNadam,
+    "Lion": Lion,
+    "lion": Lion,
     "Nadam": Nadam,
     "nadam": Nadam,
     "RMSprop": RMSprop,
     "rmsprop": RMSprop,
     "SGD": SGD,
     "sgd": SGD,
+    "TorchAdadelta": TorchAdadelta,
+    "torch_adadelta": TorchAdadelta,
+    "TorchAdagrad": TorchAdagrad,
+    "torch_adagrad": TorchAdagrad,
+    "TorchAdam": TorchAdam,
+    "torch_adam": TorchAdam,
+    "TorchAdamax": TorchAdamax,
+    "torch_adamax": TorchAdamax,
+    "TorchAdamW": TorchAdamW,
+    "torch_adamw": TorchAdamW,
+    "TorchNAdam": TorchNAdam,
+    "torch_nadam": TorchNAdam,
+    "TorchRMSprop": TorchRMSprop,
+    "torch_rmsprop": TorchRMSprop,
+    "TorchSGD": TorchSGD,
+    "torch_sgd": TorchSGD,
 }
 """Every optimizer class by Keras name and snake_case alias."""
 
@@ -43,4 +103,8 @@ def get(identifier):
         raise ValueError(f"unknown optimizer {identifier!r}; known: {known}") from None
 
 
-__all__ = ["Adadelta", "Adagrad", "Adam", "Ftrl", "Nadam", "RMSprop", "SGD", "OPTIMIZERS", "get"]
+__all__ = ["Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "Ftrl", "LegacyKerasNadam", "Lion", "Nadam", "RMSprop", "SGD", "TorchAdadelta", "TorchAdagrad", "TorchAdam", "TorchAdamax", "TorchAdamW", "TorchNAdam", "TorchRMSprop", "TorchSGD", "OPTIMIZERS", "get"]
+# The initializers in both Keras spellings; their lookup by name is trainspec.initializers.get.
+__all__ += ["Constant", "constant", "GlorotNormal", "glorot_normal", "GlorotUniform", "glorot_uniform", "HeNormal", "he_normal", "HeUniform", "he_uniform", "Identity", "identity", "LecunNormal", "lecun_normal", "LecunUniform", "lecun_uniform", "Ones", "ones", "Orthogonal", "orthogonal", "RandomNormal", "random_normal", "RandomUniform", "random_uniform", "TruncatedNormal", "truncated_normal", "VarianceScaling", "variance_scaling", "Zeros", "zeros", ]
+# The learning-rate schedules; their lookup by name is trainspec.schedules.get.
+__all__ += ["CosineDecay", "CosineDecayRestarts", "CyclicLR", "ExponentialDecay", "InverseTimeDecay", "LinearWarmup", "NaturalExpDecay", "PiecewiseConstantDecay", "PolynomialDecay", ]

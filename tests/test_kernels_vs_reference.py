@@ -79,6 +79,11 @@ RANGES: dict[str, tuple[float, float, bool]] = {
     "l2_shrinkage_regularization_strength": (0.0, 0.1, False),
     "beta": (0.0, 1.0, False),
     "weight_decay": (1e-4, 1e-1, True),
+    # PyTorch's conventions (specs/optimizers/torch_*.py).
+    "alpha": (0.0, 0.999, False),
+    "dampening": (0.0, 1.0, False),
+    "lr_decay": (0.0, 0.1, False),
+    "momentum_decay": (1e-3, 1.0, True),
 }
 
 
@@ -136,14 +141,15 @@ def arguments(case: Case, rng: np.random.Generator) -> dict[str, object]:
     chosen: dict[str, object] = {}
     for hyperparameter in case.spec.hyperparameters:
         option = options.get(hyperparameter.argument)
-        if option is not None and option.kind == "nonzero" and not switches[hyperparameter.argument]:
-            chosen[hyperparameter.argument] = 0.0
+        if option is not None and option.kind != "flag" and not switches[hyperparameter.argument]:
+            chosen[hyperparameter.argument] = option.off_value
         else:
             chosen[hyperparameter.argument] = draw(hyperparameter, rng)
     for option in case.spec.options:
         if option.kind == "flag":
             chosen[option.argument] = switches[option.argument]
-    chosen["weight_decay"] = draw(WEIGHT_DECAY, rng) if switches["weight_decay"] else None
+    if case.spec.base_options == "keras":  # another convention's weight_decay is its own hyperparameter, drawn above
+        chosen["weight_decay"] = draw(WEIGHT_DECAY, rng) if switches["weight_decay"] else None
     return chosen
 
 
@@ -269,7 +275,50 @@ def test_one_step_error_is_within_the_rounding_bound(case_id: str) -> None:
     assert worst.ratio <= 1.0, f"one step exceeds its rounding bound by {worst.ratio:.3g}x at {worst.where}"
 
 
-@pytest.mark.parametrize("case_id", list(CASES))
+# Cases where the first-order trajectory bound says nothing, with the reason; the one-step test still runs
+# for them (and passes at under half its bound at every step: the kernel is right step by step), only the
+# trajectory test leaves them out. Coordinate 0 never gets a gradient (``gradients``), so with PyTorch's L2
+# decay its gradient is λw, nearly constant from step to step.
+_SIGN = (
+    "Lion steps by η·sign(β1 m + (1 − β1) g): wherever the argument lies within its float32 radius of 0 the "
+    "bound must allow a flip, 2η, and the carried bound grows past 2^14 u (a few % of |w|) while the kernel "
+    "stays within 1e-5 of |w| from the reference; float64's radius is small enough"
+)
+_CENTERED = (
+    "centered RMSprop divides by sqrt(v − m²): with the nearly constant gradient λw of coordinate 0, v − m² "
+    "cancels to about 0, where the square root's derivative is unbounded, so the propagated bound becomes "
+    "huge or NaN (infinite sensitivity), not a statement about the kernel"
+)
+TRAJECTORY_BOUND_SAYS_NOTHING = {
+    "Lion-plain-float32": _SIGN,
+    "Lion-weight_decay-float32": _SIGN,
+    "TorchAdam-weight_decay-float64": (
+        "coordinate 0's moments are built only from λw, so m̂/(sqrt(v̂) + ε) is nearly scale-free in w, a "
+        "cancellation the first-order bound (sensitivities taken term by term) cannot see: it grows to about "
+        "1e-9 of |w| (above 2^14 u in float64) while the kernel stays 5e-16 of |w| from the reference"
+    ),
+    "TorchRMSprop-centered+weight_decay-float32": _CENTERED,
+    "TorchRMSprop-centered+weight_decay-float64": _CENTERED,
+    "TorchRMSprop-centered+momentum+weight_decay-float32": _CENTERED,
+    "TorchRMSprop-centered+momentum+weight_decay-float64": _CENTERED,
+}
+
+
+def test_trajectory_exclusions_are_real_cases_whose_bound_says_nothing() -> None:
+    """The table cannot hide a case: each entry exists, and its bound is indeed past the limit (or NaN)."""
+    for case_id in TRAJECTORY_BOUND_SAYS_NOTHING:
+        assert case_id in CASES, f"{case_id} is not a case"
+        final_bound = outcome_of(case_id).final_bound
+        assert not final_bound < _bound_limit(case_id), f"{case_id}: the bound ({final_bound:.3g}) says something"
+
+
+def _bound_limit(case_id: str) -> float:
+    # The bound must still say something after 200 steps: at most 2^14 unit roundoffs of the parameters'
+    # scale (about 80 per step; 1e-3 in float32, 2e-12 in float64), or agreement would prove little.
+    return 2.0**14 * float(np.finfo(CASES[case_id].dtype).eps) / 2
+
+
+@pytest.mark.parametrize("case_id", [case_id for case_id in CASES if case_id not in TRAJECTORY_BOUND_SAYS_NOTHING])
 def test_trajectory_stays_within_the_propagated_bound(case_id: str) -> None:
     outcome = outcome_of(case_id)
     worst = outcome.trajectory
@@ -277,9 +326,7 @@ def test_trajectory_stays_within_the_propagated_bound(case_id: str) -> None:
         f"the trajectory leaves its bound by {worst.ratio:.3g}x at {worst.where}; after {STEPS} steps the "
         f"kernel is {outcome.final_error:.3g} of max |w| from the reference"
     )
-    # The bound must still say something after 200 steps: at most 2^14 unit roundoffs of the parameters'
-    # scale (about 80 per step; 1e-3 in float32, 2e-12 in float64), or agreement would prove little.
-    limit = 2.0**14 * np.finfo(CASES[case_id].dtype).eps / 2
+    limit = _bound_limit(case_id)
     assert outcome.final_bound < limit, f"the trajectory bound grew to {outcome.final_bound:.3g} of max |w|"
 
 

@@ -1,7 +1,9 @@
 """The Keras-style API of every generated optimizer class: arguments, config, state, input checks, base options.
 
-Expected defaults come from the Keras 3 column of ``reference/semantics.md``
-(§2), written here by hand; clipping and weight decay follow its §1.4.
+Expected defaults come from ``reference/semantics.md`` (§2), written here by hand:
+the Keras 3 column for the Keras classes, the PyTorch column for the classes that
+follow PyTorch (which take no Keras base options), the legacy tf.keras row for
+``LegacyKerasNadam``; clipping and weight decay follow its §1.4.
 """
 
 from __future__ import annotations
@@ -36,8 +38,68 @@ KERAS_ARGUMENTS = {
         "l2_shrinkage_regularization_strength": 0.0,
         "beta": 0.0,
     },
+    # AdamW's weight_decay (default 0.004) is the Keras base option, checked through BASE_DEFAULTS.
+    "AdamW": {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7, "amsgrad": False},
+    "Adamax": {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7},
+    "Lion": {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.99},
 }
+# PyTorch's defaults (semantics.md §2, PyTorch rows) under the names the specs give them (lr → learning_rate,
+# betas → beta_1/beta_2, eps → epsilon), in PyTorch's positional order. weight_decay is PyTorch's own argument
+# (L2 added to g; decoupled for AdamW), a hyperparameter of the update, not the Keras base option.
+PYTORCH_ARGUMENTS = {
+    "TorchSGD": {"learning_rate": 0.001, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0, "nesterov": False},
+    "TorchAdagrad": {
+        "learning_rate": 0.01,
+        "lr_decay": 0.0,
+        "initial_accumulator_value": 0.0,
+        "epsilon": 1e-10,
+        "weight_decay": 0.0,
+    },
+    "TorchRMSprop": {
+        "learning_rate": 0.01,
+        "alpha": 0.99,
+        "momentum": 0.0,
+        "epsilon": 1e-8,
+        "weight_decay": 0.0,
+        "centered": False,
+    },
+    "TorchAdadelta": {"learning_rate": 1.0, "rho": 0.9, "epsilon": 1e-6, "weight_decay": 0.0},
+    "TorchAdam": {
+        "learning_rate": 0.001,
+        "beta_1": 0.9,
+        "beta_2": 0.999,
+        "epsilon": 1e-8,
+        "weight_decay": 0.0,
+        "amsgrad": False,
+    },
+    "TorchAdamW": {
+        "learning_rate": 0.001,
+        "beta_1": 0.9,
+        "beta_2": 0.999,
+        "epsilon": 1e-8,
+        "weight_decay": 0.01,
+        "amsgrad": False,
+    },
+    "TorchAdamax": {"learning_rate": 0.002, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8, "weight_decay": 0.0},
+    "TorchNAdam": {
+        "learning_rate": 0.002,
+        "beta_1": 0.9,
+        "beta_2": 0.999,
+        "epsilon": 1e-8,
+        "momentum_decay": 0.004,
+        "weight_decay": 0.0,
+    },
+}
+# The legacy tf.keras (optimizer_v2) Nadam, semantics.md §2.8: Keras 3's names and defaults, no base options.
+LEGACY_KERAS_ARGUMENTS = {
+    "LegacyKerasNadam": {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7},
+}
+OWN_ARGUMENTS = {**KERAS_ARGUMENTS, **PYTORCH_ARGUMENTS, **LEGACY_KERAS_ARGUMENTS}
 BASE_ARGUMENTS = {"weight_decay": None, "clipnorm": None, "clipvalue": None, "global_clipnorm": None, "name": None}
+# Keras base-option defaults that differ from BASE_ARGUMENTS (semantics.md §2.6: AdamW's weight_decay is 0.004).
+BASE_DEFAULTS = {"AdamW": {"weight_decay": 0.004}}
+# Classes without the Keras base options take only their own arguments and a name.
+NAME_ONLY = {"name": None}
 
 # Every option on and every value changed (inside its domain), so the richest variant runs.
 ALL_ON = {
@@ -56,10 +118,66 @@ ALL_ON = {
         "l2_shrinkage_regularization_strength": 0.003,
         "beta": 0.1,
     },
+    "AdamW": {"learning_rate": 0.002, "beta_1": 0.8, "beta_2": 0.99, "epsilon": 1e-6, "amsgrad": True},
+    "Adamax": {"learning_rate": 0.002, "beta_1": 0.8, "beta_2": 0.99, "epsilon": 1e-6},
+    "Lion": {"learning_rate": 0.002, "beta_1": 0.8, "beta_2": 0.95},
+    "LegacyKerasNadam": {"learning_rate": 0.002, "beta_1": 0.8, "beta_2": 0.99, "epsilon": 1e-6},
+    # PyTorch refuses Nesterov with dampening ≠ 0, so dampening keeps its default here.
+    "TorchSGD": {"learning_rate": 0.05, "momentum": 0.8, "dampening": 0.0, "weight_decay": 0.01, "nesterov": True},
+    "TorchAdagrad": {
+        "learning_rate": 0.02,
+        "lr_decay": 0.01,
+        "initial_accumulator_value": 0.2,
+        "epsilon": 1e-9,
+        "weight_decay": 0.01,
+    },
+    "TorchRMSprop": {
+        "learning_rate": 0.002,
+        "alpha": 0.8,
+        "momentum": 0.5,
+        "epsilon": 1e-6,
+        "weight_decay": 0.01,
+        "centered": True,
+    },
+    "TorchAdadelta": {"learning_rate": 0.5, "rho": 0.8, "epsilon": 1e-5, "weight_decay": 0.01},
+    "TorchAdam": {
+        "learning_rate": 0.002,
+        "beta_1": 0.8,
+        "beta_2": 0.99,
+        "epsilon": 1e-6,
+        "weight_decay": 0.01,
+        "amsgrad": True,
+    },
+    "TorchAdamW": {
+        "learning_rate": 0.002,
+        "beta_1": 0.8,
+        "beta_2": 0.99,
+        "epsilon": 1e-6,
+        "weight_decay": 0.02,
+        "amsgrad": True,
+    },
+    "TorchAdamax": {"learning_rate": 0.001, "beta_1": 0.8, "beta_2": 0.99, "epsilon": 1e-6, "weight_decay": 0.01},
+    "TorchNAdam": {
+        "learning_rate": 0.001,
+        "beta_1": 0.8,
+        "beta_2": 0.99,
+        "epsilon": 1e-6,
+        "momentum_decay": 0.01,
+        "weight_decay": 0.01,
+    },
 }
+BASE_OPTION_CLASSES = [cls for cls in CLASSES if cls.keras_base_options]
+WITH_BASE_OPTIONS = {cls.__name__ for cls in BASE_OPTION_CLASSES}
+
+
+def _base_options_on(name: str) -> dict:
+    """The Keras base options turned on, for the classes that take them (the others have none)."""
+    return {"weight_decay": 0.01, "clipnorm": 1.0} if name in WITH_BASE_OPTIONS else {}
+
+
 CONFIGS = {
     "defaults": lambda name: {},
-    "all options on": lambda name: {**ALL_ON[name], "weight_decay": 0.01, "clipnorm": 1.0},
+    "all options on": lambda name: {**ALL_ON[name], **_base_options_on(name)},
 }
 
 SHAPES = ((3, 4), (5,), ())
@@ -102,20 +220,29 @@ def _same_state(first: dict, second: dict) -> bool:
 
 
 def test_every_class_has_its_keras_arguments_listed() -> None:
-    """A new optimizer must add its Keras defaults above, or these tests would not cover it."""
-    assert sorted(cls.__name__ for cls in CLASSES) == sorted(KERAS_ARGUMENTS)
+    """A new optimizer must add its defaults above, or these tests would not cover it."""
+    assert sorted(cls.__name__ for cls in CLASSES) == sorted(OWN_ARGUMENTS)
+    assert sorted(OWN_ARGUMENTS) == sorted(ALL_ON)
+    assert len(OWN_ARGUMENTS) == len(KERAS_ARGUMENTS) + len(PYTORCH_ARGUMENTS) + len(LEGACY_KERAS_ARGUMENTS)
+
+
+def test_keras_base_options_exactly_for_the_keras_3_classes() -> None:
+    """The Keras 3 classes take the base options; the PyTorch and legacy tf.keras ones do not (their specs)."""
+    assert set(KERAS_ARGUMENTS) == WITH_BASE_OPTIONS
 
 
 @pytest.mark.parametrize("cls", CLASSES, ids=_class_id)
 def test_keras_argument_names_order_and_defaults(cls: type) -> None:
     parameters = inspect.signature(cls).parameters
-    expected = {**KERAS_ARGUMENTS[cls.__name__], **BASE_ARGUMENTS}
+    tail = {**BASE_ARGUMENTS, **BASE_DEFAULTS.get(cls.__name__, {})} if cls.keras_base_options else NAME_ONLY
+    expected = {**OWN_ARGUMENTS[cls.__name__], **tail}
     assert list(parameters) == list(expected)
     for argument, default in expected.items():
         actual = parameters[argument].default
-        assert actual == default and type(actual) is type(default), f"{argument}: {actual!r}, Keras has {default!r}"
+        assert actual == default and type(actual) is type(default), f"{argument}: {actual!r}, expected {default!r}"
     config = cls().get_config()
-    assert {k: config[k] for k in KERAS_ARGUMENTS[cls.__name__]} == KERAS_ARGUMENTS[cls.__name__]
+    assert {k: config[k] for k in OWN_ARGUMENTS[cls.__name__]} == OWN_ARGUMENTS[cls.__name__]
+    assert {k: config[k] for k in expected if k != "name"} == {k: v for k, v in expected.items() if k != "name"}
 
 
 @pytest.mark.parametrize("cls", CLASSES, ids=_class_id)
@@ -459,7 +586,7 @@ def _outside(domain: object) -> list[float]:
 
 @pytest.mark.parametrize("cls", CLASSES, ids=_class_id)
 def test_every_hyperparameter_rejects_values_outside_its_domain(cls: type) -> None:
-    arguments = {**KERAS_ARGUMENTS[cls.__name__], "weight_decay": None}
+    arguments = {**OWN_ARGUMENTS[cls.__name__], **({"weight_decay": None} if cls.keras_base_options else {})}
     for domain in cls.domains:
         assert domain.argument in arguments, f"{domain.argument} is not a constructor argument"
         values = [*_outside(domain), math.nan]
@@ -627,8 +754,28 @@ EXACT_CLIPPING = {
 }
 
 
+@pytest.mark.parametrize("cls", [cls for cls in CLASSES if not cls.keras_base_options], ids=_class_id)
+def test_classes_without_base_options_refuse_them(cls: type) -> None:
+    """PyTorch and legacy tf.keras classes clip nothing: a Keras base option must be refused, not ignored."""
+    options = ["clipnorm", "clipvalue", "global_clipnorm"]
+    if "weight_decay" not in OWN_ARGUMENTS[cls.__name__]:
+        options.append("weight_decay")
+    for option in options:
+        with pytest.raises(TypeError, match=option):
+            cls(**{option: 1.0})
+
+
+# Classes whose step cannot see the clipping of EXACT_CLIPPING, with the reason. Every case there scales each
+# gradient tensor by one positive factor, the same at every step (clipvalue too: all entries of a tensor have the
+# same magnitude), and these steps are invariant under such a scaling.
+SCALE_INVARIANT = {
+    "Lion": "Lion steps by sign(β1 m + (1 − β1) g) with m a running mean of g (semantics.md §2.10): scaling every g "
+    "of a tensor by s > 0 scales m by s and leaves the sign, hence the step, unchanged",
+}
+
+
 @pytest.mark.parametrize("clipping", EXACT_CLIPPING)
-@pytest.mark.parametrize("cls", CLASSES, ids=_class_id)
+@pytest.mark.parametrize("cls", BASE_OPTION_CLASSES, ids=_class_id)
 def test_clipping_equals_stepping_with_clipped_gradients(cls: type, clipping: str) -> None:
     """For every class: clipping in the optimizer is the same step as passing clipped gradients, bit for bit."""
     bound, grads, clipped = EXACT_CLIPPING[clipping]
@@ -642,12 +789,21 @@ def test_clipping_equals_stepping_with_clipped_gradients(cls: type, clipping: st
         unclipped_optimizer.apply(grads, unclipped)
     assert _same_arrays(grads, kept), "the caller's gradients were modified"
     assert _same_arrays(params, expected)
-    assert not _same_arrays(unclipped, params), "clipping had no effect on this case"
+    if cls.__name__ in SCALE_INVARIANT:
+        # Here the check runs the other way round: the step ignores the scale clipping applies.
+        assert _same_arrays(unclipped, params), SCALE_INVARIANT[cls.__name__]
+    else:
+        assert not _same_arrays(unclipped, params), "clipping had no effect on this case"
 
 
-@pytest.mark.parametrize("clipping", CLIPPING, ids=str)
+# Clipping is a Keras base option: the classes without base options run only the unclipped case.
+GRADIENT_CASES = [
+    (cls, clipping) for cls in CLASSES for clipping in CLIPPING if cls.keras_base_options or clipping == "none"
+]
+
+
 @pytest.mark.parametrize("config", CONFIGS, ids=str)
-@pytest.mark.parametrize("cls", CLASSES, ids=_class_id)
+@pytest.mark.parametrize(("cls", "clipping"), GRADIENT_CASES, ids=lambda x: x.__name__ if isinstance(x, type) else x)
 def test_gradients_are_never_modified(cls: type, config: str, clipping: str) -> None:
     arguments = CONFIGS[config](cls.__name__)
     arguments.pop("clipnorm", None)

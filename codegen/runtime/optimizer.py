@@ -20,11 +20,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from codegen.runtime.schedule import Schedule, deserialize, serialize
+
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 # Below this many elements one thread is faster: waking a second costs more than it saves.
-# Measured with the Adam kernel on the 2-core VM (`trainspec bench` notes): a wake-up costs
-# ~100 µs there, so splitting lost at 2^18 (200 µs vs 150 µs alone) and won from 2^19 on.
+# Measured with the float32 Adam kernel on the 2-core dev VM, where waking a thread costs ~100 µs:
+# split in two, 2^18 elements took 200 µs against 147 µs alone; 2^19, 307 against 354; 2^20, 420 against 715.
 PARALLEL_MIN_SIZE = 1 << 19
 _THREADS = max(1, min(os.cpu_count() or 1, 8))
 _pool: ThreadPoolExecutor | None = None
@@ -53,10 +55,11 @@ class Domain:
 
 @dataclass(frozen=True)
 class Switch:
-    """An option that selects a variant: a boolean ``flag`` or a ``nonzero`` hyperparameter."""
+    """An option that selects a variant: a boolean ``flag``, or a hyperparameter on unless it equals ``value``."""
 
     argument: str
     kind: str
+    value: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,9 @@ class Optimizer:
     variants: ClassVar[dict[tuple[bool, ...], KernelVariant]]
     initial_state: ClassVar[Callable[[dict[str, float]], dict[str, float]]]
     default_name: ClassVar[str]
+    # False for a spec in another library's convention: no Keras weight_decay or clipping arguments, and a
+    # hyperparameter of its own may then be called weight_decay (PyTorch's L2 term).
+    keras_base_options: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -95,8 +101,13 @@ class Optimizer:
         name: str | None = None,
     ):
         domains = {domain.argument: domain for domain in self.domains}
+        # A schedule as learning_rate is evaluated at the 0-based iterations once per step (Keras's convention).
+        self._schedule = _learning_rate_schedule(hyperparameters.get("learning_rate"))
+        self.iterations = 0
         self._hyperparameters = {
-            arg: _checked_float(arg, value, domains[arg]) for arg, value in hyperparameters.items()
+            arg: _checked_float(arg, value, domains[arg])
+            for arg, value in hyperparameters.items()
+            if not (arg == "learning_rate" and self._schedule is not None)
         }
         self._flags = {arg: _checked_flag(arg, value) for arg, value in flags.items()}
         self.weight_decay = (
@@ -112,7 +123,6 @@ class Optimizer:
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
         self.name = self.default_name if name is None else str(name)
         self.variant = self.variants[self._switch_values()]
-        self.iterations = 0
         self._slots: list[dict[str, np.ndarray]] | None = None
         self._optimizer_state = {
             n: float(v)
@@ -123,30 +133,51 @@ class Optimizer:
     # ----------------------------------------------------------------- configuration
 
     def _all_hyperparameters(self) -> dict[str, float]:
-        return {**self._hyperparameters, "weight_decay": self.weight_decay or 0.0}
+        values = dict(self._hyperparameters)
+        if self.keras_base_options:
+            values["weight_decay"] = self.weight_decay or 0.0
+        if self._schedule is not None:
+            values["learning_rate"] = float(self._schedule(self.iterations))
+        return values
 
     def _switch_values(self) -> tuple[bool, ...]:
         values = {**self._flags, **self._all_hyperparameters()}
-        return tuple(bool(values[s.argument]) if s.kind == "flag" else values[s.argument] != 0 for s in self.switches)
+        return tuple(
+            bool(values[s.argument]) if s.kind == "flag" else values[s.argument] != s.value for s in self.switches
+        )
 
     @property
     def learning_rate(self) -> float:
-        return self._hyperparameters["learning_rate"]
+        """The learning rate of the next step (a schedule's value at ``iterations``)."""
+        return self._all_hyperparameters()["learning_rate"]
+
+    @property
+    def learning_rate_schedule(self) -> Schedule | None:
+        """The schedule given as ``learning_rate``, or None for a constant rate."""
+        return self._schedule
+
+    def _configured_hyperparameters(self) -> dict[str, Any]:
+        if self._schedule is None:
+            return dict(self._hyperparameters)
+        return {"learning_rate": serialize(self._schedule), **self._hyperparameters}
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments that recreate this optimizer (``from_config``)."""
-        return {
-            "name": self.name,
-            **self._hyperparameters,
-            **self._flags,
-            "weight_decay": self.weight_decay,
-            "clipnorm": self.clipnorm,
-            "clipvalue": self.clipvalue,
-            "global_clipnorm": self.global_clipnorm,
-        }
+        config = {"name": self.name, **self._configured_hyperparameters(), **self._flags}
+        if self.keras_base_options:
+            config.update(
+                weight_decay=self.weight_decay,
+                clipnorm=self.clipnorm,
+                clipvalue=self.clipvalue,
+                global_clipnorm=self.global_clipnorm,
+            )
+        return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Optimizer:
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = deserialize(config["learning_rate"])
         return cls(**config)
 
     def __repr__(self) -> str:
@@ -307,6 +338,18 @@ def _number(value: float) -> str:
     if math.isinf(value):
         return "inf" if value > 0 else "-inf"
     return repr(value)
+
+
+def _learning_rate_schedule(value: Any) -> Schedule | None:
+    """``value`` if it is a schedule; None for a number (checked as a float later); an error otherwise."""
+    if isinstance(value, Schedule):
+        return value
+    if callable(value):
+        raise TypeError(
+            f"learning_rate must be a float or a trainspec schedule, got the callable {value!r}; "
+            "to use your own function of the step, subclass trainspec.schedules.Schedule"
+        )
+    return None
 
 
 def _checked_float(argument: str, value: Any, domain: Domain) -> float:

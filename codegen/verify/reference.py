@@ -79,7 +79,7 @@ def reference_update(spec: OptimizerSpec, switches: Mapping[str, bool]) -> tuple
             assignments = [
                 (lhs, rhs.subs(option.when_off) if not targets or lhs in targets else rhs) for lhs, rhs in assignments
             ]
-    if switches[WEIGHT_DECAY]:
+    if spec.base_options == "keras" and switches[WEIGHT_DECAY]:
         assignments.insert(0, (w, w - _lambda_wd * eta * w))
     return tuple(assignments)
 

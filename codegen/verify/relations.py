@@ -264,6 +264,9 @@ def _kernel_call(spec: OptimizerSpec, variant: Variant, side: SpecUpdate) -> Ker
     by_symbol = {h.symbol: h for h in (*spec.hyperparameters, *variant.hyperparameters)}
     if not all(key in by_symbol for key in side.substitution):
         return None
+    # A value that changes with the step (ε·√(1 − β2^t), a schedule η·t) is not one constant kernel argument.
+    if any(t in sympy.sympify(value).free_symbols for value in side.substitution.values()):
+        return None
     arguments = {h.argument: substitute(h.symbol, side.substitution) for h in by_symbol.values()}
     state_symbols = {s.name: s.symbol for s in variant.state}
     return KernelCall(spec.module_name, variant.name, arguments, state_symbols)
@@ -883,6 +886,11 @@ class _Kernels:
         self.folder = Path(folder)
 
     def module(self, name: str) -> ModuleType:
+        package = _imported_package_at(self.folder.parent)
+        if package is not None:
+            # Numba's cache remembers the module name a kernel was compiled under: import an
+            # installed package's kernels under their real name, never an alias of the same file.
+            return importlib.import_module(f"{package}.{self.folder.name}.{name}")
         path = (self.folder / f"{name}.py").resolve()
         key = f"_trainspec_checked_{name}_{zlib.crc32(str(path).encode()):08x}"
         if key not in sys.modules:
@@ -891,6 +899,17 @@ class _Kernels:
             loader.loader.exec_module(module)
             sys.modules[key] = module
         return sys.modules[key]
+
+
+def _imported_package_at(folder: Path) -> str | None:
+    """The name of the package imported from ``folder`` (``trainspec`` for generated/), if any."""
+    importlib.import_module("trainspec")
+    init = (folder / "__init__.py").resolve()
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if file and "." not in name and Path(file).resolve() == init:
+            return name
+    return None
 
 
 Trajectory = list[dict[sympy.Symbol, np.ndarray]]

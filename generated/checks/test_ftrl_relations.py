@@ -31,7 +31,7 @@ def test_unregularized_ftrl_is_adagrad() -> None:
     """FTRL-Proximal with power −1/2, no regularization and a zero initial accumulator is Adagrad with ε = 0 and a zero
     accumulator, from any starting w (McMahan et al. 2013).
 
-    Left:  Ftrl, variant ftrl, with p → -1/2, n_0 → 0, lambda_1 → 0, lambda_2 → 0, lambda_s → 0, beta → 0
+    Left:  Ftrl, variant ftrl, with n_0 → 0, lambda_1 → 0, lambda_2 → 0, lambda_s → 0, beta → 0
     Right: Adagrad, variant adagrad, with A_0 → 0, epsilon → 0
     Compared: w ↔ w, n ↔ A
     Proof: after each of 3 symbolic steps from the declared initial state, gradients g_1 … g_3, every residual
@@ -44,9 +44,8 @@ def test_unregularized_ftrl_is_adagrad() -> None:
 def test_unregularized_ftrl_is_adagrad_on_kernels() -> None:
     """Numeric confirmation of unregularized_ftrl_is_adagrad on the generated kernels.
 
-    Left: generated kernel ftrl (optimizers/ftrl.py) with learning_rate_power = -1/2, initial_accumulator_value = 0,
-        l1_regularization_strength = 0, l2_regularization_strength = 0, l2_shrinkage_regularization_strength = 0,
-        beta = 0.
+    Left: generated kernel ftrl (optimizers/ftrl.py) with initial_accumulator_value = 0, l1_regularization_strength
+        = 0, l2_regularization_strength = 0, l2_shrinkage_regularization_strength = 0, beta = 0.
     Right: generated kernel adagrad (optimizers/adagrad.py) with initial_accumulator_value = 0, epsilon = 0.
     5 steps on 8 random float64 elements, hyperparameters drawn in their domains; each compared quantity agrees.
     """

@@ -95,7 +95,7 @@ class Adadelta(Optimizer):
 
     Keras 3 convention; generated from ``specs/optimizers/adadelta.py``.
 
-    Arguments (Keras names and defaults):
+    Arguments (Keras 3 names and defaults):
         learning_rate: learning rate; default 0.001, in (0, inf).
         rho: decay rate of both moving averages; default 0.95, in [0, 1).
         epsilon: added inside both roots; default 1e-07, in (0, inf).
@@ -110,13 +110,14 @@ class Adadelta(Optimizer):
         Domain("weight_decay", 0.0, math.inf, False, True),
     )
     switches = (
-        Switch("weight_decay", "nonzero"),
+        Switch('weight_decay', 'nonzero'),
     )
     variants = {
         (False,): VARIANTS["adadelta"],
         (True,): VARIANTS["adadelta_weight_decay"],
     }
     initial_state = staticmethod(initial_state)
+    keras_base_options = True
 
     def __init__(
         self,

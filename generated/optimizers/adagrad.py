@@ -84,7 +84,7 @@ class Adagrad(Optimizer):
 
     Keras 3 convention; generated from ``specs/optimizers/adagrad.py``.
 
-    Arguments (Keras names and defaults):
+    Arguments (Keras 3 names and defaults):
         learning_rate: learning rate; default 0.001, in (0, inf).
         initial_accumulator_value: initial accumulator; default 0.1, in [0, inf).
         epsilon: added inside the square root; default 1e-07, in [0, inf).
@@ -99,13 +99,14 @@ class Adagrad(Optimizer):
         Domain("weight_decay", 0.0, math.inf, False, True),
     )
     switches = (
-        Switch("weight_decay", "nonzero"),
+        Switch('weight_decay', 'nonzero'),
     )
     variants = {
         (False,): VARIANTS["adagrad"],
         (True,): VARIANTS["adagrad_weight_decay"],
     }
     initial_state = staticmethod(initial_state)
+    keras_base_options = True
 
     def __init__(
         self,

@@ -176,7 +176,7 @@ class Adam(Optimizer):
 
     Keras 3 convention; generated from ``specs/optimizers/adam.py``.
 
-    Arguments (Keras names and defaults):
+    Arguments (Keras 3 names and defaults):
         learning_rate: learning rate; default 0.001, in (0, inf).
         beta_1: decay rate of the first moment; default 0.9, in [0, 1).
         beta_2: decay rate of the second moment; default 0.999, in [0, 1).
@@ -194,8 +194,8 @@ class Adam(Optimizer):
         Domain("weight_decay", 0.0, math.inf, False, True),
     )
     switches = (
-        Switch("amsgrad", "flag"),
-        Switch("weight_decay", "nonzero"),
+        Switch('amsgrad', 'flag'),
+        Switch('weight_decay', 'nonzero'),
     )
     variants = {
         (False, False): VARIANTS["adam"],
@@ -204,6 +204,7 @@ class Adam(Optimizer):
         (True, True): VARIANTS["adam_amsgrad_weight_decay"],
     }
     initial_state = staticmethod(initial_state)
+    keras_base_options = True
 
     def __init__(
         self,

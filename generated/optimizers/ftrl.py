@@ -19,8 +19,78 @@ def initial_state(hyperparameters):
 # ftrl: no options
 
 
-def ftrl_scalars(eta, p, lambda_1, lambda_2, lambda_s, beta, t):
+def ftrl_scalars(eta, lambda_1, lambda_2, lambda_s, beta, t):
     """Per-step scalars of ftrl, computed once per step in float64."""
+    lambda_2_eff = lambda_2 + (1/2)*beta/eta
+    k0 = 2*lambda_s
+    k1 = 1/eta
+    k2 = 2*lambda_2_eff
+    k3 = -lambda_1
+    return (lambda_1, k0, k1, k2, k3), ()
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def ftrl_kernel(param, grad, accumulator, linear, lambda_1, k0, k1, k2, k3):
+    """One step of ftrl, in place, over flat contiguous arrays of one dtype."""
+    for i in range(param.size):
+        w = param[i]
+        g = grad[i]
+        n = accumulator[i]
+        z = linear[i]
+        g_s = g + k0*w
+        n_next = n + g*g
+        tmp0 = math.sqrt(n_next)
+        sigma = k1*(tmp0 - math.sqrt(n))
+        z_new = g_s + z - sigma*w
+        q = k2 + k1*tmp0
+        w_new = (max(k3, min(lambda_1, z_new)) - z_new)/q
+        n_new = n_next
+        param[i] = w_new
+        accumulator[i] = n_new
+        linear[i] = z_new
+
+
+# ftrl_weight_decay: weight_decay
+
+
+def ftrl_weight_decay_scalars(eta, lambda_1, lambda_2, lambda_s, beta, lambda_wd, t):
+    """Per-step scalars of ftrl_weight_decay, computed once per step in float64."""
+    lambda_2_eff = lambda_2 + (1/2)*beta/eta
+    k0 = eta*lambda_wd
+    k1 = 2*lambda_s
+    k2 = 1/eta
+    k3 = 2*lambda_2_eff
+    k4 = -lambda_1
+    return (lambda_1, k0, k1, k2, k3, k4), ()
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def ftrl_weight_decay_kernel(param, grad, accumulator, linear, lambda_1, k0, k1, k2, k3, k4):
+    """One step of ftrl_weight_decay, in place, over flat contiguous arrays of one dtype."""
+    for i in range(param.size):
+        w = param[i]
+        g = grad[i]
+        n = accumulator[i]
+        z = linear[i]
+        w_decayed = w - k0*w
+        g_s = g + k1*w_decayed
+        n_next = n + g*g
+        tmp0 = math.sqrt(n_next)
+        sigma = k2*(tmp0 - math.sqrt(n))
+        z_new = g_s + z - sigma*w_decayed
+        q = k3 + k2*tmp0
+        w_new = (max(k4, min(lambda_1, z_new)) - z_new)/q
+        n_new = n_next
+        param[i] = w_new
+        accumulator[i] = n_new
+        linear[i] = z_new
+
+
+# ftrl_learning_rate_power: learning_rate_power
+
+
+def ftrl_learning_rate_power_scalars(eta, p, lambda_1, lambda_2, lambda_s, beta, t):
+    """Per-step scalars of ftrl_learning_rate_power, computed once per step in float64."""
     lambda_2_eff = lambda_2 + (1/2)*beta/eta
     k0 = 2*lambda_s
     k1 = -p
@@ -31,8 +101,8 @@ def ftrl_scalars(eta, p, lambda_1, lambda_2, lambda_s, beta, t):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def ftrl_kernel(param, grad, accumulator, linear, lambda_1, k0, k1, k2, k3, k4):
-    """One step of ftrl, in place, over flat contiguous arrays of one dtype."""
+def ftrl_learning_rate_power_kernel(param, grad, accumulator, linear, lambda_1, k0, k1, k2, k3, k4):
+    """One step of ftrl_learning_rate_power, in place, over flat contiguous arrays of one dtype."""
     for i in range(param.size):
         w = param[i]
         g = grad[i]
@@ -51,11 +121,11 @@ def ftrl_kernel(param, grad, accumulator, linear, lambda_1, k0, k1, k2, k3, k4):
         linear[i] = z_new
 
 
-# ftrl_weight_decay: weight_decay
+# ftrl_learning_rate_power_weight_decay: learning_rate_power, weight_decay
 
 
-def ftrl_weight_decay_scalars(eta, p, lambda_1, lambda_2, lambda_s, beta, lambda_wd, t):
-    """Per-step scalars of ftrl_weight_decay, computed once per step in float64."""
+def ftrl_learning_rate_power_weight_decay_scalars(eta, p, lambda_1, lambda_2, lambda_s, beta, lambda_wd, t):
+    """Per-step scalars of ftrl_learning_rate_power_weight_decay, computed once per step in float64."""
     lambda_2_eff = lambda_2 + (1/2)*beta/eta
     k0 = eta*lambda_wd
     k1 = 2*lambda_s
@@ -67,8 +137,8 @@ def ftrl_weight_decay_scalars(eta, p, lambda_1, lambda_2, lambda_s, beta, lambda
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def ftrl_weight_decay_kernel(param, grad, accumulator, linear, lambda_1, k0, k1, k2, k3, k4, k5):
-    """One step of ftrl_weight_decay, in place, over flat contiguous arrays of one dtype."""
+def ftrl_learning_rate_power_weight_decay_kernel(param, grad, accumulator, linear, lambda_1, k0, k1, k2, k3, k4, k5):
+    """One step of ftrl_learning_rate_power_weight_decay, in place, over flat contiguous arrays of one dtype."""
     for i in range(param.size):
         w = param[i]
         g = grad[i]
@@ -93,7 +163,7 @@ VARIANTS = {
         name="ftrl",
         scalars=ftrl_scalars,
         kernel=ftrl_kernel,
-        hyperparameters=('learning_rate', 'learning_rate_power', 'l1_regularization_strength', 'l2_regularization_strength', 'l2_shrinkage_regularization_strength', 'beta'),
+        hyperparameters=('learning_rate', 'l1_regularization_strength', 'l2_regularization_strength', 'l2_shrinkage_regularization_strength', 'beta'),
         state=('accumulator', 'linear'),
         optimizer_state=(),
     ),
@@ -101,6 +171,22 @@ VARIANTS = {
         name="ftrl_weight_decay",
         scalars=ftrl_weight_decay_scalars,
         kernel=ftrl_weight_decay_kernel,
+        hyperparameters=('learning_rate', 'l1_regularization_strength', 'l2_regularization_strength', 'l2_shrinkage_regularization_strength', 'beta', 'weight_decay'),
+        state=('accumulator', 'linear'),
+        optimizer_state=(),
+    ),
+    "ftrl_learning_rate_power": KernelVariant(
+        name="ftrl_learning_rate_power",
+        scalars=ftrl_learning_rate_power_scalars,
+        kernel=ftrl_learning_rate_power_kernel,
+        hyperparameters=('learning_rate', 'learning_rate_power', 'l1_regularization_strength', 'l2_regularization_strength', 'l2_shrinkage_regularization_strength', 'beta'),
+        state=('accumulator', 'linear'),
+        optimizer_state=(),
+    ),
+    "ftrl_learning_rate_power_weight_decay": KernelVariant(
+        name="ftrl_learning_rate_power_weight_decay",
+        scalars=ftrl_learning_rate_power_weight_decay_scalars,
+        kernel=ftrl_learning_rate_power_weight_decay_kernel,
         hyperparameters=('learning_rate', 'learning_rate_power', 'l1_regularization_strength', 'l2_regularization_strength', 'l2_shrinkage_regularization_strength', 'beta', 'weight_decay'),
         state=('accumulator', 'linear'),
         optimizer_state=(),
@@ -113,7 +199,7 @@ class Ftrl(Optimizer):
 
     Keras 3 convention; generated from ``specs/optimizers/ftrl.py``.
 
-    Arguments (Keras names and defaults):
+    Arguments (Keras 3 names and defaults):
         learning_rate: learning rate; default 0.001, in (0, inf).
         learning_rate_power: power of the accumulator; default -0.5, in (-inf, 0].
         initial_accumulator_value: initial accumulator; default 0.1, in [0, inf).
@@ -136,13 +222,17 @@ class Ftrl(Optimizer):
         Domain("weight_decay", 0.0, math.inf, False, True),
     )
     switches = (
-        Switch("weight_decay", "nonzero"),
+        Switch('learning_rate_power', 'value', -0.5),
+        Switch('weight_decay', 'nonzero'),
     )
     variants = {
-        (False,): VARIANTS["ftrl"],
-        (True,): VARIANTS["ftrl_weight_decay"],
+        (False, False): VARIANTS["ftrl"],
+        (False, True): VARIANTS["ftrl_weight_decay"],
+        (True, False): VARIANTS["ftrl_learning_rate_power"],
+        (True, True): VARIANTS["ftrl_learning_rate_power_weight_decay"],
     }
     initial_state = staticmethod(initial_state)
+    keras_base_options = True
 
     def __init__(
         self,

@@ -112,7 +112,7 @@ class Nadam(Optimizer):
 
     Keras 3 convention; generated from ``specs/optimizers/nadam.py``.
 
-    Arguments (Keras names and defaults):
+    Arguments (Keras 3 names and defaults):
         learning_rate: learning rate; default 0.001, in (0, inf).
         beta_1: decay rate of the first moment; default 0.9, in [0, 1).
         beta_2: decay rate of the second moment; default 0.999, in [0, 1).
@@ -129,13 +129,14 @@ class Nadam(Optimizer):
         Domain("weight_decay", 0.0, math.inf, False, True),
     )
     switches = (
-        Switch("weight_decay", "nonzero"),
+        Switch('weight_decay', 'nonzero'),
     )
     variants = {
         (False,): VARIANTS["nadam"],
         (True,): VARIANTS["nadam_weight_decay"],
     }
     initial_state = staticmethod(initial_state)
+    keras_base_options = True
 
     def __init__(
         self,

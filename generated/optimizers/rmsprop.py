@@ -314,7 +314,7 @@ class RMSprop(Optimizer):
 
     Keras 3 convention; generated from ``specs/optimizers/rmsprop.py``.
 
-    Arguments (Keras names and defaults):
+    Arguments (Keras 3 names and defaults):
         learning_rate: learning rate; default 0.001, in (0, inf).
         rho: decay rate of the moving averages; default 0.9, in [0, 1).
         momentum: momentum coefficient; default 0.0, in [0, 1].
@@ -332,9 +332,9 @@ class RMSprop(Optimizer):
         Domain("weight_decay", 0.0, math.inf, False, True),
     )
     switches = (
-        Switch("centered", "flag"),
-        Switch("momentum", "nonzero"),
-        Switch("weight_decay", "nonzero"),
+        Switch('centered', 'flag'),
+        Switch('momentum', 'nonzero'),
+        Switch('weight_decay', 'nonzero'),
     )
     variants = {
         (False, False, False): VARIANTS["rmsprop"],
@@ -347,6 +347,7 @@ class RMSprop(Optimizer):
         (True, True, True): VARIANTS["rmsprop_centered_momentum_weight_decay"],
     }
     initial_state = staticmethod(initial_state)
+    keras_base_options = True
 
     def __init__(
         self,

@@ -200,7 +200,7 @@ class SGD(Optimizer):
 
     Keras 3 convention; generated from ``specs/optimizers/sgd.py``.
 
-    Arguments (Keras names and defaults):
+    Arguments (Keras 3 names and defaults):
         learning_rate: learning rate; default 0.01, in (0, inf).
         momentum: momentum coefficient; default 0.0, in [0, 1].
         nesterov: look-ahead momentum: step along the new velocity once more; default False.
@@ -214,9 +214,9 @@ class SGD(Optimizer):
         Domain("weight_decay", 0.0, math.inf, False, True),
     )
     switches = (
-        Switch("momentum", "nonzero"),
-        Switch("nesterov", "flag"),
-        Switch("weight_decay", "nonzero"),
+        Switch('momentum', 'nonzero'),
+        Switch('nesterov', 'flag'),
+        Switch('weight_decay', 'nonzero'),
     )
     variants = {
         (False, False, False): VARIANTS["sgd"],
@@ -229,6 +229,7 @@ class SGD(Optimizer):
         (True, True, True): VARIANTS["sgd_momentum_nesterov_weight_decay"],
     }
     initial_state = staticmethod(initial_state)
+    keras_base_options = True
 
     def __init__(
         self,

@@ -2,7 +2,7 @@
 
 from sympy import Interval, Max, Min, Rational, oo, symbols
 
-from codegen.spec import Convention, Hyperparameter, OptimizerSpec, State, eta, g, learning_rate, w
+from codegen.spec import Convention, Hyperparameter, OptimizerSpec, Option, State, eta, g, learning_rate, w
 from codegen.verify.relations import Equivalence, SpecUpdate
 
 p, n0, l1, l2, ls, beta = symbols("p n_0 lambda_1 lambda_2 lambda_s beta")
@@ -36,6 +36,15 @@ SPEC = OptimizerSpec(
         (w, (Max(-l1, Min(z, l1)) - z) / q),
         (n, n_next),
     ),
+    options=(
+        Option(
+            "learning_rate_power",
+            when_off={p: Rational(-1, 2)},
+            kind="value",
+            value=-0.5,
+            description="the default power -1/2: a square root, which vectorises, instead of a general power",
+        ),
+    ),
     references=("H. B. McMahan et al., Ad click prediction: a view from the trenches, KDD 2013.",),
     conventions=(
         Convention("PyTorch", "has no FTRL optimizer."),
@@ -54,7 +63,7 @@ RELATIONS = (
             "FTRL-Proximal with power −1/2, no regularization and a zero initial accumulator is Adagrad "
             "with ε = 0 and a zero accumulator, from any starting w (McMahan et al. 2013)."
         ),
-        left=SpecUpdate("Ftrl", substitution={p: -Rational(1, 2), n0: 0, l1: 0, l2: 0, ls: 0, beta: 0}),
+        left=SpecUpdate("Ftrl", substitution={n0: 0, l1: 0, l2: 0, ls: 0, beta: 0}),  # the default variant: p = -1/2
         right=SpecUpdate("Adagrad", substitution={A0: 0, epsilon: 0}),
         state_map={n: A},
     ),

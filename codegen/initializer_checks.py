@@ -1,0 +1,370 @@
+"""The generated pytest modules that prove what the initializer specs claim.
+
+One module per initializer, ``generated/checks/test_<name>_initializer.py``,
+and one for what the families share, ``test_initializer_families.py``. Each
+test states its expressions as SymPy code printed from the spec, proves the
+claim exactly with the helpers of ``codegen.verify.initializer_proofs`` (which
+integrate densities and solve equations independently of the spec's own
+derivation), and then confirms it numerically on the generated kernels:
+
+* every case: the generated scalar functions agree with the spec's expressions
+  evaluated at 40 digits, to 4 ulp;
+* a special case (GlorotUniform of VarianceScaling, Zeros of Constant): its
+  distribution is the parent's with the derivation's substitution, and the two
+  generated classes fill identical arrays from one seed;
+* a published closed form: the spec's distribution has it;
+* every symmetric uniform case of the VarianceScaling family: limit = sqrt(3·variance),
+  and that variance is scale / n for Keras's n of the mode;
+* every normal case of the family: the variance (after truncation, if truncated) is scale / n;
+* the seed document's HeUniform and LecunUniform examples: the class it calls has
+  another limit than the one its name promises, for every shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+
+from codegen.initializer_spec import (
+    CONSTANTS,
+    FAMILIES,
+    ClosedForm,
+    Resolved,
+    SeedExample,
+    truncated_std,
+)
+from codegen.render import GeneratedFile, header, render
+
+FAN_SAMPLES = ((1, 1), (3, 5), (784, 256), (144, 288), (1_000_000, 7))
+"""Fans the scalar functions are evaluated at: the smallest, small odd, a Dense layer, a 3x3 conv, extreme."""
+
+SHAPES = ((64, 32), (3, 3, 8, 16), (1000,), (7, 300, 2))
+"""Shapes the numeric comparisons fill: 2-D, a conv kernel, 1-D, rank 3."""
+
+# Argument values besides the defaults, by domain: the same for every spec, so deterministic.
+_SAMPLES_BY_DOMAIN = {
+    sympy.Interval.Ropen(0, sympy.oo): (0.0, 2.5),
+    sympy.Interval.open(0, sympy.oo): (0.01, 3.0),
+    sympy.Interval.open(-sympy.oo, sympy.oo): (-1.25, 2.0),
+}
+
+
+def code(expr: sympy.Basic) -> str:
+    """SymPy source for ``expr`` that evaluates back to it exactly (integers as ``S(n)``)."""
+    return sympy.sstr(sympy.sympify(expr), sympy_integers=True)
+
+
+@dataclass(frozen=True)
+class SymbolLine:
+    name: str
+    assumptions: str
+
+
+@dataclass(frozen=True)
+class ScalarCheck:
+    test: str
+    function: str
+    label: str
+    arguments: str
+    argument_samples: str
+    scalars: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class DerivationCheck:
+    test: str
+    text: str
+    parent_class: str
+    parent_module: str
+    parent_config: str
+    child_config: str
+    substitution: str
+    parameters: tuple[tuple[str, str, str], ...]
+    """(name, the parent's expression, the derived spec's expression)."""
+    random: bool
+
+
+@dataclass(frozen=True)
+class ClosedFormCheck:
+    test: str
+    quantity: str
+    family: str
+    parameters: str
+    expected: str
+    citation: str
+
+
+@dataclass(frozen=True)
+class FamilyCheck:
+    test: str
+    label: str
+    family: str
+    parameters: str
+    target: str
+
+
+@dataclass(frozen=True)
+class SeedCheck:
+    test: str
+    note: str
+    promised: str
+    written: str
+    promised_family: str
+    written_family: str
+    promised_parameters: str
+    written_parameters: str
+    written_module: str
+
+
+@dataclass(frozen=True)
+class CheckModuleModel:
+    name: str
+    module: str
+    source: str
+    symbols: tuple[SymbolLine, ...]
+    constants: tuple[tuple[str, str], ...]
+    scalar_checks: tuple[ScalarCheck, ...]
+    derivations: tuple[DerivationCheck, ...]
+    closed_forms: tuple[ClosedFormCheck, ...]
+    uniform_limits: tuple[FamilyCheck, ...]
+    variances: tuple[FamilyCheck, ...]
+    seed_examples: tuple[SeedCheck, ...]
+    shapes: str
+    fans: str
+
+
+# ----------------------------------------------------------------- pieces of a module
+
+
+def _symbol_lines(expressions: list[sympy.Basic]) -> tuple[SymbolLine, ...]:
+    symbols = set()
+    for expr in expressions:
+        symbols |= sympy.sympify(expr).free_symbols
+    lines = []
+    for symbol in sorted(symbols | set(CONSTANTS), key=lambda s: s.name):
+        assumptions = dict(symbol._assumptions_orig)
+        if sympy.Symbol(symbol.name, **assumptions) != symbol:
+            raise ValueError(f"cannot restate symbol {symbol} with assumptions {assumptions}")
+        arguments = "".join(f", {key}={value!r}" for key, value in sorted(assumptions.items()))
+        lines.append(SymbolLine(symbol.name, f"{symbol.name!r}{arguments}"))
+    return tuple(lines)
+
+
+def _parameters_code(parameters: dict) -> str:
+    return "{" + ", ".join(f"{p.name!r}: {code(e)}" for p, e in parameters.items()) + "}"
+
+
+def _argument_samples(resolved: Resolved) -> str:
+    arguments = resolved.arguments
+    samples = [tuple(float(h.default) for h in arguments)]
+    for index in range(2):
+        samples.append(tuple(_SAMPLES_BY_DOMAIN[h.domain][index] for h in arguments))
+    return repr(list(dict.fromkeys(samples)))
+
+
+def _scalar_checks(resolved: Resolved) -> tuple[ScalarCheck, ...]:
+    from codegen.initializers import case_scalars
+
+    module = resolved.spec.module_name
+    checks = []
+    for case in resolved.cases:
+        names, expressions = case_scalars(case.distribution)
+        suffix = f"_{case.name}" if case.name else ""
+        label = ", ".join(f"{k}={v!r}" for k, v in case.settings) or "defaults"
+        checks.append(
+            ScalarCheck(
+                test=f"test_{module}{suffix}_scalars_match_the_spec",
+                function=f"{module}{suffix}_scalars",
+                label=f"{resolved.spec.name} ({label})",
+                arguments="[" + ", ".join(h.symbol.name for h in resolved.arguments) + "]",
+                argument_samples=_argument_samples(resolved),
+                scalars=tuple((name.name, code(expr)) for name, expr in zip(names, expressions)),
+            )
+        )
+    return tuple(checks)
+
+
+def _derivation_checks(resolved: Resolved) -> tuple[DerivationCheck, ...]:
+    spec, parent = resolved.spec, resolved.parent
+    if parent is None:
+        return ()
+    derivation = spec.derived_from
+    fixed = dict(derivation.choices)
+    parent_case = next(c for c in parent.cases if all(dict(c.settings)[k] == v for k, v in fixed.items()))
+    child_case = resolved.cases[0]
+    parameters = tuple(
+        (p.name, code(expr), code(child_case.distribution.values[p])) for p, expr in parent_case.distribution.parameters
+    )
+    parent_arguments = {h.argument: h for h in parent.arguments}
+    config = [f"{name}={float(value)!r}" for name, value in derivation.arguments]
+    config += [f"{name}={option!r}" for name, option in derivation.choices]
+    substitution = ", ".join(
+        f"{parent_arguments[name].symbol.name}: {code(value)}" for name, value in derivation.arguments
+    )
+    return (
+        DerivationCheck(
+            test=f"test_{spec.module_name}_is_{parent.spec.module_name}_with_its_settings",
+            text=derivation.text(),
+            parent_class=parent.spec.name,
+            parent_module=parent.spec.module_name,
+            parent_config=", ".join(config),
+            child_config="",
+            substitution="{" + substitution + "}",
+            parameters=parameters,
+            random=resolved.random,
+        ),
+    )
+
+
+def _closed_form_checks(resolved: Resolved, relations: tuple) -> tuple[ClosedFormCheck, ...]:
+    checks = []
+    for relation in relations:
+        if not isinstance(relation, ClosedForm) or relation.initializer != resolved.spec.name:
+            continue
+        case = resolved.case(**dict(relation.settings))
+        checks.append(
+            ClosedFormCheck(
+                test=f"test_{resolved.spec.module_name}_{relation.parameter}_is_the_published_closed_form",
+                quantity=relation.parameter,
+                family=case.distribution.family,
+                parameters=_parameters_code(case.distribution.values),
+                expected=code(relation.expected),
+                citation=relation.citation,
+            )
+        )
+    return tuple(checks)
+
+
+def variance_scaling_settings(resolved: Resolved, case) -> tuple[sympy.Expr, str] | None:
+    """(scale, mode) if ``case`` belongs to the VarianceScaling family, else None."""
+    settings, scale, item = dict(case.settings), None, resolved
+    while item is not None:
+        if item.spec.derived_from is not None:
+            settings.update(dict(item.spec.derived_from.choices))
+            scale = dict(item.spec.derived_from.arguments).get("scale", scale)
+        elif item.spec.name == "VarianceScaling" and scale is None:
+            scale = next(h.symbol for h in item.arguments if h.argument == "scale")
+        item = item.parent
+    if "mode" not in settings or scale is None:
+        return None
+    return sympy.sympify(scale), settings["mode"]
+
+
+def _family_checks(resolved: Resolved, family: str, claim: str) -> tuple[FamilyCheck, ...]:
+    checks = []
+    for case in resolved.cases:
+        vs = variance_scaling_settings(resolved, case)
+        if case.distribution.family != family or vs is None:
+            continue
+        scale, mode = vs
+        suffix = f"_{case.name}" if case.name else ""
+        checks.append(
+            FamilyCheck(
+                test=f"test_{resolved.spec.module_name}{suffix}_{claim}",
+                label=f"{resolved.spec.name} ({', '.join(f'{k}={v!r}' for k, v in case.settings) or 'its settings'})",
+                family=family,
+                parameters=_parameters_code(case.distribution.values),
+                target=f"{code(scale)} / KERAS_MODE_FANS[{mode!r}]",
+            )
+        )
+    return tuple(checks)
+
+
+def _seed_checks(resolved: Resolved, relations: tuple, by_name: dict[str, Resolved]) -> tuple[SeedCheck, ...]:
+    checks = []
+    for relation in relations:
+        if not isinstance(relation, SeedExample) or relation.promised != resolved.spec.name:
+            continue
+        written = by_name[relation.written]
+        promised_case, written_case = resolved.cases[0], written.cases[0]
+        checks.append(
+            SeedCheck(
+                test=f"test_seed_example_for_{resolved.spec.module_name}_calls_{written.spec.module_name}",
+                note=relation.note,
+                promised=resolved.spec.name,
+                written=written.spec.name,
+                promised_family=promised_case.distribution.family,
+                written_family=written_case.distribution.family,
+                promised_parameters=_parameters_code(promised_case.distribution.values),
+                written_parameters=_parameters_code(written_case.distribution.values),
+                written_module=written.spec.module_name,
+            )
+        )
+    return tuple(checks)
+
+
+def check_module_model(resolved: Resolved, relations: tuple, by_name: dict[str, Resolved]) -> CheckModuleModel:
+    scalar_checks = _scalar_checks(resolved)
+    closed_forms = _closed_form_checks(resolved, relations)
+    seed_examples = _seed_checks(resolved, relations, by_name)
+    expressions: list = [sympy.Symbol(h.symbol.name, **h.symbol._assumptions_orig) for h in resolved.arguments]
+    for case in resolved.cases:
+        expressions.extend(case.distribution.values.values())
+    if resolved.parent is not None:
+        for case in resolved.parent.cases:
+            expressions.extend(case.distribution.values.values())
+        expressions.extend(h.symbol for h in resolved.parent.arguments)
+    expressions.extend(sympy.sympify(relation.expected) for relation in relations if isinstance(relation, ClosedForm))
+    for check in seed_examples:
+        expressions.extend(by_name[check.written].cases[0].distribution.values.values())
+    return CheckModuleModel(
+        name=resolved.spec.name,
+        module=resolved.spec.module_name,
+        source=resolved.spec.source,
+        symbols=_symbol_lines(expressions),
+        constants=tuple((symbol.name, code(define())) for symbol, define in CONSTANTS.items()),
+        scalar_checks=scalar_checks,
+        derivations=_derivation_checks(resolved),
+        closed_forms=closed_forms,
+        uniform_limits=_family_checks(resolved, "uniform", "uniform_limit_is_sqrt_3_variance"),
+        variances=(
+            *_family_checks(resolved, "truncated_normal", "variance_after_truncation_is_scale_over_n"),
+            *_family_checks(resolved, "normal", "variance_is_scale_over_n"),
+        ),
+        seed_examples=seed_examples,
+        shapes=repr(SHAPES),
+        fans=repr(FAN_SAMPLES),
+    )
+
+
+@dataclass(frozen=True)
+class FamiliesModel:
+    symbols: tuple[SymbolLine, ...]
+    constant: str
+    constant_name: str
+    kernels: tuple[tuple[str, str, str, str, str], ...]
+
+
+def families_model() -> FamiliesModel:
+    from codegen.initializers import kernel_name
+
+    kernels = []
+    symbols = [symbol for family in FAMILIES.values() for symbol in family.parameters]
+    for family in FAMILIES.values():
+        if not family.random or family.kind == "orthogonal":
+            continue
+        symbols.append(family.variate)
+        kernels.append(
+            (family.kind, kernel_name(family.kind), family.variate.name, code(family.sample), family.variate_dtype)
+        )
+    return FamiliesModel(
+        symbols=_symbol_lines(symbols),
+        constant=code(CONSTANTS[truncated_std]()),
+        constant_name=truncated_std.name.upper(),
+        kernels=tuple(kernels),
+    )
+
+
+def check_files(resolved: tuple[Resolved, ...], relations: tuple) -> list[GeneratedFile]:
+    """The generated check modules of the initializers."""
+    by_name = {item.spec.name: item for item in resolved}
+    files = []
+    for item in resolved:
+        model = check_module_model(item, relations, by_name)
+        text = render("initializer_check.py.jinja", model=model, header=header(item.spec.source))
+        files.append(GeneratedFile(f"checks/test_{item.spec.module_name}_initializer.py", text, item.spec.source))
+    source = "codegen/initializer_spec.py"
+    text = render("initializer_families_check.py.jinja", model=families_model(), header=header(source))
+    files.append(GeneratedFile("checks/test_initializer_families.py", text, source))
+    return files

@@ -1,0 +1,328 @@
+"""The LaTeX sections of the initializers, for the same PDF as the optimizers.
+
+``docs/initializers/overview.tex`` opens the part (the fans, the truncation
+constant, seeds); ``docs/initializers/<name>.tex`` is one subsection per
+initializer (its distribution, the parameters as formulas of the fans, the
+variance that results, the defaults); ``variance_scaling_family.tex`` tabulates
+the family; ``all.tex`` inputs them in order, so the master document needs one
+``\\input{initializers/all}``. Every formula is printed by SymPy from the specs.
+Only amsmath and booktabs/tabularx (texlive-latex-base and -recommended) are used.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sympy
+
+from codegen.initializer_spec import (
+    CONSTANTS,
+    FANS,
+    MATRIX_SHAPE,
+    TRUNCATION,
+    Case,
+    Resolved,
+    cols,
+    constant_values,
+    family_variance,
+    fan_in,
+    fan_out,
+    gain,
+    maxval,
+    mean,
+    minval,
+    rank,
+    rows,
+    shape,
+    stddev,
+    truncated_std,
+    truncated_std_integrals,
+    value,
+)
+from codegen.render import GeneratedFile, header, render
+from codegen.runtime.initializer import BLOCK_SIZE
+
+NAMES = {
+    fan_in: r"n_{\mathrm{in}}",
+    fan_out: r"n_{\mathrm{out}}",
+    truncated_std: "c",
+    shape.label: "d",
+    rank: "r",
+    rows: r"n_{\mathrm{rows}}",
+    cols: r"n_{\mathrm{cols}}",
+    mean: r"\mu",
+    stddev: r"\sigma",
+    minval: "a",
+    maxval: "b",
+    gain: "g",
+    value: "v",
+}
+"""How the shared symbols print; a spec's ``latex_names`` add to these (and name its own)."""
+
+_TEXT_ESCAPES = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "#": r"\#",
+    "_": r"\_",
+    "^": r"\^{}",
+    "~": r"\~{}",
+    "{": r"\{",
+    "}": r"\}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "±": r"$\pm$",
+    "·": r"$\cdot$",
+    "…": r"\ldots{}",
+    "–": "--",
+    "—": "---",
+    "≤": r"$\le$",
+    "ü": r"\"u",
+}
+
+
+def tex(expr: sympy.Basic, names: dict) -> str:
+    """LaTeX of ``expr`` with the pretty names; sums in lexicographic order (``r - 2``, not ``-2 + r``)."""
+    return sympy.latex(expr, symbol_names=names, mul_symbol=None, ln_notation=True, order="lex")
+
+
+def text(prose: str) -> str:
+    """Spec prose for LaTeX text mode: ``$...$`` math kept as written, everything else escaped."""
+    parts = re.split(r"(\$[^$]*\$)", prose)
+    return "".join(
+        part if part.startswith("$") else "".join(_TEXT_ESCAPES.get(ch, ch) for ch in part) for part in parts
+    )
+
+
+@dataclass(frozen=True)
+class Row:
+    cells: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class InitializerDoc:
+    name: str
+    label: str
+    spelling: str
+    summary: str
+    source: str
+    derivation: str
+    kind: str
+    formulas: tuple[tuple[str, str], ...]
+    variance: str
+    cases: tuple[Row, ...]
+    arguments: tuple[Row, ...]
+    ranks: str
+    references: tuple[str, ...]
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OverviewDoc:
+    fan_in: str
+    fan_out: str
+    rows: str
+    cols: str
+    constant: str
+    constant_value: str
+    integrals: str
+    truncation: str
+    block_size: str
+
+
+def _names(resolved: Resolved) -> dict:
+    names = dict(NAMES)
+    item = resolved
+    while item is not None:
+        names.update(item.spec.latex_names)
+        item = item.parent
+    return names
+
+
+def _distribution_kind(case: Case, names: dict) -> str:
+    """``w \\sim ...`` for one case, with the parameters by their family names."""
+    family = case.distribution.family
+    if family == "normal":
+        return r"w \sim \mathcal{N}(\mu, \sigma^2)"
+    if family == "truncated_normal":
+        bound = tex(TRUNCATION, names)
+        return (
+            rf"w \sim \mathcal{{N}}(\mu, \sigma^2) \text{{ restricted to }} [\mu - {bound}\sigma,\ \mu + {bound}\sigma]"
+        )
+    if family == "uniform":
+        return r"w \sim \mathcal{U}(a, b)"
+    if family == "constant":
+        return r"w = v \text{ for every element}"
+    if family == "identity":
+        return r"W = g\, I_{n_{\mathrm{rows}} \times n_{\mathrm{cols}}}"
+    return r"W = g\, Q, \quad Q \text{ Haar-distributed with orthonormal columns (rows if wide)}"
+
+
+def _variance(case: Case, names: dict) -> str:
+    variance = family_variance(case.distribution.family)
+    if variance is None:
+        return ""
+    substituted = variance.xreplace(case.distribution.values)
+    return tex(sympy.simplify(substituted), names)
+
+
+def _formulas(case: Case, names: dict) -> tuple[tuple[str, str], ...]:
+    """Each parameter's formula, leaving out those that are just the argument of the same name (μ = μ)."""
+    return tuple((tex(p, names), tex(e, names)) for p, e in case.distribution.parameters if e != p)
+
+
+def _argument_rows(resolved: Resolved) -> tuple[Row, ...]:
+    rows_ = [
+        Row((rf"\texttt{{{text(h.argument)}}}", f"${tex(h.symbol, _names(resolved))}$", f"${h.default!r}$",
+             f"${tex(h.domain, {})}$", text(h.description)))
+        for h in resolved.arguments
+    ]  # fmt: skip
+    for c in resolved.choices:
+        options = ", ".join(rf"\texttt{{{text(o)}}}" for o in c.options)
+        aliases = "".join(rf"; \texttt{{{text(a)}}} means \texttt{{{text(o)}}}" for a, o in c.aliases)
+        rows_.append(
+            Row((rf"\texttt{{{text(c.argument)}}}", "", rf"\texttt{{{text(c.default)}}}", options + aliases,
+                 text(c.description)))
+        )  # fmt: skip
+    if resolved.random:
+        rows_.append(
+            Row((r"\texttt{seed}", "", r"\texttt{None}", r"int $\ge 0$, Generator",
+                 "an int repeats its values at every call; None draws a seed once; a Generator gives new values"))
+        )  # fmt: skip
+    return tuple(rows_)
+
+
+def _case_rows(resolved: Resolved, names: dict) -> tuple[Row, ...]:
+    if len(resolved.cases) < 2:
+        return ()
+    result = []
+    for case in resolved.cases:
+        settings = ", ".join(rf"\texttt{{{text(option)}}}" for _, option in case.settings)
+        formulas = ", ".join(f"${p} = {e}$" for p, e in _formulas(case, names))
+        result.append(Row((settings, text(case.distribution.family), formulas, f"${_variance(case, names)}$")))
+    return tuple(result)
+
+
+def initializer_doc(resolved: Resolved) -> InitializerDoc:
+    spec = resolved.spec
+    names = _names(resolved)
+    single = resolved.cases[0] if len(resolved.cases) == 1 else None
+    lowest, highest = resolved.ranks
+    ranks = (
+        "any rank"
+        if (lowest, highest) == (0, None)
+        else (f"rank {lowest} only" if lowest == highest else f"rank {lowest} or more")
+    )
+    return InitializerDoc(
+        name=spec.name,
+        label=f"sec:init:{spec.module_name}",
+        spelling=rf"\texttt{{{spec.name}}} = \texttt{{{text(spec.module_name)}}}",
+        summary=text(spec.summary),
+        source=rf"\texttt{{{text(spec.source)}}}",
+        derivation=text(spec.derived_from.text()) if spec.derived_from else "",
+        kind=_distribution_kind(single, names) if single else "",
+        formulas=_formulas(single, names) if single else (),
+        variance=_variance(single, names) if single else "",
+        cases=_case_rows(resolved, names),
+        arguments=_argument_rows(resolved),
+        ranks=ranks,
+        references=tuple(text(r) for r in spec.references),
+        notes=tuple(text(n) for n in spec.notes),
+    )
+
+
+def overview_doc() -> OverviewDoc:
+    definition = CONSTANTS[truncated_std]()
+    return OverviewDoc(
+        fan_in=tex(FANS[fan_in], NAMES),
+        fan_out=tex(FANS[fan_out], NAMES),
+        rows=tex(MATRIX_SHAPE[rows], NAMES),
+        cols=tex(MATRIX_SHAPE[cols], NAMES),
+        constant=tex(definition, NAMES),
+        constant_value=f"{float(constant_values(30)[truncated_std]):.16f}",
+        integrals=tex(truncated_std_integrals(), NAMES),
+        truncation=tex(TRUNCATION, NAMES),
+        block_size=f"{BLOCK_SIZE:,}".replace(",", r"\,"),
+    )
+
+
+def family_rows(resolved: tuple[Resolved, ...]) -> tuple[Row, ...]:
+    """The VarianceScaling family: the general rule (its fan_in cases with n for the fan), then each member."""
+    from codegen.initializer_checks import variance_scaling_settings
+
+    fan = sympy.Symbol("n", positive=True)
+    general, members = [], []
+    for item in resolved:
+        names = {**_names(item), fan: "n"}
+        for case in item.cases:
+            settings = variance_scaling_settings(item, case)
+            if settings is None:
+                continue
+            scale, mode = settings
+            if item.spec.derived_from is None:
+                if mode != "fan_in":
+                    continue
+                case = Case(case.settings, case.distribution.subs({fan_in: fan}))
+                general.append(_family_row(item.spec.name, scale, "any", case, names))
+            else:
+                members.append(_family_row(item.spec.name, scale, mode, case, names))
+    return (*general, *members)
+
+
+def _family_row(name: str, scale: sympy.Expr, mode: str, case: Case, names: dict) -> Row:
+    family = case.distribution.family
+    symbol, parameter = (r"\sigma", stddev) if family != "uniform" else ("b", maxval)
+    mode_text = r"any ($n$)" if mode == "any" else rf"\texttt{{{text(mode)}}}"
+    formula = f"${symbol} = {tex(case.distribution.values[parameter], names)}$"
+    return Row((text(name), f"${tex(scale, names)}$", mode_text, text(family), formula, f"${_variance(case, names)}$"))
+
+
+def reading_order(resolved: tuple[Resolved, ...]) -> list[str]:
+    """The files in the order a reader wants them: plain draws, constants, the variance-scaling family
+    (the general rule, its members, the table), then the matrices; within a group, parents first."""
+    from codegen.initializer_checks import variance_scaling_settings
+
+    def group(item: Resolved) -> int:
+        family = item.cases[0].distribution.family
+        if any(variance_scaling_settings(item, case) for case in item.cases):
+            return 2
+        if family in ("identity", "orthogonal"):
+            return 3
+        return 1 if family == "constant" else 0
+
+    ordered = sorted(resolved, key=lambda item: (group(item), item.parent is not None))
+    names = [item.spec.module_name for item in ordered]
+    family_members = [item.spec.module_name for item in ordered if group(item) == 2]
+    if family_members:
+        names.insert(names.index(family_members[-1]) + 1, "variance_scaling_family")
+    return names
+
+
+def doc_files(resolved: tuple[Resolved, ...]) -> list[GeneratedFile]:
+    """The LaTeX of the initializers: the overview, one section each, the family table, and ``all.tex``."""
+    source = "the specs in specs/initializers/"
+    files = [
+        GeneratedFile(
+            "docs/initializers/overview.tex",
+            render(
+                "initializers_overview.tex.jinja", model=overview_doc(), header=header("codegen/initializer_spec.py")
+            ),
+            "codegen/initializer_spec.py",
+        )
+    ]
+    for item in resolved:
+        path = f"docs/initializers/{item.spec.module_name}.tex"
+        text_ = render("initializer.tex.jinja", model=initializer_doc(item), header=header(item.spec.source))
+        files.append(GeneratedFile(path, text_, item.spec.source))
+    family = render("variance_scaling_family.tex.jinja", rows=family_rows(resolved), header=header(source))
+    files.append(GeneratedFile("docs/initializers/variance_scaling_family.tex", family, source))
+    inputs = ["initializers/overview", *(f"initializers/{name}" for name in reading_order(resolved))]
+    files.append(
+        GeneratedFile(
+            "docs/initializers/all.tex",
+            render("initializers_all.tex.jinja", inputs=inputs, header=header(source)),
+            source,
+        )
+    )
+    return files

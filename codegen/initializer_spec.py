@@ -1,0 +1,458 @@
+"""The spec model of weight initializers: what a file in ``specs/initializers/`` declares.
+
+An initializer draws every element of a new weight array from one distribution
+whose parameters are SymPy expressions of the arguments and of two symbols
+derived from the array's shape, ``fan_in`` and ``fan_out`` (Keras's
+``compute_fans``, declared here for any rank as expressions of ``shape`` and
+``rank``). The distribution is data: a ``Family`` (normal, truncated normal,
+uniform, constant, identity, orthogonal) and its parameters.
+
+String-valued arguments (VarianceScaling's ``mode`` and ``distribution``) are
+``Choice`` s; the spec has one ``Case`` per combination of their options, each
+built by substitution from one general expression, and the generated class
+dispatches on the strings. A named initializer that is a special case of
+another (GlorotUniform of VarianceScaling, Zeros of Constant) declares only
+``derived_from``: its choices and some arguments fixed, and ``resolve`` derives
+its distribution by substitution in the parent's case. Nothing is written twice.
+
+The truncated normal's correction constant (the standard deviation of a unit
+normal truncated at ±2, 0.8796…) is derived here by integration, not typed in.
+"""
+
+from __future__ import annotations
+
+import functools
+import keyword
+import re
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import sympy
+from sympy import Abs, Eq, IndexedBase, Integer, Piecewise, Product, Symbol, exp, sqrt
+
+from codegen.errors import SpecError
+from codegen.spec import Hyperparameter
+
+# ----------------------------------------------------------------- the shape and its fans
+
+shape = IndexedBase("shape", integer=True, positive=True)
+"""The array's shape: ``shape[0] ... shape[rank - 1]``, every dimension at least 1."""
+rank = Symbol("rank", integer=True, nonnegative=True)
+"""The number of dimensions."""
+k = Symbol("k", integer=True, nonnegative=True)
+"""A dimension's index in products over the shape."""
+
+fan_in = Symbol("fan_in", integer=True, positive=True)
+"""Keras's fan_in; Keras stores kernels as ``(*receptive field, in, out)``."""
+fan_out = Symbol("fan_out", integer=True, positive=True)
+"""Keras's fan_out."""
+
+RECEPTIVE_FIELD = Product(shape[k], (k, 0, rank - 3))
+"""The product of the leading (spatial) dimensions of a convolution kernel; 1 for rank 2."""
+
+# Keras ``compute_fans``: rank 0 gives (1, 1), rank 1 (n, n), rank >= 2 the last two
+# dimensions times the receptive field (an empty product for rank 2). Keras then takes
+# max(1, fan); every dimension is at least 1 here (a zero dimension is rejected), so
+# each fan is already at least 1 and the max is omitted.
+FANS = {
+    fan_in: Piecewise((Integer(1), Eq(rank, 0)), (shape[0], Eq(rank, 1)), (shape[rank - 2] * RECEPTIVE_FIELD, True)),
+    fan_out: Piecewise((Integer(1), Eq(rank, 0)), (shape[0], Eq(rank, 1)), (shape[rank - 1] * RECEPTIVE_FIELD, True)),
+}
+
+rows = Symbol("rows", integer=True, positive=True)
+cols = Symbol("cols", integer=True, positive=True)
+MATRIX_SHAPE = {rows: Product(shape[k], (k, 0, rank - 2)), cols: shape[rank - 1]}
+"""How Orthogonal flattens a shape of rank >= 2 to a matrix (Keras): all leading dimensions are rows."""
+
+# ----------------------------------------------------------------- the truncated normal
+
+TRUNCATION = Integer(2)
+"""Keras's truncated normal keeps values within this many standard deviations of the mean."""
+
+z = Symbol("z", real=True)
+"""A standard normal variate."""
+u = Symbol("u", real=True)
+"""A standard uniform variate on [0, 1)."""
+
+truncated_std = Symbol("truncated_std", positive=True)
+"""The standard deviation of a unit normal truncated to [-2, 2]: ``truncated_std_definition()``."""
+
+
+def truncated_std_integrals() -> sympy.Expr:
+    """sqrt(E[z^2 | |z| <= 2]) for z ~ N(0, 1), as unevaluated integrals (the definition the docs show)."""
+    weight = exp(-(z**2) / 2)
+    mass = sympy.Integral(weight, (z, -TRUNCATION, TRUNCATION))
+    return sqrt(sympy.Integral(z**2 * weight, (z, -TRUNCATION, TRUNCATION)) / mass)
+
+
+@functools.cache
+def truncated_std_definition() -> sympy.Expr:
+    """Derived: ``truncated_std_integrals()`` evaluated in closed form by SymPy.
+
+    Keras divides the wanted standard deviation by this constant before it
+    truncates, so the truncated values have the wanted standard deviation.
+    """
+    # risch=False: SymPy's heuristic integrator alone, twice as fast here as with its Risch attempt.
+    evaluated = truncated_std_integrals().replace(
+        lambda e: isinstance(e, sympy.Integral), lambda e: e.doit(risch=False)
+    )
+    return sqrt(sympy.expand(evaluated**2))
+
+
+CONSTANTS = {truncated_std: truncated_std_definition}
+"""Named constants a spec may use; each maps to the function that derives it."""
+
+
+def constant_values(digits: int = 30) -> dict[sympy.Symbol, sympy.Float]:
+    """Every named constant evaluated to ``digits`` significant digits."""
+    return {symbol: sympy.N(define(), digits) for symbol, define in CONSTANTS.items()}
+
+
+# ----------------------------------------------------------------- distribution families
+
+mean, stddev = sympy.symbols("mean stddev", real=True)
+minval, maxval = sympy.symbols("minval maxval", real=True)
+value = Symbol("value", real=True)
+gain = Symbol("gain", real=True)
+q_ij, r_jj = sympy.symbols("q_ij r_jj", real=True)
+"""Orthogonal: an element of Q, and the diagonal element of R in its column."""
+i, j = sympy.symbols("i j", integer=True, nonnegative=True)
+"""Row and column of a 2-D element."""
+
+
+@dataclass(frozen=True)
+class Family:
+    """A kind of distribution: its parameters and how one value is made from a variate.
+
+    ``sample`` gives one element from the ``variate`` (``z`` standard normal,
+    ``u`` standard uniform, or none) and the ``parameters``; ``accept``, if
+    given, is the condition a variate must meet (it is drawn again until it
+    does). Identity fills a 2-D array by row ``i`` and column ``j``; Orthogonal
+    scales each element of the Q of a QR decomposition by the sign of R's
+    diagonal in its column.
+
+    ``variate_dtype`` is the precision the variate is drawn in: ``"array"``
+    (the array's dtype, as NumPy's float32 ``random`` does) or ``"float64"``.
+    """
+
+    kind: str
+    parameters: tuple[sympy.Symbol, ...]
+    sample: sympy.Expr
+    variate: sympy.Symbol | None = None
+    accept: sympy.Basic | None = None
+    random: bool = True
+    description: str = ""
+    variate_dtype: str = "array"
+
+
+# Normal variates are drawn in float64 for every dtype: Numba's float32 ziggurat is about 4x slower
+# than its float64 one (measured, numba 0.68.1); the value is rounded to the dtype once, when stored.
+FAMILIES = {
+    family.kind: family
+    for family in (
+        Family("normal", (mean, stddev), mean + stddev * z, z, description="normal", variate_dtype="float64"),
+        Family(
+            "truncated_normal",
+            (mean, stddev),
+            mean + stddev * z,
+            z,
+            accept=Abs(z) <= TRUNCATION,
+            description="normal truncated to two standard deviations, values beyond redrawn",
+            variate_dtype="float64",
+        ),
+        Family("uniform", (minval, maxval), minval + (maxval - minval) * u, u, description="uniform"),
+        Family("constant", (value,), value, random=False, description="constant"),
+        Family(
+            "identity",
+            (gain,),
+            Piecewise((gain, Eq(i, j)), (Integer(0), True)),
+            random=False,
+            description="scaled identity matrix",
+        ),
+        Family("orthogonal", (gain,), gain * sympy.sign(r_jj) * q_ij, description="scaled random orthogonal matrix"),
+    )
+}
+
+
+@functools.cache
+def family_variance(kind: str) -> sympy.Expr | None:
+    """The variance of one element in terms of the family's parameters, derived by SymPy.
+
+    None for the families whose elements are not independent draws (constant,
+    identity, orthogonal).
+    """
+    from sympy import stats
+
+    if kind in ("normal", "truncated_normal"):
+        # From the moment generating function M: Var = M''(0) - M'(0)^2 (no integration needed).
+        sigma, t = Symbol("sigma", positive=True), Symbol("t", real=True)
+        generating = stats.moment_generating_function(stats.Normal("x", mean, sigma))(t)
+        moments = (sympy.diff(generating, t, 2) - sympy.diff(generating, t) ** 2).subs(t, 0)
+        variance = sympy.simplify(moments).subs(sigma, stddev)
+        # Truncating symmetrically at ±2σ scales the unit normal's variance by truncated_std².
+        return variance * truncated_std**2 if kind == "truncated_normal" else variance
+    if kind == "uniform":
+        x = Symbol("x", real=True)
+        centre = (minval + maxval) / 2
+        return sympy.factor(sympy.integrate((x - centre) ** 2 / (maxval - minval), (x, minval, maxval)))
+    return None
+
+
+# ----------------------------------------------------------------- the spec
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """One family with its parameters as expressions of fan_in, fan_out, arguments and constants."""
+
+    family: str
+    parameters: tuple[tuple[sympy.Symbol, sympy.Expr], ...]
+
+    @property
+    def values(self) -> dict[sympy.Symbol, sympy.Expr]:
+        return dict(self.parameters)
+
+    def subs(self, substitution: dict) -> Distribution:
+        return Distribution(self.family, tuple((p, sympy.sympify(e).subs(substitution)) for p, e in self.parameters))
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A string argument with a fixed set of options (VarianceScaling's ``mode``)."""
+
+    argument: str
+    options: tuple[str, ...]
+    default: str
+    description: str
+    aliases: tuple[tuple[str, str], ...] = ()
+    """Other spellings Keras accepts, and the option each means (``("normal", "truncated_normal")``)."""
+    option_descriptions: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Case:
+    """The distribution for one combination of the choices' options (empty without choices)."""
+
+    settings: tuple[tuple[str, str], ...]
+    distribution: Distribution
+
+    @property
+    def name(self) -> str:
+        return "_".join(option for _, option in self.settings)
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A condition on the arguments that a domain per argument cannot state (``minval <= maxval``)."""
+
+    condition: sympy.Basic
+    message: str
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A special case of another initializer: some of its choices and arguments fixed."""
+
+    parent: str
+    choices: tuple[tuple[str, str], ...] = ()
+    arguments: tuple[tuple[str, sympy.Expr], ...] = ()
+
+    def text(self) -> str:
+        """``VarianceScaling(scale=2, mode='fan_in', distribution='uniform')``."""
+        settings = [f"{name}={sympy.sstr(v)}" for name, v in self.arguments]
+        settings += [f"{name}={option!r}" for name, option in self.choices]
+        return f"{self.parent}({', '.join(settings)})"
+
+
+@dataclass(frozen=True)
+class InitializerSpec:
+    """One Keras initializer, declared once."""
+
+    kind: ClassVar[str] = "initializer"
+    name: str
+    aliases: tuple[str, ...]
+    summary: str
+    arguments: tuple[Hyperparameter, ...] = ()
+    choices: tuple[Choice, ...] = ()
+    cases: tuple[Case, ...] = ()
+    derived_from: Derivation | None = None
+    constraints: tuple[Constraint, ...] = ()
+    ranks: tuple[int, int | None] = (0, None)
+    """The ranks a shape may have: (lowest, highest or None)."""
+    references: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    latex_names: dict = field(default_factory=dict)
+    source: str = "<unknown>"
+
+    @property
+    def module_name(self) -> str:
+        """The snake_case name of the generated module (``HeUniform`` → ``he_uniform``)."""
+        return self.aliases[0] if self.aliases else self.name.lower()
+
+
+def distribution(family: str, **parameters: sympy.Expr) -> Distribution:
+    """A distribution of ``family`` with its parameters by name (``mean=0, stddev=s``)."""
+    symbols = {p.name: p for p in FAMILIES[family].parameters}
+    unknown = sorted(set(parameters) - set(symbols))
+    if unknown or len(parameters) != len(symbols):
+        raise ValueError(f"family {family} takes {sorted(symbols)}, got {sorted(parameters)}")
+    return Distribution(family, tuple((symbols[name], sympy.sympify(parameters[name])) for name in symbols))
+
+
+# ----------------------------------------------------------------- resolution
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A spec with its derivation carried out: the arguments, choices and cases it really has."""
+
+    spec: InitializerSpec
+    arguments: tuple[Hyperparameter, ...]
+    choices: tuple[Choice, ...]
+    cases: tuple[Case, ...]
+    constraints: tuple[Constraint, ...]
+    ranks: tuple[int, int | None]
+    parent: Resolved | None = None
+    substitution: tuple[tuple[sympy.Symbol, sympy.Expr], ...] = ()
+
+    @property
+    def random(self) -> bool:
+        return any(FAMILIES[case.distribution.family].random for case in self.cases)
+
+    def case(self, **settings: str) -> Case:
+        for case in self.cases:
+            if dict(case.settings) == settings:
+                return case
+        raise KeyError(f"{self.spec.name} has no case {settings}")
+
+
+def resolve(spec: InitializerSpec, specs: dict[str, InitializerSpec]) -> Resolved:
+    """``spec`` with its derivation carried out by substitution in its parent (looked up in ``specs``)."""
+    check(spec)
+    if spec.derived_from is None:
+        return Resolved(spec, spec.arguments, spec.choices, spec.cases, spec.constraints, spec.ranks)
+    derivation = spec.derived_from
+    if derivation.parent not in specs:
+        raise SpecError(spec.source, f"derived from unknown initializer {derivation.parent!r}", spec=spec.name)
+    parent = resolve(specs[derivation.parent], specs)
+    fixed = dict(derivation.arguments)
+    chosen = dict(derivation.choices)
+    parent_arguments = {h.argument: h for h in parent.arguments}
+    parent_choices = {c.argument: c for c in parent.choices}
+    for name in fixed:
+        if name not in parent_arguments:
+            raise SpecError(spec.source, f"{derivation.parent} has no argument {name!r} to fix", spec=spec.name)
+    for name, option in chosen.items():
+        if name not in parent_choices or option not in parent_choices[name].options:
+            raise SpecError(spec.source, f"{derivation.parent} has no option {name}={option!r}", spec=spec.name)
+    substitution = {parent_arguments[name].symbol: sympy.sympify(v) for name, v in fixed.items()}
+    cases = tuple(
+        Case(
+            tuple((name, option) for name, option in case.settings if name not in chosen),
+            case.distribution.subs(substitution),
+        )
+        for case in parent.cases
+        if all(dict(case.settings)[name] == option for name, option in chosen.items())
+    )
+    constraints = tuple(
+        Constraint(c.condition.subs(substitution), c.message)
+        for c in parent.constraints
+        if c.condition.subs(substitution) is not sympy.true
+    )
+    return Resolved(
+        spec,
+        tuple(h for h in parent.arguments if h.argument not in fixed),
+        tuple(c for c in parent.choices if c.argument not in chosen),
+        cases,
+        constraints,
+        spec.ranks if spec.ranks != (0, None) else parent.ranks,
+        parent=parent,
+        substitution=tuple(substitution.items()),
+    )
+
+
+def check(spec: InitializerSpec) -> None:
+    """Raise ``SpecError`` (naming the file and the symbol) unless ``spec`` is well formed."""
+
+    def fail(message: str, symbol: object = None) -> None:
+        raise SpecError(spec.source, message, spec=spec.name, symbol=None if symbol is None else str(symbol))
+
+    if not spec.name.isidentifier() or not spec.module_name.isidentifier():
+        fail(f"names must be identifiers, got {spec.name!r} and {spec.module_name!r}")
+    if spec.derived_from is not None:
+        if spec.cases or spec.arguments or spec.choices:
+            fail("a derived initializer declares no cases, arguments or choices of its own")
+        return
+    if not spec.cases:
+        fail("declares no distribution (cases) and is not derived_from another initializer")
+    for h in spec.arguments:
+        name = h.symbol.name
+        if not name.isidentifier() or keyword.iskeyword(name) or name in RESERVED_NAMES or re.fullmatch(r"x\d+", name):
+            fail("argument symbols need identifier names that generated code does not use itself", h.symbol)
+    for choice in spec.choices:
+        if choice.default not in choice.options or any(o not in choice.options for _, o in choice.aliases):
+            fail(f"choice {choice.argument}: the default and every alias must be among {choice.options}")
+    known = {h.symbol for h in spec.arguments} | {fan_in, fan_out, *CONSTANTS}
+    for case in spec.cases:
+        if case.distribution.family not in FAMILIES:
+            fail(f"unknown distribution family {case.distribution.family!r}")
+        for parameter, expr in case.distribution.parameters:
+            stray = sympy.sympify(expr).free_symbols - known
+            if stray:
+                fail(
+                    f"parameter {parameter} uses undeclared symbols {sorted(map(str, stray))}",
+                    sorted(stray, key=str)[0],
+                )
+    expected = _all_settings(spec.choices)
+    declared = [case.settings for case in spec.cases]
+    if sorted(declared) != sorted(expected) or len(set(declared)) != len(declared):
+        fail(f"needs exactly one case per combination of the choices' options: {expected}")
+    for h in spec.arguments:
+        if h.default is not None and sympy.Float(h.default) not in h.domain:
+            fail(f"default {h.default!r} of {h.argument} is outside its domain {h.domain}", h.symbol)
+
+
+RESERVED_NAMES = frozenset({"fan_in", "fan_out", "math", "np", "numba", "seed", "self", "out", "rng", "variate"})
+"""Names the generated functions and classes use for themselves; an argument symbol may not take one."""
+
+
+def _all_settings(choices: tuple[Choice, ...]) -> list[tuple[tuple[str, str], ...]]:
+    settings: list[tuple[tuple[str, str], ...]] = [()]
+    for choice in choices:
+        settings = [(*s, (choice.argument, option)) for s in settings for option in choice.options]
+    return settings
+
+
+def fans_of(dimensions: tuple[int, ...]) -> tuple[int, int]:
+    """Evaluate the FANS expressions for a concrete shape (for tests and docs examples)."""
+    values = {shape[index]: size for index, size in enumerate(dimensions)}
+    result = []
+    for symbol in (fan_in, fan_out):
+        expr = FANS[symbol].subs(rank, len(dimensions)).doit()
+        result.append(int(expr.subs(values)))
+    return result[0], result[1]
+
+
+# ----------------------------------------------------------------- relations (checked by the generated tests)
+
+
+@dataclass(frozen=True)
+class ClosedForm:
+    """A published closed form of one parameter of a case, stated independently of the derivation."""
+
+    initializer: str
+    parameter: str
+    expected: sympy.Expr
+    citation: str
+    settings: tuple[tuple[str, str], ...] = ()
+    source: str = "<unknown>"
+
+
+@dataclass(frozen=True)
+class SeedExample:
+    """The seed document names ``promised`` but its example calls ``written``: show the two differ."""
+
+    promised: str
+    written: str
+    note: str
+    source: str = "<unknown>"

@@ -1,0 +1,16 @@
+"""Constant: every element the same value."""
+
+from sympy import Interval, Symbol, oo
+
+from codegen.initializer_spec import Case, InitializerSpec, distribution
+from codegen.spec import Hyperparameter
+
+value = Symbol("value", real=True)
+
+SPEC = InitializerSpec(
+    name="Constant",
+    aliases=("constant",),
+    summary="Every element equal to one value.",
+    arguments=(Hyperparameter(value, "value", 0.0, Interval.open(-oo, oo), "the value of every element"),),
+    cases=(Case((), distribution("constant", value=value)),),
+)

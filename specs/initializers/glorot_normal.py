@@ -1,0 +1,20 @@
+"""GlorotNormal: VarianceScaling(scale=1, mode='fan_avg', distribution='truncated_normal')."""
+
+from codegen.initializer_spec import ClosedForm, Derivation, InitializerSpec, fan_in, fan_out
+
+GLOROT = "X. Glorot, Y. Bengio, Understanding the difficulty of training deep feedforward neural networks, AISTATS 2010"
+
+SPEC = InitializerSpec(
+    name="GlorotNormal",
+    aliases=("glorot_normal",),
+    summary=r"Xavier normal: truncated normal with variance $2/(n_{\mathrm{in}}+n_{\mathrm{out}})$ after truncation.",
+    derived_from=Derivation(
+        "VarianceScaling",
+        choices=(("mode", "fan_avg"), ("distribution", "truncated_normal")),
+        arguments=(("scale", 1),),
+    ),
+    references=(GLOROT + ".",),
+)
+
+# Stated as published, independently of the derivation above; the generated checks prove they agree.
+RELATIONS = (ClosedForm("GlorotNormal", "variance", 2 / (fan_in + fan_out), GLOROT),)

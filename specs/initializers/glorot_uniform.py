@@ -1,0 +1,22 @@
+"""GlorotUniform: VarianceScaling(scale=1, mode='fan_avg', distribution='uniform')."""
+
+from sympy import sqrt
+
+from codegen.initializer_spec import ClosedForm, Derivation, InitializerSpec, fan_in, fan_out
+
+GLOROT = "X. Glorot, Y. Bengio, Understanding the difficulty of training deep feedforward neural networks, AISTATS 2010"
+
+SPEC = InitializerSpec(
+    name="GlorotUniform",
+    aliases=("glorot_uniform",),
+    summary=r"Xavier uniform: uniform on $\pm\sqrt{6/(n_{\mathrm{in}}+n_{\mathrm{out}})}$.",
+    derived_from=Derivation(
+        "VarianceScaling",
+        choices=(("mode", "fan_avg"), ("distribution", "uniform")),
+        arguments=(("scale", 1),),
+    ),
+    references=(GLOROT + ".",),
+)
+
+# Stated as published, independently of the derivation above; the generated checks prove they agree.
+RELATIONS = (ClosedForm("GlorotUniform", "maxval", sqrt(6 / (fan_in + fan_out)), GLOROT + ", eq. 16"),)

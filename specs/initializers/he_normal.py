@@ -1,0 +1,23 @@
+"""HeNormal: VarianceScaling(scale=2, mode='fan_in', distribution='truncated_normal')."""
+
+from codegen.initializer_spec import ClosedForm, Derivation, InitializerSpec, fan_in
+
+HE = (
+    "K. He, X. Zhang, S. Ren, J. Sun, Delving deep into rectifiers: surpassing human-level performance "
+    "on ImageNet classification, ICCV 2015"
+)
+
+SPEC = InitializerSpec(
+    name="HeNormal",
+    aliases=("he_normal",),
+    summary=r"Kaiming normal: truncated normal with variance $2/n_{\mathrm{in}}$ after truncation.",
+    derived_from=Derivation(
+        "VarianceScaling",
+        choices=(("mode", "fan_in"), ("distribution", "truncated_normal")),
+        arguments=(("scale", 2),),
+    ),
+    references=(HE + ".",),
+)
+
+# Stated as published, independently of the derivation above; the generated checks prove they agree.
+RELATIONS = (ClosedForm("HeNormal", "variance", 2 / fan_in, HE),)

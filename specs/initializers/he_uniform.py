@@ -1,0 +1,32 @@
+"""HeUniform: VarianceScaling(scale=2, mode='fan_in', distribution='uniform')."""
+
+from sympy import sqrt
+
+from codegen.initializer_spec import ClosedForm, Derivation, InitializerSpec, SeedExample, fan_in
+
+HE = (
+    "K. He, X. Zhang, S. Ren, J. Sun, Delving deep into rectifiers: surpassing human-level performance "
+    "on ImageNet classification, ICCV 2015"
+)
+
+SPEC = InitializerSpec(
+    name="HeUniform",
+    aliases=("he_uniform",),
+    summary=r"Kaiming uniform: uniform on $\pm\sqrt{6/n_{\mathrm{in}}}$.",
+    derived_from=Derivation(
+        "VarianceScaling",
+        choices=(("mode", "fan_in"), ("distribution", "uniform")),
+        arguments=(("scale", 2),),
+    ),
+    references=(HE + ".",),
+)
+
+# Stated as published, independently of the derivation above; the generated checks prove they agree.
+RELATIONS = (
+    ClosedForm("HeUniform", "maxval", sqrt(6 / fan_in), HE + " (variance 2/fan_in, uniform on ±sqrt(3·variance))"),
+    SeedExample(
+        "HeUniform",
+        "GlorotUniform",
+        "the seed document's code line for HeUniform calls GlorotUniform()/glorot_uniform()",
+    ),
+)

@@ -1,0 +1,31 @@
+"""LecunUniform: VarianceScaling(scale=1, mode='fan_in', distribution='uniform')."""
+
+from sympy import sqrt
+
+from codegen.initializer_spec import ClosedForm, Derivation, InitializerSpec, SeedExample, fan_in
+
+LECUN = (
+    "Y. LeCun, L. Bottou, G. B. Orr, K.-R. Müller, Efficient BackProp, in Neural Networks: Tricks of the Trade, 1998"
+)
+
+SPEC = InitializerSpec(
+    name="LecunUniform",
+    aliases=("lecun_uniform",),
+    summary=r"LeCun uniform: uniform on $\pm\sqrt{3/n_{\mathrm{in}}}$.",
+    derived_from=Derivation(
+        "VarianceScaling",
+        choices=(("mode", "fan_in"), ("distribution", "uniform")),
+        arguments=(("scale", 1),),
+    ),
+    references=(LECUN + ".",),
+)
+
+# Stated as published, independently of the derivation above; the generated checks prove they agree.
+RELATIONS = (
+    ClosedForm("LecunUniform", "maxval", sqrt(3 / fan_in), LECUN),
+    SeedExample(
+        "LecunUniform",
+        "LecunNormal",
+        "the seed document's code line for LecunUniform calls LecunNormal()/lecun_normal()",
+    ),
+)

@@ -1,0 +1,10 @@
+"""Ones: Constant with value 1."""
+
+from codegen.initializer_spec import Derivation, InitializerSpec
+
+SPEC = InitializerSpec(
+    name="Ones",
+    aliases=("ones",),
+    summary="Every element 1.",
+    derived_from=Derivation("Constant", arguments=(("value", 1),)),
+)

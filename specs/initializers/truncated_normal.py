@@ -1,0 +1,52 @@
+"""TruncatedNormal: normal draws cut at two standard deviations, values beyond redrawn.
+
+``stddev`` is the standard deviation *before* truncation, so the values have
+the smaller standard deviation ``truncated_std * stddev`` (0.8796…·stddev).
+"""
+
+from sympy import Interval, Symbol, erf, exp, oo, pi, sqrt
+
+from codegen.initializer_spec import Case, ClosedForm, InitializerSpec, distribution
+from codegen.spec import Hyperparameter
+
+mean = Symbol("mean", real=True)
+stddev = Symbol("stddev", real=True)
+
+SPEC = InitializerSpec(
+    name="TruncatedNormal",
+    aliases=("truncated_normal",),
+    summary=(
+        "Normal draws restricted to $[\\mu - 2\\sigma, \\mu + 2\\sigma]$: a draw outside is discarded and drawn "
+        "again. $\\sigma$ is the standard deviation before truncation."
+    ),
+    arguments=(
+        Hyperparameter(mean, "mean", 0.0, Interval.open(-oo, oo), "mean of the values"),
+        Hyperparameter(
+            stddev, "stddev", 0.05, Interval.Ropen(0, oo), "standard deviation of the normal before truncation"
+        ),
+    ),
+    cases=(Case((), distribution("truncated_normal", mean=mean, stddev=stddev)),),
+    notes=(
+        "torch.nn.init.trunc_normal_ takes its bounds a, b in absolute units (default ±2), not in "
+        "multiples of std; pass a = mean - 2 std, b = mean + 2 std for these values' distribution.",
+    ),
+)
+
+
+def _unit_normal_cdf(x):
+    return (1 + erf(x / sqrt(2))) / 2
+
+
+# The textbook variance of a normal truncated to [-2σ, 2σ] (reference/semantics.md §4.2), written
+# from the standard normal density φ and distribution function Φ, independently of the spec's
+# derivation by integration: σ²·(1 − 2·2·φ(2)/(Φ(2) − Φ(−2))).
+_PHI_2 = exp(-2) / sqrt(2 * pi)
+RELATIONS = (
+    ClosedForm(
+        "TruncatedNormal",
+        "variance",
+        stddev**2 * (1 - 2 * 2 * _PHI_2 / (_unit_normal_cdf(2) - _unit_normal_cdf(-2))),
+        "variance of a doubly truncated normal, e.g. Johnson, Kotz, Balakrishnan, "
+        "Continuous Univariate Distributions vol. 1, eq. 13.134",
+    ),
+)

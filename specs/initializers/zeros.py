@@ -1,0 +1,10 @@
+"""Zeros: Constant with value 0 (Keras's default bias initializer)."""
+
+from codegen.initializer_spec import Derivation, InitializerSpec
+
+SPEC = InitializerSpec(
+    name="Zeros",
+    aliases=("zeros",),
+    summary="Every element 0.",
+    derived_from=Derivation("Constant", arguments=(("value", 0),)),
+)

@@ -1,0 +1,43 @@
+"""Adamax (Adam with the infinity norm), in the Keras 3 convention.
+
+The second moment is replaced by an exponentially weighted infinity norm
+``u ← max(β2 u, |g|)``; ε is added to u in the step, and only the first moment
+is bias-corrected.
+"""
+
+from sympy import Abs, Interval, Max, oo, symbols
+
+from codegen.spec import Convention, Hyperparameter, OptimizerSpec, State, eta, g, learning_rate, t, w
+
+beta_1, beta_2, epsilon = symbols("beta_1 beta_2 epsilon")
+m, u = symbols("m u")
+
+SPEC = OptimizerSpec(
+    name="Adamax",
+    aliases=("adamax",),
+    summary="Adam with the infinity norm: steps scaled by a decaying maximum of |g|.",
+    hyperparameters=(
+        learning_rate(0.001),
+        Hyperparameter(beta_1, "beta_1", 0.9, Interval.Ropen(0, 1), "decay rate of the first moment"),
+        Hyperparameter(beta_2, "beta_2", 0.999, Interval.Ropen(0, 1), "decay rate of the infinity norm"),
+        Hyperparameter(epsilon, "epsilon", 1e-7, Interval.Lopen(0, oo), "added to the norm in the step"),
+    ),
+    state=(
+        State(m, "momentum", 0, "first moment: moving average of g"),
+        State(u, "norm", 0, "exponentially weighted infinity norm of g"),
+    ),
+    update=(
+        (m, m + (1 - beta_1) * (g - m)),
+        (u, Max(beta_2 * u, Abs(g))),
+        (w, w - eta * m / ((1 - beta_1**t) * (u + epsilon))),
+    ),
+    references=("D. P. Kingma, J. Ba, Adam: a method for stochastic optimization, ICLR 2015 (section 7.1).",),
+    conventions=(
+        Convention(
+            "PyTorch",
+            r"adds $\epsilon$ inside the maximum, $u \leftarrow \max(\beta_2 u, |g| + \epsilon)$, and "
+            r"divides by $u$ alone; defaults $\eta = 2\cdot 10^{-3}$, $\epsilon = 10^{-8}$ "
+            r"(\texttt{TorchAdamax}).",
+        ),
+    ),
+)

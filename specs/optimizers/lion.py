@@ -1,0 +1,30 @@
+"""Lion (evolved sign momentum), in the Keras 3 convention.
+
+The step is the sign of an interpolation between the momentum and the
+gradient; the momentum is then updated with a second, slower rate.
+"""
+
+from sympy import Interval, sign, symbols
+
+from codegen.spec import Hyperparameter, OptimizerSpec, State, eta, g, learning_rate, w
+
+beta_1, beta_2 = symbols("beta_1 beta_2")
+m, c = symbols("m c")
+
+SPEC = OptimizerSpec(
+    name="Lion",
+    aliases=("lion",),
+    summary="Sign of an interpolated momentum: every coordinate moves by exactly the learning rate.",
+    hyperparameters=(
+        learning_rate(0.001),
+        Hyperparameter(beta_1, "beta_1", 0.9, Interval.Lopen(0, 1), "interpolation weight of the momentum"),
+        Hyperparameter(beta_2, "beta_2", 0.99, Interval.Ropen(0, 1), "decay rate of the momentum"),
+    ),
+    state=(State(m, "momentum", 0, "moving average of g"),),
+    update=(
+        (c, beta_1 * m + (1 - beta_1) * g),
+        (w, w - eta * sign(c)),
+        (m, beta_2 * m + (1 - beta_2) * g),
+    ),
+    references=("X. Chen et al., Symbolic discovery of optimization algorithms, NeurIPS 2023.",),
+)

@@ -1,0 +1,34 @@
+"""PyTorch's Adamax (``torch.optim.Adamax``), derived from Keras's Adamax by substitution.
+
+PyTorch adds ε inside the maximum, u ← max(β2 u, |g| + ε), and divides by u
+alone; Keras keeps u ← max(β2 u, |g|) and divides by u + ε.
+"""
+
+from sympy import Abs, Interval, Max, oo, symbols
+
+from codegen.spec import Convention, Hyperparameter, Option, derive, g, w
+from specs.optimizers.adamax import SPEC as KERAS_ADAMAX
+
+beta_2, epsilon, lambda_l2, g_l2, m, u = symbols("beta_2 epsilon lambda_l2 g_l2 m u")
+
+SPEC = derive(
+    KERAS_ADAMAX,
+    name="TorchAdamax",
+    aliases=("torch_adamax",),
+    summary=r"Adamax as torch.optim.Adamax computes it: $\epsilon$ inside the maximum.",
+    substitution={Max(beta_2 * u, Abs(g)): Max(beta_2 * u, Abs(g) + epsilon), u + epsilon: u, g: g_l2},
+    text=r"$\max(\beta_2 u, |g|) \to \max(\beta_2 u, |g|+\epsilon)$, $u + \epsilon \to u$, $g \to g + \lambda w$",
+    note="ε is added inside the maximum, not to the norm in the step.",
+    prepend=((g_l2, g + lambda_l2 * w),),
+    hyperparameters=(
+        *KERAS_ADAMAX.hyperparameters,
+        Hyperparameter(lambda_l2, "weight_decay", 0.0, Interval(0, oo), r"L2 penalty: $\lambda w$ is added to g"),
+    ),
+    defaults={"learning_rate": 0.002, "epsilon": 1e-8},
+    options=(Option("weight_decay", when_off={lambda_l2: 0}, kind="nonzero", description="no L2 term"),),
+    base_options="none",
+    convention="PyTorch",
+    references=KERAS_ADAMAX.references,
+    conventions=(Convention("Keras 3", r"\texttt{Adamax} divides by $u + \epsilon$ with $u = \max(\beta_2 u, |g|)$."),),
+    latex_names={g_l2: r"\tilde g", lambda_l2: r"\lambda"},
+)

@@ -1,0 +1,35 @@
+"""Keras ``InverseTimeDecay``: the initial rate divided by ``1 + decay_rate * k/decay_steps``."""
+
+from sympy import Interval, Symbol, floor, oo
+
+from codegen.schedule_spec import Case, Choice, Example, ScheduleSpec, k
+from codegen.spec import Hyperparameter
+
+eta_0 = Symbol("eta_0", positive=True)
+D = Symbol("D", positive=True)
+r = Symbol("r", nonnegative=True)
+p = Symbol("p", nonnegative=True)
+
+SPEC = ScheduleSpec(
+    name="InverseTimeDecay",
+    aliases=("inverse_time_decay",),
+    summary="The initial rate divided by 1 + decay_rate * k/decay_steps.",
+    arguments=(
+        Hyperparameter(eta_0, "initial_learning_rate", None, Interval(0, oo), "the rate at step 0"),
+        Hyperparameter(D, "decay_steps", None, Interval.open(0, oo), "the steps that one decay_rate spans"),
+        Hyperparameter(r, "decay_rate", None, Interval(0, oo), "how fast the rate falls"),
+    ),
+    definitions=((p, k / D),),
+    value=eta_0 / (1 + r * p),
+    choices=(
+        Choice(
+            "staircase",
+            (Case(False, ""), Case(True, "staircase", {p: floor(k / D)})),
+            default=False,
+            description="decay in whole periods: the integer part of k/decay_steps",
+        ),
+    ),
+    example=Example({"initial_learning_rate": 0.1, "decay_steps": 50, "decay_rate": 1.0}, steps=500),
+    past_the_end="It never ends: the rate keeps falling like 1/k.",
+    latex_names={eta_0: r"\eta_0", D: "D", r: "r", p: "p"},
+)

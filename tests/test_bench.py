@@ -1,0 +1,115 @@
+"""Smoke test of ``trainspec bench`` at a tiny size, and a check that its NumPy baseline is the same update.
+
+No timing is asserted: timings depend on the machine and its load.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import trainspec
+from trainspec.optimizers import adam
+
+from codegen import bench
+from codegen.runtime import optimizer as runtime
+
+OPTIMIZER_NAMES = sorted({cls.__name__ for cls in trainspec.OPTIMIZERS.values()})
+
+
+@pytest.fixture(scope="module")
+def report() -> str:
+    return bench.run(size=10_000, repeats=1, small_count=3, small_size=100)
+
+
+def _table_rows(report: str, first_header_cell: str, second_cell: str) -> list[list[str]]:
+    """The body rows of the Markdown table whose header starts with these two cells."""
+    lines = report.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"| {first_header_cell} | {second_cell}"))
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows
+
+
+def test_every_optimizer_has_a_row(report: str) -> None:
+    rows = _table_rows(report, "optimizer", "trainspec ms")
+    labels = [row[0] for row in rows]
+    assert sorted({label.split()[0] for label in labels}) == OPTIMIZER_NAMES
+    assert len(labels) == len(set(labels)), "one row per variant"
+    # The spec's own options give extra rows: every option's name shows up in some label.
+    for name in OPTIMIZER_NAMES:
+        spec_options = {option.argument for option in _spec(name).options}
+        shown = {word for label in labels if label.split()[0] == name for word in label.split()[1:]}
+        assert shown == spec_options, name
+
+
+def test_rows_are_complete(report: str) -> None:
+    for rows in (_table_rows(report, "optimizer", "trainspec ms"), _table_rows(report, "optimizer", "trainspec µs")):
+        widths = {len(row) for row in rows}
+        assert len(widths) == 1, widths
+        for row in rows:
+            assert float(row[1].split()[0]) > 0, row  # the trainspec time was measured
+    for row in _table_rows(report, "optimizer", "trainspec ms"):
+        assert row[5] != "—", f"{row[0]}: the NumPy baseline must run for every optimizer"
+
+
+@pytest.mark.parametrize("case", bench.cases(), ids=lambda case: case.label)
+def test_numpy_baseline_is_the_kernels_update(case: bench.Case) -> None:
+    """Three float64 steps of the bench's NumPy evaluation of the spec against the generated optimizer.
+
+    Both compute the same formulas and differ only in operation order (hoisting,
+    shared subexpressions), a few float64 ulps of the magnitudes involved;
+    1e-12 of each array's largest magnitude leaves three orders of headroom.
+    """
+    rng = np.random.default_rng(7)
+    param, grad = rng.standard_normal(1000), rng.standard_normal(1000)
+    optimizer = case.optimizer_class(**case.config)
+    kernel_param = param.copy()
+    optimizer.build([kernel_param])
+    state = optimizer.get_state()
+    arrays = {"param": param.copy(), "grad": grad, **state["slots"][0]}
+    update = bench.NumpyUpdate(case.variant)
+    scalars = update.initial_scalars(case.full_config(), state["optimizer_state"])
+    for step in (1, 2, 3):
+        optimizer.apply([grad], [kernel_param])
+        scalars = update(arrays, scalars, step)
+    expected = {"param": kernel_param, **optimizer.get_state()["slots"][0]}
+    for name, value in expected.items():
+        scale = float(np.max(np.abs(value)))
+        np.testing.assert_allclose(arrays[name], value, rtol=0, atol=1e-12 * scale, err_msg=name)
+
+
+def test_bytes_are_counted_from_the_kernel_plan() -> None:
+    """The byte count comes from the kernel plan: Adam reads w, g, m, v and writes w, m, v."""
+    adam = next(case for case in bench.cases() if case.label == "Adam")
+    assert adam.reads == ("param", "grad", "momentum", "velocity")
+    assert adam.writes == ("param", "momentum", "velocity")
+    assert adam.bytes_per_step(10) == 7 * 10 * 4
+
+
+def _spec(name: str):
+    from codegen.build import SPECS_DIR
+    from codegen.load import load_registry
+
+    return load_registry(SPECS_DIR).get(name)
+
+
+def test_threaded_split_matches_one_call() -> None:
+    """The runtime's split (the caller takes the first chunk) updates every element exactly as one call does.
+
+    Elementwise IEEE arithmetic without fastmath gives the same bits whichever thread or
+    loop path (vector body or remainder) computes an element, so equality is exact.
+    """
+    size = runtime.PARALLEL_MIN_SIZE + 12_345  # above the threshold, and not a multiple of the thread count
+    rng = np.random.default_rng(3)
+    param, grad = (rng.standard_normal(size, dtype=np.float32) for _ in range(2))
+    start = [param, grad, np.zeros(size, np.float32), np.zeros(size, np.float32)]
+    scalars = tuple(np.float32(x) for x in adam.adam_scalars(1e-3, 0.9, 0.999, 1e-7, 1)[0])
+    split, whole = ([a.copy() for a in start] for _ in range(2))
+    runtime._run(adam.adam_kernel, tuple(split), scalars)
+    adam.adam_kernel(*whole, *scalars)
+    for name, a, b in zip(("param", "grad", "momentum", "velocity"), split, whole):
+        np.testing.assert_array_equal(a, b, err_msg=name)
+    assert not np.array_equal(split[0], start[0]), "the step changed the parameters"

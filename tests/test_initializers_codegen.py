@@ -1,0 +1,132 @@
+"""The initializer generator: spec checks, derivation by substitution, hoisting, and the truncation constant."""
+
+from __future__ import annotations
+
+import pytest
+import sympy
+
+from codegen.errors import SpecError
+from codegen.initializer_spec import (
+    FAMILIES,
+    Case,
+    Derivation,
+    InitializerSpec,
+    distribution,
+    fan_in,
+    fans_of,
+    resolve,
+    truncated_std,
+    truncated_std_definition,
+)
+from codegen.initializers import plan_family
+from codegen.load import load_registry
+from codegen.spec import Hyperparameter
+from tests.helpers import SPECS_DIR
+
+scale = sympy.Symbol("scale", positive=True)
+BASE = InitializerSpec(
+    name="Base",
+    aliases=("base",),
+    summary="a test parent",
+    arguments=(Hyperparameter(scale, "scale", 1.0, sympy.Interval.open(0, sympy.oo), "scale"),),
+    cases=(Case((), distribution("normal", mean=0, stddev=sympy.sqrt(scale / fan_in))),),
+    source="specs/initializers/base.py",
+)
+
+
+def test_the_derived_constant_is_kerass_literal():
+    """Keras types 0.87962566103423978 (semantics.md §4.2); the spec derives it by integration."""
+    assert abs(float(sympy.N(truncated_std_definition(), 30)) - 0.87962566103423978) < 1e-16
+
+
+def test_a_derived_spec_is_its_parent_with_the_substitution():
+    child = InitializerSpec("Child", ("child",), "fixed", derived_from=Derivation("Base", arguments=(("scale", 2),)))
+    resolved = resolve(child, {"Base": BASE, "Child": child})
+    assert resolved.arguments == ()
+    assert resolved.cases[0].distribution.values[sympy.Symbol("stddev", real=True)] == sympy.sqrt(2 / fan_in)
+    assert resolved.parent.spec is BASE
+
+
+@pytest.mark.parametrize(
+    ("derivation", "message"),
+    [
+        (Derivation("Missing"), "derived from unknown initializer 'Missing'"),
+        (Derivation("Base", arguments=(("gain", 2),)), "Base has no argument 'gain' to fix"),
+        (Derivation("Base", choices=(("mode", "fan_in"),)), "Base has no option mode='fan_in'"),
+    ],
+)
+def test_bad_derivations_name_the_file_and_the_problem(derivation, message):
+    child = InitializerSpec("Child", ("child",), "bad", derived_from=derivation, source="specs/initializers/child.py")
+    with pytest.raises(SpecError, match=f"specs/initializers/child.py: Child: {message}"):
+        resolve(child, {"Base": BASE, "Child": child})
+
+
+def test_a_stray_symbol_is_named():
+    stray = sympy.Symbol("oops")
+    spec = InitializerSpec(
+        "Stray", ("stray",), "bad", cases=(Case((), distribution("normal", mean=stray, stddev=1)),), source="s.py"
+    )
+    with pytest.raises(SpecError, match="symbol 'oops'"):
+        resolve(spec, {"Stray": spec})
+
+
+def test_a_spec_needs_a_distribution():
+    spec = InitializerSpec("Empty", ("empty",), "nothing", source="e.py")
+    with pytest.raises(SpecError, match="declares no distribution"):
+        resolve(spec, {"Empty": spec})
+
+
+def test_a_default_outside_its_domain_is_rejected():
+    sigma = sympy.Symbol("sigma", real=True)
+    spec = InitializerSpec(
+        "Negative",
+        ("negative",),
+        "bad default",
+        arguments=(Hyperparameter(sigma, "stddev", -1.0, sympy.Interval(0, sympy.oo), "sd"),),
+        cases=(Case((), distribution("normal", mean=0, stddev=sigma)),),
+        source="n.py",
+    )
+    with pytest.raises(SpecError, match=r"default -1\.0 of stddev is outside"):
+        resolve(spec, {"Negative": spec})
+
+
+def test_hoisting_keeps_per_element_work_in_the_loop_only():
+    plan = plan_family(FAMILIES["uniform"])
+    hoisted = dict(plan.hoisted)
+    (width,) = [s for s in plan.scalars if s in hoisted]
+    minval, maxval = FAMILIES["uniform"].parameters
+    assert hoisted[width] == maxval - minval
+    assert sympy.expand(plan.sample - (minval + width * sympy.Symbol("u", real=True))) == 0
+    truncated = plan_family(FAMILIES["truncated_normal"])
+    assert {expr for _, expr in truncated.hoisted} == {2}  # the truncation bound, typed like every scalar
+
+
+def test_every_registered_initializer_resolves_and_uses_the_constant_symbolically():
+    registry = load_registry(SPECS_DIR)
+    specs = {spec.name: spec for spec in registry.initializers}
+    he_normal = resolve(specs["HeNormal"], specs)
+    stddev = he_normal.cases[0].distribution.values[sympy.Symbol("stddev", real=True)]
+    assert truncated_std in stddev.free_symbols
+    assert sympy.simplify(stddev * truncated_std - sympy.sqrt(2 / fan_in)) == 0
+
+
+@pytest.mark.parametrize(
+    ("shape", "fans"), [((), (1, 1)), ((9,), (9, 9)), ((4, 6), (4, 6)), ((2, 3, 4), (6, 8)), ((5, 5, 3, 7), (75, 175))]
+)
+def test_the_symbolic_fans_evaluate_to_kerass(shape, fans):
+    assert fans_of(shape) == fans
+
+
+@pytest.mark.parametrize("name", ["fan_in", "seed", "x0", "lambda"])
+def test_argument_symbols_may_not_take_names_the_generated_code_uses(name):
+    symbol = sympy.Symbol(name, real=True)
+    spec = InitializerSpec(
+        "Clash",
+        ("clash",),
+        "bad name",
+        arguments=(Hyperparameter(symbol, "value", 0.0, sympy.Interval(-sympy.oo, sympy.oo), "v"),),
+        cases=(Case((), distribution("constant", value=symbol)),),
+        source="c.py",
+    )
+    with pytest.raises(SpecError, match=f"symbol '{name}'"):
+        resolve(spec, {"Clash": spec})

@@ -1,0 +1,40 @@
+"""Deliberately wrong Adam implementations, in ``trainspec verify``'s ``module:function`` form.
+
+Each is Keras's Adam (ε̂ added to √v, corrections folded into the step size) with one
+classic slip; the referee must report each as failing and name the slip.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _adam(params, grads, state, t, learning_rate, beta_1, beta_2, epsilon, slip: str, **_flags) -> None:
+    b1, b2 = (1 - beta_1, beta_2) if slip == "swap" else (beta_1, beta_2)
+    for index, (p, grad) in enumerate(zip(params, grads)):
+        m = state.setdefault(("m", index), np.zeros_like(p))
+        v = state.setdefault(("v", index), np.zeros_like(p))
+        m += (1 - b1) * (grad - m)
+        v += (1 - b2) * (grad * grad - v)
+        if slip == "no_bias_correction":
+            p -= learning_rate * m / (np.sqrt(v) + epsilon)
+        elif slip == "epsilon_inside":
+            p -= learning_rate * np.sqrt(1 - beta_2**t) / (1 - beta_1**t) * m / np.sqrt(v + epsilon)
+        else:
+            p -= learning_rate * np.sqrt(1 - b2**t) / (1 - b1**t) * m / (np.sqrt(v) + epsilon)
+
+
+def correct_adam(params, grads, state, t, **hyperparameters) -> None:
+    _adam(params, grads, state, t, slip="", **hyperparameters)
+
+
+def adam_epsilon_inside_root(params, grads, state, t, **hyperparameters) -> None:
+    _adam(params, grads, state, t, slip="epsilon_inside", **hyperparameters)
+
+
+def adam_without_bias_correction(params, grads, state, t, **hyperparameters) -> None:
+    _adam(params, grads, state, t, slip="no_bias_correction", **hyperparameters)
+
+
+def adam_beta_swapped(params, grads, state, t, **hyperparameters) -> None:
+    _adam(params, grads, state, t, slip="swap", **hyperparameters)
