@@ -41,6 +41,7 @@ from codegen.initializer_spec import (
     u,
     z,
 )
+from codegen.models import Line
 from codegen.printers import KernelPrinter, PreludePrinter
 from codegen.render import GeneratedFile, header, render
 
@@ -127,12 +128,6 @@ class KernelModel:
     sample: str
     diagonal: str = ""
     otherwise: str = ""
-
-
-@dataclass(frozen=True)
-class Line:
-    target: str
-    value: str
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import sympy
 
 from codegen.errors import SpecError
 from codegen.load import Registry
+from codegen.models import Line
 from codegen.printers import PreludePrinter
 from codegen.render import GeneratedFile, header, render
 from codegen.schedule_spec import (
@@ -290,12 +291,6 @@ def kernel_names(spec: ScheduleSpec) -> dict:
 
 
 # ----------------------------------------------------------------------------- stage 3: models
-
-
-@dataclass(frozen=True)
-class Line:
-    target: str
-    value: str
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,14 +29,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from codegen.runtime.optimizer import Domain
-
-FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+from codegen.runtime.optimizer import _THREADS, FLOAT_DTYPES, Domain
 
 BLOCK_SIZE = 1 << 20
 """Elements per random stream. Part of the output's definition: changing it changes every seeded array."""
 
-_THREADS = max(1, min(os.cpu_count() or 1, 8))
 _pool: ThreadPoolExecutor | None = None
 
 
