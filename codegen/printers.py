@@ -105,10 +105,6 @@ def print_prelude(expr: sympy.Expr, names: dict[sympy.Symbol, str] | None = None
     return PreludePrinter(names).doprint(expr)
 
 
-def print_loop(expr: sympy.Expr, scalars: frozenset = frozenset()) -> str:
-    return KernelPrinter(scalars=scalars).doprint(expr)
-
-
 def latex(expr: sympy.Expr, names: dict[sympy.Symbol, str]) -> str:
     """LaTeX for ``expr`` with the spec's pretty symbol names.
 
