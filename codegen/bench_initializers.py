@@ -125,6 +125,10 @@ def jobs(size: int) -> list[tuple[tuple[int, int], Job]]:
         torch = _torch_job("trunc_normal_", mean=0.0, std=stddev, a=-2 * stddev, b=2 * stddev)
         return Job(name, initializer.fill, _numpy_truncated(rng, 0.0, stddev), torch, "trunc_normal_")
 
+    def normal(name: str, initializer, stddev: float, torch_name: str, **torch_arguments: object) -> Job:
+        torch = _torch_job(torch_name, **torch_arguments)
+        return Job(name, initializer.fill, _numpy_normal(rng, 0.0, stddev), torch, torch_name)
+
     def uniform(name: str, initializer, limit: float, torch_name: str, **torch_arguments: object) -> Job:
         torch = _torch_job(torch_name, **torch_arguments)
         return Job(name, initializer.fill, _numpy_uniform(rng, -limit, limit), torch, torch_name)
@@ -151,6 +155,18 @@ def jobs(size: int) -> list[tuple[tuple[int, int], Job]]:
         # kaiming_uniform_ with the 'linear' gain 1 is U(±sqrt(3/fan_in)): LecunUniform.
         uniform("LecunUniform", ts.LecunUniform(seed=1), math.sqrt(3 / fan), "kaiming_uniform_", nonlinearity="linear"),
         Job("Identity", ts.Identity().fill, _numpy_identity(1.0), _torch_job("eye_"), "eye_"),
+        # PyTorch's conventions at their defaults, on the square shape (its fans read either way alike).
+        uniform("XavierUniform", ts.XavierUniform(seed=1), math.sqrt(3 / fan), "xavier_uniform_"),
+        normal("XavierNormal", ts.XavierNormal(seed=1), math.sqrt(1 / fan), "xavier_normal_"),
+        uniform("KaimingUniform", ts.KaimingUniform(seed=1), math.sqrt(6 / fan), "kaiming_uniform_", a=0.0),
+        normal("KaimingNormal", ts.KaimingNormal(seed=1), math.sqrt(2 / fan), "kaiming_normal_", a=0.0),
+        Job(
+            "TruncNormal",
+            ts.TruncNormal(seed=1).fill,
+            _numpy_truncated(rng, 0.0, 1.0),
+            _torch_job("trunc_normal_"),
+            "trunc_normal_",
+        ),
     ]
     shaped = [(square, job) for job in rows]
     orthogonal = Job(

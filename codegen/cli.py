@@ -8,7 +8,7 @@ from pathlib import Path
 
 from codegen.build import GENERATED_DIR, SPECS_DIR, compare, generate, write
 from codegen.errors import SpecError
-from codegen.load import load_registry
+from codegen.load import Registry, load_registry
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,14 +69,34 @@ def _parser() -> argparse.ArgumentParser:
             "(keras.optimizers, KERAS_BACKEND=torch unless set), or module:function, a function "
             "step(params: list[np.ndarray], grads: list[np.ndarray], state: dict, t: int, **hyperparameters) -> None "
             "that updates params in place (state: a dict kept between calls; t: 1 on the first step; "
-            "hyperparameters by the spec's argument names, flags included). Exit 0 on pass, 1 on divergence."
+            "hyperparameters by the spec's argument names, flags included). Exit 0 on pass, 1 on divergence. "
+            "For a schedule, IMPL is torch (torch.optim.lr_scheduler), keras (keras.optimizers.schedules) or "
+            "module:function, a function rate(step: int, **arguments) -> float (step 0-based, arguments by the "
+            "spec's names); the error is normwise against the largest rate so far, within sqrt(eps) in float64 "
+            "and 2^8 eps in float32 (--dtype float32 runs Keras in its default float32). "
+            "For an initializer, IMPL is torch (torch.nn.init), keras (keras.initializers) or module:function, a "
+            "function init(shape: tuple[int, ...], dtype: str, seed: int, **arguments) -> np.ndarray (shape in the "
+            "spec's layout, arguments and choices by the spec's names); about --values values over a few shapes are "
+            "tested against the exact distribution the spec promises for each shape (Kolmogorov-Smirnov, mean, "
+            "variance, support; exact or orthonormal for Constant, Identity, Orthogonal), each test rejecting at "
+            "p < 1e-6."
         ),
     )
     verify.add_argument("spec", metavar="SPEC", help="the spec's class name (trainspec list)")
     verify.add_argument("--against", required=True, metavar="IMPL", help="torch, keras or module:function")
-    verify.add_argument("--steps", type=int, default=300, help="optimizer steps (default 300)")
+    verify.add_argument(
+        "--steps", type=int, default=300, help="optimizer or schedule steps (default 300; initializers: --values)"
+    )
+    verify.add_argument(
+        "--values", type=int, default=10**6, help="an initializer: values drawn in all, over its shapes (default 10^6)"
+    )
     verify.add_argument("--seed", type=int, default=0, help="seed of the random problem and hyperparameters")
-    verify.add_argument("--dtype", default="float64", choices=("float64", "float32"), help="array dtype")
+    verify.add_argument(
+        "--dtype",
+        default="float64",
+        choices=("float64", "float32"),
+        help="array dtype (a schedule: the precision IMPL computes in)",
+    )
     verify.add_argument("--flag", action="append", default=[], metavar="NAME", help="switch a flag on (amsgrad)")
     verify.add_argument("--specs", type=Path, default=SPECS_DIR, help="folder of spec files (default: specs/)")
     verify.set_defaults(command=_verify)
@@ -84,6 +104,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _verify(arguments: argparse.Namespace) -> int:
+    registry = load_registry(arguments.specs)
+    referee = _VERIFY_BY_KIND.get(_kind_of(registry, arguments.spec))
+    if referee is not None:
+        return referee(registry, arguments)
     from codegen.verify.referee import verify
 
     verdict = verify(
@@ -97,6 +121,63 @@ def _verify(arguments: argparse.Namespace) -> int:
     )
     print(verdict.report())
     return 0 if verdict.passed else 1
+
+
+def _kind_of(registry: Registry, name: str) -> str | None:
+    """The kind of spec ``name`` is (None if unknown: the optimizer referee then reports it)."""
+    try:
+        return registry.get(name).kind
+    except KeyError:
+        return None
+
+
+def _verify_schedule(registry: Registry, arguments: argparse.Namespace) -> int:
+    from codegen.verify.schedule_referee import verify
+
+    if arguments.flag:
+        print(f"error: --flag is for optimizers; a schedule's choices are drawn ({arguments.spec})", file=sys.stderr)
+        return 2
+    try:
+        verdict = verify(
+            registry,
+            arguments.spec,
+            arguments.against,
+            steps=arguments.steps,
+            seed=arguments.seed,
+            dtype=arguments.dtype,
+        )
+    except ValueError as error:  # no counterpart, a precision it cannot compute in, a function that is not there
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(verdict.report())
+    return 0 if verdict.passed else 1
+
+
+def _verify_initializer(registry: Registry, arguments: argparse.Namespace) -> int:
+    from codegen.verify.initializer_referee import verify
+
+    if arguments.flag:
+        message = f"error: --flag is for optimizers; an initializer's choices are drawn ({arguments.spec})"
+        print(message, file=sys.stderr)
+        return 2
+    try:
+        verdict = verify(
+            registry,
+            arguments.spec,
+            arguments.against,
+            values=arguments.values,
+            seed=arguments.seed,
+            dtype=arguments.dtype,
+        )
+    except ValueError as error:  # no counterpart, arguments it cannot take, a function that is not there
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(verdict.report())
+    return 0 if verdict.passed else 1
+
+
+# The referee for each kind of spec that is not an optimizer.
+_VERIFY_BY_KIND = {"schedule": _verify_schedule, "initializer": _verify_initializer}
 
 
 def _folders(parser: argparse.ArgumentParser) -> None:

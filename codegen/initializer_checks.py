@@ -30,9 +30,15 @@ from codegen.initializer_spec import (
     CONSTANTS,
     FAMILIES,
     ClosedForm,
+    Comparison,
     Resolved,
     SeedExample,
+    choice_values,
+    distribution_with,
+    fan_in,
+    fan_out,
     truncated_std,
+    x,
 )
 from codegen.render import GeneratedFile, header, render
 
@@ -83,6 +89,7 @@ class DerivationCheck:
     parameters: tuple[tuple[str, str, str], ...]
     """(name, the parent's expression, the derived spec's expression)."""
     random: bool
+    lowest_rank: int
 
 
 @dataclass(frozen=True)
@@ -118,6 +125,19 @@ class SeedCheck:
 
 
 @dataclass(frozen=True)
+class ComparisonCheck:
+    test: str
+    statement: str
+    claim: str
+    left: str
+    right: str
+    left_family: str
+    right_family: str
+    left_parameters: str
+    right_parameters: str
+
+
+@dataclass(frozen=True)
 class CheckModuleModel:
     name: str
     module: str
@@ -130,6 +150,7 @@ class CheckModuleModel:
     uniform_limits: tuple[FamilyCheck, ...]
     variances: tuple[FamilyCheck, ...]
     seed_examples: tuple[SeedCheck, ...]
+    comparisons: tuple[ComparisonCheck, ...]
     shapes: str
     fans: str
 
@@ -142,7 +163,7 @@ def _symbol_lines(expressions: list[sympy.Basic]) -> tuple[SymbolLine, ...]:
     for expr in expressions:
         symbols |= sympy.sympify(expr).free_symbols
     lines = []
-    for symbol in sorted(symbols | set(CONSTANTS), key=lambda s: s.name):
+    for symbol in sorted(symbols | set(CONSTANTS), key=lambda s: (s.name, sorted(s._assumptions_orig.items()))):
         assumptions = dict(symbol._assumptions_orig)
         if sympy.Symbol(symbol.name, **assumptions) != symbol:
             raise ValueError(f"cannot restate symbol {symbol} with assumptions {assumptions}")
@@ -156,15 +177,22 @@ def _parameters_code(parameters: dict) -> str:
 
 
 def _argument_samples(resolved: Resolved) -> str:
+    """Values of the scalar functions' inputs: the defaults, then two more per domain. What a valued choice
+    sets (a gain) is drawn like a positive argument, its first value the one the default option gives."""
     arguments = resolved.arguments
-    samples = [tuple(float(h.default) for h in arguments)]
+    defaults = {h.symbol: sympy.sympify(h.default) for h in arguments}
+    defaults |= choice_values(resolved, {c.argument: c.default for c in resolved.choices}, defaults)
+    positive = sympy.Interval.open(0, sympy.oo)
+    valued = [c.sets for c in resolved.valued_choices]
+    samples = [tuple(float(defaults[symbol]) for symbol in (*(h.symbol for h in arguments), *valued))]
     for index in range(2):
-        samples.append(tuple(_SAMPLES_BY_DOMAIN[h.domain][index] for h in arguments))
+        drawn = [_SAMPLES_BY_DOMAIN[h.domain][index] for h in arguments]
+        samples.append(tuple(drawn + [_SAMPLES_BY_DOMAIN[positive][index] for _ in valued]))
     return repr(list(dict.fromkeys(samples)))
 
 
 def _scalar_checks(resolved: Resolved) -> tuple[ScalarCheck, ...]:
-    from codegen.initializers import case_scalars
+    from codegen.initializers import case_scalars, scalar_inputs
 
     module = resolved.spec.module_name
     checks = []
@@ -177,7 +205,7 @@ def _scalar_checks(resolved: Resolved) -> tuple[ScalarCheck, ...]:
                 test=f"test_{module}{suffix}_scalars_match_the_spec",
                 function=f"{module}{suffix}_scalars",
                 label=f"{resolved.spec.name} ({label})",
-                arguments="[" + ", ".join(h.symbol.name for h in resolved.arguments) + "]",
+                arguments="[" + ", ".join(symbol.name for symbol in scalar_inputs(resolved)) + "]",
                 argument_samples=_argument_samples(resolved),
                 scalars=tuple((name.name, code(expr)) for name, expr in zip(names, expressions)),
             )
@@ -191,14 +219,22 @@ def _derivation_checks(resolved: Resolved) -> tuple[DerivationCheck, ...]:
         return ()
     derivation = spec.derived_from
     fixed = dict(derivation.choices)
-    parent_case = next(c for c in parent.cases if all(dict(c.settings)[k] == v for k, v in fixed.items()))
-    child_case = resolved.cases[0]
-    parameters = tuple(
-        (p.name, code(expr), code(child_case.distribution.values[p])) for p, expr in parent_case.distribution.parameters
-    )
+    parameters = []
+    for child_case in resolved.cases:
+        settings = {**dict(child_case.settings), **fixed}
+        parent_case = next(c for c in parent.cases if all(settings.get(k, v) == v for k, v in c.settings))
+        suffix = f" ({child_case.name})" if child_case.name else ""
+        parameters += [
+            (f"{p.name}{suffix}", code(expr), code(child_case.distribution.values[p]))
+            for p, expr in parent_case.distribution.parameters
+        ]
     parent_arguments = {h.argument: h for h in parent.arguments}
-    config = [f"{name}={float(value)!r}" for name, value in derivation.arguments]
+    defaults = {h.symbol: sympy.sympify(h.default) for h in resolved.arguments}
+    defaults |= choice_values(resolved, {c.argument: c.default for c in resolved.choices}, defaults)
+    config = [f"{name}={float(sympy.sympify(value).xreplace(defaults))!r}" for name, value in derivation.arguments]
     config += [f"{name}={option!r}" for name, option in derivation.choices]
+    if resolved.layout != parent.layout:  # the parent reads the fans off the dimensions the child's layout does
+        config.append("**LAYOUT_AXES[" + repr(resolved.layout) + "](len(shape))")
     substitution = ", ".join(
         f"{parent_arguments[name].symbol.name}: {code(value)}" for name, value in derivation.arguments
     )
@@ -211,8 +247,9 @@ def _derivation_checks(resolved: Resolved) -> tuple[DerivationCheck, ...]:
             parent_config=", ".join(config),
             child_config="",
             substitution="{" + substitution + "}",
-            parameters=parameters,
+            parameters=tuple(parameters),
             random=resolved.random,
+            lowest_rank=resolved.ranks[0],
         ),
     )
 
@@ -294,20 +331,57 @@ def _seed_checks(resolved: Resolved, relations: tuple, by_name: dict[str, Resolv
     return tuple(checks)
 
 
+def _comparison_checks(
+    resolved: Resolved, relations: tuple, by_name: dict[str, Resolved]
+) -> tuple[ComparisonCheck, ...]:
+    checks = []
+    for relation in relations:
+        if not isinstance(relation, Comparison) or relation.left != resolved.spec.name:
+            continue
+        left = distribution_with(resolved, dict(relation.left_settings))
+        right = distribution_with(by_name[relation.right], dict(relation.right_settings))
+        claim = relation.claim.replace(" ", "_")
+        checks.append(
+            ComparisonCheck(
+                test=f"test_{resolved.spec.module_name}_and_{by_name[relation.right].spec.module_name}_{claim}",
+                statement=relation.statement,
+                claim=relation.claim,
+                left=relation.left,
+                right=relation.right,
+                left_family=left.family,
+                right_family=right.family,
+                left_parameters=_parameters_code(left.values),
+                right_parameters=_parameters_code(right.values),
+            )
+        )
+    return tuple(checks)
+
+
 def check_module_model(resolved: Resolved, relations: tuple, by_name: dict[str, Resolved]) -> CheckModuleModel:
     scalar_checks = _scalar_checks(resolved)
+    comparisons = _comparison_checks(resolved, relations, by_name)
     closed_forms = _closed_form_checks(resolved, relations)
     seed_examples = _seed_checks(resolved, relations, by_name)
-    expressions: list = [sympy.Symbol(h.symbol.name, **h.symbol._assumptions_orig) for h in resolved.arguments]
+    # The fans always: every scalar check evaluates at them, whether the distribution uses them or not.
+    expressions: list = [fan_in, fan_out, *(h.symbol for h in resolved.arguments)]
     for case in resolved.cases:
         expressions.extend(case.distribution.values.values())
     if resolved.parent is not None:
         for case in resolved.parent.cases:
             expressions.extend(case.distribution.values.values())
         expressions.extend(h.symbol for h in resolved.parent.arguments)
-    expressions.extend(sympy.sympify(relation.expected) for relation in relations if isinstance(relation, ClosedForm))
+    expressions.extend(
+        sympy.sympify(relation.expected)
+        for relation in relations
+        if isinstance(relation, ClosedForm) and relation.initializer == resolved.spec.name
+    )
     for check in seed_examples:
         expressions.extend(by_name[check.written].cases[0].distribution.values.values())
+    for relation in relations:
+        if isinstance(relation, Comparison) and relation.left == resolved.spec.name:
+            expressions.extend(distribution_with(resolved, dict(relation.left_settings)).values.values())
+            right = distribution_with(by_name[relation.right], dict(relation.right_settings))
+            expressions.extend(right.values.values())
     return CheckModuleModel(
         name=resolved.spec.name,
         module=resolved.spec.module_name,
@@ -323,6 +397,7 @@ def check_module_model(resolved: Resolved, relations: tuple, by_name: dict[str, 
             *_family_checks(resolved, "normal", "variance_is_scale_over_n"),
         ),
         seed_examples=seed_examples,
+        comparisons=comparisons,
         shapes=repr(SHAPES),
         fans=repr(FAN_SAMPLES),
     )
@@ -344,7 +419,7 @@ def families_model() -> FamiliesModel:
     for family in FAMILIES.values():
         if not family.random or family.kind == "orthogonal":
             continue
-        symbols.append(family.variate)
+        symbols.extend((family.variate, x))
         kernels.append(
             (family.kind, kernel_name(family.kind), family.variate.name, code(family.sample), family.variate_dtype)
         )

@@ -25,10 +25,11 @@ from codegen.initializer_spec import (
     Resolved,
     cols,
     constant_values,
-    family_variance,
+    distribution_variance,
     fan_in,
     fan_out,
     gain,
+    lower,
     maxval,
     mean,
     minval,
@@ -38,6 +39,7 @@ from codegen.initializer_spec import (
     stddev,
     truncated_std,
     truncated_std_integrals,
+    upper,
     value,
 )
 from codegen.render import GeneratedFile, header, render
@@ -55,6 +57,8 @@ NAMES = {
     stddev: r"\sigma",
     minval: "a",
     maxval: "b",
+    lower: r"w_{\mathrm{lo}}",
+    upper: r"w_{\mathrm{hi}}",
     gain: "g",
     value: "v",
 }
@@ -146,10 +150,7 @@ def _distribution_kind(case: Case, names: dict) -> str:
     if family == "normal":
         return r"w \sim \mathcal{N}(\mu, \sigma^2)"
     if family == "truncated_normal":
-        bound = tex(TRUNCATION, names)
-        return (
-            rf"w \sim \mathcal{{N}}(\mu, \sigma^2) \text{{ restricted to }} [\mu - {bound}\sigma,\ \mu + {bound}\sigma]"
-        )
+        return r"w \sim \mathcal{N}(\mu, \sigma^2) \text{ restricted to } [w_{\mathrm{lo}},\ w_{\mathrm{hi}}]"
     if family == "uniform":
         return r"w \sim \mathcal{U}(a, b)"
     if family == "constant":
@@ -160,11 +161,8 @@ def _distribution_kind(case: Case, names: dict) -> str:
 
 
 def _variance(case: Case, names: dict) -> str:
-    variance = family_variance(case.distribution.family)
-    if variance is None:
-        return ""
-    substituted = variance.xreplace(case.distribution.values)
-    return tex(sympy.simplify(substituted), names)
+    variance = distribution_variance(case.distribution)
+    return "" if variance is None else tex(sympy.simplify(variance), names)
 
 
 def _formulas(case: Case, names: dict) -> tuple[tuple[str, str], ...]:
@@ -178,8 +176,14 @@ def _argument_rows(resolved: Resolved) -> tuple[Row, ...]:
              f"${tex(h.domain, {})}$", text(h.description)))
         for h in resolved.arguments
     ]  # fmt: skip
+    names = _names(resolved)
     for c in resolved.choices:
         options = ", ".join(rf"\texttt{{{text(o)}}}" for o in c.options)
+        if not c.selects_case:  # each option sets a symbol: list the values
+            values = dict(c.values)
+            options = "; ".join(
+                rf"\texttt{{{text(o)}}}: ${tex(c.sets, names)} = {tex(values[o], names)}$" for o in c.options
+            )
         aliases = "".join(rf"; \texttt{{{text(a)}}} means \texttt{{{text(o)}}}" for a, o in c.aliases)
         rows_.append(
             Row((rf"\texttt{{{text(c.argument)}}}", "", rf"\texttt{{{text(c.default)}}}", options + aliases,

@@ -24,14 +24,15 @@ from __future__ import annotations
 import functools
 import keyword
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 import sympy
-from sympy import Abs, Eq, IndexedBase, Integer, Piecewise, Product, Symbol, exp, sqrt
+from sympy import Eq, IndexedBase, Integer, Piecewise, Product, Symbol, exp, sqrt
 
 from codegen.errors import SpecError
-from codegen.spec import Hyperparameter
+from codegen.spec import Constraint, Hyperparameter
 
 # ----------------------------------------------------------------- the shape and its fans
 
@@ -58,6 +59,15 @@ FANS = {
     fan_in: Piecewise((Integer(1), Eq(rank, 0)), (shape[0], Eq(rank, 1)), (shape[rank - 2] * RECEPTIVE_FIELD, True)),
     fan_out: Piecewise((Integer(1), Eq(rank, 0)), (shape[0], Eq(rank, 1)), (shape[rank - 1] * RECEPTIVE_FIELD, True)),
 }
+
+TORCH_RECEPTIVE_FIELD = Product(shape[k], (k, 2, rank - 1))
+"""PyTorch stores kernels as ``(out, in, *receptive field)``: the trailing dimensions; 1 for rank 2."""
+
+# torch.nn.init's fans: defined for rank >= 2 only (a torch layout spec declares ranks (2, None)).
+TORCH_FANS = {fan_in: shape[1] * TORCH_RECEPTIVE_FIELD, fan_out: shape[0] * TORCH_RECEPTIVE_FIELD}
+
+LAYOUTS = {"keras": FANS, "torch": TORCH_FANS}
+"""How each library reads fan_in and fan_out off a shape; a spec names its ``layout``."""
 
 rows = Symbol("rows", integer=True, positive=True)
 cols = Symbol("cols", integer=True, positive=True)
@@ -111,6 +121,10 @@ def constant_values(digits: int = 30) -> dict[sympy.Symbol, sympy.Float]:
 # ----------------------------------------------------------------- distribution families
 
 mean, stddev = sympy.symbols("mean stddev", real=True)
+lower, upper = sympy.symbols("lower upper", real=True)
+"""The truncated normal's bounds on the values, absolute (Keras: mean ∓ 2 stddev; PyTorch: a and b)."""
+x = Symbol("x", real=True)
+"""One drawn value, before it is accepted (truncated families test it against their bounds)."""
 minval, maxval = sympy.symbols("minval maxval", real=True)
 value = Symbol("value", real=True)
 gain = Symbol("gain", real=True)
@@ -126,8 +140,10 @@ class Family:
 
     ``sample`` gives one element from the ``variate`` (``z`` standard normal,
     ``u`` standard uniform, or none) and the ``parameters``; ``accept``, if
-    given, is the condition a variate must meet (it is drawn again until it
-    does). Identity fills a 2-D array by row ``i`` and column ``j``; Orthogonal
+    given, is the condition the drawn value ``x`` must meet (the variate is
+    drawn again until it does). Testing the value itself, not the variate,
+    keeps every stored value within the bounds after rounding to the dtype.
+    Identity fills a 2-D array by row ``i`` and column ``j``; Orthogonal
     scales each element of the Q of a QR decomposition by the sign of R's
     diagonal in its column.
 
@@ -153,11 +169,11 @@ FAMILIES = {
         Family("normal", (mean, stddev), mean + stddev * z, z, description="normal", variate_dtype="float64"),
         Family(
             "truncated_normal",
-            (mean, stddev),
+            (mean, stddev, lower, upper),
             mean + stddev * z,
             z,
-            accept=Abs(z) <= TRUNCATION,
-            description="normal truncated to two standard deviations, values beyond redrawn",
+            accept=(lower <= x) & (x <= upper),
+            description="normal restricted to [lower, upper], values outside redrawn",
             variate_dtype="float64",
         ),
         Family("uniform", (minval, maxval), minval + (maxval - minval) * u, u, description="uniform"),
@@ -183,19 +199,51 @@ def family_variance(kind: str) -> sympy.Expr | None:
     """
     from sympy import stats
 
-    if kind in ("normal", "truncated_normal"):
+    if kind == "truncated_normal":
+        return truncated_variance(mean, stddev, lower, upper)
+    if kind == "normal":
         # From the moment generating function M: Var = M''(0) - M'(0)^2 (no integration needed).
         sigma, t = Symbol("sigma", positive=True), Symbol("t", real=True)
         generating = stats.moment_generating_function(stats.Normal("x", mean, sigma))(t)
         moments = (sympy.diff(generating, t, 2) - sympy.diff(generating, t) ** 2).subs(t, 0)
-        variance = sympy.simplify(moments).subs(sigma, stddev)
-        # Truncating symmetrically at ±2σ scales the unit normal's variance by truncated_std².
-        return variance * truncated_std**2 if kind == "truncated_normal" else variance
+        return sympy.simplify(moments).subs(sigma, stddev)
     if kind == "uniform":
         x = Symbol("x", real=True)
         centre = (minval + maxval) / 2
         return sympy.factor(sympy.integrate((x - centre) ** 2 / (maxval - minval), (x, minval, maxval)))
     return None
+
+
+def truncated_variance(mu: sympy.Expr, sigma: sympy.Expr, low: sympy.Expr, high: sympy.Expr) -> sympy.Expr:
+    """The variance of N(mu, sigma²) restricted to [low, high], from the standard normal's φ and Φ.
+
+    With the bounds at mu ∓ 2·sigma (Keras) it is sigma²·truncated_std², by the constant's
+    definition; otherwise the textbook form σ²(1 + (αφ(α) − βφ(β))/Z − ((φ(α) − φ(β))/Z)²),
+    α, β the bounds in standard deviations from the mean, Z = Φ(β) − Φ(α).
+    """
+    alpha, beta = sympy.simplify((low - mu) / sigma), sympy.simplify((high - mu) / sigma)
+    if (alpha, beta) == (-TRUNCATION, TRUNCATION):
+        return sigma**2 * truncated_std**2
+    density = [exp(-(b**2) / 2) / sqrt(2 * sympy.pi) for b in (alpha, beta)]
+    mass = (sympy.erf(beta / sqrt(2)) - sympy.erf(alpha / sqrt(2))) / 2
+    shift = (density[0] - density[1]) / mass
+    return sigma**2 * (1 + (alpha * density[0] - beta * density[1]) / mass - shift**2)
+
+
+def distribution_variance(distribution: Distribution) -> sympy.Expr | None:
+    """The variance of one element of ``distribution`` (None where elements are not independent draws)."""
+    values = distribution.values
+    if distribution.family == "truncated_normal":
+        return truncated_variance(values[mean], values[stddev], values[lower], values[upper])
+    variance = family_variance(distribution.family)
+    return None if variance is None else variance.xreplace(values)
+
+
+def keras_truncated_normal(mu: sympy.Expr, sigma: sympy.Expr) -> Distribution:
+    """Keras's truncated normal: N(mu, sigma²) restricted to mu ∓ 2·sigma."""
+    return distribution(
+        "truncated_normal", mean=mu, stddev=sigma, lower=mu - TRUNCATION * sigma, upper=mu + TRUNCATION * sigma
+    )
 
 
 # ----------------------------------------------------------------- the spec
@@ -227,6 +275,14 @@ class Choice:
     aliases: tuple[tuple[str, str], ...] = ()
     """Other spellings Keras accepts, and the option each means (``("normal", "truncated_normal")``)."""
     option_descriptions: tuple[tuple[str, str], ...] = ()
+    sets: sympy.Symbol | None = None
+    """A valued choice: instead of selecting a case, each option gives this symbol a value
+    (PyTorch's ``nonlinearity`` sets the gain), an expression of the arguments (``values``)."""
+    values: tuple[tuple[str, sympy.Expr], ...] = ()
+
+    @property
+    def selects_case(self) -> bool:
+        return self.sets is None
 
 
 @dataclass(frozen=True)
@@ -242,25 +298,21 @@ class Case:
 
 
 @dataclass(frozen=True)
-class Constraint:
-    """A condition on the arguments that a domain per argument cannot state (``minval <= maxval``)."""
-
-    condition: sympy.Basic
-    message: str
-
-
-@dataclass(frozen=True)
 class Derivation:
     """A special case of another initializer: some of its choices and arguments fixed."""
 
     parent: str
     choices: tuple[tuple[str, str], ...] = ()
     arguments: tuple[tuple[str, sympy.Expr], ...] = ()
+    """Parent arguments fixed, to numbers or to expressions of the derived spec's own arguments."""
+    restrict: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Parent choices kept, with only these options (PyTorch's kaiming has no ``fan_avg``)."""
 
     def text(self) -> str:
         """``VarianceScaling(scale=2, mode='fan_in', distribution='uniform')``."""
         settings = [f"{name}={sympy.sstr(v)}" for name, v in self.arguments]
         settings += [f"{name}={option!r}" for name, option in self.choices]
+        settings += [f"{name} in {options!r}" for name, options in self.restrict]
         return f"{self.parent}({', '.join(settings)})"
 
 
@@ -279,6 +331,8 @@ class InitializerSpec:
     constraints: tuple[Constraint, ...] = ()
     ranks: tuple[int, int | None] = (0, None)
     """The ranks a shape may have: (lowest, highest or None)."""
+    layout: str | None = None
+    """Where the fans are read off the shape: ``"keras"`` (the default) or ``"torch"`` (``LAYOUTS``)."""
     references: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     latex_names: dict = field(default_factory=dict)
@@ -299,6 +353,29 @@ def distribution(family: str, **parameters: sympy.Expr) -> Distribution:
     return Distribution(family, tuple((symbols[name], sympy.sympify(parameters[name])) for name in symbols))
 
 
+def torch_nonlinearity(gain_symbol: sympy.Symbol, negative_slope: sympy.Symbol) -> Choice:
+    """PyTorch's ``nonlinearity`` argument: the gain ``torch.nn.init.calculate_gain`` gives each activation.
+
+    ``negative_slope`` is the leaky ReLU's slope (kaiming's ``a``).
+    """
+    unit = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
+    gains = {
+        **dict.fromkeys((*unit, "sigmoid"), Integer(1)),
+        "tanh": sympy.Rational(5, 3),
+        "relu": sqrt(2),
+        "leaky_relu": sqrt(2 / (1 + negative_slope**2)),
+        "selu": sympy.Rational(3, 4),
+    }
+    return Choice(
+        "nonlinearity",
+        tuple(gains),
+        "leaky_relu",
+        "the activation that follows, which sets the gain g (torch.nn.init.calculate_gain)",
+        sets=gain_symbol,
+        values=tuple(gains.items()),
+    )
+
+
 # ----------------------------------------------------------------- resolution
 
 
@@ -312,8 +389,24 @@ class Resolved:
     cases: tuple[Case, ...]
     constraints: tuple[Constraint, ...]
     ranks: tuple[int, int | None]
+    layout: str = "keras"
     parent: Resolved | None = None
     substitution: tuple[tuple[sympy.Symbol, sympy.Expr], ...] = ()
+
+    @property
+    def case_choices(self) -> tuple[Choice, ...]:
+        return tuple(c for c in self.choices if c.selects_case)
+
+    @property
+    def valued_choices(self) -> tuple[Choice, ...]:
+        return tuple(c for c in self.choices if not c.selects_case)
+
+    @property
+    def uses_fans(self) -> bool:
+        """Whether the shape's fans enter the distribution (VarianceScaling and its special cases)."""
+        return any(
+            {fan_in, fan_out} & sympy.sympify(e).free_symbols for c in self.cases for _, e in c.distribution.parameters
+        )
 
     @property
     def random(self) -> bool:
@@ -330,45 +423,72 @@ def resolve(spec: InitializerSpec, specs: dict[str, InitializerSpec]) -> Resolve
     """``spec`` with its derivation carried out by substitution in its parent (looked up in ``specs``)."""
     check(spec)
     if spec.derived_from is None:
-        return Resolved(spec, spec.arguments, spec.choices, spec.cases, spec.constraints, spec.ranks)
+        layout = spec.layout or "keras"
+        return Resolved(spec, spec.arguments, spec.choices, spec.cases, spec.constraints, spec.ranks, layout)
     derivation = spec.derived_from
     if derivation.parent not in specs:
         raise SpecError(spec.source, f"derived from unknown initializer {derivation.parent!r}", spec=spec.name)
     parent = resolve(specs[derivation.parent], specs)
     fixed = dict(derivation.arguments)
-    chosen = dict(derivation.choices)
+    kept = {**{c.argument: c.options for c in parent.choices}, **dict(derivation.restrict)}
+    kept |= {name: (option,) for name, option in derivation.choices}
+    _check_derivation(spec, parent, fixed, kept)
     parent_arguments = {h.argument: h for h in parent.arguments}
-    parent_choices = {c.argument: c for c in parent.choices}
-    for name in fixed:
-        if name not in parent_arguments:
-            raise SpecError(spec.source, f"{derivation.parent} has no argument {name!r} to fix", spec=spec.name)
-    for name, option in chosen.items():
-        if name not in parent_choices or option not in parent_choices[name].options:
-            raise SpecError(spec.source, f"{derivation.parent} has no option {name}={option!r}", spec=spec.name)
     substitution = {parent_arguments[name].symbol: sympy.sympify(v) for name, v in fixed.items()}
+    chosen = dict(derivation.choices)
     cases = tuple(
         Case(
             tuple((name, option) for name, option in case.settings if name not in chosen),
             case.distribution.subs(substitution),
         )
         for case in parent.cases
-        if all(dict(case.settings)[name] == option for name, option in chosen.items())
+        if all(option in kept.get(name, (option,)) for name, option in case.settings)
     )
     constraints = tuple(
-        Constraint(c.condition.subs(substitution), c.message)
+        replace(c, condition=c.condition.subs(substitution))
         for c in parent.constraints
         if c.condition.subs(substitution) is not sympy.true
     )
+    choices = tuple(
+        replace(c, options=kept[c.argument]) if c.argument in dict(derivation.restrict) else c
+        for c in parent.choices
+        if c.argument not in chosen
+    )
     return Resolved(
         spec,
-        tuple(h for h in parent.arguments if h.argument not in fixed),
-        tuple(c for c in parent.choices if c.argument not in chosen),
+        (*spec.arguments, *(h for h in parent.arguments if h.argument not in fixed)),
+        (*choices, *spec.choices),
         cases,
         constraints,
         spec.ranks if spec.ranks != (0, None) else parent.ranks,
+        spec.layout or parent.layout,
         parent=parent,
         substitution=tuple(substitution.items()),
     )
+
+
+def _check_derivation(spec: InitializerSpec, parent: Resolved, fixed: dict, kept: dict) -> None:
+    def fail(message: str, symbol: object = None) -> None:
+        raise SpecError(spec.source, message, spec=spec.name, symbol=None if symbol is None else str(symbol))
+
+    derivation = spec.derived_from
+    parent_arguments = {h.argument for h in parent.arguments}
+    parent_choices = {c.argument: c for c in parent.choices}
+    for name in fixed:
+        if name not in parent_arguments:
+            fail(f"{derivation.parent} has no argument {name!r} to fix")
+    for name, options in kept.items():
+        unknown = [o for o in options if name not in parent_choices or o not in parent_choices[name].options]
+        if unknown:
+            fail(f"{derivation.parent} has no option {name}={unknown[0]!r}")
+    for name, options in derivation.restrict:
+        if parent_choices[name].default not in options:
+            fail(f"restricting {name} to {options!r} drops the default {parent_choices[name].default!r}")
+    own = {h.symbol for h in spec.arguments} | {c.sets for c in spec.choices}
+    for name, value in fixed.items():
+        stray = sympy.sympify(value).free_symbols - own
+        if stray:
+            fail(f"{name} is fixed to {value}, which uses undeclared symbols", sorted(stray, key=str)[0])
 
 
 def check(spec: InitializerSpec) -> None:
@@ -379,20 +499,17 @@ def check(spec: InitializerSpec) -> None:
 
     if not spec.name.isidentifier() or not spec.module_name.isidentifier():
         fail(f"names must be identifiers, got {spec.name!r} and {spec.module_name!r}")
+    if spec.layout not in (None, *LAYOUTS):
+        fail(f"unknown layout {spec.layout!r}; known: {sorted(LAYOUTS)}")
+    _check_arguments_and_choices(spec, fail)
     if spec.derived_from is not None:
-        if spec.cases or spec.arguments or spec.choices:
-            fail("a derived initializer declares no cases, arguments or choices of its own")
+        if spec.cases or any(c.selects_case for c in spec.choices):
+            fail("a derived initializer declares no cases, and only valued choices (Choice.sets) of its own")
         return
     if not spec.cases:
         fail("declares no distribution (cases) and is not derived_from another initializer")
-    for h in spec.arguments:
-        name = h.symbol.name
-        if not name.isidentifier() or keyword.iskeyword(name) or name in RESERVED_NAMES or re.fullmatch(r"x\d+", name):
-            fail("argument symbols need identifier names that generated code does not use itself", h.symbol)
-    for choice in spec.choices:
-        if choice.default not in choice.options or any(o not in choice.options for _, o in choice.aliases):
-            fail(f"choice {choice.argument}: the default and every alias must be among {choice.options}")
-    known = {h.symbol for h in spec.arguments} | {fan_in, fan_out, *CONSTANTS}
+    known = {h.symbol for h in spec.arguments} | {c.sets for c in spec.choices if c.sets} | {fan_in, fan_out}
+    known |= set(CONSTANTS)
     for case in spec.cases:
         if case.distribution.family not in FAMILIES:
             fail(f"unknown distribution family {case.distribution.family!r}")
@@ -403,13 +520,31 @@ def check(spec: InitializerSpec) -> None:
                     f"parameter {parameter} uses undeclared symbols {sorted(map(str, stray))}",
                     sorted(stray, key=str)[0],
                 )
-    expected = _all_settings(spec.choices)
+    expected = _all_settings(tuple(c for c in spec.choices if c.selects_case))
     declared = [case.settings for case in spec.cases]
     if sorted(declared) != sorted(expected) or len(set(declared)) != len(declared):
         fail(f"needs exactly one case per combination of the choices' options: {expected}")
+
+
+def _check_arguments_and_choices(spec: InitializerSpec, fail: Callable[..., None]) -> None:
     for h in spec.arguments:
+        name = h.symbol.name
+        if not name.isidentifier() or keyword.iskeyword(name) or name in RESERVED_NAMES or re.fullmatch(r"x\d+", name):
+            fail("argument symbols need identifier names that generated code does not use itself", h.symbol)
         if h.default is not None and sympy.Float(h.default) not in h.domain:
             fail(f"default {h.default!r} of {h.argument} is outside its domain {h.domain}", h.symbol)
+    arguments = {h.symbol for h in spec.arguments}
+    for choice in spec.choices:
+        if choice.default not in choice.options or any(o not in choice.options for _, o in choice.aliases):
+            fail(f"choice {choice.argument}: the default and every alias must be among {choice.options}")
+        if choice.sets is None:
+            continue
+        if sorted(dict(choice.values)) != sorted(choice.options):
+            fail(f"valued choice {choice.argument}: needs exactly one value per option", choice.sets)
+        for option, value in choice.values:
+            stray = sympy.sympify(value).free_symbols - arguments
+            if stray:
+                fail(f"{choice.argument}={option!r} sets {choice.sets} to an expression of undeclared symbols", option)
 
 
 RESERVED_NAMES = frozenset({"fan_in", "fan_out", "math", "np", "numba", "seed", "self", "out", "rng", "variate"})
@@ -421,6 +556,28 @@ def _all_settings(choices: tuple[Choice, ...]) -> list[tuple[tuple[str, str], ..
     for choice in choices:
         settings = [(*s, (choice.argument, option)) for s in settings for option in choice.options]
     return settings
+
+
+def parameters_at(
+    resolved: Resolved, arguments: dict[str, float], choices: dict[str, str], fans: tuple[int, int]
+) -> tuple[str, dict[str, float]]:
+    """The family and its parameters (by name, as floats) that ``resolved`` draws from for these
+    arguments and choices (by argument name; defaults fill the rest) and this shape's fans."""
+    values = {h.symbol: sympy.sympify(arguments.get(h.argument, h.default)) for h in resolved.arguments}
+    chosen = {c.argument: choices.get(c.argument, c.default) for c in resolved.choices}
+    case = resolved.case(**{name: option for name, option in chosen.items() if name in _case_choices(resolved)})
+    values |= choice_values(resolved, chosen, values)
+    values |= {fan_in: fans[0], fan_out: fans[1], **constant_values(30)}
+    return case.distribution.family, {p.name: float(e.xreplace(values)) for p, e in case.distribution.parameters}
+
+
+def _case_choices(resolved: Resolved) -> set[str]:
+    return {c.argument for c in resolved.case_choices}
+
+
+def choice_values(resolved: Resolved, chosen: dict[str, str], values: dict) -> dict:
+    """The symbols that valued choices set, for the options chosen and the arguments' ``values``."""
+    return {c.sets: sympy.sympify(dict(c.values)[chosen[c.argument]]).xreplace(values) for c in resolved.valued_choices}
 
 
 def fans_of(dimensions: tuple[int, ...]) -> tuple[int, int]:
@@ -456,3 +613,32 @@ class SeedExample:
     written: str
     note: str
     source: str = "<unknown>"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two initializers, each with some arguments and choices set, compared for every shape.
+
+    ``claim`` is ``"identical"`` (the same family, every parameter equal as a function of the
+    fans) or ``"same variance"`` (equal variance, but a different distribution: the supports
+    differ, as for Keras's truncated HeNormal and PyTorch's untruncated kaiming_normal_).
+    Settings map argument names to numbers or expressions, and choice names to options.
+    """
+
+    statement: str
+    left: str
+    right: str
+    claim: str
+    left_settings: tuple[tuple[str, object], ...] = ()
+    right_settings: tuple[tuple[str, object], ...] = ()
+    source: str = "<unknown>"
+
+
+def distribution_with(resolved: Resolved, settings: dict[str, object]) -> Distribution:
+    """The distribution ``resolved`` draws from with ``settings`` (arguments and choices by name) applied;
+    fans and unset arguments stay symbols."""
+    choices = {c.argument: str(settings.get(c.argument, c.default)) for c in resolved.choices}
+    case = resolved.case(**{c.argument: choices[c.argument] for c in resolved.case_choices})
+    values = {h.symbol: sympy.sympify(settings[h.argument]) for h in resolved.arguments if h.argument in settings}
+    valued = choice_values(resolved, choices, {h.symbol: h.symbol for h in resolved.arguments} | values)
+    return case.distribution.subs({**valued, **values})

@@ -18,13 +18,14 @@ import textwrap
 from dataclasses import dataclass
 
 import sympy
+from sympy.logic.boolalg import to_nnf
 
 from codegen.initializer_checks import check_files
 from codegen.initializer_docs import doc_files
 from codegen.initializer_spec import (
     CONSTANTS,
     FAMILIES,
-    FANS,
+    LAYOUTS,
     MATRIX_SHAPE,
     Case,
     Distribution,
@@ -39,9 +40,10 @@ from codegen.initializer_spec import (
     resolve,
     truncated_std_definition,
     u,
+    x,
     z,
 )
-from codegen.models import Line
+from codegen.models import Line, constraint_source
 from codegen.printers import KernelPrinter, PreludePrinter
 from codegen.render import GeneratedFile, header, render
 
@@ -49,7 +51,7 @@ KERNELS_SOURCE = "codegen/initializer_spec.py"
 """Where the families, the fans and the truncation constant the kernels module prints are declared."""
 
 # Per-element symbols: a kernel computes them for each element, so they are never hoisted.
-ELEMENT_SYMBOLS = frozenset({z, u, i, j, q_ij, r_jj})
+ELEMENT_SYMBOLS = frozenset({x, z, u, i, j, q_ij, r_jj})
 
 # How a kernel draws each variate from the Generator it is given, in the precision ``variate``
 # (np.float32 or np.float64, chosen by the runtime from the family's variate_dtype).
@@ -95,7 +97,7 @@ def plan_family(family: Family) -> KernelPlan:
     """Hoist every part of the sample (and the acceptance test) that is the same for all elements."""
     hoisted: dict[sympy.Expr, sympy.Symbol] = {}
     sample = _hoist(family.sample, hoisted)
-    reject = None if family.accept is None else _hoist(sympy.Not(family.accept), hoisted)
+    reject = None if family.accept is None else _hoist(to_nnf(sympy.Not(family.accept)), hoisted)
     used = (sample.free_symbols | (reject.free_symbols if reject is not None else set())) - ELEMENT_SYMBOLS
     kept = tuple(p for p in family.parameters if p in used)
     temporaries = tuple((symbol, expr) for expr, symbol in hoisted.items())
@@ -131,11 +133,29 @@ class KernelModel:
 
 
 @dataclass(frozen=True)
+class FansModel:
+    function: str
+    doc: str
+    lines: tuple[Line, ...]
+
+
+@dataclass(frozen=True)
 class KernelsModuleModel:
     constants: tuple[tuple[str, str, str], ...]
-    fans: tuple[Line, ...]
+    fans: tuple[FansModel, ...]
     matrix: tuple[Line, ...]
     kernels: tuple[KernelModel, ...]
+
+
+LAYOUT_DOCS = {
+    "keras": "Keras's (fan_in, fan_out) of a shape of any rank (kernels are stored (..., in, out)).",
+    "torch": "torch.nn.init's (fan_in, fan_out) of a shape of rank at least 2 (stored (out, in, ...)).",
+}
+
+
+def fans_function(layout: str) -> str:
+    """The name of the generated function that computes ``layout``'s fans."""
+    return "compute_fans" if layout == "keras" else f"{layout}_compute_fans"
 
 
 def kernel_name(kind: str) -> str:
@@ -175,7 +195,14 @@ def kernels_module_model() -> KernelsModuleModel:
     )
     return KernelsModuleModel(
         constants=constants,
-        fans=tuple(Line(symbol.name, printer.doprint(expr)) for symbol, expr in FANS.items()),
+        fans=tuple(
+            FansModel(
+                fans_function(layout),
+                LAYOUT_DOCS[layout],
+                tuple(Line(symbol.name, printer.doprint(expr)) for symbol, expr in fans.items()),
+            )
+            for layout, fans in LAYOUTS.items()
+        ),
         matrix=tuple(Line(symbol.name, printer.doprint(expr)) for symbol, expr in MATRIX_SHAPE.items()),
         kernels=tuple(kernel_model(plan_family(family)) for family in FAMILIES.values()),
     )
@@ -213,6 +240,9 @@ class InitializerModuleModel:
     argument_values: str
     choice_values: str
     seed: str
+    values: tuple[ValueModel, ...]
+    fans_function: str
+    axes: str
 
 
 def case_scalars(distribution: Distribution) -> tuple[tuple[sympy.Symbol, ...], tuple[sympy.Expr, ...]]:
@@ -235,6 +265,56 @@ def _case_options(family: str, imports: set[str]) -> str:
     return ""
 
 
+def scalar_inputs(resolved: Resolved) -> tuple[sympy.Symbol, ...]:
+    """What a case's scalar function takes besides the fans: the arguments, then what valued choices set."""
+    return (*(h.symbol for h in resolved.arguments), *(c.sets for c in resolved.valued_choices))
+
+
+@dataclass(frozen=True)
+class ValueModel:
+    function: str
+    docstring: str
+    arguments: str
+    choice: str
+    branches: tuple[tuple[str, str], ...]
+    """(the test of the option as source, the value it gives)."""
+
+
+def value_model(resolved: Resolved, choice) -> ValueModel:
+    """The function a valued choice becomes: the value of its symbol for each option (options alike grouped)."""
+    printer = PreludePrinter()
+    used = sorted(set().union(*(sympy.sympify(v).free_symbols for _, v in choice.values)), key=str)
+    arguments = [h.symbol for h in resolved.arguments if h.symbol in used]
+    grouped: dict[str, list[str]] = {}
+    for option, value in choice.values:
+        grouped.setdefault(printer.doprint(sympy.sympify(value)), []).append(option)
+    return ValueModel(
+        function=f"{resolved.spec.module_name}_{choice.sets.name}",
+        docstring=f"The {choice.sets.name} each {choice.argument} sets, as the spec declares it.",
+        arguments=", ".join([choice.argument, *(symbol.name for symbol in arguments)]),
+        choice=choice.argument,
+        branches=tuple(
+            (
+                f"{choice.argument} == {options[0]!r}"
+                if len(options) == 1
+                else f"{choice.argument} in {tuple(options)!r}",
+                value,
+            )
+            for value, options in grouped.items()
+        ),
+    )
+
+
+def _choice(resolved: Resolved, choice) -> str:
+    """The runtime ``Choice`` as source."""
+    common = f"{choice.argument!r}, {choice.options!r}, {choice.default!r}, {choice.aliases!r}"
+    if choice.selects_case:
+        return f"Choice({common})"
+    values = value_model(resolved, choice)
+    arguments = tuple(values.arguments.split(", ")[1:])
+    return f"Choice({common}, sets={choice.sets.name!r}, value={values.function}, arguments={arguments!r})"
+
+
 def case_model(resolved: Resolved, case: Case, imports: set[str]) -> CaseModel:
     """One case's scalar function (printed from the spec, with CSE) and its entry in the class's table."""
     spec = resolved.spec
@@ -242,13 +322,14 @@ def case_model(resolved: Resolved, case: Case, imports: set[str]) -> CaseModel:
     names, expressions = case_scalars(case.distribution)
     temporaries, reduced = sympy.cse(expressions, symbols=sympy.numbered_symbols("x"))
     printer = PreludePrinter(names=CONSTANT_NAMES)
-    arguments = ["fan_in", "fan_out", *(h.symbol.name for h in resolved.arguments)]
+    inputs = scalar_inputs(resolved)
+    arguments = ["fan_in", "fan_out", *(symbol.name for symbol in inputs)]
     family = case.distribution.family
     imports.add(kernel_name(family))
     extra = _case_options(family, imports)
     if any(symbol in sympy.sympify(e).free_symbols for e in expressions for symbol in CONSTANTS):
         imports.update(CONSTANT_NAMES[symbol] for symbol in CONSTANTS)
-    argument_names = tuple(h.argument for h in resolved.arguments)
+    argument_names = tuple(symbol.name for symbol in inputs)
     settings = ", ".join(f"{name}={option!r}" for name, option in case.settings)
     return CaseModel(
         key=repr(tuple(option for _, option in case.settings)),
@@ -266,7 +347,7 @@ def case_model(resolved: Resolved, case: Case, imports: set[str]) -> CaseModel:
 
 def initializer_module_model(resolved: Resolved) -> InitializerModuleModel:
     spec = resolved.spec
-    imports: set[str] = {"compute_fans"}
+    imports: set[str] = {fans_function(resolved.layout)}
     cases = tuple(case_model(resolved, case, imports) for case in resolved.cases)
     arguments = resolved.arguments
     parameters = [f"{h.argument}={h.default!r}" for h in arguments]
@@ -275,6 +356,10 @@ def initializer_module_model(resolved: Resolved) -> InitializerModuleModel:
     if resolved.random:
         parameters.append("seed=None")
         signature.append("seed")
+    fan_axes = resolved.uses_fans and resolved.layout == "keras"
+    if fan_axes:  # Keras 3: the dimensions each fan multiplies, instead of the layout's
+        parameters += ["input_axes=None", "output_axes=None"]
+        signature += ["input_axes", "output_axes"]
     return InitializerModuleModel(
         name=spec.name,
         alias=spec.module_name,
@@ -283,8 +368,11 @@ def initializer_module_model(resolved: Resolved) -> InitializerModuleModel:
         kernel_imports=", ".join(sorted(imports, key=lambda name: (not name.isupper(), name))),
         cases=cases,
         domains=tuple(_domain(h) for h in arguments),
-        choices=tuple(f"Choice({c.argument!r}, {c.options!r}, {c.default!r}, {c.aliases!r})" for c in resolved.choices),
-        constraints=tuple(_constraint(c) for c in resolved.constraints),
+        choices=tuple(_choice(resolved, c) for c in resolved.choices),
+        values=tuple(value_model(resolved, c) for c in resolved.valued_choices),
+        fans_function=fans_function(resolved.layout),
+        axes=", axes=(input_axes, output_axes)" if fan_axes else "",
+        constraints=tuple(constraint_source(c, {}) for c in resolved.constraints),
         ranks=repr(resolved.ranks),
         random=repr(resolved.random),
         signature=repr(tuple(signature)),
@@ -308,20 +396,18 @@ def _float_text(value: sympy.Expr) -> str:
     return repr(number)
 
 
-def _constraint(constraint) -> str:
-    names = tuple(sorted(s.name for s in constraint.condition.free_symbols))
-    printer = PreludePrinter()
-    text = printer.doprint(constraint.condition)
-    return f"Constraint({names!r}, lambda {', '.join(names)}: {text}, {text!r}, {constraint.message!r})"
+CONVENTIONS = {"keras": "Keras 3", "torch": "PyTorch (torch.nn.init, shapes (out, in, ...))"}
+"""Whose semantics a class of each layout follows, for its docstring."""
 
 
 def _class_docstring(resolved: Resolved) -> str:
     spec = resolved.spec
     summary = textwrap.wrap(_plain(spec.summary), width=100, break_on_hyphens=False)
-    lines = [*summary, "", f"Keras 3 semantics; generated from ``{spec.source}``."]
+    library = CONVENTIONS[resolved.layout]
+    lines = [*summary, "", f"{library} semantics; generated from ``{spec.source}``."]
     if spec.derived_from is not None:
         lines.append(f"The special case {spec.derived_from.text()}.")
-    lines += ["", "Arguments (Keras names and defaults):"]
+    lines += ["", f"Arguments ({library.split()[0]} names and defaults):"]
     for h in resolved.arguments:
         lines.append(f"    {h.argument}: {h.description}; default {h.default!r}.")
     for c in resolved.choices:
@@ -330,6 +416,9 @@ def _class_docstring(resolved: Resolved) -> str:
     if resolved.random:
         lines.append("    seed: None (a random seed drawn once), an int, or a numpy.random.Generator (new values")
         lines.append("        at every call).")
+    if resolved.uses_fans and resolved.layout == "keras":
+        lines.append("    input_axes, output_axes: None, or the dimensions whose product is fan_in and fan_out")
+        lines.append("        (Keras 3), instead of the kernel layout's.")
     return "\n".join(f"    {line}" if line else "" for line in lines).lstrip()
 
 

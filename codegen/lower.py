@@ -96,6 +96,8 @@ def lower(spec: OptimizerSpec) -> Lowered:
     variants: dict[tuple, Variant] = {}
     selection = []
     for switches in itertools.product((False, True), repeat=len(options)):
+        if not _allowed(spec, options, switches):
+            continue
         assignments = update
         for option, on in zip(options, switches):
             if not on:
@@ -110,6 +112,20 @@ def lower(spec: OptimizerSpec) -> Lowered:
         selection.append((switches, variants[key].name))
     ordered = tuple(variants.values())
     return Lowered(spec, options, ordered, tuple(selection))
+
+
+def _allowed(spec: OptimizerSpec, options: tuple[Option, ...], switches: tuple[bool, ...]) -> bool:
+    """False where a constraint rules the switches out (PyTorch's Nesterov without momentum): no kernel for it."""
+    flags = {o.argument for o, on in zip(options, switches) if on and o.kind == "flag"}
+    hyperparameters = {h.argument: h.symbol for h in spec.hyperparameters}
+    fixed = {
+        hyperparameters[o.argument]: o.off_value
+        for o, on in zip(options, switches)
+        if not on and o.kind != "flag" and o.argument in hyperparameters
+    }
+    return all(
+        c.condition.subs(fixed) is not sympy.false for c in spec.constraints if c.when is None or c.when in flags
+    )
 
 
 def _make_variant(spec, enabled, assignments, hyperparameters) -> Variant:

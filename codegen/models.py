@@ -13,8 +13,8 @@ import sympy
 
 from codegen.lower import WEIGHT_DECAY, Lowered
 from codegen.optimize import KernelPlan, plan_kernel
-from codegen.printers import KernelPrinter, print_prelude
-from codegen.spec import OptimizerSpec, Option, t
+from codegen.printers import KernelPrinter, PreludePrinter, print_prelude
+from codegen.spec import Constraint, OptimizerSpec, Option, t
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,7 @@ class OptimizerModuleModel:
     selection: tuple[tuple[str, str], ...]
     base_arguments: tuple[tuple[str, str], ...]
     keras_base_options: str
+    constraints: tuple[str, ...]
 
 
 # The constructor arguments every Keras optimizer takes besides its own (semantics.md §1.4).
@@ -97,6 +98,9 @@ def optimizer_module_model(lowered: Lowered) -> OptimizerModuleModel:
         selection=tuple((repr(switches), name) for switches, name in lowered.selection),
         base_arguments=_base_arguments(spec),
         keras_base_options=repr(spec.base_options == "keras"),
+        constraints=tuple(
+            constraint_source(c, {h.symbol: h.argument for h in spec.hyperparameters}) for c in spec.constraints
+        ),
     )
 
 
@@ -136,6 +140,15 @@ def kernel_model(plan: KernelPlan, imports: set[str]) -> KernelModel:
         state=repr(tuple(s.name for s in variant.parameter_state)),
         optimizer_state=repr(tuple(s.name for s in variant.optimizer_state)),
     )
+
+
+def constraint_source(constraint: Constraint, names: dict[sympy.Symbol, str]) -> str:
+    """The runtime ``Constraint`` as Python source: its condition over the arguments ``names`` gives the symbols."""
+    condition = constraint.condition.xreplace({symbol: sympy.Symbol(name) for symbol, name in names.items()})
+    arguments = tuple(sorted(s.name for s in condition.free_symbols))
+    text = PreludePrinter().doprint(condition)
+    when = "" if constraint.when is None else f", when={constraint.when!r}"
+    return f"Constraint({arguments!r}, lambda {', '.join(arguments)}: {text}, {text!r}, {constraint.message!r}{when})"
 
 
 def _switch(option: Option) -> str:
@@ -181,6 +194,9 @@ def _docstring(spec: OptimizerSpec) -> str:
             lines.append(f"    {option.argument}: {option.description}; default {option.default!r}.")
     if spec.base_options == "keras":
         lines.append("    weight_decay, clipnorm, clipvalue, global_clipnorm: the Keras base options.")
+    for constraint in spec.constraints:
+        when = "" if constraint.when is None else f" (with {constraint.when}=True)"
+        lines.append(f"    {constraint.message}{when}.")
     return "\n".join(f"    {line}" if line else "" for line in lines).lstrip()
 
 

@@ -96,6 +96,19 @@ class Option:
 
 
 @dataclass(frozen=True)
+class Constraint:
+    """A condition on several arguments that a domain per argument cannot state (``minval <= maxval``).
+
+    ``when`` names a flag under which alone it must hold (PyTorch's Nesterov
+    momentum needs momentum > 0 and no dampening).
+    """
+
+    condition: sympy.Basic
+    message: str
+    when: str | None = None
+
+
+@dataclass(frozen=True)
 class Convention:
     """How another library's implementation of the same method differs."""
 
@@ -140,6 +153,7 @@ class OptimizerSpec:
     # weight decay, if any, is a hyperparameter of its update).
     base_options: Literal["keras", "none"] = "keras"
     weight_decay_default: float | None = None  # the base option's default (Keras's AdamW: 0.004)
+    constraints: tuple[Constraint, ...] = ()
     convention: str = "Keras 3"
     source: str = "<unknown>"
 

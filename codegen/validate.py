@@ -29,6 +29,7 @@ def validate(spec: OptimizerSpec) -> OptimizerSpec:
     check.update()
     check.unused()
     check.options()
+    check.constraints()
     return spec
 
 
@@ -180,3 +181,12 @@ class _Checker:
             )
             if not changed:
                 self.fail(f"option {option.argument!r}: its substitution changes nothing", option.argument)
+
+    def constraints(self) -> None:
+        flags = {o.argument for o in self.spec.options if o.kind == "flag"}
+        for constraint in self.spec.constraints:
+            stray = sympy.sympify(constraint.condition).free_symbols - self.hyper
+            if stray:
+                self.fail("a constraint may use only hyperparameters", sorted(stray, key=str)[0])
+            if constraint.when is not None and constraint.when not in flags:
+                self.fail(f"constraint {constraint.message!r}: when={constraint.when!r} is not a flag", constraint.when)

@@ -32,14 +32,19 @@ from .initializers.glorot_uniform import GlorotUniform, glorot_uniform
 from .initializers.he_normal import HeNormal, he_normal
 from .initializers.he_uniform import HeUniform, he_uniform
 from .initializers.identity import Identity, identity
+from .initializers.kaiming_normal import KaimingNormal, kaiming_normal
+from .initializers.kaiming_uniform import KaimingUniform, kaiming_uniform
 from .initializers.lecun_normal import LecunNormal, lecun_normal
 from .initializers.lecun_uniform import LecunUniform, lecun_uniform
 from .initializers.ones import Ones, ones
 from .initializers.orthogonal import Orthogonal, orthogonal
 from .initializers.random_normal import RandomNormal, random_normal
 from .initializers.random_uniform import RandomUniform, random_uniform
+from .initializers.trunc_normal import TruncNormal, trunc_normal
 from .initializers.truncated_normal import TruncatedNormal, truncated_normal
 from .initializers.variance_scaling import VarianceScaling, variance_scaling
+from .initializers.xavier_normal import XavierNormal, xavier_normal
+from .initializers.xavier_uniform import XavierUniform, xavier_uniform
 from .initializers.zeros import Zeros, zeros
 from .schedules.cosine_decay import CosineDecay
 from .schedules.cosine_decay_restarts import CosineDecayRestarts
@@ -105,6 +110,6 @@ def get(identifier):
 
 __all__ = ["Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "Ftrl", "LegacyKerasNadam", "Lion", "Nadam", "RMSprop", "SGD", "TorchAdadelta", "TorchAdagrad", "TorchAdam", "TorchAdamax", "TorchAdamW", "TorchNAdam", "TorchRMSprop", "TorchSGD", "OPTIMIZERS", "get"]
 # The initializers in both Keras spellings; their lookup by name is trainspec.initializers.get.
-__all__ += ["Constant", "constant", "GlorotNormal", "glorot_normal", "GlorotUniform", "glorot_uniform", "HeNormal", "he_normal", "HeUniform", "he_uniform", "Identity", "identity", "LecunNormal", "lecun_normal", "LecunUniform", "lecun_uniform", "Ones", "ones", "Orthogonal", "orthogonal", "RandomNormal", "random_normal", "RandomUniform", "random_uniform", "TruncatedNormal", "truncated_normal", "VarianceScaling", "variance_scaling", "Zeros", "zeros", ]
+__all__ += ["Constant", "constant", "GlorotNormal", "glorot_normal", "GlorotUniform", "glorot_uniform", "HeNormal", "he_normal", "HeUniform", "he_uniform", "Identity", "identity", "KaimingNormal", "kaiming_normal", "KaimingUniform", "kaiming_uniform", "LecunNormal", "lecun_normal", "LecunUniform", "lecun_uniform", "Ones", "ones", "Orthogonal", "orthogonal", "RandomNormal", "random_normal", "RandomUniform", "random_uniform", "TruncNormal", "trunc_normal", "TruncatedNormal", "truncated_normal", "VarianceScaling", "variance_scaling", "XavierNormal", "xavier_normal", "XavierUniform", "xavier_uniform", "Zeros", "zeros", ]
 # The learning-rate schedules; their lookup by name is trainspec.schedules.get.
 __all__ += ["CosineDecay", "CosineDecayRestarts", "CyclicLR", "ExponentialDecay", "InverseTimeDecay", "LinearWarmup", "NaturalExpDecay", "PiecewiseConstantDecay", "PolynomialDecay", ]

@@ -19,15 +19,30 @@ KERAS_DEFAULTS = {
     "Zeros": {},
     "Ones": {},
     "Constant": {"value": 0.0},
-    "VarianceScaling": {"scale": 1.0, "mode": "fan_in", "distribution": "truncated_normal", "seed": None},
-    "GlorotNormal": {"seed": None},
-    "GlorotUniform": {"seed": None},
-    "HeNormal": {"seed": None},
-    "HeUniform": {"seed": None},
-    "LecunNormal": {"seed": None},
-    "LecunUniform": {"seed": None},
+    "VarianceScaling": {
+        "scale": 1.0,
+        "mode": "fan_in",
+        "distribution": "truncated_normal",
+        "seed": None,
+        "input_axes": None,
+        "output_axes": None,
+    },
+    "GlorotNormal": {"seed": None, "input_axes": None, "output_axes": None},
+    "GlorotUniform": {"seed": None, "input_axes": None, "output_axes": None},
+    "HeNormal": {"seed": None, "input_axes": None, "output_axes": None},
+    "HeUniform": {"seed": None, "input_axes": None, "output_axes": None},
+    "LecunNormal": {"seed": None, "input_axes": None, "output_axes": None},
+    "LecunUniform": {"seed": None, "input_axes": None, "output_axes": None},
     "Identity": {"gain": 1.0},
     "Orthogonal": {"gain": 1.0, "seed": None},
+}
+# torch.nn.init's signatures and defaults (torch 2.13), generator left out.
+TORCH_DEFAULTS = {
+    "XavierUniform": {"gain": 1.0, "seed": None},
+    "XavierNormal": {"gain": 1.0, "seed": None},
+    "KaimingUniform": {"a": 0.0, "mode": "fan_in", "nonlinearity": "leaky_relu", "seed": None},
+    "KaimingNormal": {"a": 0.0, "mode": "fan_in", "nonlinearity": "leaky_relu", "seed": None},
+    "TruncNormal": {"mean": 0.0, "std": 1.0, "a": -2.0, "b": 2.0, "seed": None},
 }
 SNAKE = {
     "RandomNormal": "random_normal",
@@ -45,6 +60,11 @@ SNAKE = {
     "LecunUniform": "lecun_uniform",
     "Identity": "identity",
     "Orthogonal": "orthogonal",
+    "XavierUniform": "xavier_uniform",
+    "XavierNormal": "xavier_normal",
+    "KaimingUniform": "kaiming_uniform",
+    "KaimingNormal": "kaiming_normal",
+    "TruncNormal": "trunc_normal",
 }
 
 
@@ -60,9 +80,9 @@ def test_every_keras_initializer_exists_in_both_spellings():
     assert set(initializers.INITIALIZERS) == set(SNAKE) | set(SNAKE.values())
 
 
-@pytest.mark.parametrize("name", sorted(KERAS_DEFAULTS))
-def test_defaults_are_keras_defaults(name):
-    assert getattr(initializers, name)().get_config() == KERAS_DEFAULTS[name]
+@pytest.mark.parametrize("name", sorted(KERAS_DEFAULTS | TORCH_DEFAULTS))
+def test_defaults_are_keras_or_torch_defaults(name):
+    assert getattr(initializers, name)().get_config() == (KERAS_DEFAULTS | TORCH_DEFAULTS)[name]
 
 
 @pytest.mark.parametrize("name", sorted(SNAKE))

@@ -150,7 +150,16 @@ def arguments(case: Case, rng: np.random.Generator) -> dict[str, object]:
             chosen[option.argument] = switches[option.argument]
     if case.spec.base_options == "keras":  # another convention's weight_decay is its own hyperparameter, drawn above
         chosen["weight_decay"] = draw(WEIGHT_DECAY, rng) if switches["weight_decay"] else None
+    for constraint in case.spec.constraints:  # an equality a constraint demands (no dampening) is met exactly
+        if constraint.when is None or chosen[constraint.when]:
+            for equality in constraint.condition.atoms(sympy.Eq):
+                symbol, value = equality.args
+                chosen[_argument_of(case.spec, symbol)] = float(value)
     return chosen
+
+
+def _argument_of(spec: OptimizerSpec, symbol: sympy.Symbol) -> str:
+    return next(h.argument for h in spec.hyperparameters if h.symbol == symbol)
 
 
 def gradients(rng: np.random.Generator, dtype: np.dtype, steps: int) -> np.ndarray:

@@ -561,6 +561,9 @@ BAD_ARGUMENTS = [
     (trainspec.SGD, {"clipnorm": 1.0, "clipvalue": 0.5}, ValueError, ["clipnorm", "clipvalue"]),
     (trainspec.SGD, {"clipnorm": 1.0, "global_clipnorm": 0.5}, ValueError, ["clipnorm", "global_clipnorm"]),
     (trainspec.Adam, {"lr": 0.01}, TypeError, ["lr"]),
+    # torch.optim.SGD refuses these too: Nesterov momentum needs a momentum and no dampening.
+    (trainspec.TorchSGD, {"momentum": 0.9, "dampening": 0.1, "nesterov": True}, ValueError, ["dampening=0.1"]),
+    (trainspec.TorchSGD, {"nesterov": True}, ValueError, ["momentum=0.0", "nesterov"]),
 ]
 
 

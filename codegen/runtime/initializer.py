@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from codegen.runtime.optimizer import _THREADS, FLOAT_DTYPES, Domain
+from codegen.runtime.optimizer import _THREADS, FLOAT_DTYPES, Constraint, Domain
 
 BLOCK_SIZE = 1 << 20
 """Elements per random stream. Part of the output's definition: changing it changes every seeded array."""
@@ -45,16 +45,10 @@ class Choice:
     options: tuple[str, ...]
     default: str
     aliases: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class Constraint:
-    """A condition on several arguments (``minval <= maxval``), with the message shown when it fails."""
-
-    arguments: tuple[str, ...]
-    holds: Callable[..., bool]
-    text: str
-    message: str
+    sets: str | None = None
+    """A valued choice: ``value(option, *arguments)`` is the scalar it sets (PyTorch's gain), not a case."""
+    value: Callable[..., float] | None = None
+    arguments: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,16 +87,25 @@ class Initializer:
     signature: ClassVar[tuple[str, ...]] = ()
     compute_fans: ClassVar[Callable[[Sequence[int]], tuple[int, int]]]
 
-    def __init__(self, arguments: dict[str, Any], choices: dict[str, Any], seed: Any = None):
+    def __init__(
+        self,
+        arguments: dict[str, Any],
+        choices: dict[str, Any],
+        seed: Any = None,
+        axes: tuple[Any, Any] = (None, None),
+    ):
         domains = {domain.argument: domain for domain in self.domains}
         self._arguments = {name: _checked_real(name, v, domains[name]) for name, v in arguments.items()}
         self._choices = {c.argument: _checked_choice(c, choices[c.argument]) for c in self.choices}
         for constraint in self.constraints:
-            values = [self._arguments[name] for name in constraint.arguments]
-            if not constraint.holds(*values):
-                given = ", ".join(f"{name}={v!r}" for name, v in zip(constraint.arguments, values))
-                raise ValueError(f"{constraint.message} ({constraint.text}), got {given}")
-        self.case = self.cases[tuple(self._choices[c.argument] for c in self.choices)]
+            constraint.check(self._arguments)
+        self._axes = _checked_axes(*axes)
+        self.case = self.cases[tuple(self._choices[c.argument] for c in self.choices if c.sets is None)]
+        self._scalar_inputs = dict(self._arguments)
+        for choice in self.choices:
+            if choice.sets is not None:
+                inputs = (self._arguments[name] for name in choice.arguments)
+                self._scalar_inputs[choice.sets] = choice.value(self._choices[choice.argument], *inputs)
         self._seed = _checked_seed(seed) if self.random else None
         # Keras 3: an unseeded initializer draws its seed once, so every call repeats its values.
         self._entropy = np.random.SeedSequence().entropy if self.random and seed is None else None
@@ -124,6 +127,7 @@ class Initializer:
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments that rebuild this initializer (``from_config``)."""
         values = {**self._arguments, **self._choices, "seed": self._seed}
+        values["input_axes"], values["output_axes"] = (None if a is None else list(a) for a in self._axes)
         return {name: values[name] for name in self.signature}
 
     @classmethod
@@ -183,8 +187,8 @@ class Initializer:
 
     def _fill(self, out: np.ndarray) -> None:
         case = self.case
-        fan_in, fan_out = self.compute_fans(out.shape)
-        raw = case.scalars(fan_in, fan_out, *(self._arguments[name] for name in case.arguments))
+        fan_in, fan_out = self._fans(out.shape)
+        raw = case.scalars(fan_in, fan_out, *(self._scalar_inputs[name] for name in case.arguments))
         scalars = tuple(out.dtype.type(s) for s in raw)
         variate = np.float64 if case.variate == "float64" else out.dtype.type
         if case.family == "orthogonal":
@@ -197,6 +201,18 @@ class Initializer:
         else:
             flat = out.reshape(-1)
             _each_block(flat.size, lambda lo, hi: case.kernel(flat[lo:hi], *scalars))
+
+    def _fans(self, shape: tuple[int, ...]) -> tuple[int, int]:
+        """The layout's fans, or (Keras 3) the products of the dimensions on ``input_axes`` and ``output_axes``."""
+        input_axes, output_axes = self._axes
+        if input_axes is None:
+            return self.compute_fans(shape)
+        for name, axes in (("input_axes", input_axes), ("output_axes", output_axes)):
+            if any(not -len(shape) <= axis < len(shape) for axis in axes):
+                raise ValueError(f"{name}={list(axes)!r} is out of range for shape {shape!r}")
+            if len({axis % len(shape) for axis in axes}) != len(axes):
+                raise ValueError(f"{name}={list(axes)!r} names a dimension twice")
+        return math.prod(shape[a] for a in input_axes), math.prod(shape[a] for a in output_axes)
 
 
 def _fill_random(kernel: Callable[..., None], flat: np.ndarray, scalars: tuple, root: np.random.SeedSequence) -> None:
@@ -258,6 +274,23 @@ def _checked_choice(choice: Choice, value: Any) -> str:
         accepted = ", ".join(repr(option) for option in (*choice.options, *aliases))
         raise ValueError(f"{choice.argument} must be one of {accepted}; got {value!r}")
     return value
+
+
+def _checked_axes(input_axes: Any, output_axes: Any) -> tuple[tuple[int, ...] | None, tuple[int, ...] | None]:
+    """Both None, or both sequences of distinct ints (checked against the shape when it is known)."""
+    if input_axes is None and output_axes is None:
+        return None, None
+    if input_axes is None or output_axes is None:
+        raise ValueError(f"give both input_axes and output_axes, or neither; got {input_axes!r} and {output_axes!r}")
+    checked = []
+    for name, axes in (("input_axes", input_axes), ("output_axes", output_axes)):
+        if isinstance(axes, (str, bytes)) or not hasattr(axes, "__iter__"):
+            raise TypeError(f"{name} must be a list of ints, got {axes!r}")
+        axes = tuple(axes)
+        if not axes or any(isinstance(a, (bool, np.bool_)) or not isinstance(a, numbers.Integral) for a in axes):
+            raise TypeError(f"{name} must be a non-empty list of ints, got {list(axes)!r}")
+        checked.append(tuple(int(a) for a in axes))
+    return checked[0], checked[1]
 
 
 def _checked_seed(seed: Any) -> Any:

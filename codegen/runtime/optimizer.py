@@ -13,7 +13,7 @@ import itertools
 import math
 import numbers
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -54,6 +54,30 @@ class Domain:
 
 
 @dataclass(frozen=True)
+class Constraint:
+    """A condition on several arguments (``minval <= maxval``), with the message shown when it fails.
+
+    With ``when`` set, it binds only while that flag is on.
+    """
+
+    arguments: tuple[str, ...]
+    holds: Callable[..., bool]
+    text: str
+    message: str
+    when: str | None = None
+
+    def check(self, values: Mapping[str, Any]) -> None:
+        """Raise ValueError naming the arguments and their values unless the condition holds for ``values``."""
+        if self.when is not None and not values[self.when]:
+            return
+        given = [values[name] for name in self.arguments]
+        if not self.holds(*given):
+            shown = ", ".join(f"{name}={v!r}" for name, v in zip(self.arguments, given))
+            condition = self.text if self.when is None else f"{self.text} when {self.when}=True"
+            raise ValueError(f"{self.message} ({condition}), got {shown}")
+
+
+@dataclass(frozen=True)
 class Switch:
     """An option that selects a variant: a boolean ``flag``, or a hyperparameter on unless it equals ``value``."""
 
@@ -89,6 +113,7 @@ class Optimizer:
     # False for a spec in another library's convention: no Keras weight_decay or clipping arguments, and a
     # hyperparameter of its own may then be called weight_decay (PyTorch's L2 term).
     keras_base_options: ClassVar[bool] = True
+    constraints: ClassVar[tuple[Constraint, ...]] = ()
 
     def __init__(
         self,
@@ -110,6 +135,8 @@ class Optimizer:
             if not (arg == "learning_rate" and self._schedule is not None)
         }
         self._flags = {arg: _checked_flag(arg, value) for arg, value in flags.items()}
+        for constraint in self.constraints:
+            constraint.check({**self._hyperparameters, **self._flags})
         self.weight_decay = (
             None if weight_decay is None else _checked_float("weight_decay", weight_decay, domains["weight_decay"])
         )

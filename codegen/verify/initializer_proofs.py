@@ -12,13 +12,19 @@ import functools
 
 import numpy as np
 import sympy
-from sympy import Eq, Symbol, exp, integrate, oo, pi, sqrt
+from sympy import Eq, Symbol, exp, integrate, oo
 
 fan_in = Symbol("fan_in", integer=True, positive=True)
 fan_out = Symbol("fan_out", integer=True, positive=True)
 
 KERAS_MODE_FANS = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}
 """The n each VarianceScaling mode divides the scale by, as Keras documents it."""
+
+LAYOUT_AXES = {
+    "torch": lambda rank: {"input_axes": [1, *range(2, rank)], "output_axes": [0, *range(2, rank)]},
+}
+"""Keras 3's input_axes/output_axes that read a shape's fans as PyTorch does: an (out, in, *kernel) tensor,
+fan_in = in · kernel, fan_out = out · kernel (torch.nn.init's documentation)."""
 
 # Placeholders the densities are integrated in once; parameters are substituted afterwards.
 _mu = Symbol("mu", real=True)
@@ -37,18 +43,16 @@ def assert_identical(actual: sympy.Expr, expected: sympy.Expr, what: str) -> Non
 
 
 @functools.cache
-def _variance_formula(family: str) -> sympy.Expr:
+def _variance_formula(family: str, bounds: tuple[sympy.Expr, sympy.Expr] = (-oo, oo)) -> sympy.Expr:
     """The variance of one draw from ``family`` in terms of the placeholders, by integrating its density.
 
     The normal families are integrated in the offset from the mean (the variance does not
-    depend on where the distribution sits), which SymPy does in closed form.
+    depend on where the distribution sits), which SymPy does in closed form; a truncated
+    normal's ``bounds`` are its limits in standard deviations from the mean.
     """
-    if family == "normal":
-        density = exp(-(_x**2) / (2 * _sigma**2)) / (sqrt(2 * pi) * _sigma)
-        support = (-oo, oo)
-    elif family == "truncated_normal":
+    if family in ("normal", "truncated_normal"):
         weight = exp(-(_x**2) / (2 * _sigma**2))
-        support = (-2 * _sigma, 2 * _sigma)
+        support = (bounds[0] * _sigma, bounds[1] * _sigma)
         density = weight / integrate(weight, (_x, *support), manual=True)
     elif family == "uniform":
         density = 1 / (_b - _a)
@@ -61,16 +65,20 @@ def _variance_formula(family: str) -> sympy.Expr:
 
 def variance_by_integration(family: str, parameters: dict[str, sympy.Expr]) -> sympy.Expr:
     """The variance of one element drawn from ``family`` with these parameters (by name)."""
+    if family == "truncated_normal":
+        offsets = (parameters["lower"] - parameters["mean"], parameters["upper"] - parameters["mean"])
+        bounds = tuple(sympy.simplify(offset / parameters["stddev"]) for offset in offsets)
+        return _variance_formula(family, bounds).subs(_sigma, parameters["stddev"])
     names = {"mean": _mu, "stddev": _sigma, "minval": _a, "maxval": _b}
     return _variance_formula(family).subs({names[name]: value for name, value in parameters.items()})
 
 
 def support_limit(family: str, parameters: dict[str, sympy.Expr]) -> sympy.Expr:
-    """The largest value a draw can take: the uniform's maxval, the truncated normal's mean + 2·stddev."""
+    """The largest value a draw can take: the uniform's maxval, the truncated normal's upper bound."""
     if family == "uniform":
         return parameters["maxval"]
     if family == "truncated_normal":
-        return parameters["mean"] + 2 * parameters["stddev"]
+        return parameters["upper"]
     return oo
 
 
@@ -117,6 +125,7 @@ def max_difference_in_ulps_of_largest(a: np.ndarray, b: np.ndarray) -> float:
 
 __all__ = [
     "KERAS_MODE_FANS",
+    "LAYOUT_AXES",
     "assert_close_in_ulps",
     "assert_differ_for_every_shape",
     "assert_identical",

@@ -73,6 +73,12 @@ class Verdict:
     errors: np.ndarray
     first_divergent: int | None
     matches: list[tuple[str, str, float]]
+    # How the error is measured, the number of the first step, what the arguments are called and what the referee
+    # adjusted (a counterpart may cover fewer steps): the optimizers' wording unless a referee says otherwise.
+    measure: str = "largest relative error, normwise against the displacement"
+    first_step: int = 1
+    argument_label: str = "hyperparameters"
+    notes: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -80,9 +86,11 @@ class Verdict:
 
     def report(self, every: int = 1) -> str:
         shown = ", ".join(f"{k}={v!r}" for k, v in self.arguments.items())
-        lines = [f"trainspec verify {self.spec} --against {self.against}", f"hyperparameters: {shown}"]
-        lines.append(f"tolerance: {self.tolerance:.3g} (largest relative error, normwise against the displacement)")
-        lines += [f"step {s:4d}  {e:.3e}" for s, e in enumerate(self.errors, start=1) if s % every == 0 or e > 0]
+        lines = [f"trainspec verify {self.spec} --against {self.against}", f"{self.argument_label}: {shown}"]
+        lines += self.notes
+        lines.append(f"tolerance: {self.tolerance:.3g} ({self.measure})")
+        errors = enumerate(self.errors, start=self.first_step)
+        lines += [f"step {s:4d}  {e:.3e}" for s, e in errors if s % every == 0 or e > 0]
         lines.append(f"largest relative error over {self.steps} steps: {float(np.max(self.errors)):.3e}")
         if self.passed:
             lines.append(f"PASS: {self.against} computes {self.spec} within {self.tolerance:.3g}.")
@@ -96,7 +104,7 @@ class Verdict:
 
     @property
     def _first_error(self) -> float:
-        return float(self.errors[self.first_divergent - 1])
+        return float(self.errors[self.first_divergent - self.first_step])
 
 
 def verify(
@@ -112,7 +120,7 @@ def verify(
     """Referee ``against`` on ``spec_name``'s random problem; see the module docstring."""
     spec = registry.get(spec_name)
     if not isinstance(spec, OptimizerSpec):
-        raise ValueError(f"{spec_name} is not an optimizer spec (initializers and schedules are not refereed yet)")
+        raise ValueError(f"{spec_name} is not an optimizer spec")
     implementation = external.implementation(against, spec)
     rng = np.random.default_rng(seed)
     arguments = draw(spec, rng, implementation.accepts, flags or {})

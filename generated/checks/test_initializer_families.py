@@ -12,13 +12,16 @@ from codegen.verify.initializer_proofs import assert_identical, max_ulp_differen
 from trainspec.initializers import kernels
 
 gain = Symbol('gain', real=True)
+lower = Symbol('lower', real=True)
 maxval = Symbol('maxval', real=True)
 mean = Symbol('mean', real=True)
 minval = Symbol('minval', real=True)
 stddev = Symbol('stddev', real=True)
 truncated_std = Symbol('truncated_std', positive=True)
 u = Symbol('u', real=True)
+upper = Symbol('upper', real=True)
 value = Symbol('value', real=True)
+x = Symbol('x', real=True)
 z = Symbol('z', real=True)
 
 DEFINITION = sqrt(-S(2)*sqrt(S(2))*exp(S(-2))/(sqrt(pi)*erf(sqrt(S(2)))) + S(1))
@@ -57,7 +60,7 @@ def test_fans_are_keras_fans(shape, fans):
 
 SAMPLES = {
     "normal": (S(1) / 4, S(2)),
-    "truncated_normal": (S(1) / 4, S(2)),
+    "truncated_normal": (S(1) / 4, S(2), -S(1), S(3)),
     "uniform": (-S(1) / 2, S(3) / 2),
 }
 """Parameters whose kernel scalars are exact in float32, so the kernel rounds only once per value."""
@@ -86,10 +89,10 @@ def test_fill_normal_draws_the_family_sample(dtype):
     sample = (mean + stddev*z).subs(parameters)
     expected = []
     for _ in range(out.size):
-        value = draw()
-        while plan.family.accept is not None and not bool(plan.family.accept.subs(variate, value)):
-            value = draw()
-        expected.append(dtype(float(sample.subs(variate, sympy.Float(value, 30)))))
+        value = sample.subs(variate, sympy.Float(draw(), 30))
+        while plan.family.accept is not None and not bool(plan.family.accept.subs(parameters).subs(x, value)):
+            value = sample.subs(variate, sympy.Float(draw(), 30))
+        expected.append(dtype(float(value)))
     assert max_ulp_difference(out, np.array(expected, dtype=dtype)) <= 1
 
 
@@ -116,10 +119,10 @@ def test_fill_truncated_normal_draws_the_family_sample(dtype):
     sample = (mean + stddev*z).subs(parameters)
     expected = []
     for _ in range(out.size):
-        value = draw()
-        while plan.family.accept is not None and not bool(plan.family.accept.subs(variate, value)):
-            value = draw()
-        expected.append(dtype(float(sample.subs(variate, sympy.Float(value, 30)))))
+        value = sample.subs(variate, sympy.Float(draw(), 30))
+        while plan.family.accept is not None and not bool(plan.family.accept.subs(parameters).subs(x, value)):
+            value = sample.subs(variate, sympy.Float(draw(), 30))
+        expected.append(dtype(float(value)))
     assert max_ulp_difference(out, np.array(expected, dtype=dtype)) <= 1
 
 
@@ -146,8 +149,8 @@ def test_fill_uniform_draws_the_family_sample(dtype):
     sample = (minval + u*(maxval - minval)).subs(parameters)
     expected = []
     for _ in range(out.size):
-        value = draw()
-        while plan.family.accept is not None and not bool(plan.family.accept.subs(variate, value)):
-            value = draw()
-        expected.append(dtype(float(sample.subs(variate, sympy.Float(value, 30)))))
+        value = sample.subs(variate, sympy.Float(draw(), 30))
+        while plan.family.accept is not None and not bool(plan.family.accept.subs(parameters).subs(x, value)):
+            value = sample.subs(variate, sympy.Float(draw(), 30))
+        expected.append(dtype(float(value)))
     assert max_ulp_difference(out, np.array(expected, dtype=dtype)) <= 1

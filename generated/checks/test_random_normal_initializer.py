@@ -9,6 +9,7 @@ from sympy import S, Symbol, erf, exp, pi, sqrt
 
 from codegen.verify.initializer_proofs import (
     KERAS_MODE_FANS,
+    LAYOUT_AXES,
     assert_close_in_ulps,
     assert_differ_for_every_shape,
     assert_identical,

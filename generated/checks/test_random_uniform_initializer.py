@@ -9,6 +9,7 @@ from sympy import S, Symbol, erf, exp, pi, sqrt
 
 from codegen.verify.initializer_proofs import (
     KERAS_MODE_FANS,
+    LAYOUT_AXES,
     assert_close_in_ulps,
     assert_differ_for_every_shape,
     assert_identical,
@@ -23,7 +24,6 @@ fan_in = Symbol('fan_in', integer=True, positive=True)
 fan_out = Symbol('fan_out', integer=True, positive=True)
 maxval = Symbol('maxval', real=True)
 minval = Symbol('minval', real=True)
-stddev = Symbol('stddev', real=True)
 truncated_std = Symbol('truncated_std', positive=True)
 
 # The named constants, as the spec derives them (codegen/initializer_spec.py).

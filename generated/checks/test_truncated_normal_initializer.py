@@ -9,6 +9,7 @@ from sympy import S, Symbol, erf, exp, pi, sqrt
 
 from codegen.verify.initializer_proofs import (
     KERAS_MODE_FANS,
+    LAYOUT_AXES,
     assert_close_in_ulps,
     assert_differ_for_every_shape,
     assert_identical,
@@ -44,7 +45,8 @@ def test_truncated_normal_scalars_match_the_spec():
     expected = {
         "mean": mean,
         "stddev": stddev,
-        "k0": S(2),
+        "lower": mean - S(2)*stddev,
+        "upper": mean + S(2)*stddev,
     }
     for arguments in [(0.0, 0.05), (-1.25, 0.0), (2.0, 2.5)]:
         for fans in FANS:
@@ -57,6 +59,6 @@ def test_truncated_normal_scalars_match_the_spec():
 
 def test_truncated_normal_variance_is_the_published_closed_form():
     """variance of a doubly truncated normal, e.g. Johnson, Kotz, Balakrishnan, Continuous Univariate Distributions vol. 1, eq. 13.134."""
-    parameters = {'mean': mean, 'stddev': stddev}
+    parameters = {'mean': mean, 'stddev': stddev, 'lower': mean - S(2)*stddev, 'upper': mean + S(2)*stddev}
     actual = variance_by_integration("truncated_normal", parameters).subs(CONSTANTS)
     assert_identical(actual, stddev**S(2)*(-S(2)*sqrt(S(2))*exp(S(-2))/(sqrt(pi)*erf(sqrt(S(2)))) + S(1)), "variance")

@@ -9,6 +9,7 @@ from sympy import S, Symbol, erf, exp, pi, sqrt
 
 from codegen.verify.initializer_proofs import (
     KERAS_MODE_FANS,
+    LAYOUT_AXES,
     assert_close_in_ulps,
     assert_differ_for_every_shape,
     assert_identical,
@@ -22,7 +23,6 @@ from trainspec.initializers.variance_scaling import variance_scaling_fan_in_trun
 fan_in = Symbol('fan_in', integer=True, positive=True)
 fan_out = Symbol('fan_out', integer=True, positive=True)
 scale = Symbol('scale', positive=True)
-stddev = Symbol('stddev', real=True)
 truncated_std = Symbol('truncated_std', positive=True)
 
 # The named constants, as the spec derives them (codegen/initializer_spec.py).
@@ -44,7 +44,8 @@ def test_variance_scaling_fan_in_truncated_normal_scalars_match_the_spec():
     expected = {
         "mean": S(0),
         "stddev": sqrt(scale)/(sqrt(fan_in)*truncated_std),
-        "k0": S(2),
+        "lower": -S(2)*sqrt(scale)/(sqrt(fan_in)*truncated_std),
+        "upper": S(2)*sqrt(scale)/(sqrt(fan_in)*truncated_std),
     }
     for arguments in [(1.0,), (0.01,), (3.0,)]:
         for fans in FANS:
@@ -105,7 +106,8 @@ def test_variance_scaling_fan_out_truncated_normal_scalars_match_the_spec():
     expected = {
         "mean": S(0),
         "stddev": sqrt(scale)/(sqrt(fan_out)*truncated_std),
-        "k0": S(2),
+        "lower": -S(2)*sqrt(scale)/(sqrt(fan_out)*truncated_std),
+        "upper": S(2)*sqrt(scale)/(sqrt(fan_out)*truncated_std),
     }
     for arguments in [(1.0,), (0.01,), (3.0,)]:
         for fans in FANS:
@@ -166,7 +168,8 @@ def test_variance_scaling_fan_avg_truncated_normal_scalars_match_the_spec():
     expected = {
         "mean": S(0),
         "stddev": sqrt(scale)/(truncated_std*sqrt(fan_in/S(2) + fan_out/S(2))),
-        "k0": S(2),
+        "lower": -S(2)*sqrt(scale)/(truncated_std*sqrt(fan_in/S(2) + fan_out/S(2))),
+        "upper": S(2)*sqrt(scale)/(truncated_std*sqrt(fan_in/S(2) + fan_out/S(2))),
     }
     for arguments in [(1.0,), (0.01,), (3.0,)]:
         for fans in FANS:
@@ -246,21 +249,21 @@ def test_variance_scaling_fan_avg_uniform_uniform_limit_is_sqrt_3_variance():
 
 def test_variance_scaling_fan_in_truncated_normal_variance_after_truncation_is_scale_over_n():
     """VarianceScaling (mode='fan_in', distribution='truncated_normal'): the variance of the values, after truncation at two standard deviations, is scale / n."""
-    parameters = {'mean': S(0), 'stddev': sqrt(scale)/(sqrt(fan_in)*truncated_std)}
+    parameters = {'mean': S(0), 'stddev': sqrt(scale)/(sqrt(fan_in)*truncated_std), 'lower': -S(2)*sqrt(scale)/(sqrt(fan_in)*truncated_std), 'upper': S(2)*sqrt(scale)/(sqrt(fan_in)*truncated_std)}
     variance = variance_by_integration("truncated_normal", parameters)
     assert_identical(variance.subs(CONSTANTS), scale / KERAS_MODE_FANS['fan_in'], "variance")
 
 
 def test_variance_scaling_fan_out_truncated_normal_variance_after_truncation_is_scale_over_n():
     """VarianceScaling (mode='fan_out', distribution='truncated_normal'): the variance of the values, after truncation at two standard deviations, is scale / n."""
-    parameters = {'mean': S(0), 'stddev': sqrt(scale)/(sqrt(fan_out)*truncated_std)}
+    parameters = {'mean': S(0), 'stddev': sqrt(scale)/(sqrt(fan_out)*truncated_std), 'lower': -S(2)*sqrt(scale)/(sqrt(fan_out)*truncated_std), 'upper': S(2)*sqrt(scale)/(sqrt(fan_out)*truncated_std)}
     variance = variance_by_integration("truncated_normal", parameters)
     assert_identical(variance.subs(CONSTANTS), scale / KERAS_MODE_FANS['fan_out'], "variance")
 
 
 def test_variance_scaling_fan_avg_truncated_normal_variance_after_truncation_is_scale_over_n():
     """VarianceScaling (mode='fan_avg', distribution='truncated_normal'): the variance of the values, after truncation at two standard deviations, is scale / n."""
-    parameters = {'mean': S(0), 'stddev': sqrt(scale)/(truncated_std*sqrt(fan_in/S(2) + fan_out/S(2)))}
+    parameters = {'mean': S(0), 'stddev': sqrt(scale)/(truncated_std*sqrt(fan_in/S(2) + fan_out/S(2))), 'lower': -S(2)*sqrt(scale)/(truncated_std*sqrt(fan_in/S(2) + fan_out/S(2))), 'upper': S(2)*sqrt(scale)/(truncated_std*sqrt(fan_in/S(2) + fan_out/S(2)))}
     variance = variance_by_integration("truncated_normal", parameters)
     assert_identical(variance.subs(CONSTANTS), scale / KERAS_MODE_FANS['fan_avg'], "variance")
 

@@ -15,14 +15,19 @@ from .glorot_uniform import GlorotUniform, glorot_uniform
 from .he_normal import HeNormal, he_normal
 from .he_uniform import HeUniform, he_uniform
 from .identity import Identity, identity
+from .kaiming_normal import KaimingNormal, kaiming_normal
+from .kaiming_uniform import KaimingUniform, kaiming_uniform
 from .lecun_normal import LecunNormal, lecun_normal
 from .lecun_uniform import LecunUniform, lecun_uniform
 from .ones import Ones, ones
 from .orthogonal import Orthogonal, orthogonal
 from .random_normal import RandomNormal, random_normal
 from .random_uniform import RandomUniform, random_uniform
+from .trunc_normal import TruncNormal, trunc_normal
 from .truncated_normal import TruncatedNormal, truncated_normal
 from .variance_scaling import VarianceScaling, variance_scaling
+from .xavier_normal import XavierNormal, xavier_normal
+from .xavier_uniform import XavierUniform, xavier_uniform
 from .zeros import Zeros, zeros
 
 INITIALIZERS = {
@@ -38,6 +43,10 @@ INITIALIZERS = {
     "he_uniform": HeUniform,
     "Identity": Identity,
     "identity": Identity,
+    "KaimingNormal": KaimingNormal,
+    "kaiming_normal": KaimingNormal,
+    "KaimingUniform": KaimingUniform,
+    "kaiming_uniform": KaimingUniform,
     "LecunNormal": LecunNormal,
     "lecun_normal": LecunNormal,
     "LecunUniform": LecunUniform,
@@ -50,10 +59,16 @@ INITIALIZERS = {
     "random_normal": RandomNormal,
     "RandomUniform": RandomUniform,
     "random_uniform": RandomUniform,
+    "TruncNormal": TruncNormal,
+    "trunc_normal": TruncNormal,
     "TruncatedNormal": TruncatedNormal,
     "truncated_normal": TruncatedNormal,
     "VarianceScaling": VarianceScaling,
     "variance_scaling": VarianceScaling,
+    "XavierNormal": XavierNormal,
+    "xavier_normal": XavierNormal,
+    "XavierUniform": XavierUniform,
+    "xavier_uniform": XavierUniform,
     "Zeros": Zeros,
     "zeros": Zeros,
 }
@@ -90,6 +105,10 @@ __all__ = [
     "he_uniform",
     "Identity",
     "identity",
+    "KaimingNormal",
+    "kaiming_normal",
+    "KaimingUniform",
+    "kaiming_uniform",
     "LecunNormal",
     "lecun_normal",
     "LecunUniform",
@@ -102,10 +121,16 @@ __all__ = [
     "random_normal",
     "RandomUniform",
     "random_uniform",
+    "TruncNormal",
+    "trunc_normal",
     "TruncatedNormal",
     "truncated_normal",
     "VarianceScaling",
     "variance_scaling",
+    "XavierNormal",
+    "xavier_normal",
+    "XavierUniform",
+    "xavier_uniform",
     "Zeros",
     "zeros",
 ]

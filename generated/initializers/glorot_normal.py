@@ -5,15 +5,17 @@ after truncation."""
 
 import math
 
-from codegen.runtime.initializer import Case, Choice, Constraint, Initializer
-from codegen.runtime.optimizer import Domain
+from codegen.runtime import Constraint, Domain
+from codegen.runtime.initializer import Case, Choice, Initializer
 
 from .kernels import TRUNCATED_STD, compute_fans, fill_truncated_normal
 
 
 def glorot_normal_scalars(fan_in, fan_out):
-    """GlorotNormal: the kernel's scalars (mean, stddev, k0) in float64, for a shape with these fans."""
-    return (0, 1/(TRUNCATED_STD*math.sqrt((1/2)*fan_in + (1/2)*fan_out)), 2)
+    """GlorotNormal: the kernel's scalars (mean, stddev, lower, upper) in float64, for a shape with these fans."""
+    x0 = 1/(TRUNCATED_STD*math.sqrt((1/2)*fan_in + (1/2)*fan_out))
+    x1 = 2*x0
+    return (0, x0, -x1, x1)
 
 
 class GlorotNormal(Initializer):
@@ -26,6 +28,8 @@ class GlorotNormal(Initializer):
     Arguments (Keras names and defaults):
         seed: None (a random seed drawn once), an int, or a numpy.random.Generator (new values
             at every call).
+        input_axes, output_axes: None, or the dimensions whose product is fan_in and fan_out
+            (Keras 3), instead of the kernel layout's.
     """
 
     domains = ()
@@ -36,12 +40,12 @@ class GlorotNormal(Initializer):
     }
     ranks = (0, None)
     random = True
-    signature = ('seed',)
+    signature = ('seed', 'input_axes', 'output_axes')
     compute_fans = staticmethod(compute_fans)
 
-    def __init__(self, seed=None):
-        super().__init__({}, {}, seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        super().__init__({}, {}, seed, axes=(input_axes, output_axes))
 
 
 glorot_normal = GlorotNormal
-"""Keras's snake_case spelling of GlorotNormal: the same class."""
+"""The snake_case spelling of GlorotNormal: the same class."""

@@ -4,8 +4,8 @@
 
 import math
 
-from codegen.runtime.initializer import Case, Choice, Constraint, Initializer
-from codegen.runtime.optimizer import Domain
+from codegen.runtime import Constraint, Domain
+from codegen.runtime.initializer import Case, Choice, Initializer
 
 from .kernels import compute_fans, fill_uniform
 
@@ -25,6 +25,8 @@ class GlorotUniform(Initializer):
     Arguments (Keras names and defaults):
         seed: None (a random seed drawn once), an int, or a numpy.random.Generator (new values
             at every call).
+        input_axes, output_axes: None, or the dimensions whose product is fan_in and fan_out
+            (Keras 3), instead of the kernel layout's.
     """
 
     domains = ()
@@ -35,12 +37,12 @@ class GlorotUniform(Initializer):
     }
     ranks = (0, None)
     random = True
-    signature = ('seed',)
+    signature = ('seed', 'input_axes', 'output_axes')
     compute_fans = staticmethod(compute_fans)
 
-    def __init__(self, seed=None):
-        super().__init__({}, {}, seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        super().__init__({}, {}, seed, axes=(input_axes, output_axes))
 
 
 glorot_uniform = GlorotUniform
-"""Keras's snake_case spelling of GlorotUniform: the same class."""
+"""The snake_case spelling of GlorotUniform: the same class."""

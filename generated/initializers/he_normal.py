@@ -4,15 +4,17 @@
 
 import math
 
-from codegen.runtime.initializer import Case, Choice, Constraint, Initializer
-from codegen.runtime.optimizer import Domain
+from codegen.runtime import Constraint, Domain
+from codegen.runtime.initializer import Case, Choice, Initializer
 
 from .kernels import TRUNCATED_STD, compute_fans, fill_truncated_normal
 
 
 def he_normal_scalars(fan_in, fan_out):
-    """HeNormal: the kernel's scalars (mean, stddev, k0) in float64, for a shape with these fans."""
-    return (0, math.sqrt(2)/(math.sqrt(fan_in)*TRUNCATED_STD), 2)
+    """HeNormal: the kernel's scalars (mean, stddev, lower, upper) in float64, for a shape with these fans."""
+    x0 = math.sqrt(2)/(math.sqrt(fan_in)*TRUNCATED_STD)
+    x1 = 2*x0
+    return (0, x0, -x1, x1)
 
 
 class HeNormal(Initializer):
@@ -24,6 +26,8 @@ class HeNormal(Initializer):
     Arguments (Keras names and defaults):
         seed: None (a random seed drawn once), an int, or a numpy.random.Generator (new values
             at every call).
+        input_axes, output_axes: None, or the dimensions whose product is fan_in and fan_out
+            (Keras 3), instead of the kernel layout's.
     """
 
     domains = ()
@@ -34,12 +38,12 @@ class HeNormal(Initializer):
     }
     ranks = (0, None)
     random = True
-    signature = ('seed',)
+    signature = ('seed', 'input_axes', 'output_axes')
     compute_fans = staticmethod(compute_fans)
 
-    def __init__(self, seed=None):
-        super().__init__({}, {}, seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        super().__init__({}, {}, seed, axes=(input_axes, output_axes))
 
 
 he_normal = HeNormal
-"""Keras's snake_case spelling of HeNormal: the same class."""
+"""The snake_case spelling of HeNormal: the same class."""

@@ -5,8 +5,8 @@ for 2-D shapes."""
 
 import math
 
-from codegen.runtime.initializer import Case, Choice, Constraint, Initializer
-from codegen.runtime.optimizer import Domain
+from codegen.runtime import Constraint, Domain
+from codegen.runtime.initializer import Case, Choice, Initializer
 
 from .kernels import compute_fans, fill_identity
 
@@ -42,4 +42,4 @@ class Identity(Initializer):
 
 
 identity = Identity
-"""Keras's snake_case spelling of Identity: the same class."""
+"""The snake_case spelling of Identity: the same class."""

@@ -4,8 +4,8 @@
 
 import math
 
-from codegen.runtime.initializer import Case, Choice, Constraint, Initializer
-from codegen.runtime.optimizer import Domain
+from codegen.runtime import Constraint, Domain
+from codegen.runtime.initializer import Case, Choice, Initializer
 
 from .kernels import compute_fans, fill_constant
 
@@ -40,4 +40,4 @@ class Ones(Initializer):
 
 
 ones = Ones
-"""Keras's snake_case spelling of Ones: the same class."""
+"""The snake_case spelling of Ones: the same class."""

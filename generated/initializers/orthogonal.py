@@ -7,8 +7,8 @@ dimensions, last dimension)."""
 
 import math
 
-from codegen.runtime.initializer import Case, Choice, Constraint, Initializer
-from codegen.runtime.optimizer import Domain
+from codegen.runtime import Constraint, Domain
+from codegen.runtime.initializer import Case, Choice, Initializer
 
 from .kernels import compute_fans, fill_normal, fill_orthogonal, matrix_shape
 
@@ -48,4 +48,4 @@ class Orthogonal(Initializer):
 
 
 orthogonal = Orthogonal
-"""Keras's snake_case spelling of Orthogonal: the same class."""
+"""The snake_case spelling of Orthogonal: the same class."""

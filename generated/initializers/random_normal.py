@@ -5,8 +5,8 @@ deviation."""
 
 import math
 
-from codegen.runtime.initializer import Case, Choice, Constraint, Initializer
-from codegen.runtime.optimizer import Domain
+from codegen.runtime import Constraint, Domain
+from codegen.runtime.initializer import Case, Choice, Initializer
 
 from .kernels import compute_fans, fill_normal
 
@@ -44,4 +44,4 @@ class RandomNormal(Initializer):
 
 
 random_normal = RandomNormal
-"""Keras's snake_case spelling of RandomNormal: the same class."""
+"""The snake_case spelling of RandomNormal: the same class."""

@@ -4,8 +4,8 @@
 
 import math
 
-from codegen.runtime.initializer import Case, Choice, Constraint, Initializer
-from codegen.runtime.optimizer import Domain
+from codegen.runtime import Constraint, Domain
+from codegen.runtime.initializer import Case, Choice, Initializer
 
 from .kernels import compute_fans, fill_uniform
 
@@ -43,4 +43,4 @@ class RandomUniform(Initializer):
 
 
 random_uniform = RandomUniform
-"""Keras's snake_case spelling of RandomUniform: the same class."""
+"""The snake_case spelling of RandomUniform: the same class."""

@@ -5,15 +5,16 @@ discarded and drawn again. $\\sigma$ is the standard deviation before truncation
 
 import math
 
-from codegen.runtime.initializer import Case, Choice, Constraint, Initializer
-from codegen.runtime.optimizer import Domain
+from codegen.runtime import Constraint, Domain
+from codegen.runtime.initializer import Case, Choice, Initializer
 
 from .kernels import compute_fans, fill_truncated_normal
 
 
 def truncated_normal_scalars(fan_in, fan_out, mean, stddev):
-    """TruncatedNormal: the kernel's scalars (mean, stddev, k0) in float64, for a shape with these fans."""
-    return (mean, stddev, 2)
+    """TruncatedNormal: the kernel's scalars (mean, stddev, lower, upper) in float64, for a shape with these fans."""
+    x0 = 2*stddev
+    return (mean, stddev, mean - x0, x0 + mean)
 
 
 class TruncatedNormal(Initializer):
@@ -45,4 +46,4 @@ class TruncatedNormal(Initializer):
 
 
 truncated_normal = TruncatedNormal
-"""Keras's snake_case spelling of TruncatedNormal: the same class."""
+"""The snake_case spelling of TruncatedNormal: the same class."""

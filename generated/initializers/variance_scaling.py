@@ -5,15 +5,17 @@ fan_out or their average."""
 
 import math
 
-from codegen.runtime.initializer import Case, Choice, Constraint, Initializer
-from codegen.runtime.optimizer import Domain
+from codegen.runtime import Constraint, Domain
+from codegen.runtime.initializer import Case, Choice, Initializer
 
 from .kernels import TRUNCATED_STD, compute_fans, fill_normal, fill_truncated_normal, fill_uniform
 
 
 def variance_scaling_fan_in_truncated_normal_scalars(fan_in, fan_out, scale):
-    """VarianceScaling (mode='fan_in', distribution='truncated_normal'): the kernel's scalars (mean, stddev, k0) in float64, for a shape with these fans."""
-    return (0, math.sqrt(scale)/(math.sqrt(fan_in)*TRUNCATED_STD), 2)
+    """VarianceScaling (mode='fan_in', distribution='truncated_normal'): the kernel's scalars (mean, stddev, lower, upper) in float64, for a shape with these fans."""
+    x0 = math.sqrt(scale)/(math.sqrt(fan_in)*TRUNCATED_STD)
+    x1 = 2*x0
+    return (0, x0, -x1, x1)
 
 
 def variance_scaling_fan_in_untruncated_normal_scalars(fan_in, fan_out, scale):
@@ -28,8 +30,10 @@ def variance_scaling_fan_in_uniform_scalars(fan_in, fan_out, scale):
 
 
 def variance_scaling_fan_out_truncated_normal_scalars(fan_in, fan_out, scale):
-    """VarianceScaling (mode='fan_out', distribution='truncated_normal'): the kernel's scalars (mean, stddev, k0) in float64, for a shape with these fans."""
-    return (0, math.sqrt(scale)/(math.sqrt(fan_out)*TRUNCATED_STD), 2)
+    """VarianceScaling (mode='fan_out', distribution='truncated_normal'): the kernel's scalars (mean, stddev, lower, upper) in float64, for a shape with these fans."""
+    x0 = math.sqrt(scale)/(math.sqrt(fan_out)*TRUNCATED_STD)
+    x1 = 2*x0
+    return (0, x0, -x1, x1)
 
 
 def variance_scaling_fan_out_untruncated_normal_scalars(fan_in, fan_out, scale):
@@ -44,8 +48,10 @@ def variance_scaling_fan_out_uniform_scalars(fan_in, fan_out, scale):
 
 
 def variance_scaling_fan_avg_truncated_normal_scalars(fan_in, fan_out, scale):
-    """VarianceScaling (mode='fan_avg', distribution='truncated_normal'): the kernel's scalars (mean, stddev, k0) in float64, for a shape with these fans."""
-    return (0, math.sqrt(scale)/(TRUNCATED_STD*math.sqrt((1/2)*fan_in + (1/2)*fan_out)), 2)
+    """VarianceScaling (mode='fan_avg', distribution='truncated_normal'): the kernel's scalars (mean, stddev, lower, upper) in float64, for a shape with these fans."""
+    x0 = math.sqrt(scale)/(TRUNCATED_STD*math.sqrt((1/2)*fan_in + (1/2)*fan_out))
+    x1 = 2*x0
+    return (0, x0, -x1, x1)
 
 
 def variance_scaling_fan_avg_untruncated_normal_scalars(fan_in, fan_out, scale):
@@ -71,6 +77,8 @@ class VarianceScaling(Initializer):
         distribution: the distribution drawn from, one of 'truncated_normal', 'untruncated_normal', 'uniform'; default 'truncated_normal'.
         seed: None (a random seed drawn once), an int, or a numpy.random.Generator (new values
             at every call).
+        input_axes, output_axes: None, or the dimensions whose product is fan_in and fan_out
+            (Keras 3), instead of the kernel layout's.
     """
 
     domains = (Domain('scale', 0.0, math.inf, True, True), )
@@ -89,12 +97,12 @@ class VarianceScaling(Initializer):
     }
     ranks = (0, None)
     random = True
-    signature = ('scale', 'mode', 'distribution', 'seed')
+    signature = ('scale', 'mode', 'distribution', 'seed', 'input_axes', 'output_axes')
     compute_fans = staticmethod(compute_fans)
 
-    def __init__(self, scale=1.0, mode='fan_in', distribution='truncated_normal', seed=None):
-        super().__init__({'scale': scale}, {'mode': mode, 'distribution': distribution}, seed)
+    def __init__(self, scale=1.0, mode='fan_in', distribution='truncated_normal', seed=None, input_axes=None, output_axes=None):
+        super().__init__({'scale': scale}, {'mode': mode, 'distribution': distribution}, seed, axes=(input_axes, output_axes))
 
 
 variance_scaling = VarianceScaling
-"""Keras's snake_case spelling of VarianceScaling: the same class."""
+"""The snake_case spelling of VarianceScaling: the same class."""

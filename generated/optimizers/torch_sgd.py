@@ -5,7 +5,7 @@
 import math
 import numba
 
-from codegen.runtime import Domain, KernelVariant, Optimizer, Switch
+from codegen.runtime import Constraint, Domain, KernelVariant, Optimizer, Switch
 
 
 def initial_state(hyperparameters):
@@ -55,43 +55,6 @@ def torch_sgd_weight_decay_kernel(param, grad, eta, lambda_l2, k0):
         g_l2 = g + lambda_l2*w
         b = k0*g_l2
         w_new = w - eta*b
-        param[i] = w_new
-
-
-# torch_sgd_nesterov: nesterov
-
-
-def torch_sgd_nesterov_scalars(eta, t):
-    """Per-step scalars of torch_sgd_nesterov, computed once per step in float64."""
-    return (eta,), ()
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def torch_sgd_nesterov_kernel(param, grad, eta):
-    """One step of torch_sgd_nesterov, in place, over flat contiguous arrays of one dtype."""
-    for i in range(param.size):
-        w = param[i]
-        g = grad[i]
-        w_new = w - eta*g
-        param[i] = w_new
-
-
-# torch_sgd_nesterov_weight_decay: nesterov, weight_decay
-
-
-def torch_sgd_nesterov_weight_decay_scalars(eta, lambda_l2, t):
-    """Per-step scalars of torch_sgd_nesterov_weight_decay, computed once per step in float64."""
-    return (eta, lambda_l2), ()
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def torch_sgd_nesterov_weight_decay_kernel(param, grad, eta, lambda_l2):
-    """One step of torch_sgd_nesterov_weight_decay, in place, over flat contiguous arrays of one dtype."""
-    for i in range(param.size):
-        w = param[i]
-        g = grad[i]
-        g_l2 = g + lambda_l2*w
-        w_new = w - eta*g_l2
         param[i] = w_new
 
 
@@ -208,22 +171,6 @@ VARIANTS = {
         state=(),
         optimizer_state=(),
     ),
-    "torch_sgd_nesterov": KernelVariant(
-        name="torch_sgd_nesterov",
-        scalars=torch_sgd_nesterov_scalars,
-        kernel=torch_sgd_nesterov_kernel,
-        hyperparameters=('learning_rate',),
-        state=(),
-        optimizer_state=(),
-    ),
-    "torch_sgd_nesterov_weight_decay": KernelVariant(
-        name="torch_sgd_nesterov_weight_decay",
-        scalars=torch_sgd_nesterov_weight_decay_scalars,
-        kernel=torch_sgd_nesterov_weight_decay_kernel,
-        hyperparameters=('learning_rate', 'weight_decay'),
-        state=(),
-        optimizer_state=(),
-    ),
     "torch_sgd_momentum": KernelVariant(
         name="torch_sgd_momentum",
         scalars=torch_sgd_momentum_scalars,
@@ -270,6 +217,7 @@ class TorchSGD(Optimizer):
         dampening: the buffer takes (1 - dampening) g; default 0.0, in [0, 1].
         weight_decay: L2 penalty: $\\lambda w$ is added to g; default 0.0, in [0, inf).
         nesterov: look-ahead: step along $g + \\mu b$; default False.
+        Nesterov momentum needs momentum > 0 and no dampening (with nesterov=True).
     """
 
     default_name = "torch_sgd"
@@ -287,8 +235,6 @@ class TorchSGD(Optimizer):
     variants = {
         (False, False, False): VARIANTS["torch_sgd"],
         (False, False, True): VARIANTS["torch_sgd_weight_decay"],
-        (False, True, False): VARIANTS["torch_sgd_nesterov"],
-        (False, True, True): VARIANTS["torch_sgd_nesterov_weight_decay"],
         (True, False, False): VARIANTS["torch_sgd_momentum"],
         (True, False, True): VARIANTS["torch_sgd_momentum_weight_decay"],
         (True, True, False): VARIANTS["torch_sgd_momentum_nesterov"],
@@ -296,6 +242,9 @@ class TorchSGD(Optimizer):
     }
     initial_state = staticmethod(initial_state)
     keras_base_options = False
+    constraints = (
+        Constraint(('dampening', 'momentum'), lambda dampening, momentum: (dampening == 0) and (momentum > 0), '(dampening == 0) and (momentum > 0)', 'Nesterov momentum needs momentum > 0 and no dampening', when='nesterov'),
+    )
 
     def __init__(
         self,

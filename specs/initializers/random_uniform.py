@@ -2,8 +2,8 @@
 
 from sympy import Interval, Symbol, oo
 
-from codegen.initializer_spec import Case, Constraint, InitializerSpec, distribution
-from codegen.spec import Hyperparameter
+from codegen.initializer_spec import Case, InitializerSpec, distribution
+from codegen.spec import Constraint, Hyperparameter
 
 minval = Symbol("minval", real=True)
 maxval = Symbol("maxval", real=True)

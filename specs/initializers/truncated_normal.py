@@ -6,7 +6,7 @@ the smaller standard deviation ``truncated_std * stddev`` (0.8796…·stddev).
 
 from sympy import Interval, Symbol, erf, exp, oo, pi, sqrt
 
-from codegen.initializer_spec import Case, ClosedForm, InitializerSpec, distribution
+from codegen.initializer_spec import Case, ClosedForm, InitializerSpec, keras_truncated_normal
 from codegen.spec import Hyperparameter
 
 mean = Symbol("mean", real=True)
@@ -25,7 +25,7 @@ SPEC = InitializerSpec(
             stddev, "stddev", 0.05, Interval.Ropen(0, oo), "standard deviation of the normal before truncation"
         ),
     ),
-    cases=(Case((), distribution("truncated_normal", mean=mean, stddev=stddev)),),
+    cases=(Case((), keras_truncated_normal(mean, stddev)),),
     notes=(
         "torch.nn.init.trunc_normal_ takes its bounds a, b in absolute units (default ±2), not in "
         "multiples of std; pass a = mean - 2 std, b = mean + 2 std for these values' distribution.",

@@ -8,7 +8,16 @@ are this initializer with ``scale``, ``mode`` and ``distribution`` fixed
 
 from sympy import Interval, Symbol, oo, sqrt
 
-from codegen.initializer_spec import Case, Choice, InitializerSpec, distribution, fan_in, fan_out, truncated_std
+from codegen.initializer_spec import (
+    Case,
+    Choice,
+    InitializerSpec,
+    distribution,
+    fan_in,
+    fan_out,
+    keras_truncated_normal,
+    truncated_std,
+)
 from codegen.spec import Hyperparameter
 
 scale = Symbol("scale", positive=True)
@@ -21,7 +30,7 @@ MODES = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2
 
 DISTRIBUTIONS = {
     # Truncation at ±2σ shrinks the standard deviation by truncated_std: divide it out first.
-    "truncated_normal": distribution("truncated_normal", mean=0, stddev=sqrt(variance) / truncated_std),
+    "truncated_normal": keras_truncated_normal(0, sqrt(variance) / truncated_std),
     "untruncated_normal": distribution("normal", mean=0, stddev=sqrt(variance)),
     # U(-L, L) has variance L²/3.
     "uniform": distribution("uniform", minval=-sqrt(3 * variance), maxval=sqrt(3 * variance)),

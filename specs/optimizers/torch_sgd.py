@@ -8,7 +8,19 @@ The two agree for a constant η (relation below), not under a schedule.
 
 from sympy import Eq, Interval, Min, Piecewise, oo, symbols
 
-from codegen.spec import Convention, Hyperparameter, OptimizerSpec, Option, State, eta, g, learning_rate, t, w
+from codegen.spec import (
+    Constraint,
+    Convention,
+    Hyperparameter,
+    OptimizerSpec,
+    Option,
+    State,
+    eta,
+    g,
+    learning_rate,
+    t,
+    w,
+)
 from codegen.verify.relations import Equivalence, SpecUpdate, WrittenUpdate
 
 mu, dampening, lambda_l2 = symbols("mu tau lambda_l2")
@@ -42,6 +54,11 @@ SPEC = OptimizerSpec(
             description=r"look-ahead: step along $g + \mu b$",
         ),
         Option("weight_decay", when_off={lambda_l2: 0}, kind="nonzero", description="no L2 term"),
+    ),
+    constraints=(
+        Constraint(
+            (mu > 0) & Eq(dampening, 0), "Nesterov momentum needs momentum > 0 and no dampening", when="nesterov"
+        ),
     ),
     base_options="none",
     convention="PyTorch",

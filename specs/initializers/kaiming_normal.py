@@ -1,0 +1,49 @@
+"""PyTorch's ``kaiming_normal_``: N(0, g² / fan), g from the nonlinearity, fans of an (out, in, ...) tensor.
+
+VarianceScaling(scale=g², distribution='untruncated_normal') in PyTorch's layout, mode fan_in or fan_out.
+Keras's HeNormal has the variance of the relu case but truncates at ±2σ (and widens σ to make up for it).
+"""
+
+from sympy import Interval, Symbol, oo
+
+from codegen.initializer_spec import Comparison, Derivation, InitializerSpec, torch_nonlinearity
+from codegen.spec import Hyperparameter
+
+a = Symbol("a", real=True)
+gain = Symbol("gain", positive=True)
+
+SPEC = InitializerSpec(
+    name="KaimingNormal",
+    aliases=("kaiming_normal",),
+    summary=r"PyTorch's Kaiming normal: untruncated, variance $g^2/n$, n the fan that mode picks.",
+    arguments=(Hyperparameter(a, "a", 0.0, Interval.open(-oo, oo), "negative slope of the leaky ReLU that follows"),),
+    choices=(torch_nonlinearity(gain, a),),
+    derived_from=Derivation(
+        "VarianceScaling",
+        choices=(("distribution", "untruncated_normal"),),
+        arguments=(("scale", gain**2),),
+        restrict=(("mode", ("fan_in", "fan_out")),),
+    ),
+    layout="torch",
+    ranks=(2, None),
+    references=(
+        "K. He, X. Zhang, S. Ren, J. Sun, Delving deep into rectifiers: surpassing human-level performance "
+        "on ImageNet classification, ICCV 2015.",
+    ),
+    notes=(
+        "torch.nn.init.kaiming_normal_(tensor, a, mode, nonlinearity); its default nonlinearity is "
+        "leaky_relu with a = 0, whose gain is relu's, sqrt(2).",
+    ),
+    latex_names={gain: "g", a: "a"},
+)
+
+RELATIONS = (
+    Comparison(
+        "PyTorch's kaiming_normal_ for a relu has Keras's HeNormal variance 2/fan_in, but is untruncated: "
+        "HeNormal's values stop at 2σ/c, kaiming_normal_'s do not.",
+        "KaimingNormal",
+        "HeNormal",
+        "same variance",
+        left_settings=(("nonlinearity", "relu"),),
+    ),
+)
