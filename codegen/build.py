@@ -42,7 +42,12 @@ class BuildReport:
 
 
 def generate(specs_dir: Path = SPECS_DIR, progress: Callable[[str], None] | None = None) -> BuildReport:
-    """Every output file, in memory, keyed by its path relative to the output folder."""
+    """Every output file, in memory, keyed by its path relative to the output folder.
+
+    The output depends on the specs alone, not on where it is written. The generated relation checks
+    load the specs they prove from ``specs_dir``: by its path in the repository when it lies inside
+    it (the same text on every clone), by its absolute path otherwise.
+    """
     timer = _StageTimer()
     with timer("load"):
         registry = load_registry(specs_dir)
@@ -62,13 +67,21 @@ def generate(specs_dir: Path = SPECS_DIR, progress: Callable[[str], None] | None
     with timer("docs"):
         files.extend(doc_files(registry))
     with timer("checks"):
-        files.extend(check_files(registry))
+        files.extend(check_files(registry, _specs_location(specs_dir)))
     with timer("initializers"):
         files.extend(initializer_files(registry))
     with timer("schedules"):
         files.extend(schedule_files(registry))
     ordered = {f.path: f for f in sorted(files, key=lambda f: f.path)}
     return BuildReport(ordered, timer.seconds)
+
+
+def _specs_location(specs_dir: Path) -> str:
+    """Python source for the path of ``specs_dir`` in a generated module (``REPO`` is codegen.build's)."""
+    resolved = specs_dir.resolve()
+    if resolved.is_relative_to(REPO):
+        return " / ".join(["REPO", *(repr(part) for part in resolved.relative_to(REPO).parts)])
+    return f"Path({resolved.as_posix()!r})"
 
 
 def _package_files(registry: Registry) -> list[GeneratedFile]:

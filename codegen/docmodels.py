@@ -242,7 +242,8 @@ def optimizer_doc(spec: OptimizerSpec) -> OptimizerDoc:
         ),
         symbols=symbol_rows(spec),
         options=tuple(_option_row(option, spec) for option in spec.options),
-        kernels=", ".join(texttt(variant.name) for variant in lower(spec).variants),
+        kernels=", ".join(texttt(variant.name) for variant in lower(spec).variants)
+        + (f" (those of {texttt(spec.kernels_of)}: the same update)" if spec.kernels_of else ""),
         references=tuple(prose(reference, spec, "a reference") for reference in spec.references),
         conventions=tuple(
             ConventionNote(tex_text(c.library), c.note)  # notes are LaTeX already, as the spec says

@@ -133,7 +133,7 @@ def _make_variant(spec, enabled, assignments, hyperparameters) -> Variant:
     assigned = {lhs for lhs, _ in assignments}
     live_hyper = tuple(h for h in hyperparameters if h.symbol in read)
     live_state = tuple(s for s in spec.state if s.symbol in assigned and _reads_old_value(s.symbol, assignments))
-    name = "_".join((spec.module_name, *enabled))
+    name = "_".join((spec.kernel_module, *enabled))
     return Variant(spec, name, enabled, assignments, live_hyper, live_state)
 
 

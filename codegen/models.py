@@ -61,6 +61,8 @@ class OptimizerModuleModel:
     switches: tuple[str, ...]
     initial_state: tuple[Line, ...]
     kernels: tuple[KernelModel, ...]
+    kernels_module: str
+    """The module whose VARIANTS and initial_state this one imports ("" when it has its own)."""
     imports: tuple[str, ...]
     selection: tuple[tuple[str, str], ...]
     base_arguments: tuple[tuple[str, str], ...]
@@ -74,8 +76,11 @@ KERAS_BASE_ARGUMENTS = ("weight_decay", "clipnorm", "clipvalue", "global_clipnor
 
 def optimizer_module_model(lowered: Lowered) -> OptimizerModuleModel:
     spec = lowered.spec
-    imports: set[str] = {"math", "numba"}
-    kernels = tuple(kernel_model(plan_kernel(variant), imports) for variant in lowered.variants)
+    imports: set[str] = {"math"}
+    shared = spec.kernels_of is not None  # the update is another spec's: import its kernels, print none
+    if not shared:
+        imports.add("numba")
+    kernels = () if shared else tuple(kernel_model(plan_kernel(variant), imports) for variant in lowered.variants)
     flags = tuple(
         ArgumentModel(option.argument, repr(option.default), ("", "", "", ""))
         for option in spec.options
@@ -94,6 +99,7 @@ def optimizer_module_model(lowered: Lowered) -> OptimizerModuleModel:
         switches=tuple(_switch(option) for option in lowered.options),
         initial_state=_initial_state(spec),
         kernels=kernels,
+        kernels_module=spec.kernels_of or "",
         imports=tuple(sorted(imports)),
         selection=tuple((repr(switches), name) for switches, name in lowered.selection),
         base_arguments=_base_arguments(spec),

@@ -154,6 +154,9 @@ class OptimizerSpec:
     base_options: Literal["keras", "none"] = "keras"
     weight_decay_default: float | None = None  # the base option's default (Keras's AdamW: 0.004)
     constraints: tuple[Constraint, ...] = ()
+    kernels_of: str | None = None
+    """The module whose kernels this spec's update is (a derived spec that changes only defaults: Keras's
+    AdamW is Adam's update), so they are generated once; set by ``derive``."""
     convention: str = "Keras 3"
     source: str = "<unknown>"
 
@@ -161,6 +164,11 @@ class OptimizerSpec:
     def module_name(self) -> str:
         """The snake_case name of the generated module (``Adam`` → ``adam``)."""
         return self.aliases[0] if self.aliases else self.name.lower()
+
+    @property
+    def kernel_module(self) -> str:
+        """The generated module that holds this spec's kernels: its own, or its parent's."""
+        return self.kernels_of or self.module_name
 
     def hyperparameter(self, argument: str) -> Hyperparameter:
         for hyperparameter in self.hyperparameters:
@@ -197,6 +205,7 @@ def derive(
     ``convention``) is passed through.
     """
     pairs = tuple((sympy.sympify(old), sympy.sympify(new)) for old, new in substitution.items())
+    own_options = options is not None
     update = (*prepend, *((lhs, _substituted(rhs, pairs)) for lhs, rhs in parent.update))
     chosen = parent.hyperparameters if hyperparameters is None else hyperparameters
     for argument, value in (defaults or {}).items():
@@ -209,6 +218,8 @@ def derive(
             for o in parent.options
         )
     fields.setdefault("latex_names", dict(parent.latex_names))
+    if not pairs and not prepend and hyperparameters is None and state is None and not own_options:
+        fields["kernels_of"] = parent.kernel_module  # only defaults change: the parent's kernels compute it
     return OptimizerSpec(
         name=name,
         aliases=aliases,

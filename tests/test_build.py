@@ -178,7 +178,9 @@ def test_nothing_compiles_at_import() -> None:
     import trainspec
 
     kernels = {
-        f"{cls.__module__}.{v.kernel.__name__}" for cls in trainspec.OPTIMIZERS.values() for v in cls.variants.values()
+        f"{v.kernel.__module__}.{v.kernel.__name__}"
+        for cls in trainspec.OPTIMIZERS.values()
+        for v in cls.variants.values()
     }
     assert kernels <= set(overloads), f"kernels not found as dispatchers: {sorted(kernels - set(overloads))}"
     compiled = {name: count for name, count in overloads.items() if count}
@@ -199,3 +201,14 @@ def test_generated_python_compiles_without_warnings() -> None:
             with warnings.catch_warnings():
                 warnings.simplefilter("error")
                 compile(generated.text, path, "exec")
+
+
+def test_a_spec_that_only_changes_defaults_shares_its_parents_kernels():
+    """Keras's AdamW is Adam's update with another default: its module imports Adam's kernels, prints none."""
+    import trainspec
+    import trainspec.optimizers.adam as adam
+    import trainspec.optimizers.adamw as adamw
+
+    assert adamw.VARIANTS is adam.VARIANTS
+    assert "numba" not in (GENERATED_DIR / "optimizers" / "adamw.py").read_text("utf-8")
+    assert trainspec.AdamW().variant is trainspec.Adam(weight_decay=0.004).variant

@@ -8,6 +8,7 @@ not have; its expected trajectory is written independently in NumPy below.
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 from pathlib import Path
 
@@ -207,3 +208,16 @@ def test_building_elsewhere_leaves_the_committed_tree_alone(project: tuple[Path,
     _edit(specs / "adamax.py", ADAMAX_EDITS)
     assert main(["build", "--specs", str(specs), "--out", str(out)]) == 0
     assert (tree(GENERATED_DIR, skip_tool_folders=True), tree(SPECS_DIR, skip_tool_folders=True)) == committed
+
+
+def test_relation_checks_prove_the_specs_they_were_built_from(project: tuple[Path, Path]) -> None:
+    """A build of another folder writes relation checks that load that folder's specs, not the bundled ones."""
+    specs, out = project
+    _edit(specs / "adagrad.py", (('"initial_accumulator_value", 0.1,', '"initial_accumulator_value", 0.5,'),))
+    assert main(["build", "--specs", str(specs), "--out", str(out)]) == 0
+    checks = out / "checks" / "test_adagrad_relations.py"
+    loader = importlib.util.spec_from_file_location(f"checks_{out.name}", checks)
+    module = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(module)  # defines the tests and loads REGISTRY; runs none of them
+    adagrad = next(spec for spec in module.REGISTRY.specs if spec.name == "Adagrad")
+    assert adagrad.hyperparameter("initial_accumulator_value").default == 0.5

@@ -55,17 +55,21 @@ class RelationModel:
 class ChecksModuleModel:
     source: str
     relations: tuple[RelationModel, ...]
+    specs_location: str
 
 
-def check_files(registry: Registry) -> list[GeneratedFile]:
-    """The generated check modules for ``registry``; a relation that cannot be proved as declared fails the build."""
+def check_files(registry: Registry, specs_location: str = 'REPO / "specs"') -> list[GeneratedFile]:
+    """The generated check modules for ``registry``; a relation that cannot be proved as declared fails the build.
+
+    ``specs_location`` is the specs folder as Python source (``REPO / 'specs'``): the modules load the specs there.
+    """
     relations = optimizer_relations(registry)
     _check_unique(relations)
     for relation in relations:
         check_relation(relation, registry)
     files = []
     for source in dict.fromkeys(relation.source for relation in relations):
-        model = _module_model(source, [r for r in relations if r.source == source], registry)
+        model = _module_model(source, [r for r in relations if r.source == source], registry, specs_location)
         text = render("checks.py.jinja", module=model, header=header(source))
         files.append(GeneratedFile(f"checks/test_{_module_name(source, registry)}_relations.py", text, source))
     return files
@@ -87,8 +91,10 @@ def _module_name(source: str, registry: Registry) -> str:
     return PurePosixPath(source).stem
 
 
-def _module_model(source: str, relations: list[Relation], registry: Registry) -> ChecksModuleModel:
-    return ChecksModuleModel(source, tuple(_relation_model(relation, registry) for relation in relations))
+def _module_model(source: str, relations: list[Relation], registry: Registry, specs_location: str) -> ChecksModuleModel:
+    return ChecksModuleModel(
+        source, tuple(_relation_model(relation, registry) for relation in relations), specs_location
+    )
 
 
 def _relation_model(relation: Relation, registry: Registry) -> RelationModel:

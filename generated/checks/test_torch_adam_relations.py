@@ -10,10 +10,10 @@ prints the residual. The numeric tests run the kernels in ../optimizers/ on rand
 
 from pathlib import Path
 
-from codegen.build import SPECS_DIR
+from codegen.build import REPO
 from codegen.verify import relations
 
-REGISTRY = relations.load_specs(SPECS_DIR)
+REGISTRY = relations.load_specs(REPO / 'specs')  # the specs these checks were built from
 OPTIMIZERS = Path(__file__).resolve().parent.parent / "optimizers"
 
 # Largest relative error allowed when a relation holds, normwise against the largest compared value

@@ -10,10 +10,10 @@ prints the residual. The numeric tests run the kernels in ../optimizers/ on rand
 
 from pathlib import Path
 
-from codegen.build import SPECS_DIR
+from codegen.build import REPO
 from codegen.verify import relations
 
-REGISTRY = relations.load_specs(SPECS_DIR)
+REGISTRY = relations.load_specs(REPO / 'specs')  # the specs these checks were built from
 OPTIMIZERS = Path(__file__).resolve().parent.parent / "optimizers"
 
 # Largest relative error allowed when a relation holds, normwise against the largest compared value
@@ -31,7 +31,7 @@ def test_keras_adamw_is_torch_adamw_with_step_dependent_epsilon() -> None:
     """Keras's AdamW (Adam with its decoupled base decay) is PyTorch's AdamW if and only if ε̂ = ε·√(1 − β2^t); the
     decay is the same w ← w(1 − ηλ). Proved on the first step.
 
-    Left:  AdamW, variant adamw_weight_decay, with epsilon → epsilon*sqrt(1 - beta_2**t)
+    Left:  AdamW, variant adam_weight_decay, with epsilon → epsilon*sqrt(1 - beta_2**t)
     Right: TorchAdamW, variant torch_adamw_weight_decay
     Compared: w ↔ w, m ↔ m, v ↔ v
     Proof: after each of 1 symbolic steps from the declared initial state, gradients g_1 … g_1, every residual
@@ -44,7 +44,7 @@ def test_keras_adamw_is_torch_adamw_with_step_dependent_epsilon() -> None:
 def test_keras_adamw_is_torch_adamw_with_step_dependent_epsilon_on_kernels() -> None:
     """Numeric confirmation of keras_adamw_is_torch_adamw_with_step_dependent_epsilon on the generated kernels.
 
-    Left: AdamW, variant adamw_weight_decay, with epsilon → epsilon*sqrt(1 - beta_2**t), evaluated by SymPy at 50
+    Left: AdamW, variant adam_weight_decay, with epsilon → epsilon*sqrt(1 - beta_2**t), evaluated by SymPy at 50
         digits.
     Right: generated kernel torch_adamw_weight_decay (optimizers/torch_adamw.py).
     5 steps on 8 random float64 elements, hyperparameters drawn in their domains; each compared quantity agrees.

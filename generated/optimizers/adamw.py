@@ -3,172 +3,11 @@
 """AdamW: Adam with decoupled weight decay, on by default."""
 
 import math
-import numba
 
-from codegen.runtime import Domain, KernelVariant, Optimizer, Switch
+from codegen.runtime import Domain, Optimizer, Switch
 
-
-def initial_state(hyperparameters):
-    """The value every state starts from, given the hyperparameters by argument name."""
-    return {
-        "momentum": 0,
-        "velocity": 0,
-        "velocity_hat": 0,
-    }
-
-
-# adamw: no options
-
-
-def adamw_scalars(eta, beta_1, beta_2, epsilon, t):
-    """Per-step scalars of adamw, computed once per step in float64."""
-    alpha_t = eta*math.sqrt(1 - beta_2**t)/(1 - beta_1**t)
-    k0 = 1 - beta_1
-    k1 = 1 - beta_2
-    return (epsilon, alpha_t, k0, k1), ()
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def adamw_kernel(param, grad, momentum, velocity, epsilon, alpha_t, k0, k1):
-    """One step of adamw, in place, over flat contiguous arrays of one dtype."""
-    for i in range(param.size):
-        w = param[i]
-        g = grad[i]
-        m = momentum[i]
-        v = velocity[i]
-        m_new = m + k0*(g - m)
-        v_new = v + k1*(g*g - v)
-        w_new = w - alpha_t*m_new/(epsilon + math.sqrt(v_new))
-        param[i] = w_new
-        momentum[i] = m_new
-        velocity[i] = v_new
-
-
-# adamw_weight_decay: weight_decay
-
-
-def adamw_weight_decay_scalars(eta, beta_1, beta_2, epsilon, lambda_wd, t):
-    """Per-step scalars of adamw_weight_decay, computed once per step in float64."""
-    alpha_t = eta*math.sqrt(1 - beta_2**t)/(1 - beta_1**t)
-    k0 = eta*lambda_wd
-    k1 = 1 - beta_1
-    k2 = 1 - beta_2
-    return (epsilon, alpha_t, k0, k1, k2), ()
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def adamw_weight_decay_kernel(param, grad, momentum, velocity, epsilon, alpha_t, k0, k1, k2):
-    """One step of adamw_weight_decay, in place, over flat contiguous arrays of one dtype."""
-    for i in range(param.size):
-        w = param[i]
-        g = grad[i]
-        m = momentum[i]
-        v = velocity[i]
-        w_decayed = w - k0*w
-        m_new = m + k1*(g - m)
-        v_new = v + k2*(g*g - v)
-        w_new = w_decayed - alpha_t*m_new/(epsilon + math.sqrt(v_new))
-        param[i] = w_new
-        momentum[i] = m_new
-        velocity[i] = v_new
-
-
-# adamw_amsgrad: amsgrad
-
-
-def adamw_amsgrad_scalars(eta, beta_1, beta_2, epsilon, t):
-    """Per-step scalars of adamw_amsgrad, computed once per step in float64."""
-    alpha_t = eta*math.sqrt(1 - beta_2**t)/(1 - beta_1**t)
-    k0 = 1 - beta_1
-    k1 = 1 - beta_2
-    return (epsilon, alpha_t, k0, k1), ()
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def adamw_amsgrad_kernel(param, grad, momentum, velocity, velocity_hat, epsilon, alpha_t, k0, k1):
-    """One step of adamw_amsgrad, in place, over flat contiguous arrays of one dtype."""
-    for i in range(param.size):
-        w = param[i]
-        g = grad[i]
-        m = momentum[i]
-        v = velocity[i]
-        vhat = velocity_hat[i]
-        m_new = m + k0*(g - m)
-        v_new = v + k1*(g*g - v)
-        vhat_new = max(v_new, vhat)
-        w_new = w - alpha_t*m_new/(epsilon + math.sqrt(vhat_new))
-        param[i] = w_new
-        momentum[i] = m_new
-        velocity[i] = v_new
-        velocity_hat[i] = vhat_new
-
-
-# adamw_amsgrad_weight_decay: amsgrad, weight_decay
-
-
-def adamw_amsgrad_weight_decay_scalars(eta, beta_1, beta_2, epsilon, lambda_wd, t):
-    """Per-step scalars of adamw_amsgrad_weight_decay, computed once per step in float64."""
-    alpha_t = eta*math.sqrt(1 - beta_2**t)/(1 - beta_1**t)
-    k0 = eta*lambda_wd
-    k1 = 1 - beta_1
-    k2 = 1 - beta_2
-    return (epsilon, alpha_t, k0, k1, k2), ()
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def adamw_amsgrad_weight_decay_kernel(param, grad, momentum, velocity, velocity_hat, epsilon, alpha_t, k0, k1, k2):
-    """One step of adamw_amsgrad_weight_decay, in place, over flat contiguous arrays of one dtype."""
-    for i in range(param.size):
-        w = param[i]
-        g = grad[i]
-        m = momentum[i]
-        v = velocity[i]
-        vhat = velocity_hat[i]
-        w_decayed = w - k0*w
-        m_new = m + k1*(g - m)
-        v_new = v + k2*(g*g - v)
-        vhat_new = max(v_new, vhat)
-        w_new = w_decayed - alpha_t*m_new/(epsilon + math.sqrt(vhat_new))
-        param[i] = w_new
-        momentum[i] = m_new
-        velocity[i] = v_new
-        velocity_hat[i] = vhat_new
-
-
-VARIANTS = {
-    "adamw": KernelVariant(
-        name="adamw",
-        scalars=adamw_scalars,
-        kernel=adamw_kernel,
-        hyperparameters=('learning_rate', 'beta_1', 'beta_2', 'epsilon'),
-        state=('momentum', 'velocity'),
-        optimizer_state=(),
-    ),
-    "adamw_weight_decay": KernelVariant(
-        name="adamw_weight_decay",
-        scalars=adamw_weight_decay_scalars,
-        kernel=adamw_weight_decay_kernel,
-        hyperparameters=('learning_rate', 'beta_1', 'beta_2', 'epsilon', 'weight_decay'),
-        state=('momentum', 'velocity'),
-        optimizer_state=(),
-    ),
-    "adamw_amsgrad": KernelVariant(
-        name="adamw_amsgrad",
-        scalars=adamw_amsgrad_scalars,
-        kernel=adamw_amsgrad_kernel,
-        hyperparameters=('learning_rate', 'beta_1', 'beta_2', 'epsilon'),
-        state=('momentum', 'velocity', 'velocity_hat'),
-        optimizer_state=(),
-    ),
-    "adamw_amsgrad_weight_decay": KernelVariant(
-        name="adamw_amsgrad_weight_decay",
-        scalars=adamw_amsgrad_weight_decay_scalars,
-        kernel=adamw_amsgrad_weight_decay_kernel,
-        hyperparameters=('learning_rate', 'beta_1', 'beta_2', 'epsilon', 'weight_decay'),
-        state=('momentum', 'velocity', 'velocity_hat'),
-        optimizer_state=(),
-    ),
-}
+# AdamW computes the update of adam: its kernels, generated once.
+from .adam import VARIANTS, initial_state
 
 
 class AdamW(Optimizer):
@@ -199,10 +38,10 @@ class AdamW(Optimizer):
         Switch('weight_decay', 'nonzero'),
     )
     variants = {
-        (False, False): VARIANTS["adamw"],
-        (False, True): VARIANTS["adamw_weight_decay"],
-        (True, False): VARIANTS["adamw_amsgrad"],
-        (True, True): VARIANTS["adamw_amsgrad_weight_decay"],
+        (False, False): VARIANTS["adam"],
+        (False, True): VARIANTS["adam_weight_decay"],
+        (True, False): VARIANTS["adam_amsgrad"],
+        (True, True): VARIANTS["adam_amsgrad_weight_decay"],
     }
     initial_state = staticmethod(initial_state)
     keras_base_options = True
