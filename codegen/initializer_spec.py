@@ -563,16 +563,10 @@ def parameters_at(
 ) -> tuple[str, dict[str, float]]:
     """The family and its parameters (by name, as floats) that ``resolved`` draws from for these
     arguments and choices (by argument name; defaults fill the rest) and this shape's fans."""
-    values = {h.symbol: sympy.sympify(arguments.get(h.argument, h.default)) for h in resolved.arguments}
-    chosen = {c.argument: choices.get(c.argument, c.default) for c in resolved.choices}
-    case = resolved.case(**{name: option for name, option in chosen.items() if name in _case_choices(resolved)})
-    values |= choice_values(resolved, chosen, values)
-    values |= {fan_in: fans[0], fan_out: fans[1], **constant_values(30)}
-    return case.distribution.family, {p.name: float(e.xreplace(values)) for p, e in case.distribution.parameters}
-
-
-def _case_choices(resolved: Resolved) -> set[str]:
-    return {c.argument for c in resolved.case_choices}
+    settings = {h.argument: arguments.get(h.argument, h.default) for h in resolved.arguments} | choices
+    drawn = distribution_with(resolved, settings)
+    point = {fan_in: fans[0], fan_out: fans[1], **constant_values(30)}
+    return drawn.family, {p.name: float(sympy.sympify(e).xreplace(point)) for p, e in drawn.parameters}
 
 
 def choice_values(resolved: Resolved, chosen: dict[str, str], values: dict) -> dict:

@@ -274,10 +274,15 @@ def scalar_inputs(resolved: Resolved) -> tuple[sympy.Symbol, ...]:
 class ValueModel:
     function: str
     docstring: str
-    arguments: str
     choice: str
+    inputs: tuple[str, ...]
+    """The arguments the values use, after the choice itself."""
     branches: tuple[tuple[str, str], ...]
     """(the test of the option as source, the value it gives)."""
+
+    @property
+    def arguments(self) -> str:
+        return ", ".join((self.choice, *self.inputs))
 
 
 def value_model(resolved: Resolved, choice) -> ValueModel:
@@ -291,8 +296,8 @@ def value_model(resolved: Resolved, choice) -> ValueModel:
     return ValueModel(
         function=f"{resolved.spec.module_name}_{choice.sets.name}",
         docstring=f"The {choice.sets.name} each {choice.argument} sets, as the spec declares it.",
-        arguments=", ".join([choice.argument, *(symbol.name for symbol in arguments)]),
         choice=choice.argument,
+        inputs=tuple(symbol.name for symbol in arguments),
         branches=tuple(
             (
                 f"{choice.argument} == {options[0]!r}"
@@ -311,8 +316,7 @@ def _choice(resolved: Resolved, choice) -> str:
     if choice.selects_case:
         return f"Choice({common})"
     values = value_model(resolved, choice)
-    arguments = tuple(values.arguments.split(", ")[1:])
-    return f"Choice({common}, sets={choice.sets.name!r}, value={values.function}, arguments={arguments!r})"
+    return f"Choice({common}, sets={choice.sets.name!r}, value={values.function}, arguments={values.inputs!r})"
 
 
 def case_model(resolved: Resolved, case: Case, imports: set[str]) -> CaseModel:
