@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from codegen.build import GENERATED_DIR, SPECS_DIR, compare, generate, write
 from codegen.errors import SpecError
 from codegen.load import Registry, load_registry
+
+if TYPE_CHECKING:
+    from codegen.verify.referee import Verdict
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,79 +109,50 @@ def _parser() -> argparse.ArgumentParser:
 
 def _verify(arguments: argparse.Namespace) -> int:
     registry = load_registry(arguments.specs)
-    referee = _VERIFY_BY_KIND.get(_kind_of(registry, arguments.spec))
-    if referee is not None:
-        return referee(registry, arguments)
+    try:
+        referee = _VERIFY_BY_KIND[registry.get(arguments.spec).kind]
+        verdict = referee(registry, arguments)
+    except (KeyError, ValueError) as error:  # no such spec or counterpart, bad arguments, a function not there
+        print(f"error: {error.args[0] if error.args else error}", file=sys.stderr)
+        return 2
+    print(verdict.report())
+    return 0 if verdict.passed else 1
+
+
+def _verify_optimizer(registry: Registry, arguments: argparse.Namespace) -> Verdict:
     from codegen.verify.referee import verify
 
-    verdict = verify(
-        load_registry(arguments.specs),
-        arguments.spec,
-        arguments.against,
-        steps=arguments.steps,
-        seed=arguments.seed,
-        dtype=arguments.dtype,
-        flags={name: True for name in arguments.flag},
+    flags = {name: True for name in arguments.flag}
+    seed, dtype = arguments.seed, arguments.dtype
+    return verify(
+        registry, arguments.spec, arguments.against, steps=arguments.steps, seed=seed, dtype=dtype, flags=flags
     )
-    print(verdict.report())
-    return 0 if verdict.passed else 1
 
 
-def _kind_of(registry: Registry, name: str) -> str | None:
-    """The kind of spec ``name`` is (None if unknown: the optimizer referee then reports it)."""
-    try:
-        return registry.get(name).kind
-    except KeyError:
-        return None
-
-
-def _verify_schedule(registry: Registry, arguments: argparse.Namespace) -> int:
+def _verify_schedule(registry: Registry, arguments: argparse.Namespace) -> Verdict:
     from codegen.verify.schedule_referee import verify
 
-    if arguments.flag:
-        print(f"error: --flag is for optimizers; a schedule's choices are drawn ({arguments.spec})", file=sys.stderr)
-        return 2
-    try:
-        verdict = verify(
-            registry,
-            arguments.spec,
-            arguments.against,
-            steps=arguments.steps,
-            seed=arguments.seed,
-            dtype=arguments.dtype,
-        )
-    except ValueError as error:  # no counterpart, a precision it cannot compute in, a function that is not there
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(verdict.report())
-    return 0 if verdict.passed else 1
+    _no_flags(arguments, "a schedule's choices are drawn")
+    return verify(
+        registry, arguments.spec, arguments.against, steps=arguments.steps, seed=arguments.seed, dtype=arguments.dtype
+    )
 
 
-def _verify_initializer(registry: Registry, arguments: argparse.Namespace) -> int:
+def _verify_initializer(registry: Registry, arguments: argparse.Namespace) -> Verdict:
     from codegen.verify.initializer_referee import verify
 
+    _no_flags(arguments, "an initializer's choices are drawn")
+    seed, dtype = arguments.seed, arguments.dtype
+    return verify(registry, arguments.spec, arguments.against, values=arguments.values, seed=seed, dtype=dtype)
+
+
+def _no_flags(arguments: argparse.Namespace, why: str) -> None:
     if arguments.flag:
-        message = f"error: --flag is for optimizers; an initializer's choices are drawn ({arguments.spec})"
-        print(message, file=sys.stderr)
-        return 2
-    try:
-        verdict = verify(
-            registry,
-            arguments.spec,
-            arguments.against,
-            values=arguments.values,
-            seed=arguments.seed,
-            dtype=arguments.dtype,
-        )
-    except ValueError as error:  # no counterpart, arguments it cannot take, a function that is not there
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(verdict.report())
-    return 0 if verdict.passed else 1
+        raise ValueError(f"--flag is for optimizers; {why} ({arguments.spec})")
 
 
-# The referee for each kind of spec that is not an optimizer.
-_VERIFY_BY_KIND = {"schedule": _verify_schedule, "initializer": _verify_initializer}
+# The referee of each kind of spec; each returns a verdict or raises ValueError on arguments it cannot use.
+_VERIFY_BY_KIND = {"optimizer": _verify_optimizer, "schedule": _verify_schedule, "initializer": _verify_initializer}
 
 
 def _folders(parser: argparse.ArgumentParser) -> None:

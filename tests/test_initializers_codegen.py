@@ -9,11 +9,13 @@ from codegen.errors import SpecError
 from codegen.initializer_spec import (
     FAMILIES,
     Case,
+    Choice,
     Derivation,
     InitializerSpec,
     distribution,
     fan_in,
     fans_of,
+    parameters_at,
     resolve,
     truncated_std,
     truncated_std_definition,
@@ -131,3 +133,55 @@ def test_argument_symbols_may_not_take_names_the_generated_code_uses(name):
     )
     with pytest.raises(SpecError, match=f"symbol '{name}'"):
         resolve(spec, {"Clash": spec})
+
+
+# ----------------------------------------------------------------- derived specs with arguments and valued choices
+
+_REGISTERED = {spec.name: spec for spec in load_registry(SPECS_DIR).initializers}
+_gain = sympy.Symbol("gain", positive=True)
+_GAIN = Hyperparameter(_gain, "gain", 1.0, sympy.Interval.open(0, sympy.oo), "g")
+
+
+def _child(**fields) -> InitializerSpec:
+    fields.setdefault("derived_from", Derivation("VarianceScaling", arguments=(("scale", _gain**2),)))
+    return InitializerSpec("Child", ("child",), "a child", source="specs/initializers/child.py", **fields)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({}, "symbol 'gain': scale is fixed to gain\\*\\*2, which uses undeclared symbols"),
+        (
+            {"arguments": (_GAIN,), "derived_from": Derivation("VarianceScaling", restrict=(("mode", ("fan_out",)),))},
+            "restricting mode to \\('fan_out',\\) drops the default 'fan_in'",
+        ),
+        (
+            {"arguments": (_GAIN,), "choices": (Choice("k", ("a", "b"), "a", "k", sets=_gain, values=(("a", 1),)),)},
+            "symbol 'gain': valued choice k: needs exactly one value per option",
+        ),
+        ({"arguments": (_GAIN,), "layout": "jax"}, "unknown layout 'jax'"),
+    ],
+)
+def test_bad_derived_specs_name_the_problem(fields, message):
+    child = _child(**fields)
+    with pytest.raises(SpecError, match=f"specs/initializers/child.py: Child: {message}"):
+        resolve(child, {**_REGISTERED, "Child": child})
+
+
+def test_a_valued_choice_sets_its_symbol_and_the_derivation_uses_it():
+    level = sympy.Symbol("level", positive=True)
+    choice = Choice("size", ("small", "large"), "small", "", sets=_gain, values=(("small", 1), ("large", 2 * level)))
+    child = _child(
+        arguments=(Hyperparameter(level, "level", 3.0, sympy.Interval.open(0, sympy.oo), "l"),),
+        choices=(choice,),
+        derived_from=Derivation(
+            "VarianceScaling", arguments=(("scale", _gain**2),), choices=(("distribution", "untruncated_normal"),)
+        ),
+        layout="torch",
+    )
+    resolved = resolve(child, {**_REGISTERED, "Child": child})
+    assert [h.argument for h in resolved.arguments] == ["level"]
+    assert [c.argument for c in resolved.choices] == ["mode", "size"]
+    assert resolved.layout == "torch" and len(resolved.cases) == 3  # one per mode; size selects no case
+    family, parameters = parameters_at(resolved, {"level": 1.5}, {"size": "large", "mode": "fan_out"}, (4, 9))
+    assert family == "normal" and parameters["stddev"] == pytest.approx(3.0 / 3.0, rel=1e-15)  # 2·1.5 / sqrt(9)

@@ -9,6 +9,10 @@ implementations measure ~1e-14 and the conventions differ by 1e-6 or more.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -110,3 +114,15 @@ def test_cli_exit_status(capsys):
     assert main(["verify", "Adam", "--against", "tests.wrong_optimizers:correct_adam", "--steps", "20"]) == 0
     assert main(["verify", "Adam", "--against", "tests.wrong_optimizers:adam_beta_swapped", "--steps", "20"]) == 1
     assert "FAIL: first diverges at step" in capsys.readouterr().out
+
+
+def test_the_console_script_finds_a_users_module_in_the_working_directory(tmp_path):
+    """`trainspec` (unlike `python -m`) does not put the working directory on sys.path; verify searches it."""
+    shutil.copy(Path(__file__).parent / "wrong_optimizers.py", tmp_path / "my_adam.py")
+    script = Path(sys.executable).parent / "trainspec"
+    if not script.exists():
+        pytest.skip("the trainspec console script is not installed next to this Python")
+    command = [str(script), "verify", "Adam", "--against", "my_adam:correct_adam", "--steps", "5"]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASS" in result.stdout

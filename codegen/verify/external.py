@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -213,11 +214,27 @@ def _keras(spec: OptimizerSpec) -> Implementation:
 # ----------------------------------------------------------------------------- a user's function
 
 
-def _user(target: str) -> Implementation:
+def user_function(target: str) -> Callable:
+    """The function ``module:function`` names, importable from sys.path or the working directory.
+
+    The working directory is searched too because the ``trainspec`` console script, unlike
+    ``python -m``, does not put it on sys.path, and a user's module usually sits there.
+    """
     module_name, _, function_name = target.partition(":")
-    function = getattr(importlib.import_module(module_name), function_name, None)
+    if os.getcwd() not in sys.path:
+        sys.path.append(os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise ValueError(f"{target}: cannot import {module_name}: {error}") from error
+    function = getattr(module, function_name, None)
     if not callable(function):
         raise ValueError(f"{target}: {module_name} has no function {function_name!r}")
+    return function
+
+
+def _user(target: str) -> Implementation:
+    function = user_function(target)
 
     def make(arguments: Mapping[str, float | bool]) -> Stepper:
         state: dict = {}

@@ -28,7 +28,6 @@ spec names, as ``trainspec list`` and the docs name them (``stddev=0.05``,
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import math
 import os
@@ -39,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from codegen.initializer_spec import InitializerSpec
+from codegen.verify.external import user_function
 
 Shape = tuple[int, ...]
 Fans = Callable[[Sequence[int]], tuple[int, int]]
@@ -287,14 +287,7 @@ def _keras(spec: InitializerSpec) -> InitializerImplementation:
 
 
 def _user(target: str) -> InitializerImplementation:
-    module_name, _, function_name = target.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as error:
-        raise ValueError(f"{target}: cannot import {module_name}: {error}") from error
-    function = getattr(module, function_name, None)
-    if not callable(function):
-        raise ValueError(f"{target}: {module_name} has no function {function_name!r}")
+    function = user_function(target)
 
     def draw(shape: Shape, dtype: str, seed: int, arguments: Mapping) -> np.ndarray:
         return np.asarray(function(tuple(shape), dtype, seed, **arguments))

@@ -31,7 +31,6 @@ argument is left out (``warmup_target=None``), lists (``boundaries``,
 from __future__ import annotations
 
 import contextlib
-import importlib
 import math
 import os
 import warnings
@@ -41,6 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from codegen.schedule_spec import Call, ScheduleSpec
+from codegen.verify.external import user_function
 
 Arguments = dict  # spec argument name -> number, choice, None, list, or a ``Call`` for a following schedule
 
@@ -388,10 +388,7 @@ def _floatx(keras, dtype: str) -> Iterator[None]:
 
 
 def _user(target: str) -> ScheduleImplementation:
-    module_name, _, function_name = target.partition(":")
-    function = getattr(importlib.import_module(module_name), function_name, None)
-    if not callable(function):
-        raise ValueError(f"{target}: {module_name} has no function {function_name!r}")
+    function = user_function(target)
 
     def rates(arguments: Mapping, steps: int) -> np.ndarray:
         given = {name: build(value) if isinstance(value, Call) else value for name, value in arguments.items()}

@@ -1,40 +1,25 @@
 """PyTorch's ``kaiming_uniform_``: U(±g·sqrt(3 / fan)), g from the nonlinearity, fans of an (out, in, ...) tensor.
 
-VarianceScaling(scale=g², distribution='uniform') in PyTorch's layout, mode fan_in or fan_out.
-Keras's HeUniform is the relu case (and LecunUniform the linear one) on the transposed shape.
+KaimingNormal's declaration with the uniform distribution: VarianceScaling(scale=g², distribution='uniform')
+in PyTorch's layout, mode fan_in or fan_out. Keras's HeUniform is the relu case (and LecunUniform the
+linear one) on the transposed shape.
 """
 
-from sympy import Interval, Symbol, oo
+from dataclasses import replace
 
-from codegen.initializer_spec import Comparison, Derivation, InitializerSpec, torch_nonlinearity
-from codegen.spec import Hyperparameter
+from codegen.initializer_spec import Comparison
+from specs.initializers.kaiming_normal import SPEC as KAIMING_NORMAL
 
-a = Symbol("a", real=True)
-gain = Symbol("gain", positive=True)
-
-SPEC = InitializerSpec(
+SPEC = replace(
+    KAIMING_NORMAL,
     name="KaimingUniform",
     aliases=("kaiming_uniform",),
-    summary=r"PyTorch's Kaiming uniform: $\\mathcal{U}(\\pm g\\sqrt{3/n})$, n the fan that mode picks.",
-    arguments=(Hyperparameter(a, "a", 0.0, Interval.open(-oo, oo), "negative slope of the leaky ReLU that follows"),),
-    choices=(torch_nonlinearity(gain, a),),
-    derived_from=Derivation(
-        "VarianceScaling",
-        choices=(("distribution", "uniform"),),
-        arguments=(("scale", gain**2),),
-        restrict=(("mode", ("fan_in", "fan_out")),),
-    ),
-    layout="torch",
-    ranks=(2, None),
-    references=(
-        "K. He, X. Zhang, S. Ren, J. Sun, Delving deep into rectifiers: surpassing human-level performance "
-        "on ImageNet classification, ICCV 2015.",
-    ),
+    summary=r"PyTorch's Kaiming uniform: $\mathcal{U}(\pm g\sqrt{3/n})$, n the fan that mode picks.",
+    derived_from=replace(KAIMING_NORMAL.derived_from, choices=(("distribution", "uniform"),)),
     notes=(
         "torch.nn.init.kaiming_uniform_(tensor, a, mode, nonlinearity); its default nonlinearity is "
         "leaky_relu with a = 0, whose gain is relu's, sqrt(2).",
     ),
-    latex_names={gain: "g", a: "a"},
 )
 
 RELATIONS = (
