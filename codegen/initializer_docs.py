@@ -20,6 +20,7 @@ from codegen.initializer_spec import (
     CONSTANTS,
     FANS,
     MATRIX_SHAPE,
+    TRUNCATED_BOUNDS,
     TRUNCATION,
     Case,
     Resolved,
@@ -161,8 +162,17 @@ def _distribution_kind(case: Case, names: dict) -> str:
 
 
 def _variance(case: Case, names: dict) -> str:
-    variance = distribution_variance(case.distribution)
-    return "" if variance is None else tex(sympy.simplify(variance), names)
+    variance = distribution_variance(case.distribution, named=True)
+    if variance is None:
+        return ""
+    if not variance.free_symbols & set(TRUNCATED_BOUNDS):
+        return tex(sympy.simplify(variance), names)
+    # A truncated normal with bounds of its own: the textbook form, α and β said in words.
+    alpha, beta = (tex(b, names) for b in TRUNCATED_BOUNDS)
+    return (
+        tex(variance, names) + rf", \text{{ with }} {alpha} = (w_{{\mathrm{{lo}}}} - \mu)/\sigma,\ "
+        rf"{beta} = (w_{{\mathrm{{hi}}}} - \mu)/\sigma,\ \varphi, \Phi \text{{ the standard normal's density and CDF}}"
+    )
 
 
 def _formulas(case: Case, names: dict) -> tuple[tuple[str, str], ...]:

@@ -214,27 +214,39 @@ def family_variance(kind: str) -> sympy.Expr | None:
     return None
 
 
-def truncated_variance(mu: sympy.Expr, sigma: sympy.Expr, low: sympy.Expr, high: sympy.Expr) -> sympy.Expr:
+def truncated_variance(
+    mu: sympy.Expr, sigma: sympy.Expr, low: sympy.Expr, high: sympy.Expr, *, named: bool = False
+) -> sympy.Expr:
     """The variance of N(mu, sigma²) restricted to [low, high], from the standard normal's φ and Φ.
 
     With the bounds at mu ∓ 2·sigma (Keras) it is sigma²·truncated_std², by the constant's
     definition; otherwise the textbook form σ²(1 + (αφ(α) − βφ(β))/Z − ((φ(α) − φ(β))/Z)²),
-    α, β the bounds in standard deviations from the mean, Z = Φ(β) − Φ(α).
+    α, β the bounds in standard deviations from the mean, Z = Φ(β) − Φ(α). ``named`` keeps φ, Φ,
+    α and β as names (for the docs, with ``TRUNCATED_BOUNDS`` saying what α and β are).
     """
     alpha, beta = sympy.simplify((low - mu) / sigma), sympy.simplify((high - mu) / sigma)
     if (alpha, beta) == (-TRUNCATION, TRUNCATION):
         return sigma**2 * truncated_std**2
-    density = [exp(-(b**2) / 2) / sqrt(2 * sympy.pi) for b in (alpha, beta)]
-    mass = (sympy.erf(beta / sqrt(2)) - sympy.erf(alpha / sqrt(2))) / 2
-    shift = (density[0] - density[1]) / mass
-    return sigma**2 * (1 + (alpha * density[0] - beta * density[1]) / mass - shift**2)
+    if named:
+        alpha, beta = TRUNCATED_BOUNDS
+        phi, cdf = sympy.Function("varphi"), sympy.Function("Phi")
+    else:
+        phi = sympy.Lambda(z, exp(-(z**2) / 2) / sqrt(2 * sympy.pi))
+        cdf = sympy.Lambda(z, (1 + sympy.erf(z / sqrt(2))) / 2)
+    mass = cdf(beta) - cdf(alpha)
+    shift = (phi(alpha) - phi(beta)) / mass
+    return sigma**2 * (1 + (alpha * phi(alpha) - beta * phi(beta)) / mass - shift**2)
 
 
-def distribution_variance(distribution: Distribution) -> sympy.Expr | None:
+TRUNCATED_BOUNDS = sympy.symbols("alpha beta", real=True)
+"""The truncated normal's bounds in standard deviations from its mean, as the docs name them."""
+
+
+def distribution_variance(distribution: Distribution, *, named: bool = False) -> sympy.Expr | None:
     """The variance of one element of ``distribution`` (None where elements are not independent draws)."""
     values = distribution.values
     if distribution.family == "truncated_normal":
-        return truncated_variance(values[mean], values[stddev], values[lower], values[upper])
+        return truncated_variance(values[mean], values[stddev], values[lower], values[upper], named=named)
     variance = family_variance(distribution.family)
     return None if variance is None else variance.xreplace(values)
 
