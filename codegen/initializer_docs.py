@@ -176,8 +176,10 @@ def _variance(case: Case, names: dict) -> str:
 
 
 def _formulas(case: Case, names: dict) -> tuple[tuple[str, str], ...]:
-    """Each parameter's formula, leaving out those that are just the argument of the same name (μ = μ)."""
-    return tuple((tex(p, names), tex(e, names)) for p, e in case.distribution.parameters if e != p)
+    """Each parameter's formula, leaving out those that read ``x = x`` (the argument that is the parameter, μ = μ,
+    or one written with the same letter, PyTorch's std as σ)."""
+    pairs = ((tex(p, names), tex(e, names)) for p, e in case.distribution.parameters)
+    return tuple((parameter, formula) for parameter, formula in pairs if parameter != formula)
 
 
 def _argument_rows(resolved: Resolved) -> tuple[Row, ...]:
