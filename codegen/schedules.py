@@ -520,15 +520,17 @@ def specs_by_name(registry: Registry) -> dict[str, ScheduleSpec]:
     return {spec.name: spec for spec in registry.schedules}
 
 
-def call_text(call: Call, numbers: dict, package: str = "trainspec") -> str:
-    """Python that builds the schedule ``call`` describes, its symbols replaced by ``numbers``."""
+def call_text(call: Call, numbers: dict, package: str | None = "trainspec") -> str:
+    """Python that builds the schedule ``call`` describes, its symbols replaced by ``numbers`` (the class
+    qualified by ``package``; bare with None)."""
     parts = []
     for name, value in call.arguments.items():
         parts.append(f"{name}={_value_text(value, numbers, package)}")
-    return f"{package}.{call.schedule}({', '.join(parts)})"
+    prefix = f"{package}." if package else ""
+    return f"{prefix}{call.schedule}({', '.join(parts)})"
 
 
-def _value_text(value, numbers: dict, package: str) -> str:
+def _value_text(value, numbers: dict, package: str | None) -> str:
     if isinstance(value, Call):
         return call_text(value, numbers, package)
     if isinstance(value, sympy.FunctionClass) and value in numbers:

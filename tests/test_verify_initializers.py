@@ -149,13 +149,13 @@ def test_torch_variance_scaling_reaches_scales_up_to_two():
 def test_torch_layout_matches_torchs_own_fans():
     """The adapter's fans and layouts agree with torch's private fan computation on Keras kernels."""
     from torch.nn.init import _calculate_fan_in_and_fan_out
+    from trainspec.initializers.kernels import compute_fans, torch_compute_fans
 
-    fans = __import__("trainspec.initializers", fromlist=["kernels"]).kernels.compute_fans
     for shape in [(64, 32), (3, 3, 16, 40), (5, 7, 9), (2, 3, 4, 5, 6)]:
-        order = initializer_external.torch_layout(shape, fans(shape))
+        order = initializer_external.torch_layout(shape, compute_fans(shape))
         tensor = torch.empty(tuple(shape[axis] for axis in order))
-        assert tuple(_calculate_fan_in_and_fan_out(tensor)) == tuple(fans(shape))
-        assert initializer_external.torch_fans(tensor.shape) == _calculate_fan_in_and_fan_out(tensor)
+        assert tuple(_calculate_fan_in_and_fan_out(tensor)) == tuple(compute_fans(shape))
+        assert torch_compute_fans(tuple(tensor.shape)) == _calculate_fan_in_and_fan_out(tensor)
 
 
 # ----------------------------------------------------------------------------- user implementations

@@ -231,25 +231,17 @@ def _same_named_torch_function(spec: InitializerSpec) -> Callable[[Mapping], Tor
     return plan
 
 
-def torch_fans(shape: Sequence[int]) -> tuple[int, int]:
-    """torch.nn.init's fans (semantics.md §4.1): ``(shape[1], shape[0])`` times the receptive field ``shape[2:]``."""
-    if len(shape) < 2:
-        raise ValueError(f"torch.nn.init computes no fans for a shape of rank {len(shape)}")
-    receptive = math.prod(shape[2:])
-    return shape[1] * receptive, shape[0] * receptive
-
-
 def torch_layout(shape: Shape, fans: tuple[int, int]) -> tuple[int, ...]:
     """The order of ``shape``'s axes that makes a torch tensor with ``fans``: as it is, or Keras's reversed.
 
     Keras ``(*kernel, in, out)`` → torch ``(out, in, *kernel)``.
     """
+    from trainspec.initializers.kernels import torch_compute_fans  # the spec's torch layout, generated
+
     rank = len(shape)
-    orders = [tuple(range(rank))]
-    if rank >= 2:
-        orders.append((rank - 1, rank - 2, *range(rank - 2)))
+    orders = [tuple(range(rank)), (rank - 1, rank - 2, *range(rank - 2))] if rank >= 2 else []
     for order in orders:
-        if torch_fans([shape[axis] for axis in order]) == tuple(fans):
+        if torch_compute_fans([shape[axis] for axis in order]) == tuple(fans):
             return order
     raise ValueError(f"no layout of shape {shape} gives torch the spec's fans {tuple(fans)}")
 

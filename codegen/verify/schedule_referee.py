@@ -48,6 +48,7 @@ from codegen.schedule_spec import (
     log_ratio,
     variant_for,
 )
+from codegen.schedules import call_text
 from codegen.verify import schedule_external
 from codegen.verify.referee import Candidate, Verdict
 
@@ -136,7 +137,10 @@ def verify(
     notes = implementation.notes(arguments)
     if compared < steps:
         notes = (*notes, f"steps compared: 0 .. {compared - 1} of the {steps} asked for")
-    shown = {name: _Shown(call_text(value)) if isinstance(value, Call) else value for name, value in arguments.items()}
+    shown = {
+        name: _Shown(call_text(value, {}, package=None)) if isinstance(value, Call) else value
+        for name, value in arguments.items()
+    }
     return Verdict(
         spec.name,
         against,
@@ -168,13 +172,6 @@ class _Shown(str):
 
     def __repr__(self) -> str:
         return str(self)
-
-
-def call_text(call: Call) -> str:
-    inner = ", ".join(
-        f"{name}={call_text(v) if isinstance(v, Call) else repr(v)}" for name, v in call.arguments.items()
-    )
-    return f"{call.schedule}({inner})"
 
 
 # ----------------------------------------------------------------------------- the arguments and the two sides
