@@ -5,14 +5,19 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from codegen.build import GENERATED_DIR, SPECS_DIR, compare, generate, write
+from codegen.build import GENERATED_DIR, PACKAGE, SPECS_DIR, generate
+from codegen.cache import BuildCache, default_folder
 from codegen.errors import SpecError
-from codegen.load import Registry, load_registry
+from codegen.load import load_registry
+from codegen.lower import optimizer as optimizers
+from codegen.lower import schedule as schedules
+from codegen.output import compare, write
+from codegen.tools.pdf import DocsBuildError, build_pdf
 
-if TYPE_CHECKING:
-    from codegen.verify.referee import Verdict
+# The commands beside build, list and docs need what the build does not: numba and the generated package
+# (bench, verify, plot-schedule), scipy (verify), torch and keras (their comparisons). Each imports its
+# module when it runs, so that `trainspec build` works with the generator's own dependencies alone.
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="regenerate kernels, docs and checks from the specs")
     _folders(build)
     build.add_argument("--check", action="store_true", help="write nothing; fail if any file is stale")
+    build.add_argument(
+        "--no-cache", action="store_true", help="generate every file again (default: reuse what the inputs allow)"
+    )
     build.set_defaults(command=_build)
 
     listing = commands.add_parser("list", help="print the registered specs")
@@ -40,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     listing.set_defaults(command=_list)
 
     docs = commands.add_parser("docs", help="build the formula documentation PDF (needs latexmk)")
-    docs.add_argument("--out", type=Path, default=GENERATED_DIR, help="the generated folder holding docs/")
+    _folders(docs)
     docs.add_argument("--pdf", type=Path, default=None, help="where to put the PDF (default: build/trainspec.pdf)")
     docs.set_defaults(command=_docs)
 
@@ -108,10 +116,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _verify(arguments: argparse.Namespace) -> int:
+    from codegen.referee import initializer, optimizer, schedule  # numpy, scipy and the generated package
+
+    referees = {"optimizer": optimizer.verify_command, "schedule": schedule.verify_command}
+    referees["initializer"] = initializer.verify_command
     registry = load_registry(arguments.specs)
     try:
-        referee = _VERIFY_BY_KIND[registry.get(arguments.spec).kind]
-        verdict = referee(registry, arguments)
+        verdict = referees[registry.get(arguments.spec).kind](registry, arguments)
     except (KeyError, ValueError) as error:  # no such spec or counterpart, bad arguments, a function not there
         print(f"error: {error.args[0] if error.args else error}", file=sys.stderr)
         return 2
@@ -119,50 +130,18 @@ def _verify(arguments: argparse.Namespace) -> int:
     return 0 if verdict.passed else 1
 
 
-def _verify_optimizer(registry: Registry, arguments: argparse.Namespace) -> Verdict:
-    from codegen.verify.referee import verify
-
-    flags = {name: True for name in arguments.flag}
-    seed, dtype = arguments.seed, arguments.dtype
-    return verify(
-        registry, arguments.spec, arguments.against, steps=arguments.steps, seed=seed, dtype=dtype, flags=flags
-    )
-
-
-def _verify_schedule(registry: Registry, arguments: argparse.Namespace) -> Verdict:
-    from codegen.verify.schedule_referee import verify
-
-    _no_flags(arguments, "a schedule's choices are drawn")
-    return verify(
-        registry, arguments.spec, arguments.against, steps=arguments.steps, seed=arguments.seed, dtype=arguments.dtype
-    )
-
-
-def _verify_initializer(registry: Registry, arguments: argparse.Namespace) -> Verdict:
-    from codegen.verify.initializer_referee import verify
-
-    _no_flags(arguments, "an initializer's choices are drawn")
-    seed, dtype = arguments.seed, arguments.dtype
-    return verify(registry, arguments.spec, arguments.against, values=arguments.values, seed=seed, dtype=dtype)
-
-
-def _no_flags(arguments: argparse.Namespace, why: str) -> None:
-    if arguments.flag:
-        raise ValueError(f"--flag is for optimizers; {why} ({arguments.spec})")
-
-
-# The referee of each kind of spec; each returns a verdict or raises ValueError on arguments it cannot use.
-_VERIFY_BY_KIND = {"optimizer": _verify_optimizer, "schedule": _verify_schedule, "initializer": _verify_initializer}
-
-
 def _folders(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--specs", type=Path, default=SPECS_DIR, help="folder of spec files (default: specs/)")
     parser.add_argument("--out", type=Path, default=GENERATED_DIR, help="output folder (default: generated/)")
+    parser.add_argument(
+        "--package", default=PACKAGE, help=f"the name the generated package is imported by (default: {PACKAGE})"
+    )
 
 
 def _build(arguments: argparse.Namespace) -> int:
     progress = None if arguments.check else (lambda line: print(f"  {line}"))
-    report = generate(arguments.specs, progress=progress)
+    cache = BuildCache(None if arguments.no_cache else default_folder())
+    report = generate(arguments.specs, arguments.out, package=arguments.package, cache=cache, progress=progress)
     if arguments.check:
         differences = compare(report.files, arguments.out)
         for difference in differences:
@@ -177,30 +156,27 @@ def _build(arguments: argparse.Namespace) -> int:
         verb = {"missing": "created", "stale": "updated", "extra": "removed"}[change.kind]
         print(f"  {verb} {change.path}")
     stages = ", ".join(f"{stage} {seconds:.2f}s" for stage, seconds in report.stage_seconds.items())
-    print(f"{len(report.files)} files from {arguments.specs}: {len(changes)} changed ({stages}).")
+    reused = f"{report.cached} of {report.units} units from the cache"
+    print(f"{len(report.files)} files from {arguments.specs}: {len(changes)} changed ({stages}; {reused}).")
     return 0
 
 
 def _list(arguments: argparse.Namespace) -> int:
-    from codegen.load import load_registry
-    from codegen.lower import lower
-    from codegen.schedule_spec import variants as schedule_variants
-
     registry = load_registry(arguments.specs)
+    variants = {
+        "optimizer": lambda spec: [v.name for v in optimizers.lower(spec).variants],
+        "schedule": lambda spec: [v.name for v in schedules.variants(spec)],
+    }
     for spec in registry.everything:
         print(f"{spec.name:10} {spec.source:34} {spec.summary}")
-        if spec.kind == "optimizer":  # the kernels its options select
-            print(f"{'':10} variants: {', '.join(v.name for v in lower(spec).variants)}")
-        if spec.kind == "schedule":  # the kernels its choices select
-            print(f"{'':10} variants: {', '.join(v.name for v in schedule_variants(spec))}")
+        if spec.kind in variants:  # the kernels its options or choices select
+            print(f"{'':10} variants: {', '.join(variants[spec.kind](spec))}")
     return 0
 
 
 def _docs(arguments: argparse.Namespace) -> int:
-    from codegen.docs import DocsBuildError, build_pdf
-
     try:
-        pdf = build_pdf(arguments.out, arguments.pdf)
+        pdf = build_pdf(arguments.out, arguments.pdf, package=arguments.package, specs_dir=arguments.specs)
     except DocsBuildError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -209,7 +185,7 @@ def _docs(arguments: argparse.Namespace) -> int:
 
 
 def _plot_schedule(arguments: argparse.Namespace) -> int:
-    from codegen.schedule_plot import plot_command
+    from codegen.tools.plot import plot_command  # matplotlib and the generated package
 
     try:
         path = plot_command(arguments.name, arguments.options)
@@ -221,10 +197,10 @@ def _plot_schedule(arguments: argparse.Namespace) -> int:
 
 
 def _bench(arguments: argparse.Namespace) -> int:
-    from codegen import bench, bench_initializers
+    from codegen.tools import bench_initializers, bench_optimizers  # numba, the generated package, torch
 
     if arguments.only != "initializers":
-        bench.run(size=arguments.size, repeats=arguments.repeats)
+        bench_optimizers.run(size=arguments.size, repeats=arguments.repeats)
     if arguments.only != "optimizers":
         bench_initializers.run(size=arguments.initializers_size)
     return 0

@@ -4,48 +4,69 @@ A spec file defines ``SPEC`` (one spec) and optionally ``RELATIONS`` (facts
 about it that the generated checks prove). Files whose name starts with ``_``
 are helpers, not specs. Files load in sorted order, so the registry, and
 everything generated from it, has one order on every machine.
+
+While a folder loads, the package ``specs`` is that folder: a spec derived
+from another (``from specs.optimizers.adam import SPEC``) takes its parent
+from the same folder, never from another copy, and every file runs once.
 """
 
 from __future__ import annotations
 
+import ast
 import dataclasses
-import importlib.util
+import importlib
 import sys
-from dataclasses import dataclass
+import types
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from codegen.errors import SpecError
-from codegen.spec import OptimizerSpec
+from codegen.language import SPEC_TYPES
+
+PACKAGE = "specs"
+"""The name spec files import each other by."""
 
 
 @dataclass(frozen=True)
 class Registry:
-    """Every spec found in one specs folder, by kind, and the relations declared beside them.
+    """Every spec found in one specs folder, by kind, and the relations declared beside them."""
 
-    ``specs`` holds the optimizers; other kinds of spec (each dataclass has a
-    ``kind`` class attribute) are kept in the field of that name.
-    """
-
-    specs: tuple[OptimizerSpec, ...]
+    specs_dir: Path
+    by_kind: dict[str, tuple] = field(default_factory=dict)
     relations: tuple = ()
-    schedules: tuple = ()
-    initializers: tuple = ()
+    files: dict[str, Path] = field(default_factory=dict)
+    """Each spec's file, by its ``source`` (``specs/optimizers/adam.py``)."""
+    imports: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """The sources of the spec files each spec file imports."""
+
+    def of(self, kind: str) -> tuple:
+        """The specs of one kind (``"optimizer"``), in load order."""
+        return self.by_kind.get(kind, ())
+
+    @property
+    def optimizers(self) -> tuple:
+        return self.of("optimizer")
+
+    @property
+    def schedules(self) -> tuple:
+        return self.of("schedule")
+
+    @property
+    def initializers(self) -> tuple:
+        return self.of("initializer")
 
     @property
     def everything(self) -> tuple:
-        """Every spec of every kind, in load order within each kind."""
-        return (*self.specs, *self.schedules, *self.initializers)
+        """Every spec of every kind, kind by kind, in load order within each kind."""
+        return tuple(spec for specs in self.by_kind.values() for spec in specs)
 
     def get(self, name: str):
+        """The spec called ``name`` (or one of its aliases); KeyError listing the registered names."""
         for spec in self.everything:
             if name == spec.name or name in spec.aliases:
                 return spec
         known = ", ".join(spec.name for spec in self.everything)
         raise KeyError(f"no spec named {name!r}; registered: {known}")
-
-
-# The kinds of spec a file may declare, by their ``kind`` class attribute.
-SPEC_KINDS = {"optimizer": "OptimizerSpec", "schedule": "ScheduleSpec", "initializer": "InitializerSpec"}
 
 
 def spec_files(specs_dir: Path) -> list[Path]:
@@ -57,26 +78,30 @@ def spec_files(specs_dir: Path) -> list[Path]:
 
 def load_registry(specs_dir: Path) -> Registry:
     """Import every spec file under ``specs_dir``; errors name the file."""
-    specs_dir = Path(specs_dir)
+    specs_dir = Path(specs_dir).resolve()
     if not specs_dir.is_dir():
         raise SpecError(str(specs_dir), "not a folder of specs")
-    by_kind: dict[str, list] = {kind: [] for kind in SPEC_KINDS}
+    kinds = {spec_type.kind: spec_type for spec_type in SPEC_TYPES}
+    by_kind: dict[str, list] = {kind: [] for kind in kinds}
     relations: list = []
-    for path in spec_files(specs_dir):
-        source = _display_path(path, specs_dir)
-        module = _import_file(path, source)
-        spec = getattr(module, "SPEC", None)
-        kind = getattr(spec, "kind", None)
-        if not dataclasses.is_dataclass(spec) or kind not in SPEC_KINDS:
-            raise SpecError(source, f"defines no SPEC (one of: {', '.join(SPEC_KINDS.values())})")
-        by_kind[kind].append(dataclasses.replace(spec, source=source))
-        relations.extend(dataclasses.replace(r, source=source) for r in getattr(module, "RELATIONS", ()))
+    files: dict[str, Path] = {}
+    imports: dict[str, tuple[str, ...]] = {}
+    with _specs_package(specs_dir):
+        for path in spec_files(specs_dir):
+            source = _display_path(path, specs_dir)
+            module = _import_file(path, specs_dir, source)
+            spec = getattr(module, "SPEC", None)
+            kind = getattr(spec, "kind", None)
+            if not dataclasses.is_dataclass(spec) or kind not in kinds:
+                names = ", ".join(t.__name__ for t in SPEC_TYPES)
+                raise SpecError(source, f"defines no SPEC (one of: {names})")
+            by_kind[kind].append(dataclasses.replace(spec, source=source))
+            relations.extend(dataclasses.replace(r, source=source) for r in getattr(module, "RELATIONS", ()))
+            files[source] = path
+            imports[source] = _imported_sources(path, specs_dir)
     _check_unique_names([spec for specs in by_kind.values() for spec in specs])
     return Registry(
-        specs=tuple(by_kind["optimizer"]),
-        relations=tuple(relations),
-        schedules=tuple(by_kind["schedule"]),
-        initializers=tuple(by_kind["initializer"]),
+        specs_dir, {kind: tuple(specs) for kind, specs in by_kind.items()}, tuple(relations), files, imports
     )
 
 
@@ -84,19 +109,56 @@ def _display_path(path: Path, specs_dir: Path) -> str:
     return (Path(specs_dir.name) / path.relative_to(specs_dir)).as_posix()
 
 
-def _import_file(path: Path, source: str):
-    module_name = "_trainspec_spec_" + source.replace("/", "_").removesuffix(".py")
-    loader_spec = importlib.util.spec_from_file_location(module_name, path)
-    module = importlib.util.module_from_spec(loader_spec)
-    sys.modules[module_name] = module
+def _module_name(path: Path, specs_dir: Path) -> str:
+    return ".".join((PACKAGE, *path.relative_to(specs_dir).with_suffix("").parts))
+
+
+class _specs_package:
+    """``specs`` is ``specs_dir`` while the folder loads; whatever ``specs`` was before is put back after."""
+
+    def __init__(self, specs_dir: Path):
+        self.specs_dir = specs_dir
+        self.saved: dict[str, types.ModuleType] = {}
+
+    def __enter__(self) -> None:
+        self.saved = {name: sys.modules.pop(name) for name in list(sys.modules) if _in_package(name)}
+        package = types.ModuleType(PACKAGE, f"the spec files in {self.specs_dir}")
+        package.__path__ = [str(self.specs_dir)]
+        sys.modules[PACKAGE] = package
+        importlib.invalidate_caches()
+
+    def __exit__(self, *exc: object) -> None:
+        for name in [name for name in sys.modules if _in_package(name)]:
+            del sys.modules[name]
+        sys.modules.update(self.saved)
+
+
+def _in_package(name: str) -> bool:
+    return name == PACKAGE or name.startswith(PACKAGE + ".")
+
+
+def _import_file(path: Path, specs_dir: Path, source: str) -> types.ModuleType:
     try:
-        loader_spec.loader.exec_module(module)
+        return importlib.import_module(_module_name(path, specs_dir))
     except SpecError:
         raise
     except Exception as error:  # a spec file is user code: report any failure against it
-        del sys.modules[module_name]
         raise SpecError(source, f"cannot be imported: {type(error).__name__}: {error}") from error
-    return module
+
+
+def _imported_sources(path: Path, specs_dir: Path) -> tuple[str, ...]:
+    """The spec files that ``path`` imports (``from specs.optimizers.adam import SPEC``), by their sources."""
+    imported = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+        names += [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == PACKAGE and len(parts) > 1:
+                candidate = specs_dir.joinpath(*parts[1:]).with_suffix(".py")
+                if candidate.is_file():
+                    imported.add(_display_path(candidate, specs_dir))
+    return tuple(sorted(imported))
 
 
 def _check_unique_names(specs: list) -> None:

@@ -71,16 +71,14 @@ def run_trainspec(*arguments: str, env: dict[str, str] | None = None) -> subproc
 
 
 @contextlib.contextmanager
-def imported_package(out_dir: Path) -> Iterator[ModuleType]:
-    """Import a package generated into ``out_dir`` under its folder name, and forget it afterwards.
+def imported_package(out_dir: Path, name: str) -> Iterator[ModuleType]:
+    """Import the package ``name`` generated into ``out_dir`` (its folder ``out_dir/name``), and forget it afterwards.
 
-    The generated ``__init__`` imports its modules relatively, so the package
-    works under any name; a unique folder name keeps it apart from the
+    A package built with ``--package NAME`` imports under that name only; a unique name keeps it apart from the
     installed ``trainspec``.
     """
-    name = out_dir.name
     assert name.isidentifier() and name not in sys.modules, f"pick a fresh package name, not {name!r}"
-    sys.path.insert(0, str(out_dir.parent))
+    sys.path.insert(0, str(out_dir))
     importlib.invalidate_caches()
     # No .pyc: a rebuilt module of the same size in the same second must not load stale bytecode.
     writing_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
@@ -88,6 +86,6 @@ def imported_package(out_dir: Path) -> Iterator[ModuleType]:
         yield importlib.import_module(name)
     finally:
         sys.dont_write_bytecode = writing_bytecode
-        sys.path.remove(str(out_dir.parent))
+        sys.path.remove(str(out_dir))
         for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
             del sys.modules[module]

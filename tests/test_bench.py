@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import trainspec
-from trainspec.optimizers import adam
 
-from codegen import bench
-from codegen.runtime import optimizer as runtime
+import trainspec
+from codegen.tools import bench_optimizers as bench
+from trainspec.optimizers import adam
+from trainspec.runtime import optimizer as runtime
 
 OPTIMIZER_NAMES = sorted({cls.__name__ for cls in trainspec.OPTIMIZERS.values()})
 

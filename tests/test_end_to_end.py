@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ ADAMAX_SPEC = '''"""Adamax: Adam with the infinity norm in place of the second m
 
 from sympy import Abs, Interval, Max, oo, symbols
 
-from codegen.spec import Hyperparameter, OptimizerSpec, State, eta, g, learning_rate, t, w
+from codegen.language.optimizer import Hyperparameter, OptimizerSpec, State, eta, g, learning_rate, t, w
 
 beta_1, beta_2, epsilon = symbols("beta_1 beta_2 epsilon")
 m, u = symbols("m u")
@@ -113,25 +114,38 @@ def _assert_close(got: np.ndarray, want: np.ndarray, start: np.ndarray, travelle
     assert np.all(error <= bound), f"worst error {np.max(error / bound):.2f} bounds"
 
 
+@dataclass(frozen=True)
+class Project:
+    specs: Path
+    out: Path
+    package: str
+    """Unique per test, so never the installed trainspec."""
+
+    def build(self, *options: str) -> int:
+        return main(["build", *options, "--specs", str(self.specs), "--out", str(self.out), "--package", self.package])
+
+    def module(self, path: str) -> Path:
+        """A file of the generated package."""
+        return self.out / self.package / path
+
+
 @pytest.fixture
-def project(tmp_path: Path) -> tuple[Path, Path]:
+def project(tmp_path: Path) -> Project:
     """A specs folder with the new Adamax spec and a copy of the bundled Adagrad, and an output folder."""
     specs = _write_specs(
         tmp_path / "specs",
         {"adamax.py": ADAMAX_SPEC, "adagrad.py": (SPECS_DIR / "optimizers" / "adagrad.py").read_text("utf-8")},
     )
-    # The folder name is the package name: unique per test, so never the installed trainspec.
-    return specs, tmp_path / f"e2e_{tmp_path.name}"
+    return Project(specs, tmp_path / "out", f"e2e_{tmp_path.name}")
 
 
-def test_new_spec_builds_imports_and_trains(project: tuple[Path, Path], capsys: pytest.CaptureFixture) -> None:
-    specs, out = project
-    assert main(["build", "--specs", str(specs), "--out", str(out)]) == 0
-    assert "created optimizers/adamax.py" in capsys.readouterr().out
-    assert main(["build", "--check", "--specs", str(specs), "--out", str(out)]) == 0
+def test_new_spec_builds_imports_and_trains(project: Project, capsys: pytest.CaptureFixture) -> None:
+    assert project.build() == 0
+    assert f"created {project.package}/optimizers/adamax.py" in capsys.readouterr().out
+    assert project.build("--check") == 0
 
-    with imported_package(out) as package:
-        assert Path(package.__file__).parent == out, "imported the wrong package"
+    with imported_package(project.out, project.package) as package:
+        assert Path(package.__file__).parent == project.out / project.package, "imported the wrong package"
         assert sorted(package.OPTIMIZERS) == ["Adagrad", "Adamax", "adagrad", "adamax"]
         adamax = package.get("adamax")
         assert adamax is package.Adamax
@@ -156,22 +170,22 @@ def test_new_spec_builds_imports_and_trains(project: tuple[Path, Path], capsys: 
             adamax(beta_1=1.0)
 
 
-def test_edited_spec_regenerates_its_kernel(project: tuple[Path, Path], capsys: pytest.CaptureFixture) -> None:
-    specs, out = project
-    assert main(["build", "--specs", str(specs), "--out", str(out)]) == 0
-    before = {path.name: path.read_text("utf-8") for path in (out / "optimizers").glob("*.py")}
-    _edit(specs / "adamax.py", ADAMAX_EDITS)
-    _edit(specs / "adagrad.py", (('"initial_accumulator_value", 0.1,', '"initial_accumulator_value", 0.5,'),))
+def test_edited_spec_regenerates_its_kernel(project: Project, capsys: pytest.CaptureFixture) -> None:
+    assert project.build() == 0
+    before = {path.name: path.read_text("utf-8") for path in project.module("optimizers").glob("*.py")}
+    _edit(project.specs / "adamax.py", ADAMAX_EDITS)
+    _edit(project.specs / "adagrad.py", (('"initial_accumulator_value", 0.1,', '"initial_accumulator_value", 0.5,'),))
 
-    assert main(["build", "--check", "--specs", str(specs), "--out", str(out)]) == 1
-    assert {"stale: optimizers/adamax.py", "stale: optimizers/adagrad.py"} <= set(capsys.readouterr().out.split("\n"))
-    assert main(["build", "--specs", str(specs), "--out", str(out)]) == 0
+    assert project.build("--check") == 1
+    stale = {f"stale: {project.package}/optimizers/{name}.py" for name in ("adamax", "adagrad")}
+    assert stale <= set(capsys.readouterr().out.split("\n"))
+    assert project.build() == 0
     output = capsys.readouterr().out
-    assert "updated optimizers/adamax.py" in output and "updated optimizers/adagrad.py" in output
-    after = {path.name: path.read_text("utf-8") for path in (out / "optimizers").glob("*.py")}
+    assert all(f"updated {project.package}/optimizers/{name}.py" in output for name in ("adamax", "adagrad"))
+    after = {path.name: path.read_text("utf-8") for path in project.module("optimizers").glob("*.py")}
     assert after["adamax.py"] != before["adamax.py"]
 
-    with imported_package(out) as package:
+    with imported_package(project.out, project.package) as package:
         defaults = {name: p.default for name, p in inspect.signature(package.Adamax).parameters.items()}
         assert defaults["beta_2"] == 0.99
         steps = 25
@@ -188,36 +202,33 @@ def test_edited_spec_regenerates_its_kernel(project: tuple[Path, Path], capsys: 
 
 
 def test_a_spec_removed_from_the_folder_is_removed_from_the_output(
-    project: tuple[Path, Path], capsys: pytest.CaptureFixture
+    project: Project, capsys: pytest.CaptureFixture
 ) -> None:
-    specs, out = project
-    assert main(["build", "--specs", str(specs), "--out", str(out)]) == 0
-    (specs / "adagrad.py").unlink()
-    assert main(["build", "--specs", str(specs), "--out", str(out)]) == 0
-    assert "removed optimizers/adagrad.py" in capsys.readouterr().out
-    assert not (out / "optimizers" / "adagrad.py").exists()
-    with imported_package(out) as package:
+    assert project.build() == 0
+    (project.specs / "adagrad.py").unlink()
+    assert project.build() == 0
+    assert f"removed {project.package}/optimizers/adagrad.py" in capsys.readouterr().out
+    assert not project.module("optimizers/adagrad.py").exists()
+    with imported_package(project.out, project.package) as package:
         assert sorted(package.OPTIMIZERS) == ["Adamax", "adamax"]
         assert not hasattr(package, "Adagrad")
 
 
-def test_building_elsewhere_leaves_the_committed_tree_alone(project: tuple[Path, Path]) -> None:
-    specs, out = project
+def test_building_elsewhere_leaves_the_committed_tree_alone(project: Project) -> None:
     committed = tree(GENERATED_DIR, skip_tool_folders=True), tree(SPECS_DIR, skip_tool_folders=True)
-    assert main(["build", "--specs", str(specs), "--out", str(out)]) == 0
-    _edit(specs / "adamax.py", ADAMAX_EDITS)
-    assert main(["build", "--specs", str(specs), "--out", str(out)]) == 0
+    assert project.build() == 0
+    _edit(project.specs / "adamax.py", ADAMAX_EDITS)
+    assert project.build() == 0
     assert (tree(GENERATED_DIR, skip_tool_folders=True), tree(SPECS_DIR, skip_tool_folders=True)) == committed
 
 
-def test_relation_checks_prove_the_specs_they_were_built_from(project: tuple[Path, Path]) -> None:
+def test_relation_checks_prove_the_specs_they_were_built_from(project: Project) -> None:
     """A build of another folder writes relation checks that load that folder's specs, not the bundled ones."""
-    specs, out = project
-    _edit(specs / "adagrad.py", (('"initial_accumulator_value", 0.1,', '"initial_accumulator_value", 0.5,'),))
-    assert main(["build", "--specs", str(specs), "--out", str(out)]) == 0
-    checks = out / "checks" / "test_adagrad_relations.py"
-    loader = importlib.util.spec_from_file_location(f"checks_{out.name}", checks)
+    _edit(project.specs / "adagrad.py", (('"initial_accumulator_value", 0.1,', '"initial_accumulator_value", 0.5,'),))
+    assert project.build() == 0
+    checks = project.out / "checks" / "test_adagrad_relations.py"
+    loader = importlib.util.spec_from_file_location(f"checks_{project.package}", checks)
     module = importlib.util.module_from_spec(loader)
     loader.loader.exec_module(module)  # defines the tests and loads REGISTRY; runs none of them
-    adagrad = next(spec for spec in module.REGISTRY.specs if spec.name == "Adagrad")
+    adagrad = next(spec for spec in module.REGISTRY.optimizers if spec.name == "Adagrad")
     assert adagrad.hyperparameter("initial_accumulator_value").default == 0.5

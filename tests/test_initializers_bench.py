@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from trainspec import initializers
 
-from codegen import bench_initializers
+from codegen.tools import bench_initializers
+from trainspec import initializers
 
 
 def test_bench_reports_every_initializer(capsys):

@@ -6,7 +6,8 @@ import pytest
 import sympy
 
 from codegen.errors import SpecError
-from codegen.initializer_spec import (
+from codegen.language.common import Hyperparameter
+from codegen.language.initializer import (
     FAMILIES,
     Case,
     Choice,
@@ -14,16 +15,21 @@ from codegen.initializer_spec import (
     InitializerSpec,
     distribution,
     fan_in,
-    fans_of,
-    parameters_at,
-    resolve,
     truncated_std,
     truncated_std_definition,
 )
-from codegen.initializers import plan_family
 from codegen.load import load_registry
-from codegen.spec import Hyperparameter
+from codegen.lower.initializer import fans_of, parameters_at, resolve
+from codegen.plan import plan_family
+from codegen.validate.initializer import validate
 from tests.helpers import SPECS_DIR
+
+
+def lowered(spec: InitializerSpec, specs: dict):
+    """``spec`` through the build's first two stages: validated, then resolved against ``specs``."""
+    validate(spec)
+    return resolve(spec, specs)
+
 
 scale = sympy.Symbol("scale", positive=True)
 BASE = InitializerSpec(
@@ -37,13 +43,13 @@ BASE = InitializerSpec(
 
 
 def test_the_derived_constant_is_kerass_literal():
-    """Keras types 0.87962566103423978 (semantics.md §4.2); the spec derives it by integration."""
+    """Keras types 0.87962566103423978 in its TruncatedNormal; the spec language derives it by integration."""
     assert abs(float(sympy.N(truncated_std_definition(), 30)) - 0.87962566103423978) < 1e-16
 
 
 def test_a_derived_spec_is_its_parent_with_the_substitution():
     child = InitializerSpec("Child", ("child",), "fixed", derived_from=Derivation("Base", arguments=(("scale", 2),)))
-    resolved = resolve(child, {"Base": BASE, "Child": child})
+    resolved = lowered(child, {"Base": BASE, "Child": child})
     assert resolved.arguments == ()
     assert resolved.cases[0].distribution.values[sympy.Symbol("stddev", real=True)] == sympy.sqrt(2 / fan_in)
     assert resolved.parent.spec is BASE
@@ -60,7 +66,7 @@ def test_a_derived_spec_is_its_parent_with_the_substitution():
 def test_bad_derivations_name_the_file_and_the_problem(derivation, message):
     child = InitializerSpec("Child", ("child",), "bad", derived_from=derivation, source="specs/initializers/child.py")
     with pytest.raises(SpecError, match=f"specs/initializers/child.py: Child: {message}"):
-        resolve(child, {"Base": BASE, "Child": child})
+        lowered(child, {"Base": BASE, "Child": child})
 
 
 def test_a_stray_symbol_is_named():
@@ -69,13 +75,13 @@ def test_a_stray_symbol_is_named():
         "Stray", ("stray",), "bad", cases=(Case((), distribution("normal", mean=stray, stddev=1)),), source="s.py"
     )
     with pytest.raises(SpecError, match="symbol 'oops'"):
-        resolve(spec, {"Stray": spec})
+        lowered(spec, {"Stray": spec})
 
 
 def test_a_spec_needs_a_distribution():
     spec = InitializerSpec("Empty", ("empty",), "nothing", source="e.py")
     with pytest.raises(SpecError, match="declares no distribution"):
-        resolve(spec, {"Empty": spec})
+        lowered(spec, {"Empty": spec})
 
 
 def test_a_default_outside_its_domain_is_rejected():
@@ -89,7 +95,7 @@ def test_a_default_outside_its_domain_is_rejected():
         source="n.py",
     )
     with pytest.raises(SpecError, match=r"default -1\.0 of stddev is outside"):
-        resolve(spec, {"Negative": spec})
+        lowered(spec, {"Negative": spec})
 
 
 def test_hoisting_keeps_per_element_work_in_the_loop_only():
@@ -107,7 +113,7 @@ def test_hoisting_keeps_per_element_work_in_the_loop_only():
 def test_every_registered_initializer_resolves_and_uses_the_constant_symbolically():
     registry = load_registry(SPECS_DIR)
     specs = {spec.name: spec for spec in registry.initializers}
-    he_normal = resolve(specs["HeNormal"], specs)
+    he_normal = lowered(specs["HeNormal"], specs)
     stddev = he_normal.cases[0].distribution.values[sympy.Symbol("stddev", real=True)]
     assert truncated_std in stddev.free_symbols
     assert sympy.simplify(stddev * truncated_std - sympy.sqrt(2 / fan_in)) == 0
@@ -132,7 +138,7 @@ def test_argument_symbols_may_not_take_names_the_generated_code_uses(name):
         source="c.py",
     )
     with pytest.raises(SpecError, match=f"symbol '{name}'"):
-        resolve(spec, {"Clash": spec})
+        lowered(spec, {"Clash": spec})
 
 
 # ----------------------------------------------------------------- derived specs with arguments and valued choices
@@ -165,7 +171,7 @@ def _child(**fields) -> InitializerSpec:
 def test_bad_derived_specs_name_the_problem(fields, message):
     child = _child(**fields)
     with pytest.raises(SpecError, match=f"specs/initializers/child.py: Child: {message}"):
-        resolve(child, {**_REGISTERED, "Child": child})
+        lowered(child, {**_REGISTERED, "Child": child})
 
 
 def test_a_valued_choice_sets_its_symbol_and_the_derivation_uses_it():
@@ -179,7 +185,7 @@ def test_a_valued_choice_sets_its_symbol_and_the_derivation_uses_it():
         ),
         layout="torch",
     )
-    resolved = resolve(child, {**_REGISTERED, "Child": child})
+    resolved = lowered(child, {**_REGISTERED, "Child": child})
     assert [h.argument for h in resolved.arguments] == ["level"]
     assert [c.argument for c in resolved.choices] == ["mode", "size"]
     assert resolved.layout == "torch" and len(resolved.cases) == 3  # one per mode; size selects no case

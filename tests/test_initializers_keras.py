@@ -23,6 +23,7 @@ if keras.backend.backend() != "torch":
 
 from keras import initializers as keras_initializers  # noqa: E402
 from keras.src.initializers.random_initializers import compute_fans  # noqa: E402
+
 from trainspec import initializers  # noqa: E402
 
 SHAPE = (500, 500)

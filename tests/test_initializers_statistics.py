@@ -27,6 +27,7 @@ import math
 import numpy as np
 import pytest
 from scipy import stats
+
 from trainspec import initializers
 
 N = 10**6

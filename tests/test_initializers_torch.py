@@ -15,6 +15,7 @@ import os
 import numpy as np
 import pytest
 from scipy import stats
+
 from trainspec import initializers
 
 torch = pytest.importorskip("torch")

@@ -45,19 +45,19 @@ import numba
 import numpy as np
 import pytest
 import sympy
-import trainspec
 from helpers import SPECS_DIR
 from numba import types
 
+import trainspec
+from codegen.language.optimizer import Hyperparameter, OptimizerSpec, State, eta, g, learning_rate, w
 from codegen.load import load_registry
-from codegen.lower import WEIGHT_DECAY, lower
-from codegen.spec import Hyperparameter, OptimizerSpec, State, eta, g, learning_rate, w
-from codegen.verify.reference import Reference, StepResult, join
+from codegen.lower.optimizer import WEIGHT_DECAY, lower
+from codegen.proofs.optimizer_reference import Reference, StepResult, join
 
 STEPS = 200
 SIZE = 16
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-SPECS = tuple(spec for spec in load_registry(SPECS_DIR).specs if isinstance(spec, OptimizerSpec))
+SPECS = tuple(spec for spec in load_registry(SPECS_DIR).optimizers if isinstance(spec, OptimizerSpec))
 
 # Where to draw each hyperparameter inside its domain: (low, high, log-uniform). Open or infinite
 # domains get a finite range where training is meaningful; names not listed fall back to the domain.
@@ -361,9 +361,12 @@ def test_the_bound_catches_scalars_in_too_low_a_precision(case_id: str) -> None:
 
 
 def kernel_variants() -> list[tuple[str, str]]:
-    """(module, variant) of every generated kernel: each once, in the module that defines it."""
-    found = [(spec.kernel_module, variant.name) for spec in SPECS for variant in lower(spec).variants]
-    return list(dict.fromkeys(found))
+    """(module, variant) of every distinct generated kernel, each once (modules share identical kernels)."""
+    found: dict = {}
+    for spec in SPECS:
+        for name, variant in importlib.import_module(f"trainspec.optimizers.{spec.module_name}").VARIANTS.items():
+            found.setdefault(variant.kernel, (spec.module_name, name))
+    return list(found.values())
 
 
 @functools.cache

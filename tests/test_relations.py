@@ -1,4 +1,4 @@
-"""The relation prover itself (``codegen.verify.relations``) must reject what is false.
+"""The relation prover itself (``codegen.proofs.optimizer``) must reject what is false.
 
 The generated checks show that the declared relations are proved; these tests
 show that the same machinery fails, and says why, when a relation is wrong:
@@ -13,18 +13,19 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from helpers import GENERATED_DIR, SPECS_DIR
+from helpers import SPECS_DIR
 from sympy import Interval, oo, sqrt, symbols
 
+import trainspec
+from codegen.emit.checks.optimizer import relations_check_module
 from codegen.errors import SpecError
-from codegen.load import Registry
-from codegen.spec import eta, g, t, w
-from codegen.verify import relations
-from codegen.verify.checks import check_files
-from codegen.verify.relations import Equivalence, ScaleInvariance, SpecUpdate, Unbiased, WrittenUpdate
+from codegen.language.optimizer import eta, g, t, w
+from codegen.language.relations import Equivalence, ScaleInvariance, SpecUpdate, Unbiased, WrittenUpdate
+from codegen.lower.relations import check_relation, optimizer_relations, resolve
+from codegen.proofs.optimizer import Confirmation, confirm, load_specs, prove, simplify_residual
+from codegen.validate.optimizer import validate
 
-REGISTRY = relations.load_specs(SPECS_DIR)
-OPTIMIZERS = GENERATED_DIR / "optimizers"
+REGISTRY = load_specs(SPECS_DIR)
 
 rho, epsilon, v, A, A0 = symbols("rho epsilon v A A_0")
 beta_1, beta_2, m = symbols("beta_1 beta_2 m")
@@ -47,12 +48,18 @@ MOMENTUM_ZERO = Equivalence(
 )
 
 
-def numeric(relation) -> relations.Confirmation:
-    return relations.confirm(relation, REGISTRY, OPTIMIZERS, seed=7, tolerance=1e-12, differs=1e-6)
+def numeric(relation) -> Confirmation:
+    return confirm(relation, REGISTRY, trainspec, seed=7, tolerance=1e-12, differs=1e-6)
+
+
+def check_modules(registry):
+    """The check module of every optimizer spec file that declares relations."""
+    modules = (relations_check_module(spec, registry, "../../specs", "trainspec") for spec in registry.optimizers)
+    return [module for module in modules if module is not None]
 
 
 def test_a_false_equivalence_fails_and_prints_the_residual() -> None:
-    proof = relations.prove(RHO_ONE_IS_ADAGRAD, REGISTRY)
+    proof = prove(RHO_ONE_IS_ADAGRAD, REGISTRY)
     assert not proof.proved
     # Step 1 already differs: RMSprop's average stays 0, so its step is ηg/√ε instead of ηg/√(g² + ε).
     assert "after step 1, the residual of w is" in proof.report
@@ -60,7 +67,7 @@ def test_a_false_equivalence_fails_and_prints_the_residual() -> None:
 
 
 def test_the_same_relation_declared_false_is_proved_by_an_exact_counterexample() -> None:
-    proof = relations.prove(dataclasses.replace(RHO_ONE_IS_ADAGRAD, holds=False), REGISTRY)
+    proof = prove(dataclasses.replace(RHO_ONE_IS_ADAGRAD, holds=False), REGISTRY)
     assert proof.proved, proof.report
     assert "the residual is exactly" in proof.report
 
@@ -81,13 +88,13 @@ def test_keras_adam_with_the_paper_epsilon_held_constant_is_not_proved() -> None
     claim = Equivalence(
         "adam_constant_epsilon", "Keras Adam is paper Adam with ε = ε̂ (false).", SpecUpdate("Adam"), paper
     )
-    proof = relations.prove(claim, REGISTRY)
+    proof = prove(claim, REGISTRY)
     assert not proof.proved
     assert "the residual of w is" in proof.report and "epsilon" in proof.report
 
 
 def test_a_true_equivalence_declared_false_finds_no_counterexample() -> None:
-    proof = relations.prove(dataclasses.replace(MOMENTUM_ZERO, holds=False), REGISTRY)
+    proof = prove(dataclasses.replace(MOMENTUM_ZERO, holds=False), REGISTRY)
     assert not proof.proved
     assert "no counterexample found" in proof.report
 
@@ -97,7 +104,7 @@ def test_a_state_correspondence_that_is_off_by_a_factor_fails() -> None:
     pytorch = WrittenUpdate("PyTorch momentum", ((b, mu * b + g), (w, w - eta * b)), initial={b: 0})
     claim = Equivalence("velocity_is_buffer", "v = b (false: v = −ηb).", SpecUpdate("SGD", {"momentum": True}), pytorch)
     claim = dataclasses.replace(claim, state_map={symbols("v"): b})
-    proof = relations.prove(claim, REGISTRY)
+    proof = prove(claim, REGISTRY)
     assert not proof.proved
     assert "residual of v ↔ b" in proof.report
 
@@ -106,7 +113,7 @@ def test_a_missing_invariance_condition_fails() -> None:
     claim = ScaleInvariance(
         "adagrad_eps_only", "Adagrad with ε = 0 alone (false).", SpecUpdate("Adagrad"), {epsilon: 0}
     )
-    proof = relations.prove(claim, REGISTRY)
+    proof = prove(claim, REGISTRY)
     assert not proof.proved
     assert "A_0" in proof.report  # the residual depends on the initial accumulator
 
@@ -114,7 +121,7 @@ def test_a_missing_invariance_condition_fails() -> None:
 def test_a_superfluous_invariance_condition_is_not_shown_necessary() -> None:
     conditions = {epsilon: 0, A0: 0, eta: 1}
     claim = ScaleInvariance("adagrad_eta_one", "η = 1 is not needed.", SpecUpdate("Adagrad"), conditions)
-    proof = relations.prove(claim, REGISTRY)
+    proof = prove(claim, REGISTRY)
     assert not proof.proved
     assert "eta → 1 is not shown necessary" in proof.report
 
@@ -124,8 +131,8 @@ def test_a_for_all_counterexample_must_hold_on_the_whole_domain() -> None:
     claim = ScaleInvariance(
         "adagrad_never_invariant", "Not invariant for any ε ≥ 0 (false at ε = 0).", ADAGRAD_FROM_ZERO, holds=False
     )
-    assert relations.prove(claim, REGISTRY).proved  # one ε > 0 is a counterexample
-    proof = relations.prove(dataclasses.replace(claim, for_all=(epsilon,)), REGISTRY)
+    assert prove(claim, REGISTRY).proved  # one ε > 0 is a counterexample
+    proof = prove(dataclasses.replace(claim, for_all=(epsilon,)), REGISTRY)
     assert not proof.proved
 
 
@@ -133,27 +140,27 @@ def test_a_radical_rule_forced_where_it_does_not_hold_is_caught() -> None:
     # sqrt(a·b) = sqrt(a)·sqrt(b) is false for a, b < 0 (here a = β2 − 1, b = β2 − 2); simplification forces it.
     a, b = beta_2 - 1, beta_2 - 2
     forced = eta * (sqrt(a * b) - sqrt(a) * sqrt(b))
-    assert relations.simplify_residual(forced) == 0
+    assert simplify_residual(forced) == 0
     right = WrittenUpdate(
         "gradient descent plus a term that is not zero",
         assignments=((w, w - eta * g - forced),),
         domains={beta_2: Interval.Ropen(0, 1)},
     )
-    proof = relations.prove(Equivalence("forced", "Forced radicals (false).", SpecUpdate("SGD"), right), REGISTRY)
+    proof = prove(Equivalence("forced", "Forced radicals (false).", SpecUpdate("SGD"), right), REGISTRY)
     assert not proof.proved
     assert "radical rule that does not hold here" in proof.report
 
 
 def test_an_unbiased_claim_with_the_wrong_value_fails() -> None:
     claim = Unbiased("m_hat_twice", "m̂ = 2g (false).", SpecUpdate("Adam"), m, 1 - beta_1**t, 2 * g)
-    proof = relations.prove(claim, REGISTRY)
+    proof = prove(claim, REGISTRY)
     assert not proof.proved
     assert "rsolve gives m_n" in proof.report and "= -g" in proof.report
 
 
 def test_an_unbiased_claim_must_use_the_correction_the_update_applies() -> None:
     claim = Unbiased("m_hat_shifted", "Another correction.", SpecUpdate("Adam"), m, 1 - beta_1 ** (t + 1), g)
-    proof = relations.prove(claim, REGISTRY)
+    proof = prove(claim, REGISTRY)
     assert not proof.proved
     assert "never uses the correction" in proof.report
 
@@ -172,14 +179,16 @@ def test_an_unbiased_claim_must_use_the_correction_the_update_applies() -> None:
 def test_a_bad_declaration_names_the_file_and_the_relation(relation, message: str) -> None:
     relation = dataclasses.replace(relation, source="specs/optimizers/sgd.py")
     with pytest.raises(SpecError, match=message) as raised:
-        relations.check_relation(relation, REGISTRY)
+        check_relation(relation, REGISTRY)
     assert str(raised.value).startswith(f"specs/optimizers/sgd.py: relation {relation.name!r}")
 
 
 def test_two_relations_with_one_name_stop_the_build() -> None:
-    twice = Registry(REGISTRY.specs, (MOMENTUM_ZERO, MOMENTUM_ZERO))
+    sgd = REGISTRY.get("SGD")
+    elsewhere = dataclasses.replace(MOMENTUM_ZERO, source="specs/optimizers/adam.py")
+    twice = dataclasses.replace(REGISTRY, relations=(dataclasses.replace(MOMENTUM_ZERO, source=sgd.source), elsewhere))
     with pytest.raises(SpecError, match="already used"):
-        check_files(twice)
+        validate(sgd, twice)
 
 
 def test_numeric_confirmation_rejects_a_false_equivalence() -> None:
@@ -207,8 +216,8 @@ def test_numeric_confirmation_rejects_a_missing_invariance_condition() -> None:
 
 def test_a_substitution_that_is_not_a_hyperparameter_value_has_no_kernel() -> None:
     coefficients = SpecUpdate("RMSprop", substitution={rho * v: v, (1 - rho) * g**2: g**2})
-    assert relations.resolve(coefficients, REGISTRY).kernel is None
-    assert relations.resolve(SpecUpdate("RMSprop", substitution={rho: 1}), REGISTRY).kernel.variant == "rmsprop"
+    assert resolve(coefficients, REGISTRY).kernel is None
+    assert resolve(SpecUpdate("RMSprop", substitution={rho: 1}), REGISTRY).kernel.variant == "rmsprop"
 
 
 def test_split_epsilon_symbol_needs_a_domain() -> None:
@@ -216,16 +225,16 @@ def test_split_epsilon_symbol_needs_a_domain() -> None:
     side = SpecUpdate("Adadelta", substitution={Eg + epsilon: Eg + epsilon_g})
     claim = ScaleInvariance("split", "Split ε.", side, {epsilon_g: 0}, source="specs/x.py")
     with pytest.raises(SpecError, match="epsilon_g has no domain"):
-        relations.check_relation(claim, REGISTRY)
+        check_relation(claim, REGISTRY)
     with_domain = dataclasses.replace(side, domains={epsilon_g: Interval(0, oo)})
-    relations.check_relation(dataclasses.replace(claim, update=with_domain), REGISTRY)
+    check_relation(dataclasses.replace(claim, update=with_domain), REGISTRY)
 
 
-def test_check_files_generates_one_module_per_spec_file_with_relations() -> None:
-    files = check_files(REGISTRY)
-    declared = {r.source for r in relations.optimizer_relations(REGISTRY)}
-    assert {f.source for f in files} == declared
-    for file in files:
-        names = [r.name for r in relations.optimizer_relations(REGISTRY) if r.source == file.source]
-        assert all(f"def test_{name}() -> None:" in file.text for name in names)
-    assert [f.text for f in files] == [f.text for f in check_files(REGISTRY)]
+def test_one_check_module_per_spec_file_with_relations() -> None:
+    modules = check_modules(REGISTRY)
+    declared = {r.source for r in optimizer_relations(REGISTRY)}
+    assert {m.source for m in modules} == declared
+    for module in modules:
+        names = [r.name for r in optimizer_relations(REGISTRY) if r.source == module.source]
+        assert [relation.name for relation in module.model.relations] == names
+    assert modules == check_modules(REGISTRY)

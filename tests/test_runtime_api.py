@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 import trainspec
 
 CLASSES = sorted(set(trainspec.OPTIMIZERS.values()), key=lambda cls: cls.__name__)

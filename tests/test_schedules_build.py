@@ -9,20 +9,26 @@ import textwrap
 import numpy as np
 import pytest
 import sympy
-import trainspec.schedules as S
 
+import trainspec.schedules as S
+from codegen.build import generate
+from codegen.cli import main
+from codegen.emit.code.schedule import schedule_module
+from codegen.emit.docs.figure import figure
 from codegen.errors import SpecError
+from codegen.language.schedule import Call
 from codegen.load import load_registry
-from codegen.schedule_docs import example_values
-from codegen.schedule_plot import figure, load_without_jit
-from codegen.schedule_spec import Call, call_value, k, variants
-from codegen.schedules import SchedulePrinter, kernel_model, schedule_files, validate_schedule
-from codegen.verify.schedule_proofs import (
+from codegen.lower.schedule import call_value, variants
+from codegen.plan import plan_schedule
+from codegen.printers.python import ScalarPrinter
+from codegen.proofs.schedule import (
     confirm_close,
     prove_equal_at,
     prove_identical,
     prove_periodic,
 )
+from codegen.tools.pdf import draw_figures
+from codegen.validate.schedule import validate as validate_schedule
 from tests.helpers import GENERATED_DIR, SPECS_DIR
 
 REGISTRY = load_registry(SPECS_DIR)
@@ -32,18 +38,23 @@ SPECS = {spec.name: spec for spec in REGISTRY.schedules}
 # ----------------------------------------------------------------------------- generation
 
 
+def schedule_files() -> dict[str, str]:
+    """What the build generates from the schedules' spec files, by path."""
+    sources = {spec.source for spec in REGISTRY.schedules}
+    return {path: f.text for path, f in generate(SPECS_DIR).files.items() if f.source in sources}
+
+
 def test_schedule_files_are_deterministic_and_up_to_date():
-    first = {f.path: f.text for f in schedule_files(REGISTRY)}
-    second = {f.path: f.text for f in schedule_files(load_registry(SPECS_DIR))}
-    assert first == second
+    first = schedule_files()
+    assert first == schedule_files()
     for path, text in first.items():
         assert (GENERATED_DIR / path).read_text(encoding="utf-8") == text, f"{path} is stale: run trainspec build"
 
 
 def test_every_schedule_has_a_module_a_section_and_the_issue_list_is_covered():
-    paths = {f.path for f in schedule_files(REGISTRY)}
+    paths = set(schedule_files())
     for spec in REGISTRY.schedules:
-        assert f"schedules/{spec.module_name}.py" in paths
+        assert f"trainspec/schedules/{spec.module_name}.py" in paths
         assert f"docs/schedules/{spec.module_name}.tex" in paths
     wanted = {
         "PiecewiseConstantDecay",
@@ -59,14 +70,20 @@ def test_every_schedule_has_a_module_a_section_and_the_issue_list_is_covered():
     assert wanted <= set(SPECS)
 
 
+def kernel_model(spec):
+    """The printed kernel of ``spec``'s first variant."""
+    plans = tuple(plan_schedule(variant) for variant in variants(spec))
+    return schedule_module(spec, plans, "trainspec").model.kernels[0]
+
+
 def test_printer_writes_exact_floor_log_and_list_sums():
-    restarts = kernel_model(SPECS["CosineDecayRestarts"], variants(SPECS["CosineDecayRestarts"])[0])
+    restarts = kernel_model(SPECS["CosineDecayRestarts"])
     assert any("floor_log(" in line.value for line in restarts.lines)
     assert not any("math.log" in line.value for line in restarts.lines)
-    piecewise = kernel_model(SPECS["PiecewiseConstantDecay"], variants(SPECS["PiecewiseConstantDecay"])[0])
-    assert piecewise.arguments == ["boundaries", "values"]
+    piecewise = kernel_model(SPECS["PiecewiseConstantDecay"])
+    assert piecewise.arguments == ("boundaries", "values")
     assert "sum([" in piecewise.lines[0].value and "len(boundaries)" in piecewise.lines[0].value
-    printer = SchedulePrinter({k: "step"})
+    printer = ScalarPrinter()
     x = sympy.Symbol("x")
     assert printer.doprint(sympy.floor(x / 3)) == "math.floor((1/3)*x)"
 
@@ -82,8 +99,8 @@ def _spec_folder(tmp_path, name: str, source: str):
 
 BAD_SPEC_HEADER = """
     from sympy import Interval, Symbol, oo
-    from codegen.schedule_spec import Derivation, Example, ScheduleSpec, k
-    from codegen.spec import Hyperparameter
+    from codegen.language.schedule import Derivation, Example, ScheduleSpec, k
+    from codegen.language.common import Hyperparameter
     a = Symbol("a", positive=True)
     z = Symbol("z")
 """
@@ -180,22 +197,22 @@ def test_kernel_confirmation_catches_a_wrong_value():
 # ----------------------------------------------------------------------------- docs and plots
 
 
-def test_plot_comes_from_the_kernel_and_matches_the_compiled_one():
-    """The build plots by running the generated module's source without Numba; the compiled kernel agrees."""
-    files = {f.path: f for f in schedule_files(REGISTRY)}
-    texts = {spec.name: files[f"schedules/{spec.module_name}.py"].text for spec in REGISTRY.schedules}
-    namespaces = load_without_jit(texts)
+def test_plot_is_drawn_from_the_compiled_kernel_when_the_pdf_is_built(tmp_path):
+    """``trainspec docs`` draws each example with the generated kernels, into the figure its section inputs."""
+    docs = tmp_path / "docs"
+    shutil.copytree(GENERATED_DIR / "docs", docs)
+    drawn = draw_figures(GENERATED_DIR, "trainspec", SPECS_DIR, docs)
+    assert len(drawn) == len(REGISTRY.schedules)
     for spec in REGISTRY.schedules:
-        plain = example_values(spec, SPECS, namespaces)
         arguments = {
             name: getattr(S, value.schedule)(**value.arguments) if isinstance(value, Call) else value
             for name, value in spec.example.arguments.items()
         }
         compiled = getattr(S, spec.name)(**arguments).values(spec.example.steps + 1)
-        np.testing.assert_allclose(plain, compiled, rtol=1e-13, atol=0, err_msg=spec.name)
-        assert figure(plain) == figure(compiled), spec.name
-        section = files[f"docs/schedules/{spec.module_name}.tex"].text
-        assert all(f"\\qbezier{segment}" in section for segment in figure(compiled).segments)
+        picture = (docs / "figures" / "schedules" / f"{spec.module_name}.tex").read_text(encoding="utf-8")
+        assert all(f"\\qbezier{segment}" in picture for segment in figure(compiled).segments), spec.name
+        section = (docs / "schedules" / f"{spec.module_name}.tex").read_text(encoding="utf-8")
+        assert f"\\input{{figures/schedules/{spec.module_name}}}" in section
 
 
 def test_plot_keeps_the_jumps_of_a_step_function():
@@ -210,6 +227,7 @@ def test_plot_keeps_the_jumps_of_a_step_function():
 def test_schedule_sections_typeset(tmp_path):
     docs = tmp_path / "docs"
     shutil.copytree(GENERATED_DIR / "docs" / "schedules", docs / "schedules")
+    draw_figures(GENERATED_DIR, "trainspec", SPECS_DIR, docs)
     (docs / "main.tex").write_text(
         "\\documentclass{article}\\usepackage{amsmath}\\begin{document}\\input{schedules/schedules}\\end{document}\n"
     )
@@ -227,8 +245,6 @@ def test_schedule_sections_typeset(tmp_path):
 
 def test_cli_plots_a_schedule(tmp_path):
     pytest.importorskip("matplotlib")
-    from codegen.cli import main
-
     out = tmp_path / "sgdr.png"
     arguments = ["plot-schedule", "CosineDecayRestarts", "--initial-learning-rate", "0.1", "--first-decay-steps"]
     assert main([*arguments, "100", "--steps", "1000", "--out", str(out)]) == 0
@@ -240,8 +256,6 @@ def test_cli_plots_a_schedule(tmp_path):
 
 
 def test_cli_reports_bad_arguments(tmp_path, capsys):
-    from codegen.cli import main
-
     arguments = ["plot-schedule", "ExponentialDecay", "--initial-learning-rate", "0.1", "--decay-steps", "0"]
     assert main([*arguments, "--decay-rate", "0.5", "--out", str(tmp_path / "x.png")]) == 1
     assert "decay_steps must be > 0, got 0.0" in capsys.readouterr().err

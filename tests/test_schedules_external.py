@@ -12,11 +12,12 @@ first-order rounding bound (tests/test_schedules_kernels.py): four times it.
 from __future__ import annotations
 
 import pytest
-import trainspec.schedules as S
 
+import trainspec.schedules as S
+from codegen.language.schedule import Call
 from codegen.load import load_registry
-from codegen.schedule_spec import Call, bind
-from codegen.verify.schedule_reference import reference
+from codegen.lower.schedule import bind
+from codegen.proofs.schedule_reference import reference
 from tests.helpers import SPECS_DIR
 
 torch = pytest.importorskip("torch")

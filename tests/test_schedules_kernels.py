@@ -22,11 +22,12 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-import trainspec.schedules as S
 
+import trainspec.schedules as S
+from codegen.language.schedule import Call
 from codegen.load import load_registry
-from codegen.schedule_spec import Call, bind
-from codegen.verify.schedule_reference import reference
+from codegen.lower.schedule import bind
+from codegen.proofs.schedule_reference import reference
 from tests.helpers import SPECS_DIR
 
 SPECS = {spec.name: spec for spec in load_registry(SPECS_DIR).schedules}
@@ -205,7 +206,7 @@ def test_restarts_land_on_exact_cycle_starts():
 
 
 def test_floor_log_is_exact_for_powers():
-    from codegen.runtime.schedule import floor_log
+    from trainspec.runtime.schedule import floor_log
 
     for base in (2.0, 3.0, 1.5, 10.0, 1.25):
         for exponent in range(0, 40):

@@ -21,7 +21,9 @@ ORIGINAL = (SPECS_DIR / "optimizers" / "adagrad.py").read_text(encoding="utf-8")
 BROKEN_FILE = "adagrad_broken.py"
 
 SYMBOLS_LINE = 'A, A0, epsilon = symbols("A A_0 epsilon")'
-IMPORT_LINE = "from codegen.spec import Convention, Hyperparameter, OptimizerSpec, State, eta, g, learning_rate, w"
+IMPORT_LINE = (
+    "from codegen.language.optimizer import Convention, Hyperparameter, OptimizerSpec, State, eta, g, learning_rate, w"
+)
 UPDATE_START = "    update=(\n"
 PARAMETER_UPDATE = "(w, w - eta * g / sqrt(A + epsilon)),"
 
@@ -182,7 +184,7 @@ def good_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     specs.mkdir()
     (specs / "adagrad.py").write_text(ORIGINAL, encoding="utf-8")
     assert main(["build", "--specs", str(specs), "--out", str(root / "out")]) == 0
-    assert (root / "out" / "optimizers" / "adagrad.py").is_file()
+    assert (root / "out" / "trainspec" / "optimizers" / "adagrad.py").is_file()
     return root / "out"
 
 
@@ -198,7 +200,7 @@ def test_unbroken_copy_builds(tmp_path: Path, capsys: pytest.CaptureFixture) -> 
     specs = _specs_with(tmp_path, {BROKEN_FILE: ORIGINAL})
     assert main(["build", "--specs", str(specs), "--out", str(tmp_path / "out")]) == 0
     assert "error" not in capsys.readouterr().err
-    assert (tmp_path / "out" / "optimizers" / "adagrad.py").is_file()
+    assert (tmp_path / "out" / "trainspec" / "optimizers" / "adagrad.py").is_file()
 
 
 @pytest.mark.parametrize("previous", ["no output folder", "previous good build"])

@@ -19,7 +19,7 @@ import pytest
 from codegen.build import SPECS_DIR
 from codegen.cli import main
 from codegen.load import load_registry
-from codegen.verify.referee import verify
+from codegen.referee.optimizer import verify
 
 pytest.importorskip("torch")
 os.environ.setdefault("KERAS_BACKEND", "torch")  # before anything imports keras

@@ -20,11 +20,11 @@ from scipy import stats
 
 from codegen.build import SPECS_DIR
 from codegen.cli import main
-from codegen.initializer_spec import resolve
 from codegen.load import load_registry
-from codegen.verify import initializer_external
-from codegen.verify.initializer_referee import verify
-from codegen.verify.initializer_statistics import ALPHA, Law, critical, ks_distance
+from codegen.lower.initializer import resolve
+from codegen.referee import initializer_adapters as initializer_external
+from codegen.referee.initializer import verify
+from codegen.referee.statistics import ALPHA, Law, critical, ks_distance
 
 torch = pytest.importorskip("torch")
 os.environ.setdefault("KERAS_BACKEND", "torch")  # before anything imports keras
@@ -149,6 +149,7 @@ def test_torch_variance_scaling_reaches_scales_up_to_two():
 def test_torch_layout_matches_torchs_own_fans():
     """The adapter's fans and layouts agree with torch's private fan computation on Keras kernels."""
     from torch.nn.init import _calculate_fan_in_and_fan_out
+
     from trainspec.initializers.kernels import compute_fans, torch_compute_fans
 
     for shape in [(64, 32), (3, 3, 16, 40), (5, 7, 9), (2, 3, 4, 5, 6)]:
@@ -273,7 +274,7 @@ def test_the_test_sees_what_it_must():
     """At the CLI's 10^6 values (5·10^5 per shape) the slips the referee names lie far beyond the KS test's
     critical distance: fans swapped and ±2 absolute truncation by 10 to 20 times it."""
     specs = {s.name: s for s in REGISTRY.initializers}
-    from codegen.initializer_spec import parameters_at
+    from codegen.lower.initializer import parameters_at
 
     he = resolve(specs["HeNormal"], specs)
     fans = (1000, 500)

@@ -18,8 +18,8 @@ import pytest
 from codegen.build import SPECS_DIR
 from codegen.cli import main
 from codegen.load import load_registry
-from codegen.verify import schedule_external
-from codegen.verify.schedule_referee import draw, spec_rates, tolerance, verify
+from codegen.referee import schedule_adapters as schedule_external
+from codegen.referee.schedule import draw, spec_rates, tolerance, verify
 
 pytest.importorskip("torch")
 os.environ.setdefault("KERAS_BACKEND", "torch")  # before anything imports keras

@@ -2,19 +2,19 @@
 # Edit the spec and run `trainspec build` to regenerate.
 """The relations declared in specs/optimizers/adadelta.py: proved with SymPy, confirmed on the generated kernels.
 
-Each relation is data in the spec file; `codegen.verify.relations` is the engine. A proof runs the
+Each relation is data in the spec file; codegen.proofs.optimizer is the engine. A proof runs the
 updates symbolically from their declared initial state and requires every residual to simplify to
 exactly 0, or, for a relation declared not to hold, finds an exact counterexample; a failing proof
-prints the residual. The numeric tests run the kernels in ../optimizers/ on random float64 data.
+prints the residual. The numeric tests run the kernels of this package on random float64 data.
 """
 
 from pathlib import Path
 
-from codegen.build import REPO
-from codegen.verify import relations
+from codegen.proofs.optimizer import confirm, find, generated_package, load_specs, prove
 
-REGISTRY = relations.load_specs(REPO / 'specs')  # the specs these checks were built from
-OPTIMIZERS = Path(__file__).resolve().parent.parent / "optimizers"
+HERE = Path(__file__).resolve().parent
+REGISTRY = load_specs(HERE / "../../specs")  # the specs these checks were built from
+PACKAGE = generated_package(HERE.parent / "trainspec", "trainspec")
 
 # Largest relative error allowed when a relation holds, normwise against the largest compared value
 # (the displacement w - w_0, or the state). The reference side is exact to 50 digits, so this bounds the
@@ -39,7 +39,7 @@ def test_adadelta_with_split_epsilon_is_scale_invariant() -> None:
     No numeric confirmation: no generated kernel computes these updates (a substitution here is more than a
         hyperparameter value).
     """
-    proof = relations.prove(relations.find(REGISTRY, "adadelta_with_split_epsilon_is_scale_invariant"), REGISTRY)
+    proof = prove(find(REGISTRY, "adadelta_with_split_epsilon_is_scale_invariant"), REGISTRY)
     assert proof.proved, proof.report
 
 
@@ -51,7 +51,7 @@ def test_adadelta_is_not_scale_invariant() -> None:
     Proof that it does not hold: an exact counterexample to the claim that every g_i → c·g_i (c > 0) leaves w
         unchanged after each of 3 symbolic steps, valid for every value of epsilon, eta in the domains.
     """
-    proof = relations.prove(relations.find(REGISTRY, "adadelta_is_not_scale_invariant"), REGISTRY)
+    proof = prove(find(REGISTRY, "adadelta_is_not_scale_invariant"), REGISTRY)
     assert proof.proved, proof.report
 
 
@@ -61,8 +61,6 @@ def test_adadelta_is_not_scale_invariant_on_kernels() -> None:
     Update: generated kernel adadelta (optimizers/adadelta.py), run with g and with c·g, c drawn in [2, 10].
     5 steps on 8 random float64 elements, hyperparameters drawn in their domains; w - w_0 must change.
     """
-    relation = relations.find(REGISTRY, "adadelta_is_not_scale_invariant")
-    confirmation = relations.confirm(
-        relation, REGISTRY, OPTIMIZERS, seed=3751418251, tolerance=TOLERANCE, differs=DIFFERS
-    )
+    relation = find(REGISTRY, "adadelta_is_not_scale_invariant")
+    confirmation = confirm(relation, REGISTRY, PACKAGE, seed=3751418251, tolerance=TOLERANCE, differs=DIFFERS)
     assert confirmation.confirmed, confirmation.report

@@ -2,19 +2,19 @@
 # Edit the spec and run `trainspec build` to regenerate.
 """The relations declared in specs/optimizers/adam.py: proved with SymPy, confirmed on the generated kernels.
 
-Each relation is data in the spec file; `codegen.verify.relations` is the engine. A proof runs the
+Each relation is data in the spec file; codegen.proofs.optimizer is the engine. A proof runs the
 updates symbolically from their declared initial state and requires every residual to simplify to
 exactly 0, or, for a relation declared not to hold, finds an exact counterexample; a failing proof
-prints the residual. The numeric tests run the kernels in ../optimizers/ on random float64 data.
+prints the residual. The numeric tests run the kernels of this package on random float64 data.
 """
 
 from pathlib import Path
 
-from codegen.build import REPO
-from codegen.verify import relations
+from codegen.proofs.optimizer import confirm, find, generated_package, load_specs, prove
 
-REGISTRY = relations.load_specs(REPO / 'specs')  # the specs these checks were built from
-OPTIMIZERS = Path(__file__).resolve().parent.parent / "optimizers"
+HERE = Path(__file__).resolve().parent
+REGISTRY = load_specs(HERE / "../../specs")  # the specs these checks were built from
+PACKAGE = generated_package(HERE.parent / "trainspec", "trainspec")
 
 # Largest relative error allowed when a relation holds, normwise against the largest compared value
 # (the displacement w - w_0, or the state). The reference side is exact to 50 digits, so this bounds the
@@ -42,7 +42,7 @@ def test_adam_is_paper_adam_with_step_dependent_epsilon() -> None:
     Proof: after each of 3 symbolic steps from the declared initial state, gradients g_1 … g_3, every residual
         simplifies to exactly 0.
     """
-    proof = relations.prove(relations.find(REGISTRY, "adam_is_paper_adam_with_step_dependent_epsilon"), REGISTRY)
+    proof = prove(find(REGISTRY, "adam_is_paper_adam_with_step_dependent_epsilon"), REGISTRY)
     assert proof.proved, proof.report
 
 
@@ -53,10 +53,8 @@ def test_adam_is_paper_adam_with_step_dependent_epsilon_on_kernels() -> None:
     Right: paper-form Adam with ε = epsilon/sqrt(1 - beta_2**t), evaluated by SymPy at 50 digits.
     5 steps on 8 random float64 elements, hyperparameters drawn in their domains; each compared quantity agrees.
     """
-    relation = relations.find(REGISTRY, "adam_is_paper_adam_with_step_dependent_epsilon")
-    confirmation = relations.confirm(
-        relation, REGISTRY, OPTIMIZERS, seed=2367991612, tolerance=TOLERANCE, differs=DIFFERS
-    )
+    relation = find(REGISTRY, "adam_is_paper_adam_with_step_dependent_epsilon")
+    confirmation = confirm(relation, REGISTRY, PACKAGE, seed=2367991612, tolerance=TOLERANCE, differs=DIFFERS)
     assert confirmation.confirmed, confirmation.report
 
 
@@ -75,7 +73,7 @@ def test_adam_is_not_paper_adam_with_the_same_epsilon() -> None:
     Proof that it does not hold: an exact counterexample within 3 symbolic steps from the declared initial state,
         gradients g_1 … g_3.
     """
-    proof = relations.prove(relations.find(REGISTRY, "adam_is_not_paper_adam_with_the_same_epsilon"), REGISTRY)
+    proof = prove(find(REGISTRY, "adam_is_not_paper_adam_with_the_same_epsilon"), REGISTRY)
     assert proof.proved, proof.report
 
 
@@ -86,10 +84,8 @@ def test_adam_is_not_paper_adam_with_the_same_epsilon_on_kernels() -> None:
     Right: paper-form Adam with ε = epsilon, evaluated by SymPy at 50 digits.
     5 steps on 8 random float64 elements, hyperparameters drawn in their domains; some compared quantity differs.
     """
-    relation = relations.find(REGISTRY, "adam_is_not_paper_adam_with_the_same_epsilon")
-    confirmation = relations.confirm(
-        relation, REGISTRY, OPTIMIZERS, seed=3630464908, tolerance=TOLERANCE, differs=DIFFERS
-    )
+    relation = find(REGISTRY, "adam_is_not_paper_adam_with_the_same_epsilon")
+    confirmation = confirm(relation, REGISTRY, PACKAGE, seed=3630464908, tolerance=TOLERANCE, differs=DIFFERS)
     assert confirmation.confirmed, confirmation.report
 
 
@@ -106,7 +102,7 @@ def test_adam_beta_1_zero_is_bias_corrected_rmsprop() -> None:
     Proof: after each of 3 symbolic steps from the declared initial state, gradients g_1 … g_3, every residual
         simplifies to exactly 0.
     """
-    proof = relations.prove(relations.find(REGISTRY, "adam_beta_1_zero_is_bias_corrected_rmsprop"), REGISTRY)
+    proof = prove(find(REGISTRY, "adam_beta_1_zero_is_bias_corrected_rmsprop"), REGISTRY)
     assert proof.proved, proof.report
 
 
@@ -117,10 +113,8 @@ def test_adam_beta_1_zero_is_bias_corrected_rmsprop_on_kernels() -> None:
     Right: RMSprop with bias correction, ε outside the root, evaluated by SymPy at 50 digits.
     5 steps on 8 random float64 elements, hyperparameters drawn in their domains; each compared quantity agrees.
     """
-    relation = relations.find(REGISTRY, "adam_beta_1_zero_is_bias_corrected_rmsprop")
-    confirmation = relations.confirm(
-        relation, REGISTRY, OPTIMIZERS, seed=3096580981, tolerance=TOLERANCE, differs=DIFFERS
-    )
+    relation = find(REGISTRY, "adam_beta_1_zero_is_bias_corrected_rmsprop")
+    confirmation = confirm(relation, REGISTRY, PACKAGE, seed=3096580981, tolerance=TOLERANCE, differs=DIFFERS)
     assert confirmation.confirmed, confirmation.report
 
 
@@ -133,7 +127,7 @@ def test_adam_first_moment_is_unbiased() -> None:
         steps of the update; the ratio then simplifies to g. The correction 1 - beta_1**t must appear in the spec's
         update.
     """
-    proof = relations.prove(relations.find(REGISTRY, "adam_first_moment_is_unbiased"), REGISTRY)
+    proof = prove(find(REGISTRY, "adam_first_moment_is_unbiased"), REGISTRY)
     assert proof.proved, proof.report
 
 
@@ -143,10 +137,8 @@ def test_adam_first_moment_is_unbiased_on_kernels() -> None:
     Update: generated kernel adam (optimizers/adam.py), one constant gradient.
     5 steps on 8 random float64 elements, hyperparameters drawn in their domains; m/(1 - beta_1**t) must equal g.
     """
-    relation = relations.find(REGISTRY, "adam_first_moment_is_unbiased")
-    confirmation = relations.confirm(
-        relation, REGISTRY, OPTIMIZERS, seed=2828151244, tolerance=TOLERANCE, differs=DIFFERS
-    )
+    relation = find(REGISTRY, "adam_first_moment_is_unbiased")
+    confirmation = confirm(relation, REGISTRY, PACKAGE, seed=2828151244, tolerance=TOLERANCE, differs=DIFFERS)
     assert confirmation.confirmed, confirmation.report
 
 
@@ -159,7 +151,7 @@ def test_adam_second_moment_is_unbiased() -> None:
         steps of the update; the ratio then simplifies to g**2. The correction 1 - beta_2**t must appear in the
         spec's update.
     """
-    proof = relations.prove(relations.find(REGISTRY, "adam_second_moment_is_unbiased"), REGISTRY)
+    proof = prove(find(REGISTRY, "adam_second_moment_is_unbiased"), REGISTRY)
     assert proof.proved, proof.report
 
 
@@ -169,10 +161,8 @@ def test_adam_second_moment_is_unbiased_on_kernels() -> None:
     Update: generated kernel adam (optimizers/adam.py), one constant gradient.
     5 steps on 8 random float64 elements, hyperparameters drawn in their domains; v/(1 - beta_2**t) must equal g**2.
     """
-    relation = relations.find(REGISTRY, "adam_second_moment_is_unbiased")
-    confirmation = relations.confirm(
-        relation, REGISTRY, OPTIMIZERS, seed=1289294467, tolerance=TOLERANCE, differs=DIFFERS
-    )
+    relation = find(REGISTRY, "adam_second_moment_is_unbiased")
+    confirmation = confirm(relation, REGISTRY, PACKAGE, seed=1289294467, tolerance=TOLERANCE, differs=DIFFERS)
     assert confirmation.confirmed, confirmation.report
 
 
@@ -185,7 +175,7 @@ def test_adam_is_scale_invariant() -> None:
         residual simplifies to exactly 0.
     Necessity: without any one condition, an exact counterexample.
     """
-    proof = relations.prove(relations.find(REGISTRY, "adam_is_scale_invariant"), REGISTRY)
+    proof = prove(find(REGISTRY, "adam_is_scale_invariant"), REGISTRY)
     assert proof.proved, proof.report
 
 
@@ -197,8 +187,6 @@ def test_adam_is_scale_invariant_on_kernels() -> None:
     5 steps on 8 random float64 elements, hyperparameters drawn in their domains; w - w_0 must not change, and must
         change without any one condition.
     """
-    relation = relations.find(REGISTRY, "adam_is_scale_invariant")
-    confirmation = relations.confirm(
-        relation, REGISTRY, OPTIMIZERS, seed=3474486700, tolerance=TOLERANCE, differs=DIFFERS
-    )
+    relation = find(REGISTRY, "adam_is_scale_invariant")
+    confirmation = confirm(relation, REGISTRY, PACKAGE, seed=3474486700, tolerance=TOLERANCE, differs=DIFFERS)
     assert confirmation.confirmed, confirmation.report

@@ -2,19 +2,19 @@
 # Edit the spec and run `trainspec build` to regenerate.
 """The relations declared in specs/optimizers/legacy_nadam.py: proved with SymPy, confirmed on the generated kernels.
 
-Each relation is data in the spec file; `codegen.verify.relations` is the engine. A proof runs the
+Each relation is data in the spec file; codegen.proofs.optimizer is the engine. A proof runs the
 updates symbolically from their declared initial state and requires every residual to simplify to
 exactly 0, or, for a relation declared not to hold, finds an exact counterexample; a failing proof
-prints the residual. The numeric tests run the kernels in ../optimizers/ on random float64 data.
+prints the residual. The numeric tests run the kernels of this package on random float64 data.
 """
 
 from pathlib import Path
 
-from codegen.build import REPO
-from codegen.verify import relations
+from codegen.proofs.optimizer import confirm, find, generated_package, load_specs, prove
 
-REGISTRY = relations.load_specs(REPO / 'specs')  # the specs these checks were built from
-OPTIMIZERS = Path(__file__).resolve().parent.parent / "optimizers"
+HERE = Path(__file__).resolve().parent
+REGISTRY = load_specs(HERE / "../../specs")  # the specs these checks were built from
+PACKAGE = generated_package(HERE.parent / "trainspec", "trainspec")
 
 # Largest relative error allowed when a relation holds, normwise against the largest compared value
 # (the displacement w - w_0, or the state). The reference side is exact to 50 digits, so this bounds the
@@ -36,7 +36,7 @@ def test_legacy_keras_nadam_is_torch_nadam_with_default_momentum_decay() -> None
     Proof: after each of 3 symbolic steps from the declared initial state, gradients g_1 … g_3, every residual
         simplifies to exactly 0.
     """
-    proof = relations.prove(relations.find(REGISTRY, "legacy_keras_nadam_is_torch_nadam_with_default_momentum_decay"), REGISTRY)
+    proof = prove(find(REGISTRY, "legacy_keras_nadam_is_torch_nadam_with_default_momentum_decay"), REGISTRY)
     assert proof.proved, proof.report
 
 
@@ -47,8 +47,6 @@ def test_legacy_keras_nadam_is_torch_nadam_with_default_momentum_decay_on_kernel
     Right: generated kernel torch_nadam (optimizers/torch_nadam.py) with momentum_decay = 1/250.
     5 steps on 8 random float64 elements, hyperparameters drawn in their domains; each compared quantity agrees.
     """
-    relation = relations.find(REGISTRY, "legacy_keras_nadam_is_torch_nadam_with_default_momentum_decay")
-    confirmation = relations.confirm(
-        relation, REGISTRY, OPTIMIZERS, seed=3347994533, tolerance=TOLERANCE, differs=DIFFERS
-    )
+    relation = find(REGISTRY, "legacy_keras_nadam_is_torch_nadam_with_default_momentum_decay")
+    confirmation = confirm(relation, REGISTRY, PACKAGE, seed=3347994533, tolerance=TOLERANCE, differs=DIFFERS)
     assert confirmation.confirmed, confirmation.report

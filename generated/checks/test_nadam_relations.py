@@ -2,19 +2,19 @@
 # Edit the spec and run `trainspec build` to regenerate.
 """The relations declared in specs/optimizers/nadam.py: proved with SymPy, confirmed on the generated kernels.
 
-Each relation is data in the spec file; `codegen.verify.relations` is the engine. A proof runs the
+Each relation is data in the spec file; codegen.proofs.optimizer is the engine. A proof runs the
 updates symbolically from their declared initial state and requires every residual to simplify to
 exactly 0, or, for a relation declared not to hold, finds an exact counterexample; a failing proof
-prints the residual. The numeric tests run the kernels in ../optimizers/ on random float64 data.
+prints the residual. The numeric tests run the kernels of this package on random float64 data.
 """
 
 from pathlib import Path
 
-from codegen.build import REPO
-from codegen.verify import relations
+from codegen.proofs.optimizer import confirm, find, generated_package, load_specs, prove
 
-REGISTRY = relations.load_specs(REPO / 'specs')  # the specs these checks were built from
-OPTIMIZERS = Path(__file__).resolve().parent.parent / "optimizers"
+HERE = Path(__file__).resolve().parent
+REGISTRY = load_specs(HERE / "../../specs")  # the specs these checks were built from
+PACKAGE = generated_package(HERE.parent / "trainspec", "trainspec")
 
 # Largest relative error allowed when a relation holds, normwise against the largest compared value
 # (the displacement w - w_0, or the state). The reference side is exact to 50 digits, so this bounds the
@@ -40,7 +40,7 @@ def test_nadam_beta_1_zero_is_bias_corrected_rmsprop() -> None:
     Proof: after each of 3 symbolic steps from the declared initial state, gradients g_1 … g_3, every residual
         simplifies to exactly 0.
     """
-    proof = relations.prove(relations.find(REGISTRY, "nadam_beta_1_zero_is_bias_corrected_rmsprop"), REGISTRY)
+    proof = prove(find(REGISTRY, "nadam_beta_1_zero_is_bias_corrected_rmsprop"), REGISTRY)
     assert proof.proved, proof.report
 
 
@@ -51,10 +51,8 @@ def test_nadam_beta_1_zero_is_bias_corrected_rmsprop_on_kernels() -> None:
     Right: RMSprop with bias correction, ε outside the root, evaluated by SymPy at 50 digits.
     5 steps on 8 random float64 elements, hyperparameters drawn in their domains; each compared quantity agrees.
     """
-    relation = relations.find(REGISTRY, "nadam_beta_1_zero_is_bias_corrected_rmsprop")
-    confirmation = relations.confirm(
-        relation, REGISTRY, OPTIMIZERS, seed=4073983433, tolerance=TOLERANCE, differs=DIFFERS
-    )
+    relation = find(REGISTRY, "nadam_beta_1_zero_is_bias_corrected_rmsprop")
+    confirmation = confirm(relation, REGISTRY, PACKAGE, seed=4073983433, tolerance=TOLERANCE, differs=DIFFERS)
     assert confirmation.confirmed, confirmation.report
 
 
@@ -67,7 +65,7 @@ def test_nadam_is_scale_invariant() -> None:
         residual simplifies to exactly 0.
     Necessity: without any one condition, an exact counterexample.
     """
-    proof = relations.prove(relations.find(REGISTRY, "nadam_is_scale_invariant"), REGISTRY)
+    proof = prove(find(REGISTRY, "nadam_is_scale_invariant"), REGISTRY)
     assert proof.proved, proof.report
 
 
@@ -79,8 +77,6 @@ def test_nadam_is_scale_invariant_on_kernels() -> None:
     5 steps on 8 random float64 elements, hyperparameters drawn in their domains; w - w_0 must not change, and must
         change without any one condition.
     """
-    relation = relations.find(REGISTRY, "nadam_is_scale_invariant")
-    confirmation = relations.confirm(
-        relation, REGISTRY, OPTIMIZERS, seed=2755916265, tolerance=TOLERANCE, differs=DIFFERS
-    )
+    relation = find(REGISTRY, "nadam_is_scale_invariant")
+    confirmation = confirm(relation, REGISTRY, PACKAGE, seed=2755916265, tolerance=TOLERANCE, differs=DIFFERS)
     assert confirmation.confirmed, confirmation.report

@@ -2,19 +2,19 @@
 # Edit the spec and run `trainspec build` to regenerate.
 """The relations declared in specs/optimizers/sgd.py: proved with SymPy, confirmed on the generated kernels.
 
-Each relation is data in the spec file; `codegen.verify.relations` is the engine. A proof runs the
+Each relation is data in the spec file; codegen.proofs.optimizer is the engine. A proof runs the
 updates symbolically from their declared initial state and requires every residual to simplify to
 exactly 0, or, for a relation declared not to hold, finds an exact counterexample; a failing proof
-prints the residual. The numeric tests run the kernels in ../optimizers/ on random float64 data.
+prints the residual. The numeric tests run the kernels of this package on random float64 data.
 """
 
 from pathlib import Path
 
-from codegen.build import REPO
-from codegen.verify import relations
+from codegen.proofs.optimizer import confirm, find, generated_package, load_specs, prove
 
-REGISTRY = relations.load_specs(REPO / 'specs')  # the specs these checks were built from
-OPTIMIZERS = Path(__file__).resolve().parent.parent / "optimizers"
+HERE = Path(__file__).resolve().parent
+REGISTRY = load_specs(HERE / "../../specs")  # the specs these checks were built from
+PACKAGE = generated_package(HERE.parent / "trainspec", "trainspec")
 
 # Largest relative error allowed when a relation holds, normwise against the largest compared value
 # (the displacement w - w_0, or the state). The reference side is exact to 50 digits, so this bounds the
@@ -37,7 +37,7 @@ def test_sgd_momentum_zero_is_gradient_descent() -> None:
     Proof: after each of 3 symbolic steps from the declared initial state, gradients g_1 … g_3, every residual
         simplifies to exactly 0.
     """
-    proof = relations.prove(relations.find(REGISTRY, "sgd_momentum_zero_is_gradient_descent"), REGISTRY)
+    proof = prove(find(REGISTRY, "sgd_momentum_zero_is_gradient_descent"), REGISTRY)
     assert proof.proved, proof.report
 
 
@@ -48,10 +48,8 @@ def test_sgd_momentum_zero_is_gradient_descent_on_kernels() -> None:
     Right: gradient descent, evaluated by SymPy at 50 digits.
     5 steps on 8 random float64 elements, hyperparameters drawn in their domains; each compared quantity agrees.
     """
-    relation = relations.find(REGISTRY, "sgd_momentum_zero_is_gradient_descent")
-    confirmation = relations.confirm(
-        relation, REGISTRY, OPTIMIZERS, seed=1601237276, tolerance=TOLERANCE, differs=DIFFERS
-    )
+    relation = find(REGISTRY, "sgd_momentum_zero_is_gradient_descent")
+    confirmation = confirm(relation, REGISTRY, PACKAGE, seed=1601237276, tolerance=TOLERANCE, differs=DIFFERS)
     assert confirmation.confirmed, confirmation.report
 
 
@@ -65,7 +63,7 @@ def test_sgd_nesterov_momentum_zero_is_gradient_descent() -> None:
     Proof: after each of 3 symbolic steps from the declared initial state, gradients g_1 … g_3, every residual
         simplifies to exactly 0.
     """
-    proof = relations.prove(relations.find(REGISTRY, "sgd_nesterov_momentum_zero_is_gradient_descent"), REGISTRY)
+    proof = prove(find(REGISTRY, "sgd_nesterov_momentum_zero_is_gradient_descent"), REGISTRY)
     assert proof.proved, proof.report
 
 
@@ -76,10 +74,8 @@ def test_sgd_nesterov_momentum_zero_is_gradient_descent_on_kernels() -> None:
     Right: gradient descent, evaluated by SymPy at 50 digits.
     5 steps on 8 random float64 elements, hyperparameters drawn in their domains; each compared quantity agrees.
     """
-    relation = relations.find(REGISTRY, "sgd_nesterov_momentum_zero_is_gradient_descent")
-    confirmation = relations.confirm(
-        relation, REGISTRY, OPTIMIZERS, seed=2669436710, tolerance=TOLERANCE, differs=DIFFERS
-    )
+    relation = find(REGISTRY, "sgd_nesterov_momentum_zero_is_gradient_descent")
+    confirmation = confirm(relation, REGISTRY, PACKAGE, seed=2669436710, tolerance=TOLERANCE, differs=DIFFERS)
     assert confirmation.confirmed, confirmation.report
 
 
@@ -95,7 +91,7 @@ def test_sgd_momentum_is_pytorch_momentum() -> None:
     Proof: after each of 3 symbolic steps from the declared initial state, gradients g_1 … g_3, every residual
         simplifies to exactly 0.
     """
-    proof = relations.prove(relations.find(REGISTRY, "sgd_momentum_is_pytorch_momentum"), REGISTRY)
+    proof = prove(find(REGISTRY, "sgd_momentum_is_pytorch_momentum"), REGISTRY)
     assert proof.proved, proof.report
 
 
@@ -106,10 +102,8 @@ def test_sgd_momentum_is_pytorch_momentum_on_kernels() -> None:
     Right: PyTorch SGD with momentum, dampening 0, evaluated by SymPy at 50 digits.
     5 steps on 8 random float64 elements, hyperparameters drawn in their domains; each compared quantity agrees.
     """
-    relation = relations.find(REGISTRY, "sgd_momentum_is_pytorch_momentum")
-    confirmation = relations.confirm(
-        relation, REGISTRY, OPTIMIZERS, seed=2590287451, tolerance=TOLERANCE, differs=DIFFERS
-    )
+    relation = find(REGISTRY, "sgd_momentum_is_pytorch_momentum")
+    confirmation = confirm(relation, REGISTRY, PACKAGE, seed=2590287451, tolerance=TOLERANCE, differs=DIFFERS)
     assert confirmation.confirmed, confirmation.report
 
 
@@ -120,7 +114,7 @@ def test_sgd_is_not_scale_invariant() -> None:
     Proof that it does not hold: an exact counterexample to the claim that every g_i → c·g_i (c > 0) leaves w
         unchanged after each of 3 symbolic steps, valid for every value of eta in the domains.
     """
-    proof = relations.prove(relations.find(REGISTRY, "sgd_is_not_scale_invariant"), REGISTRY)
+    proof = prove(find(REGISTRY, "sgd_is_not_scale_invariant"), REGISTRY)
     assert proof.proved, proof.report
 
 
@@ -130,8 +124,6 @@ def test_sgd_is_not_scale_invariant_on_kernels() -> None:
     Update: generated kernel sgd (optimizers/sgd.py), run with g and with c·g, c drawn in [2, 10].
     5 steps on 8 random float64 elements, hyperparameters drawn in their domains; w - w_0 must change.
     """
-    relation = relations.find(REGISTRY, "sgd_is_not_scale_invariant")
-    confirmation = relations.confirm(
-        relation, REGISTRY, OPTIMIZERS, seed=976340006, tolerance=TOLERANCE, differs=DIFFERS
-    )
+    relation = find(REGISTRY, "sgd_is_not_scale_invariant")
+    confirmation = confirm(relation, REGISTRY, PACKAGE, seed=976340006, tolerance=TOLERANCE, differs=DIFFERS)
     assert confirmation.confirmed, confirmation.report

@@ -2,19 +2,19 @@
 # Edit the spec and run `trainspec build` to regenerate.
 """The relations declared in specs/optimizers/torch_adam.py: proved with SymPy, confirmed on the generated kernels.
 
-Each relation is data in the spec file; `codegen.verify.relations` is the engine. A proof runs the
+Each relation is data in the spec file; codegen.proofs.optimizer is the engine. A proof runs the
 updates symbolically from their declared initial state and requires every residual to simplify to
 exactly 0, or, for a relation declared not to hold, finds an exact counterexample; a failing proof
-prints the residual. The numeric tests run the kernels in ../optimizers/ on random float64 data.
+prints the residual. The numeric tests run the kernels of this package on random float64 data.
 """
 
 from pathlib import Path
 
-from codegen.build import REPO
-from codegen.verify import relations
+from codegen.proofs.optimizer import confirm, find, generated_package, load_specs, prove
 
-REGISTRY = relations.load_specs(REPO / 'specs')  # the specs these checks were built from
-OPTIMIZERS = Path(__file__).resolve().parent.parent / "optimizers"
+HERE = Path(__file__).resolve().parent
+REGISTRY = load_specs(HERE / "../../specs")  # the specs these checks were built from
+PACKAGE = generated_package(HERE.parent / "trainspec", "trainspec")
 
 # Largest relative error allowed when a relation holds, normwise against the largest compared value
 # (the displacement w - w_0, or the state). The reference side is exact to 50 digits, so this bounds the
@@ -42,7 +42,7 @@ def test_torch_adam_is_pytorch_documented_adam() -> None:
     Proof: after each of 3 symbolic steps from the declared initial state, gradients g_1 … g_3, every residual
         simplifies to exactly 0.
     """
-    proof = relations.prove(relations.find(REGISTRY, "torch_adam_is_pytorch_documented_adam"), REGISTRY)
+    proof = prove(find(REGISTRY, "torch_adam_is_pytorch_documented_adam"), REGISTRY)
     assert proof.proved, proof.report
 
 
@@ -53,10 +53,8 @@ def test_torch_adam_is_pytorch_documented_adam_on_kernels() -> None:
     Right: torch.optim.Adam as documented (no weight decay, amsgrad=False), evaluated by SymPy at 50 digits.
     5 steps on 8 random float64 elements, hyperparameters drawn in their domains; each compared quantity agrees.
     """
-    relation = relations.find(REGISTRY, "torch_adam_is_pytorch_documented_adam")
-    confirmation = relations.confirm(
-        relation, REGISTRY, OPTIMIZERS, seed=1285679021, tolerance=TOLERANCE, differs=DIFFERS
-    )
+    relation = find(REGISTRY, "torch_adam_is_pytorch_documented_adam")
+    confirmation = confirm(relation, REGISTRY, PACKAGE, seed=1285679021, tolerance=TOLERANCE, differs=DIFFERS)
     assert confirmation.confirmed, confirmation.report
 
 
@@ -76,7 +74,7 @@ def test_torch_adam_l2_is_pytorch_documented_l2() -> None:
     Proof: after each of 1 symbolic steps from the declared initial state, gradients g_1 … g_1, every residual
         simplifies to exactly 0.
     """
-    proof = relations.prove(relations.find(REGISTRY, "torch_adam_l2_is_pytorch_documented_l2"), REGISTRY)
+    proof = prove(find(REGISTRY, "torch_adam_l2_is_pytorch_documented_l2"), REGISTRY)
     assert proof.proved, proof.report
 
 
@@ -87,10 +85,8 @@ def test_torch_adam_l2_is_pytorch_documented_l2_on_kernels() -> None:
     Right: torch.optim.Adam as documented (weight_decay > 0, amsgrad=False), evaluated by SymPy at 50 digits.
     5 steps on 8 random float64 elements, hyperparameters drawn in their domains; each compared quantity agrees.
     """
-    relation = relations.find(REGISTRY, "torch_adam_l2_is_pytorch_documented_l2")
-    confirmation = relations.confirm(
-        relation, REGISTRY, OPTIMIZERS, seed=3094118768, tolerance=TOLERANCE, differs=DIFFERS
-    )
+    relation = find(REGISTRY, "torch_adam_l2_is_pytorch_documented_l2")
+    confirmation = confirm(relation, REGISTRY, PACKAGE, seed=3094118768, tolerance=TOLERANCE, differs=DIFFERS)
     assert confirmation.confirmed, confirmation.report
 
 
@@ -108,7 +104,7 @@ def test_torch_adam_amsgrad_is_pytorch_documented_amsgrad() -> None:
     Proof: after each of 3 symbolic steps from the declared initial state, gradients g_1 … g_3, every residual
         simplifies to exactly 0.
     """
-    proof = relations.prove(relations.find(REGISTRY, "torch_adam_amsgrad_is_pytorch_documented_amsgrad"), REGISTRY)
+    proof = prove(find(REGISTRY, "torch_adam_amsgrad_is_pytorch_documented_amsgrad"), REGISTRY)
     assert proof.proved, proof.report
 
 
@@ -119,10 +115,8 @@ def test_torch_adam_amsgrad_is_pytorch_documented_amsgrad_on_kernels() -> None:
     Right: torch.optim.Adam as documented (amsgrad=True, no weight decay), evaluated by SymPy at 50 digits.
     5 steps on 8 random float64 elements, hyperparameters drawn in their domains; each compared quantity agrees.
     """
-    relation = relations.find(REGISTRY, "torch_adam_amsgrad_is_pytorch_documented_amsgrad")
-    confirmation = relations.confirm(
-        relation, REGISTRY, OPTIMIZERS, seed=2030425849, tolerance=TOLERANCE, differs=DIFFERS
-    )
+    relation = find(REGISTRY, "torch_adam_amsgrad_is_pytorch_documented_amsgrad")
+    confirmation = confirm(relation, REGISTRY, PACKAGE, seed=2030425849, tolerance=TOLERANCE, differs=DIFFERS)
     assert confirmation.confirmed, confirmation.report
 
 
@@ -135,7 +129,7 @@ def test_keras_adam_is_torch_adam_with_step_dependent_epsilon() -> None:
     Proof: after each of 3 symbolic steps from the declared initial state, gradients g_1 … g_3, every residual
         simplifies to exactly 0.
     """
-    proof = relations.prove(relations.find(REGISTRY, "keras_adam_is_torch_adam_with_step_dependent_epsilon"), REGISTRY)
+    proof = prove(find(REGISTRY, "keras_adam_is_torch_adam_with_step_dependent_epsilon"), REGISTRY)
     assert proof.proved, proof.report
 
 
@@ -146,10 +140,8 @@ def test_keras_adam_is_torch_adam_with_step_dependent_epsilon_on_kernels() -> No
     Right: generated kernel torch_adam (optimizers/torch_adam.py).
     5 steps on 8 random float64 elements, hyperparameters drawn in their domains; each compared quantity agrees.
     """
-    relation = relations.find(REGISTRY, "keras_adam_is_torch_adam_with_step_dependent_epsilon")
-    confirmation = relations.confirm(
-        relation, REGISTRY, OPTIMIZERS, seed=987734693, tolerance=TOLERANCE, differs=DIFFERS
-    )
+    relation = find(REGISTRY, "keras_adam_is_torch_adam_with_step_dependent_epsilon")
+    confirmation = confirm(relation, REGISTRY, PACKAGE, seed=987734693, tolerance=TOLERANCE, differs=DIFFERS)
     assert confirmation.confirmed, confirmation.report
 
 
@@ -162,7 +154,7 @@ def test_keras_adam_is_not_torch_adam_with_the_same_epsilon() -> None:
     Proof that it does not hold: an exact counterexample within 3 symbolic steps from the declared initial state,
         gradients g_1 … g_3.
     """
-    proof = relations.prove(relations.find(REGISTRY, "keras_adam_is_not_torch_adam_with_the_same_epsilon"), REGISTRY)
+    proof = prove(find(REGISTRY, "keras_adam_is_not_torch_adam_with_the_same_epsilon"), REGISTRY)
     assert proof.proved, proof.report
 
 
@@ -173,8 +165,6 @@ def test_keras_adam_is_not_torch_adam_with_the_same_epsilon_on_kernels() -> None
     Right: generated kernel torch_adam (optimizers/torch_adam.py).
     5 steps on 8 random float64 elements, hyperparameters drawn in their domains; some compared quantity differs.
     """
-    relation = relations.find(REGISTRY, "keras_adam_is_not_torch_adam_with_the_same_epsilon")
-    confirmation = relations.confirm(
-        relation, REGISTRY, OPTIMIZERS, seed=1002936291, tolerance=TOLERANCE, differs=DIFFERS
-    )
+    relation = find(REGISTRY, "keras_adam_is_not_torch_adam_with_the_same_epsilon")
+    confirmation = confirm(relation, REGISTRY, PACKAGE, seed=1002936291, tolerance=TOLERANCE, differs=DIFFERS)
     assert confirmation.confirmed, confirmation.report

@@ -2,19 +2,19 @@
 # Edit the spec and run `trainspec build` to regenerate.
 """The relations declared in specs/optimizers/torch_adamw.py: proved with SymPy, confirmed on the generated kernels.
 
-Each relation is data in the spec file; `codegen.verify.relations` is the engine. A proof runs the
+Each relation is data in the spec file; codegen.proofs.optimizer is the engine. A proof runs the
 updates symbolically from their declared initial state and requires every residual to simplify to
 exactly 0, or, for a relation declared not to hold, finds an exact counterexample; a failing proof
-prints the residual. The numeric tests run the kernels in ../optimizers/ on random float64 data.
+prints the residual. The numeric tests run the kernels of this package on random float64 data.
 """
 
 from pathlib import Path
 
-from codegen.build import REPO
-from codegen.verify import relations
+from codegen.proofs.optimizer import confirm, find, generated_package, load_specs, prove
 
-REGISTRY = relations.load_specs(REPO / 'specs')  # the specs these checks were built from
-OPTIMIZERS = Path(__file__).resolve().parent.parent / "optimizers"
+HERE = Path(__file__).resolve().parent
+REGISTRY = load_specs(HERE / "../../specs")  # the specs these checks were built from
+PACKAGE = generated_package(HERE.parent / "trainspec", "trainspec")
 
 # Largest relative error allowed when a relation holds, normwise against the largest compared value
 # (the displacement w - w_0, or the state). The reference side is exact to 50 digits, so this bounds the
@@ -31,26 +31,24 @@ def test_keras_adamw_is_torch_adamw_with_step_dependent_epsilon() -> None:
     """Keras's AdamW (Adam with its decoupled base decay) is PyTorch's AdamW if and only if ε̂ = ε·√(1 − β2^t); the
     decay is the same w ← w(1 − ηλ). Proved on the first step.
 
-    Left:  AdamW, variant adam_weight_decay, with epsilon → epsilon*sqrt(1 - beta_2**t)
+    Left:  AdamW, variant adamw_weight_decay, with epsilon → epsilon*sqrt(1 - beta_2**t)
     Right: TorchAdamW, variant torch_adamw_weight_decay
     Compared: w ↔ w, m ↔ m, v ↔ v
     Proof: after each of 1 symbolic steps from the declared initial state, gradients g_1 … g_1, every residual
         simplifies to exactly 0.
     """
-    proof = relations.prove(relations.find(REGISTRY, "keras_adamw_is_torch_adamw_with_step_dependent_epsilon"), REGISTRY)
+    proof = prove(find(REGISTRY, "keras_adamw_is_torch_adamw_with_step_dependent_epsilon"), REGISTRY)
     assert proof.proved, proof.report
 
 
 def test_keras_adamw_is_torch_adamw_with_step_dependent_epsilon_on_kernels() -> None:
     """Numeric confirmation of keras_adamw_is_torch_adamw_with_step_dependent_epsilon on the generated kernels.
 
-    Left: AdamW, variant adam_weight_decay, with epsilon → epsilon*sqrt(1 - beta_2**t), evaluated by SymPy at 50
+    Left: AdamW, variant adamw_weight_decay, with epsilon → epsilon*sqrt(1 - beta_2**t), evaluated by SymPy at 50
         digits.
     Right: generated kernel torch_adamw_weight_decay (optimizers/torch_adamw.py).
     5 steps on 8 random float64 elements, hyperparameters drawn in their domains; each compared quantity agrees.
     """
-    relation = relations.find(REGISTRY, "keras_adamw_is_torch_adamw_with_step_dependent_epsilon")
-    confirmation = relations.confirm(
-        relation, REGISTRY, OPTIMIZERS, seed=3309857880, tolerance=TOLERANCE, differs=DIFFERS
-    )
+    relation = find(REGISTRY, "keras_adamw_is_torch_adamw_with_step_dependent_epsilon")
+    confirmation = confirm(relation, REGISTRY, PACKAGE, seed=3309857880, tolerance=TOLERANCE, differs=DIFFERS)
     assert confirmation.confirmed, confirmation.report

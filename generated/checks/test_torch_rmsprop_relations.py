@@ -2,19 +2,19 @@
 # Edit the spec and run `trainspec build` to regenerate.
 """The relations declared in specs/optimizers/torch_rmsprop.py: proved with SymPy, confirmed on the generated kernels.
 
-Each relation is data in the spec file; `codegen.verify.relations` is the engine. A proof runs the
+Each relation is data in the spec file; codegen.proofs.optimizer is the engine. A proof runs the
 updates symbolically from their declared initial state and requires every residual to simplify to
 exactly 0, or, for a relation declared not to hold, finds an exact counterexample; a failing proof
-prints the residual. The numeric tests run the kernels in ../optimizers/ on random float64 data.
+prints the residual. The numeric tests run the kernels of this package on random float64 data.
 """
 
 from pathlib import Path
 
-from codegen.build import REPO
-from codegen.verify import relations
+from codegen.proofs.optimizer import confirm, find, generated_package, load_specs, prove
 
-REGISTRY = relations.load_specs(REPO / 'specs')  # the specs these checks were built from
-OPTIMIZERS = Path(__file__).resolve().parent.parent / "optimizers"
+HERE = Path(__file__).resolve().parent
+REGISTRY = load_specs(HERE / "../../specs")  # the specs these checks were built from
+PACKAGE = generated_package(HERE.parent / "trainspec", "trainspec")
 
 # Largest relative error allowed when a relation holds, normwise against the largest compared value
 # (the displacement w - w_0, or the state). The reference side is exact to 50 digits, so this bounds the
@@ -37,7 +37,7 @@ def test_keras_rmsprop_is_torch_rmsprop_without_epsilon() -> None:
     Proof: after each of 3 symbolic steps from the declared initial state, gradients g_1 … g_3, every residual
         simplifies to exactly 0.
     """
-    proof = relations.prove(relations.find(REGISTRY, "keras_rmsprop_is_torch_rmsprop_without_epsilon"), REGISTRY)
+    proof = prove(find(REGISTRY, "keras_rmsprop_is_torch_rmsprop_without_epsilon"), REGISTRY)
     assert proof.proved, proof.report
 
 
@@ -48,10 +48,8 @@ def test_keras_rmsprop_is_torch_rmsprop_without_epsilon_on_kernels() -> None:
     Right: generated kernel torch_rmsprop_centered_momentum (optimizers/torch_rmsprop.py) with epsilon = 0.
     5 steps on 8 random float64 elements, hyperparameters drawn in their domains; each compared quantity agrees.
     """
-    relation = relations.find(REGISTRY, "keras_rmsprop_is_torch_rmsprop_without_epsilon")
-    confirmation = relations.confirm(
-        relation, REGISTRY, OPTIMIZERS, seed=1517188070, tolerance=TOLERANCE, differs=DIFFERS
-    )
+    relation = find(REGISTRY, "keras_rmsprop_is_torch_rmsprop_without_epsilon")
+    confirmation = confirm(relation, REGISTRY, PACKAGE, seed=1517188070, tolerance=TOLERANCE, differs=DIFFERS)
     assert confirmation.confirmed, confirmation.report
 
 
@@ -64,7 +62,7 @@ def test_keras_rmsprop_is_not_torch_rmsprop_with_epsilon() -> None:
     Proof that it does not hold: an exact counterexample within 3 symbolic steps from the declared initial state,
         gradients g_1 … g_3.
     """
-    proof = relations.prove(relations.find(REGISTRY, "keras_rmsprop_is_not_torch_rmsprop_with_epsilon"), REGISTRY)
+    proof = prove(find(REGISTRY, "keras_rmsprop_is_not_torch_rmsprop_with_epsilon"), REGISTRY)
     assert proof.proved, proof.report
 
 
@@ -75,8 +73,6 @@ def test_keras_rmsprop_is_not_torch_rmsprop_with_epsilon_on_kernels() -> None:
     Right: generated kernel torch_rmsprop (optimizers/torch_rmsprop.py).
     5 steps on 8 random float64 elements, hyperparameters drawn in their domains; some compared quantity differs.
     """
-    relation = relations.find(REGISTRY, "keras_rmsprop_is_not_torch_rmsprop_with_epsilon")
-    confirmation = relations.confirm(
-        relation, REGISTRY, OPTIMIZERS, seed=1864653528, tolerance=TOLERANCE, differs=DIFFERS
-    )
+    relation = find(REGISTRY, "keras_rmsprop_is_not_torch_rmsprop_with_epsilon")
+    confirmation = confirm(relation, REGISTRY, PACKAGE, seed=1864653528, tolerance=TOLERANCE, differs=DIFFERS)
     assert confirmation.confirmed, confirmation.report

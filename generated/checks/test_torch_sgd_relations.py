@@ -2,19 +2,19 @@
 # Edit the spec and run `trainspec build` to regenerate.
 """The relations declared in specs/optimizers/torch_sgd.py: proved with SymPy, confirmed on the generated kernels.
 
-Each relation is data in the spec file; `codegen.verify.relations` is the engine. A proof runs the
+Each relation is data in the spec file; codegen.proofs.optimizer is the engine. A proof runs the
 updates symbolically from their declared initial state and requires every residual to simplify to
 exactly 0, or, for a relation declared not to hold, finds an exact counterexample; a failing proof
-prints the residual. The numeric tests run the kernels in ../optimizers/ on random float64 data.
+prints the residual. The numeric tests run the kernels of this package on random float64 data.
 """
 
 from pathlib import Path
 
-from codegen.build import REPO
-from codegen.verify import relations
+from codegen.proofs.optimizer import confirm, find, generated_package, load_specs, prove
 
-REGISTRY = relations.load_specs(REPO / 'specs')  # the specs these checks were built from
-OPTIMIZERS = Path(__file__).resolve().parent.parent / "optimizers"
+HERE = Path(__file__).resolve().parent
+REGISTRY = load_specs(HERE / "../../specs")  # the specs these checks were built from
+PACKAGE = generated_package(HERE.parent / "trainspec", "trainspec")
 
 # Largest relative error allowed when a relation holds, normwise against the largest compared value
 # (the displacement w - w_0, or the state). The reference side is exact to 50 digits, so this bounds the
@@ -36,7 +36,7 @@ def test_keras_sgd_momentum_is_torch_sgd_momentum_for_constant_rate() -> None:
     Proof: after each of 3 symbolic steps from the declared initial state, gradients g_1 … g_3, every residual
         simplifies to exactly 0.
     """
-    proof = relations.prove(relations.find(REGISTRY, "keras_sgd_momentum_is_torch_sgd_momentum_for_constant_rate"), REGISTRY)
+    proof = prove(find(REGISTRY, "keras_sgd_momentum_is_torch_sgd_momentum_for_constant_rate"), REGISTRY)
     assert proof.proved, proof.report
 
 
@@ -47,10 +47,8 @@ def test_keras_sgd_momentum_is_torch_sgd_momentum_for_constant_rate_on_kernels()
     Right: generated kernel torch_sgd_momentum (optimizers/torch_sgd.py) with dampening = 0.
     5 steps on 8 random float64 elements, hyperparameters drawn in their domains; each compared quantity agrees.
     """
-    relation = relations.find(REGISTRY, "keras_sgd_momentum_is_torch_sgd_momentum_for_constant_rate")
-    confirmation = relations.confirm(
-        relation, REGISTRY, OPTIMIZERS, seed=4063673372, tolerance=TOLERANCE, differs=DIFFERS
-    )
+    relation = find(REGISTRY, "keras_sgd_momentum_is_torch_sgd_momentum_for_constant_rate")
+    confirmation = confirm(relation, REGISTRY, PACKAGE, seed=4063673372, tolerance=TOLERANCE, differs=DIFFERS)
     assert confirmation.confirmed, confirmation.report
 
 
@@ -63,7 +61,7 @@ def test_keras_sgd_nesterov_is_torch_sgd_nesterov_for_constant_rate() -> None:
     Proof: after each of 3 symbolic steps from the declared initial state, gradients g_1 … g_3, every residual
         simplifies to exactly 0.
     """
-    proof = relations.prove(relations.find(REGISTRY, "keras_sgd_nesterov_is_torch_sgd_nesterov_for_constant_rate"), REGISTRY)
+    proof = prove(find(REGISTRY, "keras_sgd_nesterov_is_torch_sgd_nesterov_for_constant_rate"), REGISTRY)
     assert proof.proved, proof.report
 
 
@@ -74,10 +72,8 @@ def test_keras_sgd_nesterov_is_torch_sgd_nesterov_for_constant_rate_on_kernels()
     Right: generated kernel torch_sgd_momentum_nesterov (optimizers/torch_sgd.py) with dampening = 0.
     5 steps on 8 random float64 elements, hyperparameters drawn in their domains; each compared quantity agrees.
     """
-    relation = relations.find(REGISTRY, "keras_sgd_nesterov_is_torch_sgd_nesterov_for_constant_rate")
-    confirmation = relations.confirm(
-        relation, REGISTRY, OPTIMIZERS, seed=409964707, tolerance=TOLERANCE, differs=DIFFERS
-    )
+    relation = find(REGISTRY, "keras_sgd_nesterov_is_torch_sgd_nesterov_for_constant_rate")
+    confirmation = confirm(relation, REGISTRY, PACKAGE, seed=409964707, tolerance=TOLERANCE, differs=DIFFERS)
     assert confirmation.confirmed, confirmation.report
 
 
@@ -93,7 +89,7 @@ def test_keras_sgd_momentum_is_not_torch_sgd_under_a_schedule() -> None:
     No numeric confirmation: no generated kernel computes these updates (a substitution here is more than a
         hyperparameter value).
     """
-    proof = relations.prove(relations.find(REGISTRY, "keras_sgd_momentum_is_not_torch_sgd_under_a_schedule"), REGISTRY)
+    proof = prove(find(REGISTRY, "keras_sgd_momentum_is_not_torch_sgd_under_a_schedule"), REGISTRY)
     assert proof.proved, proof.report
 
 
@@ -109,7 +105,7 @@ def test_torch_sgd_is_pytorch_documented_sgd() -> None:
     Proof: after each of 3 symbolic steps from the declared initial state, gradients g_1 … g_3, every residual
         simplifies to exactly 0.
     """
-    proof = relations.prove(relations.find(REGISTRY, "torch_sgd_is_pytorch_documented_sgd"), REGISTRY)
+    proof = prove(find(REGISTRY, "torch_sgd_is_pytorch_documented_sgd"), REGISTRY)
     assert proof.proved, proof.report
 
 
@@ -121,8 +117,6 @@ def test_torch_sgd_is_pytorch_documented_sgd_on_kernels() -> None:
         digits.
     5 steps on 8 random float64 elements, hyperparameters drawn in their domains; each compared quantity agrees.
     """
-    relation = relations.find(REGISTRY, "torch_sgd_is_pytorch_documented_sgd")
-    confirmation = relations.confirm(
-        relation, REGISTRY, OPTIMIZERS, seed=2288672791, tolerance=TOLERANCE, differs=DIFFERS
-    )
+    relation = find(REGISTRY, "torch_sgd_is_pytorch_documented_sgd")
+    confirmation = confirm(relation, REGISTRY, PACKAGE, seed=2288672791, tolerance=TOLERANCE, differs=DIFFERS)
     assert confirmation.confirmed, confirmation.report

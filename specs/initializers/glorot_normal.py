@@ -1,6 +1,6 @@
 """GlorotNormal: VarianceScaling(scale=1, mode='fan_avg', distribution='truncated_normal')."""
 
-from codegen.initializer_spec import ClosedForm, Derivation, InitializerSpec, fan_in, fan_out
+from codegen.language.initializer import ClosedForm, Derivation, InitializerSpec, fan_in, fan_out
 
 GLOROT = "X. Glorot, Y. Bengio, Understanding the difficulty of training deep feedforward neural networks, AISTATS 2010"
 

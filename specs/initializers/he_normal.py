@@ -1,6 +1,6 @@
 """HeNormal: VarianceScaling(scale=2, mode='fan_in', distribution='truncated_normal')."""
 
-from codegen.initializer_spec import ClosedForm, Derivation, InitializerSpec, fan_in
+from codegen.language.initializer import ClosedForm, Derivation, InitializerSpec, fan_in
 
 HE = (
     "K. He, X. Zhang, S. Ren, J. Sun, Delving deep into rectifiers: surpassing human-level performance "

@@ -2,7 +2,7 @@
 
 from sympy import sqrt
 
-from codegen.initializer_spec import ClosedForm, Derivation, InitializerSpec, SeedExample, fan_in
+from codegen.language.initializer import ClosedForm, Derivation, InitializerSpec, SeedExample, fan_in
 
 HE = (
     "K. He, X. Zhang, S. Ren, J. Sun, Delving deep into rectifiers: surpassing human-level performance "

@@ -2,8 +2,8 @@
 
 from sympy import Interval, Symbol, oo
 
-from codegen.initializer_spec import Case, InitializerSpec, distribution
-from codegen.spec import Hyperparameter
+from codegen.language.common import Hyperparameter
+from codegen.language.initializer import Case, InitializerSpec, distribution
 
 gain = Symbol("gain", real=True)
 

@@ -6,8 +6,8 @@ Keras's HeNormal has the variance of the relu case but truncates at ±2σ (and w
 
 from sympy import Interval, Symbol, oo
 
-from codegen.initializer_spec import Comparison, Derivation, InitializerSpec, torch_nonlinearity
-from codegen.spec import Hyperparameter
+from codegen.language.common import Hyperparameter
+from codegen.language.initializer import Comparison, Derivation, InitializerSpec, torch_nonlinearity
 
 a = Symbol("a", real=True)
 gain = Symbol("gain", positive=True)

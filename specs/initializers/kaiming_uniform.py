@@ -7,7 +7,7 @@ linear one) on the transposed shape.
 
 from dataclasses import replace
 
-from codegen.initializer_spec import Comparison
+from codegen.language.initializer import Comparison
 from specs.initializers.kaiming_normal import SPEC as KAIMING_NORMAL
 
 SPEC = replace(

@@ -1,6 +1,6 @@
 """LecunNormal: VarianceScaling(scale=1, mode='fan_in', distribution='truncated_normal')."""
 
-from codegen.initializer_spec import ClosedForm, Derivation, InitializerSpec, fan_in
+from codegen.language.initializer import ClosedForm, Derivation, InitializerSpec, fan_in
 
 LECUN = (
     "Y. LeCun, L. Bottou, G. B. Orr, K.-R. Müller, Efficient BackProp, in Neural Networks: Tricks of the Trade, 1998"

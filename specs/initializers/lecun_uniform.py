@@ -2,7 +2,7 @@
 
 from sympy import sqrt
 
-from codegen.initializer_spec import ClosedForm, Derivation, InitializerSpec, SeedExample, fan_in
+from codegen.language.initializer import ClosedForm, Derivation, InitializerSpec, SeedExample, fan_in
 
 LECUN = (
     "Y. LeCun, L. Bottou, G. B. Orr, K.-R. Müller, Efficient BackProp, in Neural Networks: Tricks of the Trade, 1998"

@@ -1,6 +1,6 @@
 """Ones: Constant with value 1."""
 
-from codegen.initializer_spec import Derivation, InitializerSpec
+from codegen.language.initializer import Derivation, InitializerSpec
 
 SPEC = InitializerSpec(
     name="Ones",

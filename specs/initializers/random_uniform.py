@@ -2,8 +2,8 @@
 
 from sympy import Interval, Symbol, oo
 
-from codegen.initializer_spec import Case, InitializerSpec, distribution
-from codegen.spec import Constraint, Hyperparameter
+from codegen.language.common import Constraint, Hyperparameter
+from codegen.language.initializer import Case, InitializerSpec, distribution
 
 minval = Symbol("minval", real=True)
 maxval = Symbol("maxval", real=True)

@@ -8,8 +8,8 @@ b = mean + 2·std (a relation below, proven by the generated checks).
 import sympy
 from sympy import Interval, Symbol, erf, oo, sqrt
 
-from codegen.initializer_spec import Case, Comparison, InitializerSpec, distribution
-from codegen.spec import Constraint, Hyperparameter
+from codegen.language.common import Constraint, Hyperparameter
+from codegen.language.initializer import Case, Comparison, InitializerSpec, distribution
 
 mean = Symbol("mean", real=True)
 std = Symbol("std", positive=True)

@@ -6,8 +6,8 @@ the smaller standard deviation ``truncated_std * stddev`` (0.8796…·stddev).
 
 from sympy import Interval, Symbol, erf, exp, oo, pi, sqrt
 
-from codegen.initializer_spec import Case, ClosedForm, InitializerSpec, keras_truncated_normal
-from codegen.spec import Hyperparameter
+from codegen.language.common import Hyperparameter
+from codegen.language.initializer import Case, ClosedForm, InitializerSpec, keras_truncated_normal
 
 mean = Symbol("mean", real=True)
 stddev = Symbol("stddev", real=True)

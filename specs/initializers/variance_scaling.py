@@ -8,7 +8,8 @@ are this initializer with ``scale``, ``mode`` and ``distribution`` fixed
 
 from sympy import Interval, Symbol, oo, sqrt
 
-from codegen.initializer_spec import (
+from codegen.language.common import Hyperparameter
+from codegen.language.initializer import (
     Case,
     Choice,
     InitializerSpec,
@@ -18,7 +19,6 @@ from codegen.initializer_spec import (
     keras_truncated_normal,
     truncated_std,
 )
-from codegen.spec import Hyperparameter
 
 scale = Symbol("scale", positive=True)
 n = Symbol("n", positive=True)

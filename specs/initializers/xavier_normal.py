@@ -7,7 +7,7 @@ truncates at ±2σ (and widens σ to make up for it).
 
 from dataclasses import replace
 
-from codegen.initializer_spec import Comparison
+from codegen.language.initializer import Comparison
 from specs.initializers.xavier_uniform import SPEC as XAVIER_UNIFORM
 
 SPEC = replace(

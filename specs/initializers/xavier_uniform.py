@@ -6,8 +6,8 @@ GlorotUniform is the case g = 1 on the transposed shape.
 
 from sympy import Interval, Symbol, oo, sqrt
 
-from codegen.initializer_spec import ClosedForm, Comparison, Derivation, InitializerSpec, fan_in, fan_out
-from codegen.spec import Hyperparameter
+from codegen.language.common import Hyperparameter
+from codegen.language.initializer import ClosedForm, Comparison, Derivation, InitializerSpec, fan_in, fan_out
 
 gain = Symbol("gain", positive=True)
 GLOROT = "X. Glorot, Y. Bengio, Understanding the difficulty of training deep feedforward neural networks, AISTATS 2010"

@@ -1,6 +1,6 @@
 """Zeros: Constant with value 0 (Keras's default bias initializer)."""
 
-from codegen.initializer_spec import Derivation, InitializerSpec
+from codegen.language.initializer import Derivation, InitializerSpec
 
 SPEC = InitializerSpec(
     name="Zeros",

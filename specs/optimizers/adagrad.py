@@ -2,8 +2,8 @@
 
 from sympy import Interval, oo, sqrt, symbols
 
-from codegen.spec import Convention, Hyperparameter, OptimizerSpec, State, eta, g, learning_rate, w
-from codegen.verify.relations import ScaleInvariance, SpecUpdate
+from codegen.language.optimizer import Convention, Hyperparameter, OptimizerSpec, State, eta, g, learning_rate, w
+from codegen.language.relations import ScaleInvariance, SpecUpdate
 
 A, A0, epsilon = symbols("A A_0 epsilon")
 

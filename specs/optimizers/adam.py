@@ -7,8 +7,19 @@ with an effective ε that changes with t (see the relations in this file).
 
 from sympy import Interval, Max, oo, sqrt, symbols
 
-from codegen.spec import Convention, Hyperparameter, OptimizerSpec, Option, State, eta, g, learning_rate, t, w
-from codegen.verify.relations import Equivalence, ScaleInvariance, SpecUpdate, Unbiased, WrittenUpdate
+from codegen.language.optimizer import (
+    Convention,
+    Hyperparameter,
+    OptimizerSpec,
+    Option,
+    State,
+    eta,
+    g,
+    learning_rate,
+    t,
+    w,
+)
+from codegen.language.relations import Equivalence, ScaleInvariance, SpecUpdate, Unbiased, WrittenUpdate
 
 beta_1, beta_2, epsilon = symbols("beta_1 beta_2 epsilon")
 m, v, vhat, alpha = symbols("m v vhat alpha_t")

@@ -7,7 +7,7 @@ is bias-corrected.
 
 from sympy import Abs, Interval, Max, oo, symbols
 
-from codegen.spec import Convention, Hyperparameter, OptimizerSpec, State, eta, g, learning_rate, t, w
+from codegen.language.optimizer import Convention, Hyperparameter, OptimizerSpec, State, eta, g, learning_rate, t, w
 
 beta_1, beta_2, epsilon = symbols("beta_1 beta_2 epsilon")
 m, u = symbols("m u")

@@ -4,7 +4,7 @@ Keras's decoupled decay ``w ← w − λ·η·w`` (the base option every Keras o
 is already AdamW's; Keras's ``AdamW`` only makes it default to 0.004.
 """
 
-from codegen.spec import derive
+from codegen.language.optimizer import derive
 from specs.optimizers.adam import SPEC as KERAS_ADAM
 
 SPEC = derive(

@@ -2,8 +2,18 @@
 
 from sympy import Interval, Max, Min, Rational, oo, symbols
 
-from codegen.spec import Convention, Hyperparameter, OptimizerSpec, Option, State, eta, g, learning_rate, w
-from codegen.verify.relations import Equivalence, SpecUpdate
+from codegen.language.optimizer import (
+    Convention,
+    Hyperparameter,
+    OptimizerSpec,
+    Option,
+    State,
+    eta,
+    g,
+    learning_rate,
+    w,
+)
+from codegen.language.relations import Equivalence, SpecUpdate
 
 p, n0, l1, l2, ls, beta = symbols("p n_0 lambda_1 lambda_2 lambda_s beta")
 n, z = symbols("n z")

@@ -6,8 +6,8 @@ Keras 3 dropped the 0.004. No weight decay.
 
 from sympy import Rational, symbols
 
-from codegen.spec import Convention, derive
-from codegen.verify.relations import Equivalence, SpecUpdate
+from codegen.language.optimizer import Convention, derive
+from codegen.language.relations import Equivalence, SpecUpdate
 from specs.optimizers.nadam import SPEC as KERAS_NADAM
 from specs.optimizers.nadam import decay
 

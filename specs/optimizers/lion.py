@@ -6,7 +6,7 @@ gradient; the momentum is then updated with a second, slower rate.
 
 from sympy import Interval, sign, symbols
 
-from codegen.spec import Hyperparameter, OptimizerSpec, State, eta, g, learning_rate, w
+from codegen.language.optimizer import Hyperparameter, OptimizerSpec, State, eta, g, learning_rate, w
 
 beta_1, beta_2 = symbols("beta_1 beta_2")
 m, c = symbols("m c")

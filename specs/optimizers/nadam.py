@@ -6,8 +6,8 @@ so far is one scalar for the whole optimizer, updated once per step.
 
 from sympy import Interval, Rational, oo, sqrt, symbols
 
-from codegen.spec import Convention, Hyperparameter, OptimizerSpec, State, eta, g, learning_rate, t, w
-from codegen.verify.relations import Equivalence, ScaleInvariance, SpecUpdate, WrittenUpdate
+from codegen.language.optimizer import Convention, Hyperparameter, OptimizerSpec, State, eta, g, learning_rate, t, w
+from codegen.language.relations import Equivalence, ScaleInvariance, SpecUpdate, WrittenUpdate
 
 beta_1, beta_2, epsilon = symbols("beta_1 beta_2 epsilon")
 m, v, Pi = symbols("m v Pi")

@@ -6,8 +6,18 @@ learning rate (``b ← μb + ηg/√D``).
 
 from sympy import Interval, oo, sqrt, symbols
 
-from codegen.spec import Convention, Hyperparameter, OptimizerSpec, Option, State, eta, g, learning_rate, w
-from codegen.verify.relations import Equivalence, ScaleInvariance, SpecUpdate
+from codegen.language.optimizer import (
+    Convention,
+    Hyperparameter,
+    OptimizerSpec,
+    Option,
+    State,
+    eta,
+    g,
+    learning_rate,
+    w,
+)
+from codegen.language.relations import Equivalence, ScaleInvariance, SpecUpdate
 
 rho, mu, epsilon = symbols("rho mu epsilon")
 v, gbar, b, D, Delta = symbols("v gbar b D Delta")

@@ -7,8 +7,18 @@ while η is constant.
 
 from sympy import Interval, symbols
 
-from codegen.spec import Convention, Hyperparameter, OptimizerSpec, Option, State, eta, g, learning_rate, w
-from codegen.verify.relations import Equivalence, ScaleInvariance, SpecUpdate, WrittenUpdate
+from codegen.language.optimizer import (
+    Convention,
+    Hyperparameter,
+    OptimizerSpec,
+    Option,
+    State,
+    eta,
+    g,
+    learning_rate,
+    w,
+)
+from codegen.language.relations import Equivalence, ScaleInvariance, SpecUpdate, WrittenUpdate
 
 mu, v = symbols("mu v")
 

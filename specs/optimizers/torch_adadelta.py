@@ -2,8 +2,8 @@
 
 from sympy import Interval, oo, symbols
 
-from codegen.spec import Convention, Hyperparameter, Option, derive, g, w
-from codegen.verify.relations import Equivalence, SpecUpdate
+from codegen.language.optimizer import Convention, Hyperparameter, Option, derive, g, w
+from codegen.language.relations import Equivalence, SpecUpdate
 from specs.optimizers.adadelta import SPEC as KERAS_ADADELTA
 
 lambda_l2, g_l2, Eg, Ex = symbols("lambda_l2 g_l2 E_g E_x")

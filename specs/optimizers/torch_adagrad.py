@@ -6,8 +6,8 @@ the rate as η/(1 + (t − 1)·lr_decay), and adds an L2 term to the gradient.
 
 from sympy import Interval, oo, sqrt, symbols
 
-from codegen.spec import Convention, Hyperparameter, Option, derive, eta, g, learning_rate, t, w
-from codegen.verify.relations import Equivalence, SpecUpdate
+from codegen.language.optimizer import Convention, Hyperparameter, Option, derive, eta, g, learning_rate, t, w
+from codegen.language.relations import Equivalence, SpecUpdate
 from specs.optimizers.adagrad import SPEC as KERAS_ADAGRAD
 
 A, A0, epsilon, kappa, lambda_l2, g_l2 = symbols("A A_0 epsilon kappa lambda_l2 g_l2")

@@ -9,8 +9,8 @@ decay; there is no clipping argument.
 
 from sympy import Interval, Max, oo, sqrt, symbols
 
-from codegen.spec import Convention, Hyperparameter, Option, derive, eta, g, learning_rate, t, w
-from codegen.verify.relations import Equivalence, SpecUpdate, WrittenUpdate
+from codegen.language.optimizer import Convention, Hyperparameter, Option, derive, eta, g, learning_rate, t, w
+from codegen.language.relations import Equivalence, SpecUpdate, WrittenUpdate
 from specs.optimizers.adam import SPEC as KERAS_ADAM
 
 beta_1, beta_2, epsilon, lambda_l2 = symbols("beta_1 beta_2 epsilon lambda_l2")

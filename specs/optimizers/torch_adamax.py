@@ -6,7 +6,7 @@ alone; Keras keeps u ← max(β2 u, |g|) and divides by u + ε.
 
 from sympy import Abs, Interval, Max, oo, symbols
 
-from codegen.spec import Convention, Hyperparameter, Option, derive, g, w
+from codegen.language.optimizer import Convention, Hyperparameter, Option, derive, g, w
 from specs.optimizers.adamax import SPEC as KERAS_ADAMAX
 
 beta_2, epsilon, lambda_l2, g_l2, m, u = symbols("beta_2 epsilon lambda_l2 g_l2 m u")

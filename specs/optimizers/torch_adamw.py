@@ -7,8 +7,8 @@ from this one only by where ε sits (see TorchAdam) and the default λ.
 
 from sympy import Interval, oo, sqrt, symbols
 
-from codegen.spec import Convention, Hyperparameter, Option, derive, eta, t, w
-from codegen.verify.relations import Equivalence, SpecUpdate
+from codegen.language.optimizer import Convention, Hyperparameter, Option, derive, eta, t, w
+from codegen.language.relations import Equivalence, SpecUpdate
 from specs.optimizers.adam import SPEC as KERAS_ADAM
 
 beta_1, beta_2, epsilon, lambda_wd = symbols("beta_1 beta_2 epsilon lambda_wd")

@@ -6,8 +6,8 @@ PyTorch's momentum schedule is μ_t = β1(1 − ½·0.96^(ψt)) with ``momentum_
 
 from sympy import Interval, Rational, oo, symbols
 
-from codegen.spec import Convention, Hyperparameter, Option, derive, g, w
-from codegen.verify.relations import Equivalence, SpecUpdate
+from codegen.language.optimizer import Convention, Hyperparameter, Option, derive, g, w
+from codegen.language.relations import Equivalence, SpecUpdate
 from specs.optimizers.nadam import SPEC as KERAS_NADAM
 from specs.optimizers.nadam import decay
 

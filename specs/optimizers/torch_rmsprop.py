@@ -7,8 +7,8 @@ term to the gradient. The two agree if and only if ε = 0 (α = ρ, constant η)
 
 from sympy import Interval, oo, sqrt, symbols
 
-from codegen.spec import Convention, Hyperparameter, Option, derive, eta, g, learning_rate, w
-from codegen.verify.relations import Equivalence, SpecUpdate
+from codegen.language.optimizer import Convention, Hyperparameter, Option, derive, eta, g, learning_rate, w
+from codegen.language.relations import Equivalence, SpecUpdate
 from specs.optimizers.rmsprop import SPEC as KERAS_RMSPROP
 
 rho, alpha, mu, epsilon, lambda_l2 = symbols("rho alpha mu epsilon lambda_l2")

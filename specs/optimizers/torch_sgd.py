@@ -8,7 +8,7 @@ The two agree for a constant η (relation below), not under a schedule.
 
 from sympy import Eq, Interval, Min, Piecewise, oo, symbols
 
-from codegen.spec import (
+from codegen.language.optimizer import (
     Constraint,
     Convention,
     Hyperparameter,
@@ -21,7 +21,7 @@ from codegen.spec import (
     t,
     w,
 )
-from codegen.verify.relations import Equivalence, SpecUpdate, WrittenUpdate
+from codegen.language.relations import Equivalence, SpecUpdate, WrittenUpdate
 
 mu, dampening, lambda_l2 = symbols("mu tau lambda_l2")
 b, g_l2, d_t, direction = symbols("b g_l2 tau_t direction")

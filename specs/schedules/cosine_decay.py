@@ -11,8 +11,8 @@ linearly from ``initial_learning_rate`` to ``warmup_target`` over
 
 from sympy import Interval, Min, Piecewise, Symbol, cos, oo, pi
 
-from codegen.schedule_spec import Call, Example, ScheduleSpec, ValueAt, WhenNone, k
-from codegen.spec import Hyperparameter
+from codegen.language.common import Hyperparameter
+from codegen.language.schedule import Call, Example, ScheduleSpec, ValueAt, WhenNone, k
 
 eta_0 = Symbol("eta_0", positive=True)
 D = Symbol("D", positive=True)

@@ -13,8 +13,8 @@ exact restarts land where the formula puts them.
 
 from sympy import Eq, Interval, Piecewise, Symbol, cos, floor, log, oo, pi
 
-from codegen.schedule_spec import Call, Example, Identity, Periodic, ScheduleSpec, k
-from codegen.spec import Hyperparameter
+from codegen.language.common import Hyperparameter
+from codegen.language.schedule import Call, Example, Identity, Periodic, ScheduleSpec, k
 
 eta_0 = Symbol("eta_0", positive=True)
 D_0 = Symbol("D_0", positive=True)

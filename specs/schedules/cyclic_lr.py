@@ -9,8 +9,8 @@ scheduler is stepped once per batch, which is the 0-based step ``k``.
 
 from sympy import Interval, Piecewise, Rational, Symbol, floor, oo
 
-from codegen.schedule_spec import Bounded, Call, Case, Choice, Example, Periodic, ScheduleSpec, ValueAt, WhenNone, k
-from codegen.spec import Hyperparameter
+from codegen.language.common import Hyperparameter
+from codegen.language.schedule import Bounded, Call, Case, Choice, Example, Periodic, ScheduleSpec, ValueAt, WhenNone, k
 
 eta_b = Symbol("eta_b", nonnegative=True)
 eta_m = Symbol("eta_m", nonnegative=True)

@@ -8,8 +8,8 @@ period (Keras's piecewise schedule keeps the earlier value *at* a boundary).
 
 from sympy import Interval, Symbol, floor, oo
 
-from codegen.schedule_spec import Call, Case, Choice, Example, Identity, ScheduleSpec, k
-from codegen.spec import Hyperparameter
+from codegen.language.common import Hyperparameter
+from codegen.language.schedule import Call, Case, Choice, Example, Identity, ScheduleSpec, k
 
 eta_0 = Symbol("eta_0", positive=True)
 D = Symbol("D", positive=True)

@@ -2,8 +2,8 @@
 
 from sympy import Interval, Symbol, floor, oo
 
-from codegen.schedule_spec import Case, Choice, Example, ScheduleSpec, k
-from codegen.spec import Hyperparameter
+from codegen.language.common import Hyperparameter
+from codegen.language.schedule import Case, Choice, Example, ScheduleSpec, k
 
 eta_0 = Symbol("eta_0", positive=True)
 D = Symbol("D", positive=True)

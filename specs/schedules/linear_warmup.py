@@ -14,7 +14,8 @@ front of ``CosineDecay(T, decay_steps, alpha)``, which a relation proves.
 
 from sympy import Function, Interval, Range, Symbol, oo
 
-from codegen.schedule_spec import (
+from codegen.language.common import Hyperparameter
+from codegen.language.schedule import (
     Call,
     Continuous,
     Example,
@@ -25,7 +26,6 @@ from codegen.schedule_spec import (
     ValueAt,
     k,
 )
-from codegen.spec import Hyperparameter
 
 W = Symbol("W", integer=True, positive=True)
 eta_s = Symbol("eta_s", nonnegative=True)

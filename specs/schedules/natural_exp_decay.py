@@ -8,8 +8,8 @@ that form, ``eta_0 (e^{-lambda})^p``; the kernel here evaluates
 
 from sympy import Interval, Symbol, exp, floor, oo
 
-from codegen.schedule_spec import Case, Choice, Derivation, Example, ScheduleSpec, k
-from codegen.spec import Hyperparameter
+from codegen.language.common import Hyperparameter
+from codegen.language.schedule import Case, Choice, Derivation, Example, ScheduleSpec, k
 
 eta_0 = Symbol("eta_0", positive=True)
 D = Symbol("D", positive=True)

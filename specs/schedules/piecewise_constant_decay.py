@@ -11,7 +11,7 @@ only the selected one is read.
 
 from sympy import IndexedBase, Piecewise, Sum, Symbol
 
-from codegen.schedule_spec import Call, Example, ListArgument, ScheduleSpec, ValueAt, k
+from codegen.language.schedule import Call, Example, ListArgument, ScheduleSpec, ValueAt, k
 
 n = Symbol("n", integer=True, positive=True)
 b = IndexedBase("b", real=True)

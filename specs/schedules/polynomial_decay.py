@@ -8,8 +8,8 @@ sawtooth whose peaks shrink.
 
 from sympy import Eq, Interval, Min, Piecewise, Symbol, ceiling, oo
 
-from codegen.schedule_spec import Call, Case, Choice, Example, ScheduleSpec, ValueAt, k
-from codegen.spec import Hyperparameter
+from codegen.language.common import Hyperparameter
+from codegen.language.schedule import Call, Case, Choice, Example, ScheduleSpec, ValueAt, k
 
 eta_0 = Symbol("eta_0", positive=True)
 D = Symbol("D", positive=True)

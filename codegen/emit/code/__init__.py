@@ -1,0 +1,1 @@
+"""Models of the generated Python package: kernels and classes."""

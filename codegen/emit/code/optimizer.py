@@ -1,0 +1,300 @@
+"""The model of one optimizer module: its kernels, their per-step scalar functions, and its Keras-style class.
+
+A function whose text (without its name) is already in the module, or in the
+module of a spec this one derives from, is not written again: the variants
+share it, or the module imports it from its ancestor (Keras's AdamW computes
+Adam's update, so ``adamw.py`` imports every kernel of ``adam.py``). Numba
+then compiles each distinct kernel once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+
+from codegen.emit.common import Emitted, Line, docstring, modules_used, string_literal
+from codegen.language.common import Constraint, Hyperparameter
+from codegen.language.optimizer import OptimizerSpec, Option, t
+from codegen.lower.optimizer import WEIGHT_DECAY, Lowered
+from codegen.plan import KernelPlan
+from codegen.printers.python import LoopPrinter, ScalarPrinter, float_literal
+from codegen.printers.text import interval_text
+
+# The constructor arguments every Keras optimizer takes besides its own.
+KERAS_BASE_ARGUMENTS = ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm")
+
+
+@dataclass(frozen=True)
+class ScalarsFunction:
+    """The once-per-step scalars of a variant: float64 Python from the hyperparameters and the step."""
+
+    name: str
+    arguments: tuple[str, ...]
+    lines: tuple[Line, ...]
+    scalars: tuple[str, ...]
+    optimizer_state_out: tuple[str, ...]
+
+    @property
+    def key(self) -> tuple:
+        return ("scalars", self.arguments, self.lines, self.scalars, self.optimizer_state_out)
+
+
+@dataclass(frozen=True)
+class KernelFunction:
+    """The element loop of a variant: one fused in-place pass over flat arrays."""
+
+    name: str
+    arguments: tuple[str, ...]
+    loads: tuple[Line, ...]
+    body: tuple[Line, ...]
+    stores: tuple[Line, ...]
+
+    @property
+    def key(self) -> tuple:
+        return ("kernel", self.arguments, self.loads, self.body, self.stores)
+
+
+@dataclass(frozen=True)
+class InitialStateFunction:
+    """The value every state starts from, given the hyperparameters by argument name."""
+
+    name: str
+    lines: tuple[Line, ...]
+
+    @property
+    def key(self) -> tuple:
+        return ("initial_state", self.lines)
+
+
+@dataclass(frozen=True)
+class VariantModel:
+    name: str
+    enabled: str
+    scalars: str
+    kernel: str
+    hyperparameters: str
+    state: str
+    optimizer_state: str
+
+
+@dataclass(frozen=True)
+class ArgumentModel:
+    name: str
+    default: str
+
+
+@dataclass(frozen=True)
+class OptimizerModule:
+    """Everything the module template lays out, as finished strings."""
+
+    spec_name: str
+    default_name: str
+    summary: str
+    docstring: str
+    modules: tuple[str, ...]
+    numba: bool
+    runtime_imports: str
+    shared: tuple[tuple[str, str], ...]
+    """(module, the names imported from it): functions an ancestor's module already holds."""
+    initial_state: InitialStateFunction | None
+    scalars_functions: tuple[ScalarsFunction, ...]
+    kernel_functions: tuple[KernelFunction, ...]
+    variants: tuple[VariantModel, ...]
+    initial_state_name: str
+    domains: tuple[str, ...]
+    switches: tuple[str, ...]
+    selection: tuple[tuple[str, str], ...]
+    keras_base_options: str
+    constraints: tuple[str, ...]
+    hyperparameters: tuple[ArgumentModel, ...]
+    flags: tuple[ArgumentModel, ...]
+    base_arguments: tuple[ArgumentModel, ...]
+
+
+@dataclass(frozen=True)
+class Functions:
+    """The functions a module defines, by content, and the names they go by."""
+
+    initial_state: InitialStateFunction
+    scalars: tuple[ScalarsFunction, ...]
+    kernels: tuple[KernelFunction, ...]
+    by_variant: dict[str, tuple[str, str]]
+    """variant name → (its scalars function's key, its kernel's key)."""
+
+
+def functions(lowered: Lowered, plans: tuple[KernelPlan, ...]) -> Functions:
+    """Every function the spec's variants need, each distinct text once, named after the first variant using it."""
+    spec = lowered.spec
+    scalars: dict[tuple, ScalarsFunction] = {}
+    kernels: dict[tuple, KernelFunction] = {}
+    by_variant = {}
+    for plan in plans:
+        scalars_function = _scalars_function(plan)
+        kernel = _kernel_function(plan)
+        scalars.setdefault(scalars_function.key, scalars_function)
+        kernels.setdefault(kernel.key, kernel)
+        by_variant[plan.variant.name] = (scalars_function.key, kernel.key)
+    initial = InitialStateFunction("initial_state", _initial_state(spec))
+    return Functions(initial, tuple(scalars.values()), tuple(kernels.values()), by_variant)
+
+
+def optimizer_module(
+    lowered: Lowered, own: Functions, ancestors: tuple[tuple[str, Functions], ...], package: str
+) -> Emitted:
+    """The module of ``lowered``'s spec in ``package``; ``ancestors`` are the modules of the specs it derives from,
+    nearest first."""
+    spec = lowered.spec
+    inherited: dict[tuple, tuple[str, str]] = {}  # key → (module, name), the nearest ancestor winning
+    for module, theirs in reversed(ancestors):
+        for function in (theirs.initial_state, *theirs.scalars, *theirs.kernels):
+            inherited[function.key] = (module, function.name)
+    names: dict[tuple, str] = {}
+    shared: dict[str, list[str]] = {}
+    local = []
+    for function in (own.initial_state, *own.scalars, *own.kernels):
+        if function.key in inherited:
+            module, name = inherited[function.key]
+            shared.setdefault(module, []).append(name)
+            names[function.key] = name
+        else:
+            local.append(function)
+            names[function.key] = function.name
+    scalars_functions = tuple(f for f in local if isinstance(f, ScalarsFunction))
+    kernel_functions = tuple(f for f in local if isinstance(f, KernelFunction))
+    variants = tuple(
+        VariantModel(
+            name=variant.name,
+            enabled=", ".join(variant.enabled) or "no options",
+            scalars=names[own.by_variant[variant.name][0]],
+            kernel=names[own.by_variant[variant.name][1]],
+            hyperparameters=repr(tuple(h.argument for h in variant.hyperparameters)),
+            state=repr(tuple(s.name for s in variant.parameter_state)),
+            optimizer_state=repr(tuple(s.name for s in variant.optimizer_state)),
+        )
+        for variant in lowered.variants
+    )
+    domains = tuple(domain_source(h) for h in (*spec.hyperparameters, *_base_hyperparameters(spec)))
+    runtime = ["Domain", "KernelVariant", "Optimizer", *(["Switch"] if lowered.options else [])]
+    if spec.constraints:
+        runtime.append("Constraint")
+    model = OptimizerModule(
+        spec_name=spec.name,
+        default_name=spec.module_name,
+        summary=docstring(f"{spec.name}: {spec.summary}", indent=""),
+        docstring=docstring(_class_docstring(spec)),
+        modules=modules_used(
+            *domains,
+            *(line.value for f in scalars_functions for line in f.lines),
+            *(line.value for f in kernel_functions for line in f.body),
+        ),
+        numba=bool(kernel_functions),
+        runtime_imports=", ".join(sorted(runtime)),
+        shared=tuple((module, ", ".join(names_)) for module, names_ in sorted(shared.items())),
+        initial_state=None if own.initial_state.key in inherited else own.initial_state,
+        scalars_functions=scalars_functions,
+        kernel_functions=kernel_functions,
+        variants=variants,
+        initial_state_name=names[own.initial_state.key],
+        domains=domains,
+        switches=tuple(_switch(option) for option in lowered.options),
+        selection=tuple((repr(switches), name) for switches, name in lowered.selection),
+        keras_base_options=repr(spec.base_options == "keras"),
+        constraints=tuple(
+            constraint_source(c, {h.symbol: h.argument for h in spec.hyperparameters}) for c in spec.constraints
+        ),
+        hyperparameters=tuple(ArgumentModel(h.argument, repr(h.default)) for h in spec.hyperparameters),
+        flags=tuple(ArgumentModel(o.argument, repr(o.default)) for o in spec.options if o.kind == "flag"),
+        base_arguments=_base_arguments(spec),
+    )
+    return Emitted(f"{package}/optimizers/{spec.module_name}.py", "code/optimizer.py.jinja", model, spec.source)
+
+
+def _scalars_function(plan: KernelPlan) -> ScalarsFunction:
+    variant = plan.variant
+    printer = ScalarPrinter()
+    arguments = (
+        *(h.symbol.name for h in variant.hyperparameters),
+        t.name,
+        *(s.symbol.name for s in variant.optimizer_state),
+    )
+    return ScalarsFunction(
+        name=f"{variant.name}_scalars",
+        arguments=arguments,
+        lines=tuple(Line(lhs.name, printer.doprint(rhs)) for lhs, rhs in plan.prelude),
+        scalars=tuple(s.name for s in plan.scalars),
+        optimizer_state_out=tuple(symbol.name for _, symbol in plan.optimizer_state_out),
+    )
+
+
+def _kernel_function(plan: KernelPlan) -> KernelFunction:
+    variant = plan.variant
+    printer = LoopPrinter(scalars=frozenset(plan.scalars))
+    arrays = ("param", "grad", *(s.name for s in variant.parameter_state))
+    return KernelFunction(
+        name=f"{variant.name}_kernel",
+        arguments=(*arrays, *(s.name for s in plan.scalars)),
+        loads=tuple(Line(symbol.name, f"{array}[i]") for array, symbol in plan.loads),
+        body=tuple(Line(lhs.name, printer.doprint(rhs)) for lhs, rhs in plan.body),
+        stores=tuple(Line(f"{array}[i]", symbol.name) for array, symbol in plan.stores),
+    )
+
+
+def constraint_source(constraint: Constraint, names: dict[sympy.Symbol, str]) -> str:
+    """The runtime ``Constraint`` as Python source: its condition over the arguments ``names`` gives the symbols."""
+    condition = constraint.condition.xreplace({symbol: sympy.Symbol(name) for symbol, name in names.items()})
+    arguments = tuple(sorted(s.name for s in condition.free_symbols))
+    text = ScalarPrinter().doprint(condition)
+    when = "" if constraint.when is None else f", when={constraint.when!r}"
+    condition_text, message = string_literal(text), string_literal(constraint.message)
+    return f"Constraint({arguments!r}, lambda {', '.join(arguments)}: {text}, {condition_text}, {message}{when})"
+
+
+def domain_source(h: Hyperparameter) -> str:
+    """The runtime ``Domain`` of a hyperparameter as Python source."""
+    interval = h.domain
+    bounds = f"{float_literal(interval.inf)}, {float_literal(interval.sup)}"
+    return f"Domain({h.argument!r}, {bounds}, {bool(interval.left_open)}, {bool(interval.right_open)})"
+
+
+def _switch(option: Option) -> str:
+    """The runtime ``Switch`` that selects ``option``, as Python source."""
+    if option.kind == "value":
+        return f"Switch({option.argument!r}, {option.kind!r}, {float(option.value)!r})"
+    return f"Switch({option.argument!r}, {option.kind!r})"
+
+
+def _base_arguments(spec: OptimizerSpec) -> tuple[ArgumentModel, ...]:
+    """The base arguments with their defaults as source text; none for a spec in another convention."""
+    if spec.base_options != "keras":
+        return ()
+    defaults = {"weight_decay": spec.weight_decay_default}
+    return tuple(ArgumentModel(argument, repr(defaults.get(argument))) for argument in KERAS_BASE_ARGUMENTS)
+
+
+def _base_hyperparameters(spec: OptimizerSpec) -> tuple[Hyperparameter, ...]:
+    return (WEIGHT_DECAY,) if spec.base_options == "keras" else ()
+
+
+def _initial_state(spec: OptimizerSpec) -> tuple[Line, ...]:
+    names = {h.symbol: f"hyperparameters[{h.argument!r}]" for h in spec.hyperparameters}
+    printer = ScalarPrinter(names)
+    return tuple(Line(s.name, printer.doprint(sympy.sympify(s.initial))) for s in spec.state)
+
+
+def _class_docstring(spec: OptimizerSpec) -> str:
+    lines = [spec.summary, "", f"{spec.convention} convention; generated from {spec.source}."]
+    if spec.derived_from is not None:
+        lines.append(f"Derived from {spec.derived_from.parent} by {spec.derived_from.text}.")
+    lines += ["", f"Arguments ({spec.convention} names and defaults):"]
+    for h in spec.hyperparameters:
+        lines.append(f"    {h.argument}: {h.description}; default {h.default!r}, in {interval_text(h.domain)}.")
+    for option in spec.options:
+        if option.kind == "flag":
+            lines.append(f"    {option.argument}: {option.description}; default {option.default!r}.")
+    if spec.base_options == "keras":
+        lines.append("    weight_decay, clipnorm, clipvalue, global_clipnorm: the Keras base options.")
+    for constraint in spec.constraints:
+        when = "" if constraint.when is None else f" (with {constraint.when}=True)"
+        lines.append(f"    {constraint.message}{when}.")
+    return "\n".join(lines)

@@ -1,0 +1,366 @@
+"""The LaTeX section of one optimizer, and the general section on the Keras base options.
+
+Every formula of an optimizer is printed by ``codegen.printers.latex`` from
+the spec's own expressions (the update, initial values, domains, option
+substitutions), and the weight decay of the Keras base options from the
+expression ``codegen.lower.optimizer`` fuses into the kernels: no LaTeX math is
+typed here. Gradient clipping, which the hand-written runtime applies, is
+declared below as SymPy expressions that the tests evaluate against the
+runtime. A spec's plain prose is escaped for LaTeX text mode; its convention
+notes and references keep the ``$...$`` math their author wrote.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+from sympy import Interval, oo
+
+from codegen.emit.common import Emitted
+from codegen.errors import SpecError
+from codegen.language.common import Hyperparameter
+from codegen.language.optimizer import OptimizerSpec, Option, State, g, learning_rate, t, w
+from codegen.lower.optimizer import (
+    WEIGHT_DECAY,
+    WEIGHT_DECAY_OPTION,
+    Lowered,
+    w_decayed,
+    weight_decay,
+    with_weight_decay,
+)
+from codegen.printers.latex import latex, latex_number, math, prose, text, texttt
+
+UPDATE = r"\leftarrow"
+"""A state's (or the parameter's) new value replaces the old one."""
+DEFINITION = r"\coloneqq"
+"""A local: an intermediate value named for this step only."""
+PER_STEP = r"^{\dagger}"
+"""Marks a line that reads no element of the parameter: the same for every element."""
+
+# The role symbols are declared in codegen/language/optimizer.py; their meaning, for the symbol tables.
+ROLE_ROWS = {
+    w: ("parameter", "one element of the parameter being trained; the update runs elementwise"),
+    g: ("gradient", r"the gradient of the loss with respect to $w$, after clipping (\S\ref{sec:base})"),
+    t: ("step", r"the 1-based step: $t = 1$ on the first update (Keras: \texttt{iterations} + 1)"),
+}
+
+# Pretty names for the symbols codegen.lower.optimizer introduces for the base options.
+BASE_NAMES = {weight_decay: r"\lambda_{\mathrm{wd}}"}
+
+
+@dataclass(frozen=True)
+class AlgorithmLine:
+    """One assignment of the algorithm: ``number: target relation value``."""
+
+    number: str
+    target: str
+    relation: str
+    value: str
+
+
+@dataclass(frozen=True)
+class InitialLine:
+    """A state's value before the first step, and whether it is one per element or one in all."""
+
+    target: str
+    value: str
+    scope: str
+
+
+@dataclass(frozen=True)
+class HyperparameterRow:
+    argument: str
+    symbol: str
+    default: str
+    domain: str
+    description: str
+
+
+@dataclass(frozen=True)
+class SymbolRow:
+    symbol: str
+    role: str
+    description: str
+
+
+@dataclass(frozen=True)
+class OptionRow:
+    argument: str
+    switch: str
+    description: str
+    when_off: str
+
+
+@dataclass(frozen=True)
+class ConventionNote:
+    library: str
+    note: str
+
+
+@dataclass(frozen=True)
+class OptimizerDoc:
+    """Everything the section of one optimizer shows, as LaTeX."""
+
+    name: str
+    label: str
+    source: str
+    summary: str
+    initial: tuple[InitialLine, ...]
+    steps: tuple[AlgorithmLine, ...]
+    has_per_step: bool
+    hyperparameters: tuple[HyperparameterRow, ...]
+    symbols: tuple[SymbolRow, ...]
+    options: tuple[OptionRow, ...]
+    kernels: str
+    references: tuple[str, ...]
+    conventions: tuple[ConventionNote, ...]
+
+
+@dataclass(frozen=True)
+class ClippingRule:
+    argument: str
+    formula: str  # math mode; the template displays it
+
+
+@dataclass(frozen=True)
+class BaseOptionsDoc:
+    """The Keras base options every optimizer takes: decoupled weight decay and clipping."""
+
+    arguments: tuple[HyperparameterRow, ...]
+    weight_decay_argument: str
+    weight_decay: AlgorithmLine
+    weight_decay_off: str
+    clipping: tuple[ClippingRule, ...]
+    global_norm: str
+
+
+# ----------------------------------------------------------------------------- optimizers
+
+
+def plain(spec, value: str, where: str) -> str:
+    """A spec's plain prose for LaTeX text mode; a character with no LaTeX form fails the build, naming the field."""
+    try:
+        return text(value, where)
+    except ValueError as error:
+        raise SpecError(spec.source, str(error), spec=spec.name) from error
+
+
+def optimizer_section(lowered: Lowered) -> Emitted:
+    """The section of one optimizer: every formula printed from the spec's expressions."""
+    spec = lowered.spec
+    names = spec.latex_names
+    steps = algorithm_lines(spec)
+    model = OptimizerDoc(
+        name=text(spec.name),
+        label=f"sec:optimizer:{spec.module_name}",
+        source=texttt(spec.source),
+        summary=plain(spec, spec.summary, "the summary"),
+        initial=tuple(_initial_line(state, names) for state in spec.state),
+        steps=steps,
+        has_per_step=any(line.number.endswith(PER_STEP) for line in steps),
+        hyperparameters=tuple(
+            hyperparameter_row(h, names, plain(spec, h.description, f"the description of {h.argument}"))
+            for h in spec.hyperparameters
+        ),
+        symbols=symbol_rows(spec),
+        options=tuple(_option_row(option, spec) for option in spec.options),
+        kernels=", ".join(texttt(variant.name) for variant in lowered.variants),
+        references=tuple(prose(reference, spec.source, spec.name, "a reference") for reference in spec.references),
+        # A convention note is LaTeX already, as the spec language documents it.
+        conventions=tuple(ConventionNote(text(c.library), c.note) for c in spec.conventions),
+    )
+    return Emitted(f"docs/optimizers/{spec.module_name}.tex", "docs/optimizer.tex.jinja", model, spec.source)
+
+
+def algorithm_lines(spec: OptimizerSpec) -> tuple[AlgorithmLine, ...]:
+    """The update in the spec's order: ``←`` for the parameter and state, ``≔`` for locals."""
+    updated = {w, *(s.symbol for s in spec.state)}
+    per_step = _per_step_symbols(spec)
+    lines = []
+    for number, (lhs, rhs) in enumerate(spec.update, start=1):
+        mark = PER_STEP if lhs in per_step else ""
+        relation = UPDATE if lhs in updated else DEFINITION
+        target, value = latex(lhs, spec.latex_names), latex(rhs, spec.latex_names)
+        lines.append(AlgorithmLine(f"{number}{mark}", target, relation, value))
+    return tuple(lines)
+
+
+def _per_step_symbols(spec: OptimizerSpec) -> set[sympy.Symbol]:
+    """Symbols assigned from the step, hyperparameters and optimizer-wide state only (Nadam's ``Π``)."""
+    invariant = {t, *(h.symbol for h in spec.hyperparameters)}
+    invariant |= {s.symbol for s in spec.state if s.scope == "optimizer"}
+    assigned = set()
+    for lhs, rhs in spec.update:
+        if sympy.sympify(rhs).free_symbols <= invariant:
+            invariant.add(lhs)
+            assigned.add(lhs)
+    return assigned
+
+
+def _initial_line(state: State, names: dict) -> InitialLine:
+    scope = "every element" if state.scope == "parameter" else "one scalar for the whole optimizer"
+    return InitialLine(latex(state.symbol, names), latex(sympy.sympify(state.initial), names), rf"\text{{{scope}}}")
+
+
+def hyperparameter_row(h: Hyperparameter, names: dict, description: str) -> HyperparameterRow:
+    """One row of a table of arguments; ``description`` is LaTeX already."""
+    return HyperparameterRow(
+        argument=texttt(h.argument),
+        symbol=math(latex(h.symbol, names)),
+        default=latex_number(h.default),
+        domain=math(latex(h.domain, names)),
+        description=description,
+    )
+
+
+def symbol_rows(spec: OptimizerSpec) -> tuple[SymbolRow, ...]:
+    """Every symbol of the update (initial values read only hyperparameters), with its role and meaning."""
+    names = spec.latex_names
+    used = set().union(*(sympy.sympify(rhs).free_symbols for _, rhs in spec.update))
+    used |= {lhs for lhs, _ in spec.update}
+    rows = [
+        SymbolRow(math(latex(symbol, names)), role, description)
+        for symbol, (role, description) in ROLE_ROWS.items()
+        if symbol in used
+    ]
+    for h in spec.hyperparameters:
+        meaning = f"{texttt(h.argument)}: {plain(spec, h.description, h.argument)}"
+        rows.append(SymbolRow(math(latex(h.symbol, names)), "hyperparameter", meaning))
+    for state in spec.state:
+        role = "state, per element" if state.scope == "parameter" else "state, one scalar"
+        meaning = f"{texttt(state.name)}: {plain(spec, state.description, state.name)}"
+        rows.append(SymbolRow(math(latex(state.symbol, names)), role, meaning))
+    declared = {*ROLE_ROWS, *(h.symbol for h in spec.hyperparameters), *(s.symbol for s in spec.state)}
+    for number, (lhs, _) in enumerate(spec.update, start=1):
+        if lhs not in declared:
+            rows.append(SymbolRow(math(latex(lhs, names)), "local", f"defined in line {number}, for this step only"))
+    return tuple(rows)
+
+
+def _option_row(option: Option, spec: OptimizerSpec) -> OptionRow:
+    names = spec.latex_names
+    if option.kind == "flag":
+        switch = f"{texttt('True')} or {texttt('False')}, default {texttt(repr(option.default))}"
+    else:
+        symbol = latex(spec.hyperparameter(option.argument).symbol, names)
+        switch = f"off when ${symbol} = {latex(sympy.nsimplify(option.off_value), names)}$"
+    return OptionRow(
+        argument=texttt(option.argument),
+        switch=switch,
+        description=plain(spec, option.description, f"option {option.argument}"),
+        when_off=substitution(option, names),
+    )
+
+
+def substitution(option: Option, names: dict) -> str:
+    """The substitution ``option`` applies when off, e.g. ``$\\max(v, \\hat v) \\mapsto v$``."""
+    pairs = ", ".join(
+        f"{latex(sympy.sympify(old), names)} \\mapsto {latex(sympy.sympify(new), names)}"
+        for old, new in option.when_off.items()
+    )
+    text = math(pairs)
+    if option.applies_to:
+        targets = ", ".join(math(latex(symbol, names)) for symbol in option.applies_to)
+        text += f" in the update of {targets} only"
+    return text
+
+
+# ----------------------------------------------------------------------------- base options
+
+
+def weight_decay_assignment() -> tuple[sympy.Symbol, sympy.Expr]:
+    """``(w_decayed, w - λ·η·w)``, exactly as ``codegen.lower`` fuses it before every spec's step.
+
+    ``with_weight_decay`` prepends it to an update; a one-line update that only
+    keeps ``w`` exposes it without choosing one of the registered optimizers.
+    """
+    probe = OptimizerSpec("probe", (), "", (learning_rate(1.0),), (), ((w, w),))
+    update, _ = with_weight_decay(probe)
+    lhs, rhs = update[0]
+    if lhs != w_decayed:
+        raise RuntimeError(f"codegen.lower no longer starts the update with {w_decayed}; update codegen/docmodels.py")
+    return lhs, rhs
+
+
+# Keras's gradient clipping (semantics.md §1.4), as codegen/runtime/optimizer.py applies it before
+# the kernels run; tests/test_docs.py evaluates these expressions against the runtime.
+CLIP = sympy.Symbol("c", positive=True)
+"""The value of the clipping argument."""
+TENSOR_NORM = sympy.Symbol("norm_g", nonnegative=True)
+"""The L2 norm of one gradient tensor (over all its elements)."""
+GLOBAL_NORM = sympy.Symbol("N", nonnegative=True)
+"""The joint L2 norm of all gradient tensors of one step."""
+TENSOR_INDEX, TENSOR_COUNT = sympy.symbols("j k", integer=True, positive=True)
+TENSOR_NORM_J = sympy.Symbol("norm_j", nonnegative=True)
+"""The norm of the ``j``-th of the ``k`` gradient tensors, in the definition of ``N``."""
+g_i = sympy.Symbol("g_i")
+"""One element of the ``i``-th gradient tensor."""
+CLIP_NAMES = {TENSOR_NORM: r"\lVert g\rVert_{2}", TENSOR_NORM_J: r"\lVert g_{j}\rVert_{2}"}
+
+
+@dataclass(frozen=True)
+class Clipping:
+    """One clipping argument: the gradient element it replaces by ``clipped``."""
+
+    argument: str
+    target: sympy.Symbol
+    clipped: sympy.Expr
+    what: str  # LaTeX
+
+
+CLIPPING = (
+    Clipping("clipnorm", g, g * CLIP / sympy.Max(TENSOR_NORM, CLIP), r"clip each gradient tensor $g$ by its own norm"),
+    Clipping("clipvalue", g, sympy.Min(CLIP, sympy.Max(-CLIP, g)), "clip each element of each gradient"),
+    Clipping(
+        "global_clipnorm", g_i, CLIP * g_i * sympy.Min(1 / GLOBAL_NORM, 1 / CLIP), r"clip all gradients $g_i$ by $N$"
+    ),
+)
+
+GLOBAL_NORM_DEFINITION = sympy.sqrt(sympy.Sum(TENSOR_NORM_J**2, (TENSOR_INDEX, 1, TENSOR_COUNT)))
+"""``N`` over the ``k`` gradient tensors of one step."""
+
+CLIP_DOMAIN = Interval.open(0, oo)
+"""Each clipping argument is None (off) or a positive float."""
+
+
+def base_options_doc() -> BaseOptionsDoc:
+    """The general section: weight decay printed from ``codegen.lower``, then clipping."""
+    _, decayed = weight_decay_assignment()
+    clip_rows = tuple(
+        hyperparameter_row(Hyperparameter(CLIP, rule.argument, None, CLIP_DOMAIN, rule.what), CLIP_NAMES, rule.what)
+        for rule in CLIPPING
+    )
+    return BaseOptionsDoc(
+        arguments=(hyperparameter_row(WEIGHT_DECAY, BASE_NAMES, text(WEIGHT_DECAY.description)), *clip_rows),
+        weight_decay_argument=texttt(WEIGHT_DECAY.argument),
+        # lower names the decayed value w_decayed and the step reads it wherever it read w: w ← decayed.
+        weight_decay=AlgorithmLine("", latex(w, BASE_NAMES), UPDATE, latex(decayed, BASE_NAMES)),
+        weight_decay_off=substitution(WEIGHT_DECAY_OPTION, BASE_NAMES),
+        clipping=tuple(
+            ClippingRule(
+                texttt(rule.argument), f"{latex(rule.target, CLIP_NAMES)} {UPDATE} {latex(rule.clipped, CLIP_NAMES)}"
+            )
+            for rule in CLIPPING
+        ),
+        global_norm=math(f"{latex(GLOBAL_NORM, CLIP_NAMES)} = {latex(GLOBAL_NORM_DEFINITION, CLIP_NAMES)}"),
+    )
+
+
+@dataclass(frozen=True)
+class OptimizersPart:
+    """The optimizers' part of the documentation: the Keras base options, then a section per optimizer."""
+
+    base: BaseOptionsDoc
+    sections: tuple[str, ...]
+
+
+def optimizers_part(specs: tuple[OptimizerSpec, ...]) -> Emitted:
+    """The document that inputs every optimizer's section after the general one on the base options."""
+    model = OptimizersPart(base_options_doc(), tuple(f"optimizers/{spec.module_name}" for spec in specs))
+    return Emitted(
+        PART, "docs/optimizers.tex.jinja", model, "the specs in specs/optimizers/ and codegen/lower/optimizer.py"
+    )
+
+
+PART = "docs/optimizers/optimizers.tex"

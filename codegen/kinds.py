@@ -1,0 +1,326 @@
+"""The table of kinds: for each kind of spec, the functions of each stage. The driver (``codegen.build``) runs them.
+
+A kind is a row, not a class tree: ``validate`` → ``lower`` → ``plan`` take one
+spec to its planned form; ``emit`` turns a planned spec into the files it
+contributes (code, docs, checks); ``index`` gives the files of the kind as a
+whole (its package, its part of the docs), and ``shared`` those that depend on
+the generator alone (the initializer families' kernels). A new kind is a new
+row; a new backend is a printer, templates and a line in each ``emit``, with no
+change to any lowering.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from codegen.emit.checks.initializer import families_check_module, initializer_check_module
+from codegen.emit.checks.optimizer import relations_check_module
+from codegen.emit.checks.schedule import schedule_check_module
+from codegen.emit.code.initializer import initializer_module, kernels_module
+from codegen.emit.code.optimizer import Functions, functions, optimizer_module
+from codegen.emit.code.package import PackageStyle, kind_package
+from codegen.emit.code.schedule import schedule_module
+from codegen.emit.common import Emitted
+from codegen.emit.docs.initializer import family_table, initializer_section, initializers_part, overview
+from codegen.emit.docs.optimizer import optimizer_section, optimizers_part
+from codegen.emit.docs.schedule import schedule_section, schedules_part
+from codegen.language.initializer import FAMILIES, InitializerSpec
+from codegen.language.optimizer import OptimizerSpec
+from codegen.language.schedule import ScheduleSpec
+from codegen.load import Registry
+from codegen.lower import initializer as initializers
+from codegen.lower import optimizer as optimizers
+from codegen.lower import schedule as schedules
+from codegen.plan import CasePlan, KernelPlan, SchedulePlan, plan_case, plan_family, plan_kernel, plan_schedule
+from codegen.validate import initializer as validate_initializer
+from codegen.validate import optimizer as validate_optimizer
+from codegen.validate import schedule as validate_schedule
+
+
+class Context(Protocol):
+    """What the stages may ask of the build: the registry, its settings, and other specs' planned forms."""
+
+    registry: Registry
+    package: str
+    """The name of the generated package."""
+    specs_location: str
+    """The specs folder relative to the generated checks' folder (a POSIX path)."""
+
+    def planned(self, kind: str, name: str) -> object:
+        """The planned form of the spec ``name`` of ``kind``, planned once per build."""
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    spec_type: type
+    validate: Callable[[object, Context], object]
+    lower: Callable[[object, Context], object]
+    plan: Callable[[object, Context], object]
+    emit: Callable[[object, Context], tuple[Emitted, ...]]
+    index: Callable[[Context], tuple[Emitted, ...]]
+    shared: Callable[[Context], tuple[Emitted, ...]]
+    package: PackageStyle
+    part: str
+    """The kind's part of the docs, as the master document inputs it (``optimizers/optimizers``)."""
+
+
+def _no_files(context: Context) -> tuple[Emitted, ...]:
+    return ()
+
+
+# ----------------------------------------------------------------------------- optimizers
+
+
+@dataclass(frozen=True)
+class PlannedOptimizer:
+    lowered: optimizers.Lowered
+    kernels: tuple[KernelPlan, ...]
+    functions: Functions
+
+
+def _plan_optimizer(lowered: optimizers.Lowered, context: Context) -> PlannedOptimizer:
+    plans = tuple(plan_kernel(variant) for variant in lowered.variants)
+    return PlannedOptimizer(lowered, plans, functions(lowered, plans))
+
+
+def _emit_optimizer(planned: PlannedOptimizer, context: Context) -> tuple[Emitted, ...]:
+    spec = planned.lowered.spec
+    ancestors = []
+    parent = spec.derived_from.parent if spec.derived_from else None
+    while parent is not None:
+        theirs = context.planned("optimizer", parent)
+        ancestors.append((theirs.lowered.spec.module_name, theirs.functions))
+        parent = theirs.lowered.spec.derived_from.parent if theirs.lowered.spec.derived_from else None
+    checks = relations_check_module(spec, context.registry, context.specs_location, context.package)
+    return (
+        optimizer_module(planned.lowered, planned.functions, tuple(ancestors), context.package),
+        optimizer_section(planned.lowered),
+        *((checks,) if checks else ()),
+    )
+
+
+def _index_optimizers(context: Context) -> tuple[Emitted, ...]:
+    specs = context.registry.optimizers
+    return (kind_package(OPTIMIZERS.package, specs, context.package), optimizers_part(specs))
+
+
+# ----------------------------------------------------------------------------- schedules
+
+
+def _schedules_by_name(context: Context) -> dict[str, ScheduleSpec]:
+    return {spec.name: spec for spec in context.registry.schedules}
+
+
+@dataclass(frozen=True)
+class PlannedSchedule:
+    spec: ScheduleSpec
+    plans: tuple[SchedulePlan, ...]
+
+
+def _plan_schedule(lowered: tuple[ScheduleSpec, tuple[schedules.Variant, ...]], context: Context) -> PlannedSchedule:
+    spec, variants = lowered
+    return PlannedSchedule(spec, tuple(plan_schedule(variant) for variant in variants))
+
+
+def _emit_schedule(planned: PlannedSchedule, context: Context) -> tuple[Emitted, ...]:
+    spec, plans = planned.spec, planned.plans
+    specs = _schedules_by_name(context)
+    relations = context.registry.relations
+    checks = schedule_check_module(spec, specs, relations, context.package)
+    return (
+        schedule_module(spec, plans, context.package),
+        schedule_section(spec, plans[0].variant, specs, relations),
+        *((checks,) if checks else ()),
+    )
+
+
+def _index_schedules(context: Context) -> tuple[Emitted, ...]:
+    specs = context.registry.schedules
+    return (kind_package(SCHEDULES.package, specs, context.package), schedules_part(specs))
+
+
+# ----------------------------------------------------------------------------- initializers
+
+
+@dataclass(frozen=True)
+class PlannedInitializer:
+    resolved: initializers.Resolved
+    cases: tuple[CasePlan, ...]
+
+
+def _resolve(spec: InitializerSpec, context: Context) -> initializers.Resolved:
+    return initializers.resolve(spec, {s.name: s for s in context.registry.initializers})
+
+
+_FAMILY_PLANS = {kind: plan_family(family) for kind, family in FAMILIES.items()}
+
+
+def _plan_initializer(resolved: initializers.Resolved, context: Context) -> PlannedInitializer:
+    plans = tuple(plan_case(case.distribution, _FAMILY_PLANS[case.distribution.family]) for case in resolved.cases)
+    return PlannedInitializer(resolved, plans)
+
+
+def _emit_initializer(planned: PlannedInitializer, context: Context) -> tuple[Emitted, ...]:
+    resolved = planned.resolved
+    named = {name for relation in context.registry.relations for name in initializers.names_in(relation)}
+    by_name = {name: context.planned("initializer", name).resolved for name in sorted(named)}
+    by_name[resolved.spec.name] = resolved
+    return (
+        initializer_module(resolved, planned.cases, context.package),
+        initializer_section(resolved),
+        initializer_check_module(resolved, planned.cases, context.registry.relations, by_name, context.package),
+    )
+
+
+def _all_resolved(context: Context) -> tuple[initializers.Resolved, ...]:
+    return tuple(context.planned("initializer", spec.name).resolved for spec in context.registry.initializers)
+
+
+def _index_initializers(context: Context) -> tuple[Emitted, ...]:
+    resolved = _all_resolved(context)
+    return (
+        kind_package(INITIALIZERS.package, context.registry.initializers, context.package),
+        family_table(resolved),
+        initializers_part(resolved),
+    )
+
+
+def _shared_initializers(context: Context) -> tuple[Emitted, ...]:
+    return (
+        kernels_module(tuple(_FAMILY_PLANS.values()), context.package),
+        overview(),
+        families_check_module(tuple(_FAMILY_PLANS.values()), context.package),
+    )
+
+
+# ----------------------------------------------------------------------------- the table
+
+OPTIMIZERS = Kind(
+    name="optimizer",
+    spec_type=OptimizerSpec,
+    validate=lambda spec, context: validate_optimizer.validate(spec, context.registry),
+    lower=lambda spec, context: optimizers.lower(spec),
+    plan=_plan_optimizer,
+    emit=_emit_optimizer,
+    index=_index_optimizers,
+    shared=_no_files,
+    package=PackageStyle(
+        folder="optimizers",
+        noun="optimizer",
+        table="OPTIMIZERS",
+        docstring="One module per optimizer spec: its kernels and its Keras-style class.",
+        runtime="",
+        runtime_names=(),
+        runtime_helpers=(),
+        functions=(
+            (
+                "get(identifier)",
+                (
+                    '"""The optimizer class named ``identifier`` (``"Adam"`` or ``"adam"``)."""',
+                    "try:",
+                    "    return OPTIMIZERS[identifier]",
+                    "except KeyError:",
+                    '    known = ", ".join(sorted(OPTIMIZERS))',
+                    '    raise ValueError(f"unknown optimizer {identifier!r}; known: {known}") from None',
+                ),
+            ),
+        ),
+        exports_aliases=False,
+        registers=False,
+    ),
+    part="optimizers/optimizers",
+)
+
+SCHEDULES = Kind(
+    name="schedule",
+    spec_type=ScheduleSpec,
+    validate=lambda spec, context: validate_schedule.validate(spec, context.registry),
+    lower=lambda spec, context: (spec, schedules.variants(spec)),
+    plan=_plan_schedule,
+    emit=_emit_schedule,
+    index=_index_schedules,
+    shared=_no_files,
+    package=PackageStyle(
+        folder="schedules",
+        noun="schedule",
+        table="SCHEDULES",
+        docstring=(
+            "Learning-rate schedules generated from their SymPy specs, in the Keras style.\n\n"
+            "    from trainspec.schedules import CosineDecay\n"
+            "    schedule = CosineDecay(initial_learning_rate=0.1, decay_steps=1000)\n"
+            "    schedule(0), schedule.values(1000)  # one step, or many in one call\n"
+        ),
+        runtime="schedule",
+        runtime_names=("Schedule", "deserialize", "serialize"),
+        runtime_helpers=("register",),
+        functions=(
+            (
+                "get(identifier)",
+                (
+                    '"""The schedule class named ``identifier`` (``"CosineDecay"`` or ``"cosine_decay"``)."""',
+                    "try:",
+                    "    return SCHEDULES[identifier]",
+                    "except KeyError:",
+                    '    known = ", ".join(sorted(SCHEDULES))',
+                    '    raise ValueError(f"unknown schedule {identifier!r}; known: {known}") from None',
+                ),
+            ),
+        ),
+        exports_aliases=False,
+        registers=True,
+    ),
+    part="schedules/schedules",
+)
+
+INITIALIZERS = Kind(
+    name="initializer",
+    spec_type=InitializerSpec,
+    validate=lambda spec, context: validate_initializer.validate(spec),
+    lower=_resolve,
+    plan=_plan_initializer,
+    emit=_emit_initializer,
+    index=_index_initializers,
+    shared=_shared_initializers,
+    package=PackageStyle(
+        folder="initializers",
+        noun="initializer",
+        table="INITIALIZERS",
+        docstring=(
+            "Keras 3 weight initializers, generated from their SymPy specs.\n\n"
+            "    from trainspec.initializers import HeUniform, get\n"
+            "    weights = HeUniform(seed=0)((784, 256))           # a new float32 array\n"
+            '    get("he_uniform").fill(weights)                    # or fill one in place\n'
+        ),
+        runtime="initializer",
+        runtime_names=("Initializer", "serialize"),
+        runtime_helpers=("lookup",),
+        functions=(
+            (
+                "get(identifier)",
+                (
+                    '"""Keras\'s ``initializers.get``: a name, a config dict, a class or an instance."""',
+                    "return lookup(INITIALIZERS, identifier)",
+                ),
+            ),
+            (
+                "deserialize(config)",
+                (
+                    '"""The initializer a ``serialize`` dict describes."""',
+                    "if not isinstance(config, dict):",
+                    "    got = type(config).__name__",
+                    "    raise TypeError(f\"deserialize takes a dict with 'class_name' and 'config', got {got}\")",
+                    "return lookup(INITIALIZERS, config)",
+                ),
+            ),
+        ),
+        exports_aliases=True,
+        registers=False,
+    ),
+    part="initializers/initializers",
+)
+
+KINDS = (OPTIMIZERS, SCHEDULES, INITIALIZERS)
+BY_NAME = {kind.name: kind for kind in KINDS}

@@ -1,0 +1,83 @@
+"""Pieces every kind of spec declares with: a scalar argument with its domain, and a condition on several."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+
+
+@dataclass(frozen=True)
+class Typical:
+    """Where an argument is usually set: tests and ``trainspec verify`` draw it from here.
+
+    ``log``: drawn log-uniformly (a rate spanning decades), else uniformly.
+    """
+
+    low: float
+    high: float
+    log: bool = False
+
+
+@dataclass(frozen=True)
+class Hyperparameter:
+    """A scalar the user sets: its symbol, its argument name, default, domain, and what it means.
+
+    ``typical``, when given, narrows the domain to where the argument is usually set; without it,
+    ``typical_range`` derives the range from the domain.
+    """
+
+    symbol: sympy.Symbol
+    argument: str
+    default: float | None
+    domain: sympy.Set
+    description: str
+    typical: Typical | None = None
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A condition on several arguments that a domain per argument cannot state (``minval <= maxval``).
+
+    ``when`` names a flag under which alone it must hold (PyTorch's Nesterov
+    momentum needs momentum > 0 and no dampening).
+    """
+
+    condition: sympy.Basic
+    message: str
+    when: str | None = None
+
+
+# Where an unbounded end of a domain is cut when nothing narrower is declared: rates, scales and penalties
+# live between 1e-3 and 1 (log-uniform); a bounded end is the domain's own, pulled inside when it is open.
+_POSITIVE = Typical(1e-3, 1.0, log=True)
+_OPEN_END = 1e-3
+
+
+def typical_range(hyperparameter: Hyperparameter) -> Typical:
+    """The declared typical range, or one derived from the domain (an Interval or a Range)."""
+    if hyperparameter.typical is not None:
+        return hyperparameter.typical
+    domain = hyperparameter.domain
+    if isinstance(domain, sympy.Range):
+        low = float(domain.inf)
+        return Typical(low, low + 10.0)
+    low, high = float(domain.inf), float(domain.sup)
+    if high == float("inf"):
+        if low >= 0:
+            return _POSITIVE if low == 0 or domain.left_open else Typical(low, low + 1.0)
+        return Typical(-1.0, 1.0)
+    if low == float("-inf"):
+        return Typical(high - 1.0, high)
+    width = high - low
+    return Typical(
+        low + _OPEN_END * width if domain.left_open else low,
+        high - _OPEN_END * width if domain.right_open else high,
+    )
+
+
+def exact(value: object) -> sympy.Expr:
+    """A number as SymPy takes it exactly: a Python float becomes the rational it stores (0.1 is not 1/10)."""
+    if isinstance(value, float):
+        return sympy.Rational(value)
+    return sympy.sympify(value)

@@ -1,0 +1,211 @@
+"""The optimizer spec model: what a file in ``specs/optimizers/`` declares.
+
+A spec is pure data. It names its symbols' roles (parameter, gradient, step,
+hyperparameters, state) and gives the update as ordered assignments with
+imperative meaning: on the right-hand side, a state symbol means its value
+*before* this step until the assignment that updates it, and the new value
+after. A symbol assigned in the update that is neither the parameter nor a
+state is a local (an intermediate quantity such as Adam's ``alpha_t``).
+
+Options (``amsgrad``, ``centered``, ``nesterov``, ``momentum > 0``) are not
+written as separate updates: each is a substitution that specialises the one
+general update, and every variant is derived from it (``codegen.lower.optimizer``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import ClassVar, Literal
+
+import sympy
+from sympy import Interval, oo
+
+from codegen.language.common import Constraint, Hyperparameter
+
+# The roles every optimizer shares. Hyperparameters and state are per spec.
+w = sympy.Symbol("w")
+"""The parameter being trained (one element of it: kernels loop elementwise)."""
+g = sympy.Symbol("g")
+"""The gradient of the loss with respect to ``w``."""
+t = sympy.Symbol("t", integer=True, positive=True)
+"""The 1-based step: ``t = 1`` on the first update (Keras ``iterations + 1``)."""
+eta = sympy.Symbol("eta")
+"""The learning rate in effect for this step."""
+
+ROLE_SYMBOLS = (w, g, t, eta)
+
+
+def learning_rate(default: float) -> Hyperparameter:
+    """The learning rate hyperparameter, which every optimizer has."""
+    return Hyperparameter(eta, "learning_rate", default, Interval.Lopen(0, oo), "learning rate")
+
+
+@dataclass(frozen=True)
+class State:
+    """A quantity carried from one step to the next.
+
+    ``scope="parameter"`` state has one element per parameter element (Adam's
+    moments); ``scope="optimizer"`` state is one scalar for the whole optimizer
+    (Nadam's momentum product). ``initial`` may be a number or an expression
+    of hyperparameters (Adagrad's ``initial_accumulator_value``).
+    """
+
+    symbol: sympy.Symbol
+    name: str
+    initial: sympy.Expr | float | None
+    description: str
+    scope: Literal["parameter", "optimizer"] = "parameter"
+
+
+@dataclass(frozen=True)
+class Option:
+    """A switch that specialises the general update by substitution.
+
+    ``kind="flag"``: a boolean argument (``amsgrad``); the substitution
+    ``when_off`` is applied when it is False.
+    ``kind="nonzero"``: a hyperparameter (``momentum``) whose zero value
+    removes a feature; ``when_off`` is applied when it is 0.
+    ``kind="value"``: a hyperparameter with a special value that allows a
+    cheaper form (Ftrl's ``learning_rate_power = -0.5`` turns a power into a
+    square root); ``when_off`` is applied when it equals ``value``.
+    ``applies_to`` limits the substitution to the assignments of those
+    symbols (Nesterov's look-ahead rewrites only the update of ``w``).
+    """
+
+    argument: str
+    when_off: dict
+    kind: Literal["flag", "nonzero", "value"] = "flag"
+    default: bool = False
+    value: float = 0.0
+    description: str = ""
+    applies_to: tuple[sympy.Symbol, ...] = ()
+
+    @property
+    def off_value(self) -> float:
+        """The hyperparameter value that selects the ``when_off`` form (kinds ``nonzero`` and ``value``)."""
+        return self.value if self.kind == "value" else 0.0
+
+
+@dataclass(frozen=True)
+class Convention:
+    """How another library's implementation of the same method differs.
+
+    ``note`` is for the documentation only, and is LaTeX (``$\\epsilon$``, ``\\texttt{lr}``); every other prose
+    field of a spec is plain text, which docstrings and the command line show as it is.
+    """
+
+    library: str
+    note: str
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """How a spec was obtained from another: its parent's update under a substitution.
+
+    ``substitution`` is applied, in order, to every right-hand side of the
+    parent's update (``{epsilon: epsilon*sqrt(1 - beta_2**t)}``); ``text`` is
+    the same substitution as a reader writes it (``ε̂ → ε√(1 − β2^t)``), and
+    ``note`` says what it means.
+    """
+
+    parent: str
+    substitution: tuple[tuple[sympy.Expr, sympy.Expr], ...]
+    text: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """One optimizer, declared once."""
+
+    kind: ClassVar[str] = "optimizer"
+    name: str
+    aliases: tuple[str, ...]
+    summary: str
+    hyperparameters: tuple[Hyperparameter, ...]
+    state: tuple[State, ...]
+    update: tuple[tuple[sympy.Symbol, sympy.Expr], ...]
+    options: tuple[Option, ...] = ()
+    references: tuple[str, ...] = ()
+    conventions: tuple[Convention, ...] = ()
+    latex_names: dict = field(default_factory=dict)
+    derived_from: Derivation | None = None
+    # "keras": the generated class takes Keras's base options (decoupled weight_decay, clipnorm, clipvalue,
+    # global_clipnorm); "none": it takes only the spec's own arguments (another library's convention, whose
+    # weight decay, if any, is a hyperparameter of its update).
+    base_options: Literal["keras", "none"] = "keras"
+    weight_decay_default: float | None = None  # the base option's default (Keras's AdamW: 0.004)
+    constraints: tuple[Constraint, ...] = ()
+    convention: str = "Keras 3"
+    source: str = "<unknown>"
+
+    @property
+    def module_name(self) -> str:
+        """The snake_case name of the generated module (``Adam`` → ``adam``)."""
+        return self.aliases[0] if self.aliases else self.name.lower()
+
+    def hyperparameter(self, argument: str) -> Hyperparameter:
+        for hyperparameter in self.hyperparameters:
+            if hyperparameter.argument == argument:
+                return hyperparameter
+        raise KeyError(f"{self.name} has no hyperparameter {argument!r}")
+
+
+def derive(
+    parent: OptimizerSpec,
+    *,
+    name: str,
+    aliases: tuple[str, ...],
+    summary: str,
+    substitution: dict,
+    text: str,
+    note: str = "",
+    prepend: tuple[tuple[sympy.Symbol, sympy.Expr], ...] = (),
+    hyperparameters: tuple[Hyperparameter, ...] | None = None,
+    defaults: dict[str, float] | None = None,
+    state: tuple[State, ...] | None = None,
+    options: tuple[Option, ...] | None = None,
+    **fields,
+) -> OptimizerSpec:
+    """A new spec: ``parent``'s update with ``substitution`` applied, recorded as ``derived_from``.
+
+    ``prepend`` adds assignments before the substituted update (a local the
+    substitution introduces, such as PyTorch's ``g_wd = g + λw``).
+    ``hyperparameters`` replaces the parent's list; ``defaults`` then changes
+    defaults by argument name. ``state`` and ``options`` replace the parent's
+    (the parent's options, with the substitution applied to their ``when_off``
+    values, are kept otherwise). Any other field of ``OptimizerSpec``
+    (``conventions``, ``references``, ``latex_names``, ``base_options``,
+    ``convention``) is passed through.
+    """
+    pairs = tuple((sympy.sympify(old), sympy.sympify(new)) for old, new in substitution.items())
+    update = (*prepend, *((lhs, _substituted(rhs, pairs)) for lhs, rhs in parent.update))
+    chosen = parent.hyperparameters if hyperparameters is None else hyperparameters
+    for argument, value in (defaults or {}).items():
+        if argument not in {h.argument for h in chosen}:
+            raise KeyError(f"{name}: no hyperparameter {argument!r} to give a default")
+        chosen = tuple(replace(h, default=value) if h.argument == argument else h for h in chosen)
+    if options is None:
+        options = tuple(
+            replace(o, when_off={_substituted(k, pairs): _substituted(v, pairs) for k, v in o.when_off.items()})
+            for o in parent.options
+        )
+    fields.setdefault("latex_names", dict(parent.latex_names))
+    return OptimizerSpec(
+        name=name,
+        aliases=aliases,
+        summary=summary,
+        hyperparameters=chosen,
+        state=parent.state if state is None else state,
+        update=update,
+        options=options,
+        derived_from=Derivation(parent.name, pairs, text, note),
+        **fields,
+    )
+
+
+def _substituted(expression: sympy.Expr, pairs: tuple[tuple[sympy.Expr, sympy.Expr], ...]) -> sympy.Expr:
+    expression = sympy.sympify(expression)
+    for old, new in pairs:
+        expression = expression.subs(old, new)
+    return expression

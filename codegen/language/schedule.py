@@ -1,0 +1,312 @@
+"""The schedule spec model: what a file in ``specs/schedules/`` declares.
+
+A learning-rate schedule is a function of the 0-based step ``k`` (Keras
+passes ``optimizer.iterations``, which is 0 on the first update). A spec
+gives it as ordered *definitions* (intermediate quantities such as the
+completed fraction ``p = k/D``) and a *value* written with them, all SymPy
+expressions: ``floor``, ``ceiling``, ``Min`` and ``Piecewise`` carry the
+steps, boundaries and clamps.
+
+Three things need more than one expression, and each is data here:
+
+- ``Choice``: an argument that selects one form of the value (Keras's
+  ``staircase``, PyTorch's ``mode``). Each case redefines some definitions;
+  every combination of cases is a variant with its own generated kernel.
+- ``WhenNone``: an argument whose ``None`` stands for values of other
+  arguments (CosineDecay without ``warmup_target``; CyclicLR's
+  ``step_size_down``).
+- ``ListArgument``: a list-valued argument (PiecewiseConstantDecay's
+  ``boundaries`` and ``values``). The spec is written for any length with
+  ``IndexedBase`` symbols and a length symbol, and the kernel takes arrays:
+  one expression, every length, nothing rebuilt per call.
+
+A schedule that runs *in front of* another (a warmup) is a composition,
+declared with ``Then``: for ``k`` below a boundary the spec's own value
+applies, and from the boundary on the following schedule runs, re-based to
+start at its own step 0 (Optax's ``join_schedules`` rule). The following
+schedule is the undefined function ``f`` in the spec's expressions, so the
+composition is still one SymPy expression (``full_value``) for the docs and
+the checks, while each part is evaluated by its own generated kernel.
+
+A schedule that is a special case of another records the substitution in
+``derived_from``; the docs print "special case of" from it and a generated
+check proves it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import sympy
+
+from codegen.language.common import Hyperparameter
+
+k = sympy.Symbol("k", integer=True, nonnegative=True)
+"""The 0-based step: ``k = 0`` on the first update (Keras ``optimizer.iterations``)."""
+
+
+@dataclass(frozen=True)
+class ListArgument:
+    """A list-valued argument: ``symbol[i]`` for ``i`` in ``0 .. length - 1``.
+
+    ``length`` is an expression of the spec's length symbol (``n`` for the
+    boundaries, ``n + 1`` for the values). ``increasing`` requires strictly
+    increasing elements. Elements must be finite real numbers.
+    """
+
+    symbol: sympy.IndexedBase
+    argument: str
+    length: sympy.Expr
+    description: str
+    increasing: bool = False
+    default: None = None
+
+
+@dataclass(frozen=True)
+class ScheduleArgument:
+    """An argument that is itself a schedule (the one that follows a warmup)."""
+
+    argument: str
+    description: str
+    default: None = None
+
+
+@dataclass(frozen=True)
+class Case:
+    """One value of a ``Choice``: ``when`` is the argument value, ``define`` the definitions it replaces.
+
+    A key of ``define`` that is an argument symbol is substituted everywhere
+    instead, and the argument is then not passed to that variant's kernel.
+    ``label`` names the variant (appended to the kernel name; empty for the
+    default case).
+    """
+
+    when: Any
+    label: str
+    define: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """An argument that picks one of several forms of the value."""
+
+    argument: str
+    cases: tuple[Case, ...]
+    default: Any
+    description: str
+
+    def case(self, value: Any) -> Case:
+        for case in self.cases:
+            if case.when == value and type(case.when) is type(value):
+                return case
+        raise KeyError(f"{self.argument}={value!r} is not one of {[c.when for c in self.cases]}")
+
+
+@dataclass(frozen=True)
+class WhenNone:
+    """An optional argument whose ``None`` means: these arguments take these values instead.
+
+    ``assign`` maps argument symbols to expressions of other arguments,
+    e.g. CyclicLR's ``{step_size_down: step_size_up}``.
+    """
+
+    argument: str
+    assign: dict
+    description: str
+
+
+@dataclass(frozen=True)
+class Then:
+    """The schedule given as ``argument`` follows this one from step ``boundary`` on, re-based to its step 0.
+
+    ``function`` is the undefined SymPy function that stands for it in the
+    spec's expressions; ``function(0)``, its first value, is the target a
+    warmup ramps to.
+    """
+
+    argument: str
+    function: sympy.FunctionClass
+    boundary: sympy.Expr
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """This schedule is ``parent`` with some of its arguments replaced.
+
+    ``arguments`` maps a parent argument name to an expression of this
+    spec's symbols; every other parent argument is this spec's argument of
+    the same name, and so is every choice.
+    """
+
+    parent: str
+    arguments: dict
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Example:
+    """Argument values for the plot in the docs and for numeric checks (Keras names)."""
+
+    arguments: dict
+    steps: int
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """One learning-rate schedule, declared once."""
+
+    kind: ClassVar[str] = "schedule"
+    name: str
+    aliases: tuple[str, ...]
+    summary: str
+    arguments: tuple[Hyperparameter | ListArgument | ScheduleArgument, ...]
+    definitions: tuple[tuple[sympy.Symbol, sympy.Expr], ...]
+    value: sympy.Expr
+    example: Example
+    choices: tuple[Choice, ...] = ()
+    when_none: tuple[WhenNone, ...] = ()
+    then: Then | None = None
+    length: sympy.Symbol | None = None
+    derived_from: Derivation | None = None
+    past_the_end: str = ""
+    library: str = "Keras 3"
+    references: tuple[str, ...] = ()
+    conventions: tuple[tuple[str, str], ...] = ()
+    latex_names: dict = field(default_factory=dict)
+    source: str = "<unknown>"
+
+    @property
+    def module_name(self) -> str:
+        """The snake_case name of the generated module (``CosineDecay`` → ``cosine_decay``)."""
+        return self.aliases[0] if self.aliases else self.name.lower()
+
+    def argument(self, name: str) -> Hyperparameter | ListArgument | ScheduleArgument:
+        for argument in self.arguments:
+            if argument.argument == name:
+                return argument
+        raise KeyError(f"{self.name} has no argument {name!r}")
+
+    @property
+    def scalar_arguments(self) -> tuple[Hyperparameter, ...]:
+        return tuple(a for a in self.arguments if isinstance(a, Hyperparameter))
+
+    @property
+    def list_arguments(self) -> tuple[ListArgument, ...]:
+        return tuple(a for a in self.arguments if isinstance(a, ListArgument))
+
+    def symbol_of(self, name: str) -> sympy.Basic:
+        argument = self.argument(name)
+        if isinstance(argument, ScheduleArgument):
+            raise KeyError(f"{self.name}: {name!r} is a schedule, not a symbol")
+        return argument.symbol
+
+
+class Element(sympy.Function):
+    """``Element(j, x_0, ..., x_m)`` is ``x_j``: a list's element at an index that may depend on the step.
+
+    It evaluates as soon as the index is a number, so at a given step it is
+    just the element (and a proof at that step sees only it).
+    """
+
+    @classmethod
+    def eval(cls, index, *items):
+        if index.is_Integer and 0 <= int(index) < len(items):
+            return items[int(index)]
+        return None
+
+
+# ----------------------------------------------------------------------------- relations
+
+
+@dataclass(frozen=True)
+class Call:
+    """A schedule with argument values: numbers, symbols, expressions, lists, or another ``Call``."""
+
+    schedule: str
+    arguments: dict
+
+
+StepsRule = Callable[[dict], range]
+
+
+@dataclass(frozen=True)
+class Identity:
+    """``lhs`` and ``rhs`` are the same schedule.
+
+    ``steps=None``: proven for a symbolic step ``k`` (every step). Otherwise
+    proven exactly at every step of ``steps(instance)`` for each instance of
+    ``instances`` (values for the symbols that floor, Min and Piecewise
+    need as numbers), with the remaining symbols left symbolic.
+    ``example`` gives numbers for the remaining symbols, for the numeric
+    confirmation on the generated kernels.
+    """
+
+    name: str
+    description: str
+    lhs: Call
+    rhs: Call
+    example: dict
+    steps: StepsRule | None = None
+    instances: tuple[dict, ...] = ({},)
+    source: str = "<unknown>"
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """``value(k + period) = value(k)`` for a symbolic step ``k``."""
+
+    name: str
+    description: str
+    call: Call
+    period: sympy.Expr
+    example: dict
+    source: str = "<unknown>"
+
+
+@dataclass(frozen=True)
+class Bounded:
+    """``lower <= value(k) <= upper`` exactly at every step of ``steps(instance)`` for each instance.
+
+    Together with a ``Periodic`` relation over the same steps (one whole
+    period) this covers every step.
+    """
+
+    name: str
+    description: str
+    call: Call
+    lower: sympy.Expr
+    upper: sympy.Expr
+    steps: StepsRule
+    instances: tuple[dict, ...]
+    example: dict
+    source: str = "<unknown>"
+
+
+@dataclass(frozen=True)
+class ValueAt:
+    """``value(step) = expected`` with the arguments symbolic."""
+
+    name: str
+    description: str
+    call: Call
+    step: sympy.Expr
+    expected: sympy.Expr
+    example: dict
+    source: str = "<unknown>"
+
+
+@dataclass(frozen=True)
+class Continuous:
+    """No jump at ``at``: the formula in effect at step ``at - 1``, taken to ``at``, equals the value at ``at``."""
+
+    name: str
+    description: str
+    call: Call
+    at: sympy.Expr
+    example: dict
+    source: str = "<unknown>"
+
+
+SCHEDULE_RELATIONS = (Identity, Periodic, Bounded, ValueAt, Continuous)

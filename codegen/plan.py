@@ -1,0 +1,251 @@
+"""Stage 3: plan what runs once and what runs per element, for every kind, with one hoister and one CSE.
+
+Optimizers (``plan_kernel``): the variant's ordered assignments become single-assignment form (the new value
+of state ``m`` is ``m_new``). Every assignment whose inputs are all invariant
+(hyperparameters, the step ``t``, optimizer-wide state) moves to the *prelude*,
+computed once per step in float64; inside the element loop, every maximal
+invariant subexpression and every literal is replaced by a prelude scalar
+(``k0 = 1 - beta_1``), so the loop reads only arrays and scalars typed to the
+array's dtype: float32 stays float32. Common subexpressions of the loop body
+are then shared through ``tmp`` temporaries.
+
+Initializers (``plan_family``, ``plan_case``): a distribution family's sample
+is hoisted the same way, its scalars as expressions of the family's
+parameters; each case substitutes its parameters (expressions of the fans
+and arguments) into them and shares their common subexpressions.
+
+Schedules (``plan_schedule``): a variant keeps the definitions its value
+needs, in order; the kernel is one scalar function of the step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+from sympy.logic.boolalg import to_nnf
+
+from codegen.language.initializer import Distribution, Family, i, j, q_ij, r_jj, u, x, z
+from codegen.language.optimizer import State, g, w
+from codegen.lower import schedule
+from codegen.lower.optimizer import Assignment, Variant
+
+# Exponents the kernel printer writes without a literal: x*x, x*x*x, sqrt(x), 1/sqrt(x) in a quotient.
+LOOP_EXPONENTS = frozenset(
+    {
+        sympy.Integer(2),
+        sympy.Integer(3),
+        sympy.Integer(-1),
+        sympy.Integer(-2),
+        sympy.Rational(1, 2),
+        sympy.Rational(-1, 2),
+    }
+)
+
+
+@dataclass(frozen=True)
+class KernelPlan:
+    """The lowered, hoisted, CSE'd computation of one variant, still as SymPy."""
+
+    variant: Variant
+    prelude: tuple[Assignment, ...]
+    scalars: tuple[sympy.Symbol, ...]
+    optimizer_state_out: tuple[tuple[State, sympy.Symbol], ...]
+    loads: tuple[tuple[str, sympy.Symbol], ...]
+    body: tuple[Assignment, ...]
+    stores: tuple[tuple[str, sympy.Symbol], ...]
+
+
+def plan_kernel(variant: Variant) -> KernelPlan:
+    """Split ``variant`` into prelude and loop, hoist invariants, share subexpressions."""
+    invariant = set(variant.invariants)
+    stored = {s.symbol: s for s in variant.state}
+    current: dict[sympy.Symbol, sympy.Symbol] = {}
+    prelude: list[Assignment] = []
+    body: list[Assignment] = []
+    for lhs, rhs in variant.assignments:
+        rhs = rhs.xreplace(current)
+        target = sympy.Symbol(lhs.name + "_new") if lhs in stored or lhs == w else lhs
+        current[lhs] = target
+        if rhs.free_symbols <= invariant:
+            prelude.append((target, rhs))
+            invariant.add(target)
+        else:
+            body.append((target, rhs))
+
+    hoisted = _Hoister(invariant, taken={s.name for s, _ in prelude})
+    body = [(lhs, hoisted(rhs)) for lhs, rhs in body]
+    prelude.extend(hoisted.definitions)
+    body = _share_subexpressions(body)
+
+    optimizer_out = tuple((s, current[s.symbol]) for s in variant.optimizer_state)
+    read_in_loop = set().union(*(rhs.free_symbols for _, rhs in body))
+    scalars = _ordered_scalars(variant, prelude, read_in_loop & invariant)
+    needed = set(scalars) | {new for _, new in optimizer_out}
+    prelude = _needed_only(prelude, needed)
+
+    arrays = (("param", w), ("grad", g), *((s.name, s.symbol) for s in variant.parameter_state))
+    loads = tuple((array, symbol) for array, symbol in arrays if symbol in read_in_loop)
+    stores = tuple((array, current[symbol]) for array, symbol in arrays if symbol in current)
+    return KernelPlan(variant, tuple(prelude), scalars, optimizer_out, loads, tuple(body), stores)
+
+
+class _Hoister:
+    """Replaces loop-invariant subexpressions and literals by named prelude scalars."""
+
+    def __init__(self, invariant: set[sympy.Symbol], taken: set[str]):
+        self.invariant = invariant
+        self.names: dict[sympy.Expr, sympy.Symbol] = {}
+        self.definitions: list[Assignment] = []
+        self.taken = taken
+
+    def __call__(self, expr: sympy.Basic) -> sympy.Basic:
+        if expr.is_Symbol or isinstance(expr, sympy.logic.boolalg.BooleanAtom):
+            return expr
+        if isinstance(expr, sympy.Expr) and (expr.is_Number or expr.free_symbols <= self.invariant):
+            return self.scalar(expr)
+        if expr.is_Add or expr.is_Mul:
+            return self.split(expr)
+        if expr.is_Pow:
+            exponent = expr.exp if expr.exp in LOOP_EXPONENTS else self(expr.exp)
+            return sympy.Pow(self(expr.base), exponent, evaluate=False)
+        arguments = [self(arg) for arg in expr.args]
+        if isinstance(expr, sympy.Expr) and not isinstance(expr, sympy.Piecewise):
+            return expr.func(*arguments, evaluate=False)
+        return expr.func(*arguments)  # a condition or a Piecewise, which take no evaluate flag
+
+    def split(self, expr: sympy.Expr) -> sympy.Expr:
+        """Group the invariant operands of a sum or product into one scalar, keeping a sign."""
+        fixed = [a for a in expr.args if a.free_symbols <= self.invariant]
+        varying = [self(a) for a in expr.args if not a.free_symbols <= self.invariant]
+        sign = []
+        if expr.is_Mul and sympy.S.NegativeOne in fixed:
+            fixed.remove(sympy.S.NegativeOne)
+            sign = [sympy.S.NegativeOne]
+        if fixed:
+            group = expr.func(*fixed)
+            fixed = [group if group.is_Symbol else self.scalar(group)]
+        return expr.func(*sign, *fixed, *varying, evaluate=False)
+
+    def scalar(self, expr: sympy.Expr) -> sympy.Symbol:
+        if expr not in self.names:
+            index = len(self.names)
+            while f"k{index}" in self.taken:
+                index += 1
+            symbol = sympy.Symbol(f"k{index}")
+            self.taken.add(symbol.name)
+            self.names[expr] = symbol
+            self.definitions.append((symbol, expr))
+            self.invariant.add(symbol)
+        return self.names[expr]
+
+
+def _share_subexpressions(body: list[Assignment]) -> list[Assignment]:
+    targets = [lhs for lhs, _ in body]
+    temporaries, reduced = sympy.cse([rhs for _, rhs in body], symbols=sympy.numbered_symbols("tmp"), order="none")
+    if not temporaries:
+        return body
+    # Each temporary goes right before the first assignment that needs it, so the body keeps its order.
+    result: list[Assignment] = []
+    pending = list(temporaries)
+    for lhs, rhs in zip(targets, reduced):
+        needed = _closure(rhs.free_symbols, dict(temporaries))
+        result.extend(item for item in pending if item[0] in needed)
+        pending = [item for item in pending if item[0] not in needed]
+        result.append((lhs, rhs))
+    return result
+
+
+def _closure(symbols: set, definitions: dict) -> set:
+    needed, stack = set(), list(symbols)
+    while stack:
+        symbol = stack.pop()
+        if symbol in definitions and symbol not in needed:
+            needed.add(symbol)
+            stack.extend(definitions[symbol].free_symbols)
+    return needed
+
+
+def _ordered_scalars(variant: Variant, prelude: list[Assignment], used: set) -> tuple[sympy.Symbol, ...]:
+    order = [h.symbol for h in variant.hyperparameters] + [lhs for lhs, _ in prelude]
+    return tuple(symbol for symbol in order if symbol in used)
+
+
+def _needed_only(prelude: list[Assignment], needed: set) -> list[Assignment]:
+    definitions = dict(prelude)
+    keep = _closure(needed, definitions)
+    return [(lhs, rhs) for lhs, rhs in prelude if lhs in keep]
+
+
+# ----------------------------------------------------------------------------- initializers
+
+ELEMENT_SYMBOLS = frozenset({x, z, u, i, j, q_ij, r_jj})
+"""Per-element symbols of the families' samples: a kernel computes them for each element, so they stay."""
+
+
+@dataclass(frozen=True)
+class FamilyPlan:
+    """A family's kernel: its scalars (hoisted, as expressions of the family's parameters) and its body."""
+
+    family: Family
+    scalars: tuple[sympy.Symbol, ...]
+    hoisted: tuple[Assignment, ...]
+    sample: sympy.Expr
+    reject: sympy.Basic | None
+
+
+def plan_family(family: Family) -> FamilyPlan:
+    """Hoist every part of the sample (and the acceptance test) that is the same for all elements."""
+    hoister = _Hoister(set(family.parameters), taken={p.name for p in family.parameters})
+    sample = hoister(family.sample)
+    reject = None if family.accept is None else hoister(to_nnf(sympy.Not(family.accept)))
+    used = (sample.free_symbols | (reject.free_symbols if reject is not None else set())) - ELEMENT_SYMBOLS
+    kept = tuple(p for p in family.parameters if p in used)
+    hoisted = tuple(hoister.definitions)
+    return FamilyPlan(family, (*kept, *(symbol for symbol, _ in hoisted)), hoisted, sample, reject)
+
+
+@dataclass(frozen=True)
+class CasePlan:
+    """One initializer case: the kernel's scalars as expressions of the fans and arguments, CSE'd."""
+
+    distribution: Distribution
+    names: tuple[sympy.Symbol, ...]
+    expressions: tuple[sympy.Expr, ...]
+    temporaries: tuple[Assignment, ...]
+    reduced: tuple[sympy.Expr, ...]
+
+
+def plan_case(distribution: Distribution, family: FamilyPlan) -> CasePlan:
+    """The family's scalars with the case's parameters substituted, then their common subexpressions shared."""
+    parameters = distribution.values
+    definitions = {**parameters, **{symbol: expr.xreplace(parameters) for symbol, expr in family.hoisted}}
+    expressions = tuple(sympy.sympify(definitions[symbol]) for symbol in family.scalars)
+    temporaries, reduced = sympy.cse(expressions, symbols=sympy.numbered_symbols("x"))
+    return CasePlan(distribution, family.scalars, expressions, tuple(temporaries), tuple(reduced))
+
+
+# ----------------------------------------------------------------------------- schedules
+
+
+@dataclass(frozen=True)
+class SchedulePlan:
+    """One schedule variant as its kernel computes it: the definitions its value needs, in order, then the value."""
+
+    variant: schedule.Variant
+    definitions: tuple[Assignment, ...]
+    value: sympy.Expr
+
+
+def plan_schedule(variant: schedule.Variant) -> SchedulePlan:
+    """Keep the definitions the value depends on, directly or through other definitions."""
+    needed: set = set()
+    frontier = set(sympy.sympify(variant.value).free_symbols)
+    definitions = dict(variant.definitions)
+    while frontier:
+        symbol = frontier.pop()
+        if symbol in definitions and symbol not in needed:
+            needed.add(symbol)
+            frontier |= sympy.sympify(definitions[symbol]).free_symbols
+    kept = tuple((s, sympy.sympify(e)) for s, e in variant.definitions if s in needed)
+    return SchedulePlan(variant, kept, sympy.sympify(variant.value))

@@ -1,0 +1,215 @@
+"""LaTeX printers: every formula and every piece of prose in the generated documentation.
+
+``latex`` prints SymPy with the spec's pretty names and one term order for
+every kind (positive terms first, a bare symbol leading: ``w - \\eta g``,
+``r - 2``). ``text`` escapes plain prose for text mode, the one escaper:
+LaTeX's special characters, and the Unicode that specs write in their plain
+text (Greek letters, ``√``, ``±``, ``ε̂``...) as the math it stands for.
+``prose`` keeps the ``$...$`` math a docs-only field may hold. Only the LaTeX
+kernel and amsmath are needed to typeset the result.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import sympy
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE
+
+from codegen.errors import SpecError
+
+# LaTeX's special characters in text mode; an underscore may break a line (long argument names in table cells).
+_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "&": r"\&",
+    "#": r"\#",
+    "%": r"\%",
+    "$": r"\$",
+    "_": r"\_\allowbreak{}",
+    "^": r"\^{}",
+    "~": r"\~{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+    "–": "--",
+    "—": "---",
+    "‘": "`",
+    "’": "'",
+    "“": "``",
+    "”": "''",
+    "…": r"\ldots{}",
+    "§": r"\S{}",
+}
+
+# Unicode that plain-text prose uses for math, and the math it stands for.
+_GREEK = [
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "epsilon",
+    "zeta",
+    "eta",
+    "theta",
+    "iota",
+    "kappa",
+    "lambda",
+    "mu",
+    "nu",
+    "xi",
+    "o",
+    "pi",
+    "rho",
+    "varsigma",
+    "sigma",
+    "tau",
+    "upsilon",
+    "phi",
+    "chi",
+    "psi",
+    "omega",
+]
+_MATH = {
+    **{chr(0x3B1 + i): "\\" + name for i, name in enumerate(_GREEK)},
+    "ο": "o",
+    "µ": r"\mu",
+    "Γ": r"\Gamma",
+    "Δ": r"\Delta",
+    "Θ": r"\Theta",
+    "Λ": r"\Lambda",
+    "Π": r"\Pi",
+    "Σ": r"\Sigma",
+    "Φ": r"\Phi",
+    "Ψ": r"\Psi",
+    "Ω": r"\Omega",
+    "−": "-",
+    "·": r"\cdot",
+    "×": r"\times",
+    "±": r"\pm",
+    "∓": r"\mp",
+    "√": r"\surd",
+    "→": r"\to",
+    "←": r"\leftarrow",
+    "↔": r"\leftrightarrow",
+    "≔": r"\coloneqq",
+    "≤": r"\le",
+    "≥": r"\ge",
+    "≠": r"\ne",
+    "≈": r"\approx",
+    "∞": r"\infty",
+    "½": r"\tfrac12",
+    "²": "^2",
+    "³": "^3",
+    "¹": "^1",
+    "⁴": "^4",
+    "⁻": "^-",
+    "ᵀ": r"^{\mathsf T}",
+    **{chr(0x2080 + i): f"_{i}" for i in range(10)},
+}
+_ACCENTS = {"\u0302": r"\hat", "\u0304": r"\bar"}
+
+
+def text(plain: str, where: str = "text") -> str:
+    """Plain prose for LaTeX text mode: specials escaped, Unicode math as math, accented letters kept.
+
+    A character that has no LaTeX meaning here raises ``ValueError`` naming ``where``.
+    """
+    pieces: list[str] = []
+    index = 0
+    while index < len(plain):
+        character, index = plain[index], index + 1
+        accents = []
+        while index < len(plain) and plain[index] in _ACCENTS:
+            accents.append(_ACCENTS[plain[index]])
+            index += 1
+        if accents:  # ε̂, v̂: the letter as math under its accents
+            body = _MATH.get(character, character)
+            for accent in accents:
+                body = f"{accent}{{{body}}}"
+            pieces.append(rf"\ensuremath{{{body}}}")
+        elif character in _SPECIAL:
+            pieces.append(_SPECIAL[character])
+        elif character in _MATH:
+            pieces.append(rf"\ensuremath{{{_MATH[character]}}}")
+        elif character.isascii() or _is_accented_letter(character):
+            pieces.append(character)  # pdfLaTeX's UTF-8 input writes é as \'e
+        else:
+            raise ValueError(f"{where}: character {character!r} has no LaTeX form here; write it in plain ASCII")
+    return "".join(pieces)
+
+
+def _is_accented_letter(character: str) -> bool:
+    """A Latin letter with accents (é, ü, ő): an ASCII letter followed by combining marks."""
+    decomposed = unicodedata.normalize("NFD", character)
+    return decomposed[0].isascii() and decomposed[0].isalpha() and all(unicodedata.combining(c) for c in decomposed[1:])
+
+
+def prose(source_text: str, source: str, spec: str, where: str) -> str:
+    """A docs-only field of a spec (a convention note, a reference): ``$...$`` math kept, the rest escaped.
+
+    Errors name the spec file (``source``), the spec and the field (``where``).
+    """
+    pieces = source_text.split("$")
+    if len(pieces) % 2 == 0:
+        raise SpecError(source, f"unbalanced $ in {where}: {source_text!r}", spec=spec)
+    try:
+        return "$".join(piece if index % 2 else text(piece, where) for index, piece in enumerate(pieces))
+    except ValueError as error:
+        raise SpecError(source, str(error), spec=spec) from error
+
+
+_TT_ESCAPES = {c: rf"\char{ord(c)}{{}}" for c in "_{}\\^~<>|"}
+
+
+def texttt(name: str) -> str:
+    """``name`` in typewriter type, with real glyphs for ``_ { } \\ ^ ~ < > |``.
+
+    The typewriter font has them at their ASCII codes, and ``\\char`` selects them, so
+    an argument copied from the PDF keeps its underscores (``\\_`` draws a rule, which
+    copies as a space).
+    """
+    return r"\texttt{" + "".join(_TT_ESCAPES.get(c) or text(c) for c in name) + "}"
+
+
+def math(formula: str) -> str:
+    return f"${formula}$"
+
+
+def latex_number(value: float | None) -> str:
+    """A default as users write it: ``0.9``, ``10^{-7}``, ``None``."""
+    if value is None:
+        return texttt("None")
+    figure = float(value)
+    if figure.is_integer():
+        return math(str(int(figure)))
+    written = repr(figure)
+    if "e" not in written:
+        return math(written)
+    mantissa, exponent = written.split("e")
+    power = f"10^{{{int(exponent)}}}"
+    return math(power if float(mantissa) == 1 else f"{mantissa} \\cdot {power}")
+
+
+class _Printer(LatexPrinter):
+    """SymPy's LaTeX with one term order for sums: positive terms first, a bare symbol leading."""
+
+    def _print_Add(self, expr: sympy.Add, order: str | None = None) -> str:
+        terms = sorted(expr.args, key=lambda term: (term.could_extract_minus_sign(), not term.is_Symbol))
+        written = ""
+        for term in terms:
+            if written and term.could_extract_minus_sign():
+                written += " - " + self.parenthesize(-term, PRECEDENCE["Add"])
+            elif written:
+                written += " + " + self.parenthesize(term, PRECEDENCE["Add"])
+            else:
+                written = self._print(term)
+        return written
+
+
+def latex(expr: sympy.Basic, names: dict) -> str:
+    """LaTeX for ``expr`` with the spec's pretty symbol names."""
+    printer = _Printer({"symbol_names": names, "mul_symbol": None, "ln_notation": True, "order": "none"})
+    return printer.doprint(expr)

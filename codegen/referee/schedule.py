@@ -1,0 +1,438 @@
+"""``trainspec verify`` for schedules: run a spec and an implementation over the same steps and say where they part.
+
+Both sides get the same arguments, drawn at random (seeded) from ranges where
+the schedule does something over the run: step counts are fractions of the
+number of steps, so decays end, cycles repeat and warmups finish inside it.
+The spec side is trainspec's generated class in float64 (checked against the
+exact reference by the test suite). Per step ``k`` (0-based) the referee
+records the relative error normwise against the largest rate so far:
+``|rate_impl(k) − rate_spec(k)| / max_{j ≤ k} |rate_spec(j)|`` (the absolute
+difference while the spec's rate has been 0 at every step so far, as at the
+start of a warmup from 0). The first step where it exceeds the tolerance is
+the divergence. Then it looks for what the implementation computes instead:
+the spec's other choices (the staircase dropped or added, another mode), the
+registered specs derived from it or it from them, and the spec's expression
+with one classic slip (the step shifted by one, a boundary step on the other
+side, the warmup counted inside ``decay_steps``, ``alpha`` taken as an
+absolute rate), each evaluated in float64 from the rewritten SymPy
+expression.
+
+Why normwise: a correct float32 evaluation of ``1 + cos(π k/D)`` next to the
+end of a cosine decay to 0 is off by a float32 rounding of the cosine (~3e-8)
+out of a value of ~(π/D)²/2, a relative error near 1e-3 *of that value* but
+3e-8 of the rate the schedule started from; slips move the rate by a share of
+that scale. Measured against the scale, a tolerance separates rounding from
+formula for every schedule, as ``trainspec verify`` does for optimizers with
+the displacement.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import sympy
+
+from codegen.language.schedule import Call, Element, ListArgument, ScheduleArgument, ScheduleSpec, k
+from codegen.load import Registry
+from codegen.lower.schedule import bind, log_ratio, variant_for
+from codegen.printers.source import call_text
+from codegen.referee import schedule_adapters as schedule_external
+from codegen.referee.verdict import Candidate, Verdict
+from trainspec.runtime.schedule import floor_log
+
+# Where each argument is drawn, by name: (low, high, how). "log": log-uniform, "uniform", "steps": a whole number
+# of steps between low·N and high·N for a run of N steps. Rates span two decades; decay factors stay where a
+# schedule decays visibly but not to nothing over the run.
+RANGES: dict[str, tuple[float, float, str]] = {
+    "initial_learning_rate": (1e-3, 1e-1, "log"),
+    "warmup_target": (1e-3, 1e-1, "log"),
+    "end_learning_rate": (1e-5, 1e-3, "log"),
+    "base_lr": (1e-4, 1e-2, "log"),
+    "max_lr": (1e-2, 1e-1, "log"),
+    "values": (1e-4, 1e-1, "log"),
+    "decay_rate": (0.1, 0.9, "uniform"),
+    "alpha": (0.01, 0.2, "uniform"),
+    "power": (0.5, 3.0, "uniform"),
+    "t_mul": (1.0, 3.0, "uniform"),
+    "m_mul": (0.5, 1.0, "uniform"),
+    "gamma": (0.99, 0.999, "uniform"),
+    "decay_steps": (1 / 8, 1 / 2, "steps"),
+    "first_decay_steps": (1 / 20, 1 / 6, "steps"),
+    "warmup_steps": (1 / 20, 1 / 5, "steps"),
+    "step_size_up": (1 / 20, 1 / 6, "steps"),
+    "step_size_down": (1 / 20, 1 / 6, "steps"),
+}
+# A warmup's own start rate sits below the rate of the schedule it leads into (drawn from initial_learning_rate).
+SPEC_RANGES: dict[tuple[str, str], tuple[float, float, str]] = {
+    ("LinearWarmup", "initial_learning_rate"): (1e-5, 1e-3, "log"),
+}
+# The schedule drawn behind a warmup: the usual warmup-then-cosine, and one that torch and Keras both have.
+FOLLOWING = "CosineDecay"
+MAX_BOUNDARIES = 4
+
+MEASURE = "relative error, normwise against the largest rate so far; absolute while that is 0"
+
+
+def tolerance(dtype: np.dtype) -> float:
+    """The largest normwise relative error of a correct implementation computing in ``dtype``.
+
+    float64: √eps ≈ 1.5e-8, the optimizers' rule. Float64 implementations may be recursive (PyTorch's
+    chainable schedulers multiply the previous rate by a factor each step), so their rounding grows with the
+    run: measured ≤ 1e-14 over 300 steps and ≤ 6e-13 over 20 000, far below it.
+
+    float32: 2^8 eps ≈ 3.1e-5. A float32 implementation evaluates a closed form once per step (Keras, Optax).
+    The first-order float32 rounding bound of the spec's expression (``schedule_reference``'s float64 bound
+    scaled by 2^29), normwise, reaches 40 eps over the drawn ranges for the schedules Keras has (at
+    CosineDecayRestarts, whose cycle position k/D − Σ t^i cancels); 2^8 eps is 6 times that, and Keras
+    measures ≤ 3 eps.
+
+    Both sit far below what a slip changes. The smallest, the step shifted by one, moves a slow decay by about
+    its slope: r/decay_steps ≥ 6.7e-4 of the scale for InverseTimeDecay (|ln r|/decay_steps for
+    ExponentialDecay) at the drawn ranges over 300 steps; as decay_steps grows with the run, this shrinks like
+    1/steps, and a float32 run of over ~6000 steps may no longer tell a slow decay from itself shifted.
+    """
+    precision = np.dtype(dtype)
+    eps = float(np.finfo(precision).eps)
+    return math.sqrt(eps) if precision == np.float64 else 2.0**8 * eps
+
+
+def verify(
+    registry: Registry,
+    spec_name: str,
+    against: str,
+    *,
+    steps: int = 300,
+    seed: int = 0,
+    dtype: str = "float64",
+    given: Mapping[str, Any] | None = None,
+) -> Verdict:
+    """Referee ``against`` on ``spec_name`` over ``steps`` steps; ``given`` pins arguments instead of drawing them."""
+    spec = registry.get(spec_name)
+    if not isinstance(spec, ScheduleSpec):
+        raise ValueError(f"{spec_name} is not a schedule spec")
+    if steps < 1:
+        raise ValueError(f"--steps must be at least 1, got {steps}")
+    specs = {s.name: s for s in registry.schedules}
+    implementation = schedule_external.implementation(against, spec, np.dtype(dtype))
+    arguments = implementation.constrain(draw(specs, spec, np.random.default_rng(seed), steps, given or {}))
+    compared = min(steps, implementation.horizon(arguments) or steps)
+    actual = implementation.rates(arguments, compared)
+    errors = relative_errors(actual, spec_rates(spec, arguments, compared))
+    limit = tolerance(np.dtype(dtype))
+    diverged = np.nonzero(~(errors <= limit))[0]
+    first = int(diverged[0]) if diverged.size else None
+    matches = [] if first is None else _matches(specs, spec, arguments, actual, limit)
+    notes = implementation.notes(arguments)
+    if compared < steps:
+        notes = (*notes, f"steps compared: 0 .. {compared - 1} of the {steps} asked for")
+    shown = {
+        name: _Shown(call_text(value, {}, package=None)) if isinstance(value, Call) else value
+        for name, value in arguments.items()
+    }
+    return Verdict(
+        spec.name,
+        against,
+        compared,
+        limit,
+        shown,
+        errors,
+        first,
+        matches,
+        measure=MEASURE,
+        first_step=0,
+        argument_label="arguments",
+        notes=tuple(notes),
+    )
+
+
+def _matches(specs, spec: ScheduleSpec, arguments: Mapping, actual: np.ndarray, limit: float) -> list:
+    """The candidates that ``actual`` follows within ``limit`` at every step: (label, explanation, error)."""
+    found = []
+    for candidate in candidates(specs, spec, arguments, actual.size):
+        error = float(np.max(relative_errors(actual, candidate.run())))
+        if error <= limit:
+            found.append((candidate.label, candidate.explanation, error))
+    return found
+
+
+class _Shown(str):
+    """A value printed as it reads (a following schedule), not quoted."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+# ----------------------------------------------------------------------------- the arguments and the two sides
+
+
+def draw(
+    specs: Mapping[str, ScheduleSpec], spec: ScheduleSpec, rng: np.random.Generator, steps: int, given: Mapping
+) -> dict[str, Any]:
+    """Random arguments by the spec's names: float32-exact numbers (Keras keeps them in float32), choices, Nones."""
+    unknown = sorted(set(given) - {a.argument for a in spec.arguments} - {c.argument for c in spec.choices})
+    if unknown:
+        raise ValueError(f"{spec.name} has no argument {unknown[0]!r}")
+    drawn: dict[str, Any] = {}
+    for argument in spec.arguments:
+        name = argument.argument
+        if isinstance(argument, ScheduleArgument):
+            following = draw(specs, specs[FOLLOWING], rng, steps, {"warmup_target": None, "warmup_steps": 0})
+            drawn[name] = Call(FOLLOWING, following)
+        elif not isinstance(argument, ListArgument):
+            drawn[name] = _number(spec.name, name, rng, steps)
+    if spec.length is not None:
+        drawn.update(_lists(spec, rng, steps))
+    for rule in spec.when_none:
+        if rng.random() < 0.5:
+            drawn[rule.argument] = None
+    for choice in spec.choices:
+        drawn[choice.argument] = choice.cases[int(rng.integers(len(choice.cases)))].when
+    drawn.update(given)
+    return drawn
+
+
+def _number(spec: str, name: str, rng: np.random.Generator, steps: int) -> float | int:
+    low, high, how = SPEC_RANGES.get((spec, name)) or RANGES.get(name, (0.1, 0.9, "uniform"))
+    if how == "steps":
+        return max(1, round(rng.uniform(low * steps, high * steps)))
+    value = math.exp(rng.uniform(math.log(low), math.log(high))) if how == "log" else rng.uniform(low, high)
+    return float(np.float32(value))
+
+
+def _lists(spec: ScheduleSpec, rng: np.random.Generator, steps: int) -> dict[str, list]:
+    """Lists of one drawn length: increasing ones are distinct steps inside the run, the others numbers."""
+    if steps < 3:
+        raise ValueError(f"{spec.name} needs --steps 3 or more, to place a boundary inside the run")
+    count = int(rng.integers(1, min(MAX_BOUNDARIES, steps - 2) + 1))
+    lists = {}
+    for argument in spec.list_arguments:
+        length = int(argument.length.subs(spec.length, count))
+        if argument.increasing:
+            lists[argument.argument] = sorted(int(b) for b in rng.choice(np.arange(1, steps - 1), length, False))
+        else:
+            lists[argument.argument] = [_number(spec.name, argument.argument, rng, steps) for _ in range(length)]
+    return lists
+
+
+def spec_rates(spec: ScheduleSpec, arguments: Mapping, steps: int) -> np.ndarray:
+    """The spec's rates at steps 0 .. steps - 1, computed by its generated class in float64."""
+    return schedule_external.build(Call(spec.name, dict(arguments))).values(steps)
+
+
+def relative_errors(actual: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """Per step: |difference| over the largest |expected| so far (the difference itself while that is 0)."""
+    scale = np.maximum.accumulate(np.abs(expected))
+    difference = np.abs(actual - expected)
+    difference = np.where(np.isnan(difference), np.inf, difference)
+    return np.where(scale > 0, difference / np.where(scale > 0, scale, 1.0), difference)
+
+
+# ----------------------------------------------------------------------------- what else it may compute
+
+
+def candidates(specs: Mapping[str, ScheduleSpec], spec: ScheduleSpec, arguments: Mapping, steps: int) -> list:
+    """The spec's other choices, its derived relatives, then the spec with one classic slip each."""
+    found = [*_other_choices(specs, spec, arguments, steps), *_relatives(specs, spec, arguments, steps)]
+    bound = bind(specs, Call(spec.name, dict(arguments)))
+    expression = bound.inlined()
+    for label, explanation, rewrite in slips(spec, expression):
+        rewritten = rewrite(expression)
+        if rewritten != expression:
+            found.append(
+                Candidate(
+                    f"{spec.name} with {label}",
+                    explanation,
+                    lambda e=rewritten: evaluate(e, bound.numbers, steps),
+                )
+            )
+    return found
+
+
+def _other_choices(specs, spec: ScheduleSpec, arguments: Mapping, steps: int) -> list[Candidate]:
+    found = []
+    for choice in spec.choices:
+        drawn = arguments[choice.argument]
+        for case in choice.cases:
+            if case.when == drawn and type(case.when) is type(drawn):
+                continue
+            other = {**arguments, choice.argument: case.when}
+            if isinstance(drawn, bool):
+                slip = f"the {choice.argument} {'dropped' if drawn else 'added'} ({choice.argument}={case.when!r})"
+            else:
+                slip = f"{choice.argument}={case.when!r} instead of {drawn!r}"
+            changed = _changed_definitions(spec, {choice.argument: drawn}, {choice.argument: case.when})
+            found.append(
+                Candidate(
+                    f"{spec.name} with {slip}",
+                    f"{changed} ({choice.argument}: {choice.description}).",
+                    lambda o=other: _bound_values(specs, Call(spec.name, o), steps),
+                )
+            )
+    return found
+
+
+def _changed_definitions(spec: ScheduleSpec, drawn: dict, other: dict) -> str:
+    """The definitions two choices give differently, in the arguments' names: ``p = k/decay_steps, not ...``."""
+    names = {a.symbol: sympy.Symbol(a.argument) for a in spec.scalar_arguments}
+    mine = dict(variant_for(spec, drawn).definitions)
+    theirs = dict(variant_for(spec, other).definitions)
+    parts = [
+        f"{symbol} = {sympy.sstr(theirs[symbol].xreplace(names))}, not {sympy.sstr(mine[symbol].xreplace(names))}"
+        for symbol in mine
+        if sympy.sympify(mine[symbol]) != sympy.sympify(theirs[symbol])
+    ]
+    return "; ".join(parts) or "the same definitions, another value"
+
+
+def _relatives(specs, spec: ScheduleSpec, arguments: Mapping, steps: int) -> list[Candidate]:
+    """Registered specs derived from this one (or it from them): the other formula with the same arguments."""
+    found = []
+    for other in specs.values():
+        for child, parent in ((spec, other), (other, spec)):
+            derivation = child.derived_from
+            if other is spec or derivation is None or derivation.parent != parent.name:
+                continue
+            names = {a.argument for a in other.arguments} | {c.argument for c in other.choices}
+            call = Call(other.name, {name: value for name, value in arguments.items() if name in names})
+            found.append(
+                Candidate(
+                    f"{other.name} with the same arguments",
+                    f"{child.name} is {parent.name} with {derivation.note}: the implementation computes "
+                    f"{other.name}'s formula with {spec.name}'s arguments.",
+                    lambda c=call: _bound_values(specs, c, steps),
+                )
+            )
+    return found
+
+
+# ----------------------------------------------------------------------------- classic slips
+
+
+Rewrite = Callable[[sympy.Expr], sympy.Expr]
+
+
+def slips(spec: ScheduleSpec, expression: sympy.Expr) -> list[tuple[str, str, Rewrite]]:
+    """Rewrites of the schedule's expression that model the usual mistakes (the caller keeps those that change it)."""
+    found: list[tuple[str, str, Rewrite]] = [
+        (
+            "the step shifted by one (k → k + 1)",
+            "step k gets the rate of step k + 1: the scheduler was stepped before the optimizer "
+            "(in PyTorch, scheduler.step() before optimizer.step()), or the 1-based update count t = k + 1 was "
+            "passed where the schedule takes the 0-based step.",
+            lambda e: e.xreplace({k: k + 1}),
+        ),
+        (
+            "the step shifted back by one (k → k − 1)",
+            "step k gets the rate of step k − 1: the 0-based step was taken as 1-based and one subtracted, or "
+            "the rate was read one step late.",
+            lambda e: e.xreplace({k: k - 1}),
+        ),
+        (
+            "boundary steps on the other side (< ↔ ≤ where the step is compared)",
+            "a step that lands exactly on a boundary is counted on its other side: e.g. Optax's "
+            "piecewise_constant_schedule switches at k ≥ boundary, Keras's PiecewiseConstantDecay at k > boundary.",
+            _flip_step_comparisons,
+        ),
+    ]
+    symbols = {a.argument: a.symbol for a in spec.scalar_arguments}
+    decay, warmup = symbols.get("decay_steps"), symbols.get("warmup_steps")
+    if decay is not None and warmup in expression.free_symbols:
+        found.append(
+            (
+                "the warmup counted inside decay_steps (decay_steps → decay_steps − warmup_steps)",
+                "the decay ends decay_steps steps after step 0, not after the warmup: Optax's "
+                "warmup_cosine_decay_schedule convention (its decay_steps is the total length, warmup included).",
+                lambda e: e.xreplace({decay: decay - warmup}),
+            )
+        )
+    alpha = symbols.get("alpha")
+    if alpha is not None:
+        # alpha is a fraction of the rate the decay starts from: the warmup's target if there is one, else the
+        # initial rate (the None rule has already put initial_learning_rate in the target's place).
+        start = next(
+            (
+                symbols[n]
+                for n in ("warmup_target", "initial_learning_rate")
+                if symbols.get(n) in expression.free_symbols
+            ),
+            None,
+        )
+        if start is not None:
+            found.append(
+                (
+                    "alpha applied as an absolute rate (alpha → alpha / the decay's start rate)",
+                    "the floor is alpha itself, as PyTorch's eta_min, not alpha times the rate the decay starts from.",
+                    lambda e, s=start: e.xreplace({alpha: alpha / s}),
+                )
+            )
+    return found
+
+
+def _flip_step_comparisons(expression: sympy.Expr) -> sympy.Expr:
+    flipped = {
+        sympy.StrictLessThan: sympy.LessThan,
+        sympy.LessThan: sympy.StrictLessThan,
+        sympy.StrictGreaterThan: sympy.GreaterThan,
+        sympy.GreaterThan: sympy.StrictGreaterThan,
+    }
+
+    def flip(relation):
+        return flipped[type(relation)](*relation.args, evaluate=False)
+
+    return expression.replace(lambda e: type(e) in flipped and k in e.free_symbols, flip)
+
+
+# ----------------------------------------------------------------------------- float64 evaluation
+
+
+class FloorLog(sympy.Function):
+    """``floor(log(x)/log(b))``, evaluated exactly by the runtime's ``floor_log`` (a rounded quotient of two
+    logarithms can land below an exact restart)."""
+
+
+def _floor_log(x: float, base: float) -> int:
+    if x < 1 or base <= 1:
+        return math.floor(math.log(x) / math.log(base))
+    return int(floor_log(float(x), float(base)))
+
+
+def _element(index: float, *items: float) -> float:
+    return items[int(index)]
+
+
+def evaluate(expression: sympy.Expr, numbers: Mapping, steps: int) -> np.ndarray:
+    """``expression`` at steps 0 .. steps - 1 in float64 (a diagnosis, not a kernel): NaN where it is undefined."""
+
+    def exact_floor_log(node):
+        ratio = log_ratio(node.args[0])
+        return FloorLog(*ratio) if ratio is not None else node
+
+    expression = expression.replace(lambda e: isinstance(e, sympy.floor), exact_floor_log)
+    symbols = sorted(numbers, key=str)
+    namespace = {"Element": _element, "FloorLog": _floor_log, Element.__name__: _element}
+    function = sympy.lambdify([k, *symbols], expression, modules=[namespace, "math"])
+    values = [float(numbers[s]) for s in symbols]
+    rates = np.empty(steps, dtype=np.float64)
+    for step in range(steps):
+        try:
+            rates[step] = float(function(step, *values))
+        except (ArithmeticError, ValueError, TypeError):
+            rates[step] = math.nan
+    return rates
+
+
+def _bound_values(specs, call: Call, steps: int) -> np.ndarray:
+    bound = bind(specs, call)
+    return evaluate(bound.inlined(), bound.numbers, steps)
+
+
+def verify_command(registry: Registry, arguments) -> Verdict:
+    """``trainspec verify`` for a schedule, with the command line's arguments."""
+    if arguments.flag:
+        raise ValueError(f"--flag is for optimizers; a schedule's choices are drawn ({arguments.spec})")
+    return verify(
+        registry, arguments.spec, arguments.against, steps=arguments.steps, seed=arguments.seed, dtype=arguments.dtype
+    )

@@ -1,0 +1,61 @@
+"""What every referee of ``trainspec verify`` returns: the errors step by step, and what the implementation matches."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Another update the implementation may compute: a registered convention or a slip applied to the spec."""
+
+    label: str
+    explanation: str
+    run: Callable[[], np.ndarray]
+
+
+@dataclass
+class Verdict:
+    spec: str
+    against: str
+    steps: int
+    tolerance: float
+    arguments: dict[str, float | bool]
+    errors: np.ndarray
+    first_divergent: int | None
+    matches: list[tuple[str, str, float]]
+    # How the error is measured, the number of the first step, what the arguments are called and what the referee
+    # adjusted (a counterpart may cover fewer steps): the optimizers' wording unless a referee says otherwise.
+    measure: str = "largest relative error, normwise against the displacement"
+    first_step: int = 1
+    argument_label: str = "hyperparameters"
+    notes: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return self.first_divergent is None
+
+    def report(self, every: int = 1) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in self.arguments.items())
+        lines = [f"trainspec verify {self.spec} --against {self.against}", f"{self.argument_label}: {shown}"]
+        lines += self.notes
+        lines.append(f"tolerance: {self.tolerance:.3g} ({self.measure})")
+        errors = enumerate(self.errors, start=self.first_step)
+        lines += [f"step {s:4d}  {e:.3e}" for s, e in errors if s % every == 0 or e > 0]
+        lines.append(f"largest relative error over {self.steps} steps: {float(np.max(self.errors)):.3e}")
+        if self.passed:
+            lines.append(f"PASS: {self.against} computes {self.spec} within {self.tolerance:.3g}.")
+            return "\n".join(lines)
+        lines.append(f"FAIL: first diverges at step {self.first_divergent} (error {self._first_error:.3e}).")
+        if not self.matches:
+            lines.append("It matches no registered convention and none of the known slips.")
+        for label, explanation, error in self.matches:
+            lines.append(f"matches {label}, not {self.spec} (largest error {error:.1e}): {explanation}")
+        return "\n".join(lines)
+
+    @property
+    def _first_error(self) -> float:
+        return float(self.errors[self.first_divergent - self.first_step])

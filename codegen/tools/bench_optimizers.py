@@ -1,0 +1,589 @@
+"""``trainspec bench``: every optimizer against NumPy, a streaming roofline and torch.optim.
+
+Rows come from the spec registry, so a new spec is benchmarked without touching
+this file: one row per distinct variant reachable through the spec's own
+options (Adam, Adam amsgrad, SGD momentum, ...), hyperparameters at their
+defaults. Beside each generated kernel, in the same process and on the same data:
+
+* NumPy: the variant's ordered SymPy assignments evaluated with whole arrays
+  (one ``lambdify`` per assignment), so it computes the same update with
+  NumPy's temporaries;
+* a roofline: a Numba loop that reads and writes exactly the arrays the kernel
+  reads and writes (from its kernel plan) and does no real math, run alone and
+  split across threads by the runtime's own ``_run``, so "% of roofline"
+  compares like with like;
+* torch.optim's counterpart, ``foreach=True`` and ``fused=True`` where torch
+  supports it on the CPU, with the same hyperparameters.
+
+Each timing is the median of ``repeats`` steps after warm-up steps, which also
+take the page faults of first touch and any compilation out of the figures.
+The contenders of a row take turns step by step (round-robin), so a burst of
+load from another process slows all of them alike and their ratios hold.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numba
+import numpy as np
+import sympy
+
+import trainspec
+from codegen.build import SPECS_DIR
+from codegen.language.common import Hyperparameter
+from codegen.language.optimizer import OptimizerSpec, Option, g, t, w
+from codegen.load import load_registry
+from codegen.lower.optimizer import Variant, lower
+from codegen.plan import plan_kernel
+from trainspec.runtime import optimizer as runtime
+
+WARMUP_STEPS = 2
+# Each timed step starts from an idle machine: torch's OpenMP threads may keep spinning for a while after
+# a step (libgomp's default spin-wait) and would take a core from whichever contender runs next.
+IDLE_GAP = 0.005
+SMALL_COUNT, SMALL_SIZE = 200, 1000
+# Small steps take a millisecond or so, where one preemption by another process weighs a lot: more rounds.
+SMALL_REPEATS_FACTOR = 3
+DTYPE = np.dtype(np.float32)
+
+
+# ----------------------------------------------------------------- what is measured
+
+
+@dataclass(frozen=True)
+class Case:
+    """One row: a spec, the constructor arguments that select one variant, and that variant."""
+
+    label: str
+    spec: OptimizerSpec
+    optimizer_class: type
+    config: dict[str, Any]
+    variant: Variant
+    reads: tuple[str, ...]
+    writes: tuple[str, ...]
+
+    @property
+    def arrays(self) -> tuple[str, ...]:
+        """The kernel's array arguments, in its order."""
+        return ("param", "grad", *(s.name for s in self.variant.parameter_state))
+
+    def full_config(self) -> dict[str, Any]:
+        """Every constructor argument's value, defaults included."""
+        return self.optimizer_class(**self.config).get_config()
+
+    def bytes_per_step(self, size: int) -> int:
+        """Each array the kernel reads, read once, and each it writes, written once."""
+        return (len(self.reads) + len(self.writes)) * size * DTYPE.itemsize
+
+
+def cases(specs: Sequence[OptimizerSpec] | None = None) -> list[Case]:
+    """Every spec at its defaults and, where that is another variant, with all its own options on."""
+    specs = load_registry(SPECS_DIR).optimizers if specs is None else specs
+    found: list[Case] = []
+    for spec in specs:
+        optimizer_class = trainspec.OPTIMIZERS[spec.name]
+        variants = {v.name: v for v in lower(spec).variants}
+        seen: set[str] = set()
+        for config in ({}, _all_options_on(spec)):
+            name = optimizer_class(**config).variant.name
+            if name in seen:
+                continue
+            if name not in variants:
+                raise RuntimeError(f"trainspec.{spec.name} has no variant {name!r}; run `trainspec build`")
+            seen.add(name)
+            found.append(_case(spec, optimizer_class, config, variants[name]))
+    return found
+
+
+def _all_options_on(spec: OptimizerSpec) -> dict[str, Any]:
+    """Constructor arguments that switch every option of the spec on (the costliest variant, as a rule)."""
+    return {
+        option.argument: True if option.kind == "flag" else _on_value(spec.hyperparameter(option.argument), option)
+        for option in spec.options
+    }
+
+
+def _on_value(hyperparameter: Hyperparameter, option: Option) -> float:
+    """The default unless it selects the option's off form, else the middle of a finite part of the domain."""
+    if hyperparameter.default is not None and hyperparameter.default != option.off_value:
+        return hyperparameter.default
+    domain = hyperparameter.domain
+    low = domain.inf if domain.inf.is_finite else domain.sup - 2
+    high = domain.sup if domain.sup.is_finite else low + 2
+    return float((low + high) / 2)
+
+
+def _case(spec: OptimizerSpec, optimizer_class: type, config: dict[str, Any], variant: Variant) -> Case:
+    plan = plan_kernel(variant)
+    # Options the spec declares name the row; a base option (Keras's weight_decay) is part of its defaults.
+    own = {option.argument for option in spec.options}
+    label = " ".join((spec.name, *(o for o in variant.enabled if o in own)))
+    reads = tuple(name for name, _ in plan.loads)
+    writes = tuple(name for name, _ in plan.stores)
+    return Case(label, spec, optimizer_class, config, variant, reads, writes)
+
+
+# ----------------------------------------------------------------- timing
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Seconds per step: the median of the timed steps, and their fastest and slowest."""
+
+    median: float
+    low: float
+    high: float
+
+
+def time_interleaved(steps: dict[str, Callable[[], object]], repeats: int, warmup: int = WARMUP_STEPS) -> dict:
+    """Time each step in turn, round after round, so a burst of load elsewhere hits all of them alike."""
+    for _ in range(warmup):
+        for step in steps.values():
+            step()
+    seconds: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(max(1, repeats)):
+        for name, step in steps.items():
+            time.sleep(IDLE_GAP)
+            start = time.perf_counter()
+            step()
+            seconds[name].append(time.perf_counter() - start)
+    return {name: Timing(statistics.median(s), min(s), max(s)) for name, s in seconds.items()}
+
+
+# ----------------------------------------------------------------- the generated kernel
+
+
+def _trainspec_step(case: Case, param: np.ndarray, grad: np.ndarray) -> tuple[Callable[[], None], dict]:
+    """A step of the generated optimizer, and the initial state it built (copies)."""
+    optimizer = case.optimizer_class(**case.config)
+    optimizer.build([param])
+    initial = optimizer.get_state()["slots"][0]
+    return lambda: optimizer.apply([grad], [param]), initial
+
+
+# ----------------------------------------------------------------- NumPy, from the spec
+
+
+class NumpyUpdate:
+    """The variant's ordered assignments evaluated on whole NumPy arrays.
+
+    Values that are the same for every element (hyperparameters, the step, and
+    anything computed from them alone) are computed in float64, as the
+    kernel's prelude does, and cast to the arrays' dtype where they meet an
+    array, so float32 arrays stay float32 (no float64 temporaries).
+    """
+
+    def __init__(self, variant: Variant):
+        self.variant = variant
+        self.steps = [(lhs, *self._compiled(rhs)) for lhs, rhs in variant.assignments]
+
+    @staticmethod
+    def _compiled(rhs: sympy.Expr) -> tuple[tuple[sympy.Symbol, ...], Callable]:
+        inputs = tuple(sorted(rhs.free_symbols, key=str))
+        return inputs, sympy.lambdify(inputs, rhs, modules="numpy")
+
+    def initial_scalars(self, config: dict[str, Any], optimizer_state: dict[str, float]) -> dict:
+        """The per-run scalar inputs: hyperparameters by symbol and optimizer-wide state."""
+        values = {h.symbol: float(config.get(h.argument) or 0.0) for h in self.variant.hyperparameters}
+        values.update({s.symbol: float(optimizer_state[s.name]) for s in self.variant.optimizer_state})
+        return values
+
+    def __call__(self, arrays: dict[str, np.ndarray], scalars: dict, step: int) -> dict:
+        """One step on ``arrays`` in place; returns the scalars with the new optimizer-wide state."""
+        param = arrays["param"]
+        values: dict[sympy.Symbol, Any] = {w: param, g: arrays["grad"], t: step, **scalars}
+        values.update({s.symbol: arrays[s.name] for s in self.variant.parameter_state})
+        for lhs, inputs, function in self.steps:
+            arguments = [values[symbol] for symbol in inputs]
+            if any(isinstance(a, np.ndarray) for a in arguments):
+                arguments = [a if isinstance(a, np.ndarray) else param.dtype.type(a) for a in arguments]
+            values[lhs] = function(*arguments)
+        np.copyto(param, values[w])
+        for state in self.variant.parameter_state:
+            np.copyto(arrays[state.name], values[state.symbol])
+        return {**scalars, **{s.symbol: float(values[s.symbol]) for s in self.variant.optimizer_state}}
+
+
+def _numpy_step(case: Case, arrays: dict[str, np.ndarray], optimizer_state: dict) -> Callable[[], None]:
+    update = NumpyUpdate(case.variant)
+    scalars = update.initial_scalars(case.full_config(), optimizer_state)
+    counter = itertools.count(1)
+
+    def step() -> None:
+        nonlocal scalars
+        scalars = update(arrays, scalars, next(counter))
+
+    return step
+
+
+# ----------------------------------------------------------------- the roofline
+
+
+_rooflines: dict[tuple, Callable] = {}
+
+
+def roofline_kernel(arrays: tuple[str, ...], reads: tuple[str, ...], writes: tuple[str, ...]) -> Callable:
+    """A Numba loop over ``arrays`` that reads ``reads`` and writes ``writes``, element by element.
+
+    What it stores is the mean of what it read: one multiply, so no load can be
+    optimised away and the values stay bounded (never denormal, never inf)
+    however many steps run. Compiled with the generated kernels' options.
+    """
+    key = (arrays, reads, writes)
+    if key not in _rooflines:
+        names = {array: f"a{index}" for index, array in enumerate(arrays)}
+        loaded = " + ".join(f"{names[a]}[i]" for a in reads)
+        lines = [
+            f"def roofline({', '.join(names.values())}, scale):",
+            "    for i in range(a0.size):",
+            f"        s = ({loaded}) * scale",
+            *(f"        {names[a]}[i] = s" for a in writes),
+        ]
+        namespace: dict[str, Any] = {}
+        exec(compile("\n".join(lines), f"<roofline {key}>", "exec"), namespace)
+        _rooflines[key] = numba.njit(nogil=True, error_model="numpy")(namespace["roofline"])
+    return _rooflines[key]
+
+
+def _roofline_steps(case: Case, arrays: tuple[np.ndarray, ...]) -> tuple[Callable[[], None], Callable[[], None]]:
+    """The roofline run on one thread, and split across threads exactly as the runtime splits a kernel."""
+    kernel = roofline_kernel(case.arrays, case.reads, case.writes)
+    scale = (DTYPE.type(1 / len(case.reads)),)
+    return lambda: kernel(*arrays, *scale), lambda: runtime._run(kernel, arrays, scale)
+
+
+# ----------------------------------------------------------------- torch.optim
+
+
+def _torch_adam(c: dict) -> tuple[str, dict]:
+    return "Adam", {**_torch_adam_family(c), "amsgrad": c["amsgrad"]}
+
+
+def _torch_adam_family(c: dict) -> dict:
+    return {"lr": c["learning_rate"], "betas": (c["beta_1"], c["beta_2"]), "eps": c["epsilon"]}
+
+
+def _torch_adamw(c: dict) -> tuple[str, dict]:
+    # torch's w ← w(1 − ηλ) is Keras's decoupled decay w ← w − ηλw.
+    return "AdamW", _torch_adam(c)[1] | {"weight_decay": c["weight_decay"]}
+
+
+def _torch_adamax(c: dict) -> tuple[str, dict]:
+    return "Adamax", _torch_adam_family(c)
+
+
+def _torch_nadam(c: dict) -> tuple[str, dict]:
+    # PyTorch's mu_t = beta_1 (1 - 0.96^(psi t) / 2) is the Keras schedule at psi = 1.
+    return "NAdam", {**_torch_adam_family(c), "momentum_decay": 1.0}
+
+
+def _torch_sgd(c: dict) -> tuple[str, dict]:
+    return "SGD", {"lr": c["learning_rate"], "momentum": c["momentum"], "nesterov": c["nesterov"]}
+
+
+def _torch_rmsprop(c: dict) -> tuple[str, dict]:
+    keys = {"lr": "learning_rate", "alpha": "rho", "eps": "epsilon", "momentum": "momentum", "centered": "centered"}
+    return "RMSprop", {torch_name: c[name] for torch_name, name in keys.items()}
+
+
+def _torch_adagrad(c: dict) -> tuple[str, dict]:
+    keys = {"lr": "learning_rate", "eps": "epsilon", "initial_accumulator_value": "initial_accumulator_value"}
+    return "Adagrad", {torch_name: c[name] for torch_name, name in keys.items()}
+
+
+def _torch_adadelta(c: dict) -> tuple[str, dict]:
+    return "Adadelta", {"lr": c["learning_rate"], "rho": c["rho"], "eps": c["epsilon"]}
+
+
+# The torch.optim class and arguments doing the same job, by spec name (conventions differ in
+# details such as where epsilon goes, not in memory traffic). A spec missing here gets no torch column.
+TORCH_COUNTERPARTS: dict[str, Callable[[dict], tuple[str, dict]]] = {
+    "Adam": _torch_adam,
+    "AdamW": _torch_adamw,
+    "Adamax": _torch_adamax,
+    "Nadam": _torch_nadam,
+    "SGD": _torch_sgd,
+    "RMSprop": _torch_rmsprop,
+    "Adagrad": _torch_adagrad,
+    "Adadelta": _torch_adadelta,
+}
+
+
+# Argument names of the Keras convention that torch.optim spells differently.
+TORCH_NAMES = {"learning_rate": "lr", "epsilon": "eps"}
+
+
+def _torch_counterpart(case: Case, torch: Any) -> tuple[str, dict] | None:
+    """The torch.optim class name and its arguments for ``case``, or None where torch has none."""
+    config = case.full_config()
+    if case.spec.name in TORCH_COUNTERPARTS:
+        return TORCH_COUNTERPARTS[case.spec.name](config)
+    if case.spec.name.startswith("Torch"):
+        return _same_convention(case.spec.name.removeprefix("Torch"), config, torch)
+    return None
+
+
+def _same_convention(name: str, config: dict, torch: Any) -> tuple[str, dict] | None:
+    """A spec named Torch<X> is torch.optim.<X>'s own convention: pass it the same values under torch's names."""
+    class_name = {n.lower(): n for n in dir(torch.optim)}.get(name.lower())
+    if class_name is None:
+        return None
+    accepted = inspect.signature(getattr(torch.optim, class_name)).parameters
+    arguments = {TORCH_NAMES.get(k, k): v for k, v in config.items() if v is not None}
+    if "beta_1" in arguments:
+        arguments["betas"] = (arguments.pop("beta_1"), arguments.pop("beta_2"))
+    return class_name, {k: v for k, v in arguments.items() if k in accepted}
+
+
+def _torch() -> Any:
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def _torch_step(case: Case, params: list[np.ndarray], grads: list[np.ndarray], mode: str) -> Callable | None:
+    """torch.optim's step over copies of ``params``, or None where torch lacks it or this mode."""
+    torch = _torch()
+    counterpart = None if torch is None else _torch_counterpart(case, torch)
+    if counterpart is None:
+        return None
+    class_name, arguments = counterpart
+    tensors = [torch.nn.Parameter(torch.from_numpy(p.copy())) for p in params]
+    for tensor, grad in zip(tensors, grads):
+        tensor.grad = torch.from_numpy(grad.copy())
+    try:
+        optimizer = getattr(torch.optim, class_name)(tensors, **arguments, **{mode: True})
+        optimizer.step()  # raises here when a mode is unsupported for these tensors
+    except (RuntimeError, TypeError, ValueError):
+        return None
+    return optimizer.step
+
+
+def _torch_steps(case: Case, params: list[np.ndarray], grads: list[np.ndarray]) -> dict[str, Callable]:
+    modes = {TORCH_FOREACH: "foreach", TORCH_FUSED: "fused"}
+    steps = {name: _torch_step(case, params, grads, mode) for name, mode in modes.items()}
+    return {name: step for name, step in steps.items() if step is not None}
+
+
+# ----------------------------------------------------------------- one row
+
+
+TRAINSPEC, NUMPY, TORCH_FOREACH, TORCH_FUSED = "trainspec", "NumPy", "torch foreach", "torch fused"
+ROOFLINE_ONE_THREAD, ROOFLINE_SPLIT = "roofline, one thread", "roofline, split"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One case's timings by contender (a contender torch lacks is missing)."""
+
+    label: str
+    bytes_per_step: int
+    timings: dict[str, Timing]
+
+
+def measure(case: Case, param: np.ndarray, grad: np.ndarray, repeats: int) -> Row:
+    """Every implementation of ``case``, each on its own copies of ``param`` and ``grad``."""
+    trainspec_step, initial = _trainspec_step(case, param.copy(), grad.copy())
+    numpy_arrays = {"param": param.copy(), "grad": grad.copy(), **{n: a.copy() for n, a in initial.items()}}
+    optimizer_state = case.optimizer_class(**case.config).get_state()["optimizer_state"]
+    roofline_arrays = (param.copy(), grad.copy(), *(a.copy() for a in initial.values()))
+    one_thread, split = _roofline_steps(case, roofline_arrays)
+    torch_steps = _torch_steps(case, [param], [grad])
+    close = {TRAINSPEC: trainspec_step, ROOFLINE_ONE_THREAD: one_thread, ROOFLINE_SPLIT: split}
+    close.update({name: step for name, step in torch_steps.items() if name == TORCH_FUSED})
+    timings = time_interleaved(close, repeats)
+    # NumPy and foreach are many times slower: fewer steps keep the run short, their ratios are not close calls.
+    slow = {NUMPY: _numpy_step(case, numpy_arrays, optimizer_state)}
+    slow.update({name: step for name, step in torch_steps.items() if name != TORCH_FUSED})
+    timings.update(time_interleaved(slow, slow_repeats(repeats), warmup=1))
+    return Row(case.label, case.bytes_per_step(param.size), timings)
+
+
+def slow_repeats(repeats: int) -> int:
+    return max(1, (repeats + 1) // 2)
+
+
+def measure_small(case: Case, params: list[np.ndarray], grads: list[np.ndarray], repeats: int) -> Row:
+    """One step over many small tensors: per-call overhead, not memory, sets the time.
+
+    torch runs twice: with its threads as set, and with one thread as trainspec
+    uses for arrays this small (its thread pool's wake-ups then cost nothing).
+    """
+    own = [p.copy() for p in params]
+    optimizer = case.optimizer_class(**case.config)
+    steps = {TRAINSPEC: lambda: optimizer.apply(grads, own), **_torch_steps(case, params, grads)}
+    timings = time_interleaved(steps, repeats)
+    torch = _torch()
+    if torch is not None:
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            single = time_interleaved(_torch_steps(case, params, grads), repeats)
+        finally:
+            torch.set_num_threads(threads)
+        timings.update({f"{name}, one thread": timing for name, timing in single.items()})
+    return Row(case.label, case.bytes_per_step(sum(p.size for p in params)), timings)
+
+
+# ----------------------------------------------------------------- report
+
+
+def machine_info() -> list[str]:
+    torch = _torch()
+    lines = [
+        f"- CPU: {_cpu_model()}, {os.cpu_count()} logical cores",
+        f"- Python {platform.python_version()}, NumPy {np.__version__}, Numba {numba.__version__}, "
+        f"SymPy {sympy.__version__}, torch {torch.__version__ if torch else 'not installed'}",
+        f"- trainspec runtime: arrays of {runtime.PARALLEL_MIN_SIZE} elements or more split across "
+        f"{runtime.THREADS} threads",
+    ]
+    if torch is not None:
+        lines.append(f"- torch threads: {torch.get_num_threads()}")
+    return lines
+
+
+def _load_note(load: float | None) -> list[str]:
+    """The load average before the run: above ~0.5, other processes took turns on these cores."""
+    if load is None:
+        return []
+    warning = " (other processes were busy: expect noisy timings)" if load > 0.5 else ""
+    return [f"- load average over the minute before the run: {load:.2f}{warning}"]
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _ms(timing: Timing | None, spread: bool = False) -> str:
+    if timing is None:
+        return "—"
+    text = f"{timing.median * 1e3:.2f}"
+    return f"{text} ({timing.low * 1e3:.2f}–{timing.high * 1e3:.2f})" if spread else text
+
+
+def _us(timing: Timing | None) -> str:
+    return "—" if timing is None else f"{timing.median * 1e6:.0f}"
+
+
+def _ratio(numerator: Timing, denominator: Timing | None) -> str:
+    return "—" if denominator is None else f"{numerator.median / denominator.median:.2f}"
+
+
+def markdown_table(rows: Sequence[Row]) -> str:
+    header = [
+        "optimizer",
+        "trainspec ms (min–max)",
+        "GB/s",
+        "% of roofline",
+        "roofline ms (1 thread / split)",
+        "NumPy ms",
+        "torch foreach ms",
+        "torch fused ms",
+        "trainspec / torch fused",
+    ]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        timing = row.timings.get
+        trainspec = row.timings[TRAINSPEC]
+        cells = [
+            row.label,
+            _ms(trainspec, spread=True),
+            f"{row.bytes_per_step / 1e9 / trainspec.median:.1f}",
+            f"{100 * row.timings[ROOFLINE_SPLIT].median / trainspec.median:.0f}%",
+            f"{_ms(timing(ROOFLINE_ONE_THREAD))} / {_ms(timing(ROOFLINE_SPLIT))}",
+            _ms(timing(NUMPY)),
+            _ms(timing(TORCH_FOREACH)),
+            _ms(timing(TORCH_FUSED)),
+            _ratio(trainspec, timing(TORCH_FUSED)),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def markdown_small_table(rows: Sequence[Row], threads: int | None) -> str:
+    columns = [TORCH_FOREACH, TORCH_FUSED, f"{TORCH_FOREACH}, one thread", f"{TORCH_FUSED}, one thread"]
+    names = [name.replace(", one thread", " (1 thread)") if "one thread" in name else f"{name} ({threads} threads)"
+             for name in columns]  # fmt: skip
+    header = ["optimizer", "trainspec µs", *(f"{name} µs" for name in names), "trainspec / torch fused (1 thread)"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        timing = row.timings.get
+        cells = [row.label, _us(timing(TRAINSPEC)), *(_us(timing(name)) for name in columns)]
+        cells.append(_ratio(row.timings[TRAINSPEC], timing(f"{TORCH_FUSED}, one thread")))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def run(size: int, repeats: int, small_count: int = SMALL_COUNT, small_size: int = SMALL_SIZE) -> str:
+    """Measure every case, print the report (Markdown), and return it."""
+    torch = _torch()
+    threads = torch.get_num_threads() if torch else None
+    if torch is not None:
+        torch.set_num_threads(os.cpu_count() or 1)
+    try:
+        report = _report(size, repeats, small_count, small_size)
+    finally:
+        if torch is not None:
+            torch.set_num_threads(threads)
+    return report
+
+
+def _report(size: int, repeats: int, small_count: int, small_size: int) -> str:
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    all_cases = cases()
+    rng = np.random.default_rng(0)
+    rows = _measure_large(all_cases, rng, size, repeats)
+    small_repeats = SMALL_REPEATS_FACTOR * repeats
+    small = [rng.standard_normal(small_size, dtype=DTYPE) for _ in range(2 * small_count)]
+    small_params, small_grads = small[:small_count], small[small_count:]
+    defaults = [case for case in all_cases if not case.config]
+    small_rows = [measure_small(case, small_params, small_grads, small_repeats) for case in defaults]
+    torch = _torch()
+    text = "\n".join(
+        [
+            *machine_info(),
+            *_load_note(load),
+            "",
+            f"One step over {size:,} float32 parameters; median of {repeats} steps after {WARMUP_STEPS} warm-up "
+            f"(NumPy and torch foreach: {slow_repeats(repeats)} steps after 1).",
+            "GB/s: bytes the kernel must move (each array it reads, once; each it writes, once) per second.",
+            "% of roofline: the roofline loop's time over trainspec's, both split across threads by the runtime.",
+            "",
+            markdown_table(rows),
+            "",
+            f"Per-call overhead: one step over {small_count} tensors of {small_size} float32, default options "
+            f"(µs, median of {small_repeats} steps).",
+            "",
+            markdown_small_table(small_rows, torch.get_num_threads() if torch else None),
+        ]
+    )
+    print(text)
+    return text
+
+
+def _measure_large(all_cases: list[Case], rng: np.random.Generator, size: int, repeats: int) -> list[Row]:
+    param, grad = (rng.standard_normal(size, dtype=DTYPE) for _ in range(2))
+    rows = []
+    for case in all_cases:
+        rows.append(measure(case, param, grad, repeats))
+        print(f"  measured {case.label}", file=sys.stderr, flush=True)
+    return rows

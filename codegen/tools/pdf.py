@@ -1,0 +1,125 @@
+"""``trainspec docs``: the formula documentation built to a PDF, its plots drawn from the generated kernels.
+
+``build_pdf`` copies the generated ``docs/`` folder to a temporary folder,
+draws there each schedule's plot with the kernels of the generated package
+(``figures/schedules/<module>.tex``, as the schedule sections input them), and
+runs latexmk: no build artifact ever lands in the output folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from codegen.emit.docs.figure import figure_file
+from codegen.emit.docs.master import MASTER
+from codegen.emit.docs.schedule import figure_path
+from codegen.language.schedule import Call
+from codegen.load import load_registry
+from codegen.proofs.package import generated_package
+from codegen.render import render
+
+REPO = Path(__file__).resolve().parent.parent.parent
+DEFAULT_PDF = REPO / "build" / "trainspec.pdf"
+LATEXMK_TIMEOUT_S = 300
+# How -file-line-error reports an error in the log: "./optimizers/adam.tex:12: Undefined control sequence."
+_FILE_LINE_ERROR = re.compile(r"^\S+\.tex:\d+: ")
+MASTER_NAME = Path(MASTER).name
+
+
+class DocsBuildError(RuntimeError):
+    """The PDF could not be built: latexmk is missing, or LaTeX failed (the message names the log)."""
+
+
+def draw_figures(out_dir: Path, package: str, specs_dir: Path, docs: Path) -> list[Path]:
+    """The example of each schedule whose section ``docs`` holds, plotted there with the package in ``out_dir``."""
+    specs = [
+        spec for spec in load_registry(specs_dir).schedules if (docs / f"schedules/{spec.module_name}.tex").is_file()
+    ]
+    if not specs:
+        return []
+    generated = generated_package(out_dir / package, package)
+    drawn = []
+    for spec in specs:
+        schedule = _built(Call(spec.name, spec.example.arguments), generated)
+        values = schedule.values(spec.example.steps + 1)
+        path = f"{figure_path(spec)}.tex"
+        rendered = render(figure_file(path, values, spec.source))
+        target = docs / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(rendered.text, encoding="utf-8")
+        drawn.append(target)
+    return drawn
+
+
+def _built(call: Call, package):
+    arguments = {name: _built(v, package) if isinstance(v, Call) else v for name, v in call.arguments.items()}
+    return getattr(package, call.schedule)(**arguments)
+
+
+def build_pdf(
+    out_dir: Path, pdf: Path | None = None, *, package: str = "trainspec", specs_dir: Path | None = None
+) -> Path:
+    """Typeset ``out_dir/docs/trainspec.tex`` with latexmk and copy the PDF to ``pdf``; returns ``pdf``.
+
+    The plots are drawn with the package ``package`` generated in ``out_dir`` from the specs in ``specs_dir``.
+
+    Raises ``DocsBuildError`` when latexmk is missing, the master is absent, or
+    LaTeX fails; on failure the LaTeX log is kept next to ``pdf`` and named.
+    """
+    pdf = Path(pdf) if pdf is not None else DEFAULT_PDF
+    docs = Path(out_dir) / "docs"
+    if not (docs / MASTER_NAME).is_file():
+        raise DocsBuildError(f"{docs / MASTER_NAME} does not exist; run `trainspec build` first")
+    latexmk = shutil.which("latexmk")
+    if latexmk is None:
+        raise DocsBuildError(
+            "latexmk is not installed (Debian: apt-get install latexmk texlive-latex-base texlive-latex-recommended)"
+        )
+    pdf.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="trainspec-docs-") as scratch:
+        work = Path(scratch) / "docs"
+        shutil.copytree(docs, work)
+        draw_figures(Path(out_dir), package, REPO / "specs" if specs_dir is None else specs_dir, work)
+        result = _run_latexmk(latexmk, work)
+        built = work / Path(MASTER_NAME).with_suffix(".pdf")
+        if result.returncode != 0 or not built.is_file():
+            log = _keep_log(work / Path(MASTER_NAME).with_suffix(".log"), pdf)
+            raise DocsBuildError(f"LaTeX failed on {docs / MASTER_NAME} (latexmk exit {result.returncode}); {log}")
+        shutil.copyfile(built, pdf)
+    return pdf
+
+
+def _run_latexmk(latexmk: str, work: Path) -> subprocess.CompletedProcess:
+    command = [latexmk, "-pdf", "-norc", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error", MASTER_NAME]
+    # A fixed date makes the PDF byte-identical between runs (pdfTeX honours both variables).
+    environment = {**os.environ, "SOURCE_DATE_EPOCH": "0", "FORCE_SOURCE_DATE": "1"}
+    try:
+        return subprocess.run(
+            command,
+            cwd=work,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=LATEXMK_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as error:
+        raise DocsBuildError(f"latexmk ran past {LATEXMK_TIMEOUT_S} s on {work / MASTER_NAME}") from error
+
+
+def _keep_log(log: Path, pdf: Path) -> str:
+    """Copy the LaTeX log next to the PDF (the build folder is deleted) and quote its first error."""
+    if not log.is_file():
+        return "LaTeX wrote no log"
+    kept = pdf.with_suffix(".log")
+    shutil.copyfile(log, kept)
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    errors = [line for line in lines if line.startswith("!") or _FILE_LINE_ERROR.match(line)]
+    first = f"first error: {errors[0].strip()}; " if errors else ""
+    return f"{first}see the log {kept}"

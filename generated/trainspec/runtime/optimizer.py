@@ -1,0 +1,377 @@
+"""The Keras-style optimizer driver that every generated optimizer class extends.
+
+A generated class declares its data (argument domains, switches, the kernel
+of each variant, initial state); this module does everything that is the same
+for all of them: checking arguments and arrays before anything is touched,
+creating state, the Keras base options (gradient clipping, decoupled weight
+decay), calling the kernels, and saving and restoring state bit-exactly.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import numbers
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .arguments import FLOAT_DTYPES, THREADS, Constraint, Domain, checked_real
+from .schedule import Schedule, deserialize, serialize
+
+# Below this many elements one thread is faster: waking a second costs more than it saves.
+# Measured with the float32 Adam kernel on the 2-core dev VM, where waking a thread costs ~100 µs:
+# split in two, 2^18 elements took 200 µs against 147 µs alone; 2^19, 307 against 354; 2^20, 420 against 715.
+PARALLEL_MIN_SIZE = 1 << 19
+_pool: ThreadPoolExecutor | None = None
+
+
+@dataclass(frozen=True)
+class Switch:
+    """An option that selects a variant: a boolean ``flag``, or a hyperparameter on unless it equals ``value``."""
+
+    argument: str
+    kind: str
+    value: float = 0.0
+
+
+@dataclass(frozen=True)
+class KernelVariant:
+    """One generated variant: its per-step scalar function and its element kernel."""
+
+    name: str
+    scalars: Callable[..., tuple[tuple[float, ...], tuple[float, ...]]]
+    kernel: Callable[..., None]
+    hyperparameters: tuple[str, ...]
+    state: tuple[str, ...]
+    optimizer_state: tuple[str, ...]
+
+
+class Optimizer:
+    """Updates a list of NumPy arrays in place from their gradients, as Keras 3 does.
+
+    Subclasses are generated from a spec; they set the class attributes below
+    and pass their constructor arguments to ``__init__``.
+    """
+
+    domains: ClassVar[tuple[Domain, ...]]
+    switches: ClassVar[tuple[Switch, ...]]
+    variants: ClassVar[dict[tuple[bool, ...], KernelVariant]]
+    initial_state: ClassVar[Callable[[dict[str, float]], dict[str, float]]]
+    default_name: ClassVar[str]
+    # False for a spec in another library's convention: no Keras weight_decay or clipping arguments, and a
+    # hyperparameter of its own may then be called weight_decay (PyTorch's L2 term).
+    keras_base_options: ClassVar[bool] = True
+    constraints: ClassVar[tuple[Constraint, ...]] = ()
+
+    def __init__(
+        self,
+        hyperparameters: dict[str, Any],
+        flags: dict[str, Any],
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        name: str | None = None,
+    ):
+        domains = {domain.argument: domain for domain in self.domains}
+        # A schedule as learning_rate is evaluated at the 0-based iterations once per step (Keras's convention).
+        self._schedule = _learning_rate_schedule(hyperparameters.get("learning_rate"))
+        self.iterations = 0
+        self._hyperparameters = {
+            arg: checked_real(arg, value, domains[arg])
+            for arg, value in hyperparameters.items()
+            if not (arg == "learning_rate" and self._schedule is not None)
+        }
+        self._flags = {arg: _checked_flag(arg, value) for arg, value in flags.items()}
+        for constraint in self.constraints:
+            constraint.check({**self._hyperparameters, **self._flags})
+        self.weight_decay = (
+            None if weight_decay is None else checked_real("weight_decay", weight_decay, domains["weight_decay"])
+        )
+        clipping = {"clipnorm": clipnorm, "clipvalue": clipvalue, "global_clipnorm": global_clipnorm}
+        for arg, value in clipping.items():
+            if value is not None:
+                checked_real(arg, value, Domain(arg, 0.0, math.inf, True, True))
+        if sum(value is not None for value in clipping.values()) > 1:
+            given = ", ".join(arg for arg, value in clipping.items() if value is not None)
+            raise ValueError(f"set at most one of clipnorm, clipvalue, global_clipnorm; got {given}")
+        self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
+        self.name = self.default_name if name is None else str(name)
+        self.variant = self.variants[self._switch_values()]
+        self._slots: list[dict[str, np.ndarray]] | None = None
+        self._optimizer_state = {
+            n: float(v)
+            for n, v in self.initial_state(self._all_hyperparameters()).items()
+            if n in self.variant.optimizer_state
+        }
+
+    # ----------------------------------------------------------------- configuration
+
+    def _all_hyperparameters(self) -> dict[str, float]:
+        values = dict(self._hyperparameters)
+        if self.keras_base_options:
+            values["weight_decay"] = self.weight_decay or 0.0
+        if self._schedule is not None:
+            values["learning_rate"] = float(self._schedule(self.iterations))
+        return values
+
+    def _switch_values(self) -> tuple[bool, ...]:
+        values = {**self._flags, **self._all_hyperparameters()}
+        return tuple(
+            bool(values[s.argument]) if s.kind == "flag" else values[s.argument] != s.value for s in self.switches
+        )
+
+    @property
+    def learning_rate(self) -> float:
+        """The learning rate of the next step (a schedule's value at ``iterations``)."""
+        return self._all_hyperparameters()["learning_rate"]
+
+    @property
+    def learning_rate_schedule(self) -> Schedule | None:
+        """The schedule given as ``learning_rate``, or None for a constant rate."""
+        return self._schedule
+
+    def _configured_hyperparameters(self) -> dict[str, Any]:
+        if self._schedule is None:
+            return dict(self._hyperparameters)
+        return {"learning_rate": serialize(self._schedule), **self._hyperparameters}
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments that recreate this optimizer (``from_config``)."""
+        config = {"name": self.name, **self._configured_hyperparameters(), **self._flags}
+        if self.keras_base_options:
+            config.update(
+                weight_decay=self.weight_decay,
+                clipnorm=self.clipnorm,
+                clipvalue=self.clipvalue,
+                global_clipnorm=self.global_clipnorm,
+            )
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Optimizer:
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = deserialize(config["learning_rate"])
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        arguments = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if v is not None and k != "name")
+        return f"{type(self).__name__}({arguments})"
+
+    # ----------------------------------------------------------------- stepping
+
+    def build(self, params: Sequence[np.ndarray]) -> None:
+        """Create the state for ``params`` (done by the first ``apply`` if not called)."""
+        params = list(params)
+        _check_params(params)
+        initial = self.initial_state(self._all_hyperparameters())
+        self._slots = [
+            {name: np.full(p.shape, initial[name], dtype=p.dtype) for name in self.variant.state} for p in params
+        ]
+
+    def apply(self, grads: Iterable[np.ndarray], params: Iterable[np.ndarray]) -> None:
+        """One optimizer step: update every array of ``params`` in place from ``grads``.
+
+        Every argument is checked first; on any error no array has changed.
+        """
+        grads, params = list(grads), list(params)
+        self._check_step(grads, params)
+        if self._slots is None:
+            self.build(params)
+        grads = self._clipped(grads)
+        t = self.iterations + 1
+        hyperparameters = self._all_hyperparameters()
+        arguments = [hyperparameters[arg] for arg in self.variant.hyperparameters]
+        optimizer_state = [self._optimizer_state[n] for n in self.variant.optimizer_state]
+        scalars, new_optimizer_state = self.variant.scalars(*arguments, t, *optimizer_state)
+        typed = {}
+        for p, g, slots in zip(params, grads, self._slots):
+            if p.dtype not in typed:
+                typed[p.dtype] = tuple(p.dtype.type(s) for s in scalars)
+            arrays = (p.reshape(-1), g.reshape(-1), *(slots[n].reshape(-1) for n in self.variant.state))
+            _run(self.variant.kernel, arrays, typed[p.dtype])
+        self._optimizer_state = dict(zip(self.variant.optimizer_state, map(float, new_optimizer_state)))
+        self.iterations += 1
+
+    def apply_gradients(self, grads_and_vars: Iterable[tuple[np.ndarray, np.ndarray]]) -> None:
+        """Keras's spelling: ``apply_gradients(zip(grads, params))``."""
+        pairs = list(grads_and_vars)
+        self.apply([g for g, _ in pairs], [p for _, p in pairs])
+
+    def _check_step(self, grads: list, params: list) -> None:
+        if len(grads) != len(params):
+            raise ValueError(f"got {len(grads)} gradients for {len(params)} parameters")
+        _check_params(params)
+        for index, (g, p) in enumerate(zip(grads, params)):
+            _check_array(f"grads[{index}]", g)
+            if g.shape != p.shape:
+                raise ValueError(f"grads[{index}] has shape {g.shape} but params[{index}] has shape {p.shape}")
+            if g.dtype != p.dtype:
+                raise TypeError(f"grads[{index}] has dtype {g.dtype} but params[{index}] has dtype {p.dtype}")
+        if self._slots is not None:
+            if len(self._slots) != len(params):
+                raise ValueError(f"this optimizer was built for {len(self._slots)} parameters, got {len(params)}")
+            for index, (p, slots) in enumerate(zip(params, self._slots)):
+                for name, array in slots.items():
+                    if array.shape != p.shape or array.dtype != p.dtype:
+                        raise ValueError(
+                            f"params[{index}] is {p.dtype}{list(p.shape)} but its state {name!r} "
+                            f"was built for {array.dtype}{list(array.shape)}"
+                        )
+
+    def _clipped(self, grads: list[np.ndarray]) -> list[np.ndarray]:
+        """Keras's clipping, on copies: the caller's gradients are never modified."""
+        if self.clipvalue is not None:
+            return [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
+        if self.clipnorm is not None:
+            c = self.clipnorm
+            return [g * g.dtype.type(c / max(float(np.linalg.norm(g)), c)) for g in grads]
+        if self.global_clipnorm is not None:
+            c = self.global_clipnorm
+            norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
+            scale = (
+                c * min(1.0 / norm, 1.0 / c) if math.isfinite(norm) and norm > 0 else (1.0 if norm == 0 else math.nan)
+            )
+            return [g * g.dtype.type(scale) for g in grads]
+        return grads
+
+    # ----------------------------------------------------------------- state
+
+    def get_state(self) -> dict[str, Any]:
+        """Everything needed to resume bit-exactly: the step count and copies of all state."""
+        return {
+            "optimizer": type(self).__name__,
+            "variant": self.variant.name,
+            "iterations": self.iterations,
+            "optimizer_state": dict(self._optimizer_state),
+            "slots": None if self._slots is None else [{n: a.copy() for n, a in s.items()} for s in self._slots],
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore what ``get_state`` returned; checked whole before anything is replaced."""
+        if state.get("optimizer") != type(self).__name__ or state.get("variant") != self.variant.name:
+            raise ValueError(
+                f"state of {state.get('optimizer')} ({state.get('variant')}) cannot be loaded into "
+                f"{type(self).__name__} ({self.variant.name}); build the optimizer from the same config"
+            )
+        iterations = state["iterations"]
+        if isinstance(iterations, bool) or not isinstance(iterations, numbers.Integral) or iterations < 0:
+            raise ValueError(f"iterations must be a non-negative integer, got {iterations!r}")
+        if set(state["optimizer_state"]) != set(self.variant.optimizer_state):
+            raise ValueError(
+                f"optimizer_state must hold {self.variant.optimizer_state}, got {sorted(state['optimizer_state'])}"
+            )
+        slots = state["slots"]
+        if slots is not None:
+            for index, s in enumerate(slots):
+                if set(s) != set(self.variant.state):
+                    raise ValueError(f"slots[{index}] must hold {self.variant.state}, got {sorted(s)}")
+                for name, array in s.items():
+                    _check_array(f"slots[{index}][{name!r}]", array)
+            slots = [{n: np.array(a, copy=True) for n, a in s.items()} for s in slots]
+        # Convert everything before assigning anything: a refused restore leaves the optimizer as it was.
+        optimizer_state = {n: _checked_state_scalar(n, v) for n, v in state["optimizer_state"].items()}
+        self.iterations = int(iterations)
+        self._optimizer_state = optimizer_state
+        self._slots = slots
+
+    def save_state(self, path: str | os.PathLike) -> None:
+        """Write ``get_state()`` and the config to one ``.npz`` file."""
+        state = self.get_state()
+        arrays = {}
+        for index, slots in enumerate(state["slots"] or []):
+            for name, array in slots.items():
+                arrays[f"slot.{index}.{name}"] = array
+        header = {k: v for k, v in state.items() if k != "slots"}
+        header["n_params"] = None if state["slots"] is None else len(state["slots"])
+        header["config"] = self.get_config()
+        np.savez(path, header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8), **arrays)
+
+    def load_state(self, path: str | os.PathLike) -> None:
+        """Restore what ``save_state`` wrote."""
+        with np.load(path) as data:
+            header = json.loads(bytes(data["header"]).decode())
+            n_params = header.pop("n_params")
+            header.pop("config")
+            slots = None
+            if n_params is not None:
+                # The names come from the file, so set_state can say what does not fit (another variant's state).
+                slots = [{} for _ in range(n_params)]
+                for key in data.files:
+                    if key.startswith("slot."):
+                        _, index, name = key.split(".", 2)
+                        slots[int(index)][name] = data[key]
+        self.set_state({**header, "slots": slots})
+
+
+def _learning_rate_schedule(value: Any) -> Schedule | None:
+    """``value`` if it is a schedule; None for a number (checked as a float later); an error otherwise."""
+    if isinstance(value, Schedule):
+        return value
+    if callable(value):
+        raise TypeError(
+            f"learning_rate must be a float or a trainspec schedule, got the callable {value!r}; "
+            "to use your own function of the step, subclass trainspec.schedules.Schedule"
+        )
+    return None
+
+
+def _checked_state_scalar(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"optimizer_state[{name!r}] must be a float, got {type(value).__name__} {value!r}")
+    return float(value)
+
+
+def _checked_flag(argument: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{argument} must be True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def _check_array(label: str, array: Any) -> None:
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"{label} must be a numpy.ndarray, got {type(array).__name__}")
+    if array.dtype not in FLOAT_DTYPES:
+        raise TypeError(f"{label} has dtype {array.dtype}; only float32 and float64 arrays can be trained")
+    if not array.flags.c_contiguous:
+        raise ValueError(f"{label} is not C-contiguous; pass numpy.ascontiguousarray(...) instead")
+
+
+def _check_params(params: list) -> None:
+    for index, p in enumerate(params):
+        _check_array(f"params[{index}]", p)
+        if not p.flags.writeable:
+            raise ValueError(f"params[{index}] is read-only; the optimizer updates parameters in place")
+    seen: dict[int, int] = {}
+    for index, p in enumerate(params):
+        if id(p) in seen:
+            raise ValueError(f"params[{index}] is the same array as params[{seen[id(p)]}]")
+        seen[id(p)] = index
+
+
+def _run(kernel: Callable[..., None], arrays: tuple[np.ndarray, ...], scalars: tuple) -> None:
+    """Call the kernel, split across threads when the arrays are large (kernels release the GIL)."""
+    size = arrays[0].size
+    if size < PARALLEL_MIN_SIZE or THREADS == 1:
+        kernel(*arrays, *scalars)
+        return
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(THREADS - 1, thread_name_prefix="trainspec")
+    bounds = np.linspace(0, size, THREADS + 1).astype(int)
+    chunks = [tuple(a[lo:hi] for a in arrays) for lo, hi in itertools.pairwise(bounds)]
+    # The calling thread takes the first chunk itself: one thread fewer to wake, and it would only wait.
+    futures = [_pool.submit(kernel, *chunk, *scalars) for chunk in chunks[1:]]
+    try:
+        kernel(*chunks[0], *scalars)
+    finally:
+        wait(futures)  # never return while a worker may still write the arrays
+    for future in futures:
+        future.result()
