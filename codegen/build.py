@@ -13,13 +13,17 @@ skipped when the cache holds its files for exactly these inputs
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.util
+import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import sympy
 
 from codegen.cache import BuildCache
 from codegen.emit.code.package import top_package
@@ -114,40 +118,76 @@ def generate(
     specs_location = Path(os.path.relpath(Path(specs_dir).resolve(), Path(out_dir).resolve() / "checks")).as_posix()
     build = Build(registry, package, specs_location, timer)
     inputs = _Inputs(registry)
-    units = []
+    units: list[tuple[str, list[Path], Callable[[], Iterable[Emitted]]]] = []
     for kind in KINDS:
         for spec in registry.of(kind.name):
-
-            def spec_files(kind=kind, spec=spec) -> Iterable[Emitted]:
-                if progress:
-                    progress(f"{spec.source} → {spec.name}")
-                return kind.emit(build.planned(kind.name, spec.name), build)
-
-            units.append((f"{kind.name} {spec.name}", inputs.of(spec.source), spec_files))
+            label = f"{spec.source} → {spec.name}"
+            produce = functools.partial(_spec_files, build, kind.name, spec.name)
+            units.append((label, inputs.of(spec.source), produce))
         kind_sources = [spec.source for spec in registry.of(kind.name)]
-        units.append((f"{kind.name} index", inputs.of(*kind_sources), lambda kind=kind: kind.index(build)))
-        units.append((f"{kind.name} shared", [], lambda kind=kind: kind.shared(build)))
-    units.append(("package", inputs.of(*registry.files), lambda: _package_files(registry, package)))
+        units.append((f"{kind.name} index", inputs.of(*kind_sources), functools.partial(kind.index, build)))
+        units.append((f"{kind.name} shared", [], functools.partial(kind.shared, build)))
+    units.append(("package", inputs.of(*registry.files), functools.partial(_package_files, registry, package)))
 
     settings = (package, specs_location)
     files: list[GeneratedFile] = []
-    missed: list[tuple[str, list[GeneratedFile]]] = []
-    for name, unit_inputs, produce in units:
-        key = cache.key(name, settings, unit_inputs)
+    missed: list[tuple[str, Callable[[], Iterable[Emitted]]]] = []
+    for label, unit_inputs, produce in units:
+        key = cache.key(label, settings, unit_inputs)
         cached = cache.load(key)
         if cached is None:
-            missed.append((key, build.emit(produce)))
+            missed.append((key, produce))
+            if progress:
+                progress(label)
         else:
             files.extend(cached)
+    produced = _emit_all(build, [produce for _, produce in missed])
     with timer("format"):
-        formatted = iter(format_python(f for _, unit_files in missed for f in unit_files))
-    for key, unit_files in missed:
+        formatted = iter(format_python(f for unit_files in produced for f in unit_files))
+    for (key, _), unit_files in zip(missed, produced):
         done = [next(formatted) for _ in unit_files]
         cache.store(key, done)
         files.extend(done)
     files.extend(runtime_files(package))
     ordered = {f.path: f for f in sorted(files, key=lambda f: f.path)}
     return BuildReport(ordered, timer.seconds, len(units), len(units) - len(missed))
+
+
+def _spec_files(build: Build, kind: str, name: str) -> Iterable[Emitted]:
+    return BY_NAME[kind].emit(build.planned(kind, name), build)
+
+
+# ----------------------------------------------------------------------------- units of work on every core
+
+# Below this many units a worker process costs more (a fork, the results sent back) than it saves.
+PARALLEL_MIN_UNITS = 3
+_WORK: tuple[Build, list[Callable[[], Iterable[Emitted]]]] | None = None
+"""The build and its pending units, which forked workers inherit (the units are closures: they do not pickle)."""
+
+
+def _emit_all(build: Build, producers: list[Callable[[], Iterable[Emitted]]]) -> list[list[GeneratedFile]]:
+    """Every unit's rendered files, in order: on one worker per core when there is enough work."""
+    workers = min(os.cpu_count() or 1, len(producers))
+    if workers < 2 or len(producers) < PARALLEL_MIN_UNITS or "fork" not in multiprocessing.get_all_start_methods():
+        return [build.emit(produce) for produce in producers]
+    global _WORK
+    _WORK = (build, producers)
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            results = pool.map(_emit_in_worker, range(len(producers)), chunksize=1)
+    finally:
+        _WORK = None
+    for _, seconds in results:  # the stages' times, summed over the workers
+        for stage, spent in seconds.items():
+            build.timer.seconds[stage] = build.timer.seconds.get(stage, 0.0) + spent
+    return [unit_files for unit_files, _ in results]
+
+
+def _emit_in_worker(index: int) -> tuple[list[GeneratedFile], dict[str, float]]:
+    build, producers = _WORK
+    before = dict(build.timer.seconds)
+    unit_files = build.emit(producers[index])
+    return unit_files, {stage: build.timer.seconds[stage] - before.get(stage, 0.0) for stage in build.timer.seconds}
 
 
 def _package_files(registry: Registry, package: str) -> list[Emitted]:
@@ -186,12 +226,15 @@ class _Inputs:
 
     def __init__(self, registry: Registry):
         self.registry = registry
-        self.source_of = {name: spec.source for spec in registry.everything for name in (spec.name, *spec.aliases)}
-        self.declared: dict[str, list] = {}
-        for spec in registry.everything:
-            self.declared.setdefault(spec.source, []).append(spec)
-        for relation in registry.relations:
-            self.declared.setdefault(relation.source, []).append(relation)
+        source_of = {name: spec.source for spec in registry.everything for name in (spec.name, *spec.aliases)}
+        declared: dict[str, list] = {}
+        for item in (*registry.everything, *registry.relations):
+            declared.setdefault(item.source, []).append(item)
+        # What each file reads besides itself: the files it imports and those of the specs it names.
+        self.reads = {
+            source: {*registry.imports.get(source, ()), *(source_of[n] for n in _strings(items) if n in source_of)}
+            for source, items in declared.items()
+        }
 
     def of(self, *sources: str) -> list[Path]:
         seen: set[str] = set()
@@ -201,9 +244,7 @@ class _Inputs:
             if source in seen:
                 continue
             seen.add(source)
-            pending.extend(self.registry.imports.get(source, ()))
-            names = _strings(self.declared.get(source, ()))
-            pending.extend(self.source_of[name] for name in names if name in self.source_of)
+            pending.extend(self.reads.get(source, ()))
         return [self.registry.files[source] for source in sorted(seen)]
 
 
@@ -211,6 +252,8 @@ def _strings(value: object) -> set[str]:
     """Every string inside ``value`` (dataclasses, containers): the names a declaration may refer to."""
     if isinstance(value, str):
         return {value}
+    if isinstance(value, sympy.Basic):
+        return set()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return _strings([getattr(value, f.name) for f in dataclasses.fields(value)])
     if isinstance(value, dict):

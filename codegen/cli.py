@@ -13,11 +13,11 @@ from codegen.load import load_registry
 from codegen.lower import optimizer as optimizers
 from codegen.lower import schedule as schedules
 from codegen.output import compare, write
-from codegen.tools.pdf import DocsBuildError, build_pdf
 
-# The commands beside build, list and docs need what the build does not: numba and the generated package
-# (bench, verify, plot-schedule), scipy (verify), torch and keras (their comparisons). Each imports its
-# module when it runs, so that `trainspec build` works with the generator's own dependencies alone.
+# The commands beside build and list need what the build does not: the generated package and numba (bench,
+# verify, plot-schedule, docs), scipy (verify), matplotlib (plot-schedule), torch and keras (their comparisons).
+# Each imports its module when it runs, so that `trainspec build` starts fast and needs the generator's own
+# dependencies alone.
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -175,6 +175,8 @@ def _list(arguments: argparse.Namespace) -> int:
 
 
 def _docs(arguments: argparse.Namespace) -> int:
+    from codegen.tools.pdf import DocsBuildError, build_pdf  # the generated package, to draw the plots
+
     try:
         pdf = build_pdf(arguments.out, arguments.pdf, package=arguments.package, specs_dir=arguments.specs)
     except DocsBuildError as error:

@@ -17,3 +17,11 @@ class SpecError(ValueError):
         if symbol:
             parts.append(f"symbol {symbol!r}")
         super().__init__(": ".join(parts) + ": " + message)
+
+    def __reduce__(self) -> tuple:
+        # Keyword-only arguments: rebuilt explicitly, so the error survives the trip back from a build worker.
+        return (_rebuilt, (self.source, self.message, self.spec, self.symbol))
+
+
+def _rebuilt(source: str, message: str, spec: str | None, symbol: str | None) -> SpecError:
+    return SpecError(source, message, spec=spec, symbol=symbol)

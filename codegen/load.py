@@ -12,9 +12,9 @@ from the same folder, never from another copy, and every file runs once.
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import importlib
+import re
 import sys
 import types
 from dataclasses import dataclass, field
@@ -146,18 +146,17 @@ def _import_file(path: Path, specs_dir: Path, source: str) -> types.ModuleType:
         raise SpecError(source, f"cannot be imported: {type(error).__name__}: {error}") from error
 
 
+# ``from specs.optimizers.adam import SPEC`` or ``import specs.optimizers.adam``: the module it names.
+_IMPORT = re.compile(rf"^\s*(?:from|import)\s+({PACKAGE}(?:\.\w+)+)", re.MULTILINE)
+
+
 def _imported_sources(path: Path, specs_dir: Path) -> tuple[str, ...]:
-    """The spec files that ``path`` imports (``from specs.optimizers.adam import SPEC``), by their sources."""
+    """The spec files that ``path`` imports, by their sources (a module that is no file here is left out)."""
     imported = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
-        names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
-        names += [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
-        for name in names:
-            parts = name.split(".")
-            if parts[0] == PACKAGE and len(parts) > 1:
-                candidate = specs_dir.joinpath(*parts[1:]).with_suffix(".py")
-                if candidate.is_file():
-                    imported.add(_display_path(candidate, specs_dir))
+    for name in _IMPORT.findall(path.read_text(encoding="utf-8")):
+        candidate = specs_dir.joinpath(*name.split(".")[1:]).with_suffix(".py")
+        if candidate.is_file():
+            imported.add(_display_path(candidate, specs_dir))
     return tuple(sorted(imported))
 
 

@@ -11,6 +11,7 @@ whole batch, in a scratch folder.
 from __future__ import annotations
 
 import functools
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -86,9 +87,16 @@ def format_python(files: Iterable[GeneratedFile]) -> list[GeneratedFile]:
     return [GeneratedFile(f.path, formatted[f.path], f.source) if f.path in formatted else f for f in files]
 
 
+@functools.cache
+def _ruff_command() -> tuple[str, ...]:
+    """The ruff binary installed with the ruff package (no Python start-up), or ``python -m ruff``."""
+    binary = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    return (binary,) if binary else (sys.executable, "-m", "ruff")
+
+
 def _ruff(*arguments: str, root: Path) -> None:
     settings = [option for key, value in RUFF_SETTINGS.items() for option in ("--config", f"{key} = {value!r}")]
-    command = [sys.executable, "-m", "ruff", *arguments, "--isolated", "--quiet", "--no-cache", *settings, "."]
+    command = [*_ruff_command(), *arguments, "--isolated", "--quiet", "--no-cache", *settings, "."]
     result = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise FormatError(f"ruff {arguments[0]} failed on generated Python:\n{result.stderr or result.stdout}")

@@ -224,7 +224,7 @@ def truncated_variance(
     α, β the bounds in standard deviations from the mean, Z = Φ(β) − Φ(α). ``named`` keeps φ, Φ,
     α and β as names (for the docs, with ``TRUNCATED_BOUNDS`` saying what α and β are).
     """
-    alpha, beta = sympy.simplify((low - mu) / sigma), sympy.simplify((high - mu) / sigma)
+    alpha, beta = sympy.cancel((low - mu) / sigma), sympy.cancel((high - mu) / sigma)
     if (alpha, beta) == (-TRUNCATION, TRUNCATION):
         return sigma**2 * truncated_std**2
     if named:

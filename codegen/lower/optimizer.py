@@ -90,8 +90,20 @@ def with_weight_decay(spec: OptimizerSpec) -> tuple[tuple[Assignment, ...], tupl
     return ((w_decayed, w - weight_decay * eta * w), *decayed), (*spec.hyperparameters, WEIGHT_DECAY)
 
 
+# Lowering takes ~50 ms, and a build asks for a spec's variants from several places (its own kernels, every relation
+# that names it). Specs are unhashable (they hold dicts), so the memo is keyed by identity and keeps the spec alive,
+# which keeps its id from being reused.
+_LOWERED: dict[int, tuple[OptimizerSpec, Lowered]] = {}
+
+
 def lower(spec: OptimizerSpec) -> Lowered:
-    """Every variant of ``spec``; identical lowered updates share one variant."""
+    """Every variant of ``spec``; identical lowered updates share one variant. Lowered once per spec object."""
+    if id(spec) not in _LOWERED:
+        _LOWERED[id(spec)] = (spec, _lower(spec))
+    return _LOWERED[id(spec)][1]
+
+
+def _lower(spec: OptimizerSpec) -> Lowered:
     update, hyperparameters = with_weight_decay(spec)
     options = all_options(spec)
     variants: dict[tuple, Variant] = {}

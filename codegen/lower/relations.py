@@ -29,7 +29,7 @@ from codegen.language.relations import (
     WrittenUpdate,
 )
 from codegen.load import Registry
-from codegen.lower.optimizer import Lowered, Variant, lower
+from codegen.lower.optimizer import Variant, lower
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def substitute(expression: sympy.Expr, substitution: Mapping[sympy.Expr, sympy.E
 
 def select_variant(spec: OptimizerSpec, options: Mapping[str, bool]) -> Variant:
     """The lowered variant that ``options`` select (options not named keep their default)."""
-    lowered = _lowered(spec)
+    lowered = lower(spec)
     known = {option.argument: option for option in lowered.options}
     unknown = sorted(set(options) - set(known))
     if unknown:
@@ -97,17 +97,6 @@ def select_variant(spec: OptimizerSpec, options: Mapping[str, bool]) -> Variant:
     switches = tuple(bool(options.get(o.argument, o.default)) for o in lowered.options)
     name = dict(lowered.selection)[switches]
     return next(variant for variant in lowered.variants if variant.name == name)
-
-
-# Lowering takes ~50 ms and a build resolves each spec dozens of times. Specs are unhashable (they hold
-# dicts), so the cache is keyed by identity and keeps the spec alive, which keeps its id from being reused.
-_LOWERED: dict[int, tuple[OptimizerSpec, Lowered]] = {}
-
-
-def _lowered(spec: OptimizerSpec) -> Lowered:
-    if id(spec) not in _LOWERED:
-        _LOWERED[id(spec)] = (spec, lower(spec))
-    return _LOWERED[id(spec)][1]
 
 
 def _optimizer(registry: Registry, name: str) -> OptimizerSpec:

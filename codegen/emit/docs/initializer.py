@@ -135,7 +135,7 @@ def _variance(case: Case, names: dict) -> str:
     if variance is None:
         return ""
     if not variance.free_symbols & set(TRUNCATED_BOUNDS):
-        return latex(sympy.simplify(variance), names)
+        return latex(sympy.factor(variance), names)
     # A truncated normal with bounds of its own: the textbook form, α and β said in words.
     alpha, beta = (latex(b, names) for b in TRUNCATED_BOUNDS)
     return (
