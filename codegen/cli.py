@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -29,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         print("nothing was written.", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the output was piped into a reader that stopped early (`| head`): not an error
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - the interpreter flushes it at exit
+        return 0
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -405,7 +405,7 @@ class ClosedForm:
 
 @dataclass(frozen=True)
 class SeedExample:
-    """The seed document names ``promised`` but its example calls ``written``: show the two differ."""
+    """A code example names ``promised`` but calls ``written`` (the original design document's): show the two differ."""
 
     promised: str
     written: str

@@ -123,7 +123,7 @@ def _truncated_normal_call(a: Mapping) -> TorchCall:
     )
 
 
-# Keras spec → its torch.nn.init counterpart, from the spec's arguments (semantics.md §4.3; torch 2.13's init.py).
+# Keras spec → its torch.nn.init counterpart, from the spec's arguments (torch 2.13's torch/nn/init.py).
 TORCH_COUNTERPARTS: dict[str, Callable[[Mapping], TorchCall]] = {
     "RandomNormal": lambda a: TorchCall(
         "normal_", {"mean": a["mean"], "std": a["stddev"]}, "normal_(mean=mean, std=stddev)"

@@ -203,7 +203,7 @@ def difference(spec: OptimizerSpec, other: OptimizerSpec) -> str:
     for child, parent in ((other, spec), (spec, other)):
         derivation = child.derived_from
         if derivation is not None and derivation.parent == parent.name:
-            return f"{child.name} is {parent.name} with {_plain(derivation.text)}: {derivation.note}"
+            return f"{child.name} is {parent.name} with {derivation.text}: {derivation.note}"
     for note in spec.conventions:
         if note.library == other.convention:
             return f"{other.convention}: {_plain(note.note)}"

@@ -100,8 +100,8 @@ def test_he_uniform_uniform_limit_is_sqrt_3_variance():
 
 
 def test_seed_example_for_he_uniform_calls_glorot_uniform():
-    """the seed document's code line for HeUniform calls GlorotUniform()/glorot_uniform(): its limit is
-    not HeUniform's, for any shape."""
+    """the original design document's code line for HeUniform calls GlorotUniform()/glorot_uniform():
+    its limit is not HeUniform's, for any shape."""
     promised = support_limit("uniform", {"minval": -sqrt(S(6)) / sqrt(fan_in), "maxval": sqrt(S(6)) / sqrt(fan_in)})
     written = support_limit(
         "uniform",

@@ -99,8 +99,8 @@ def test_lecun_uniform_uniform_limit_is_sqrt_3_variance():
 
 
 def test_seed_example_for_lecun_uniform_calls_lecun_normal():
-    """the seed document's code line for LecunUniform calls LecunNormal()/lecun_normal(): its limit is
-    not LecunUniform's, for any shape."""
+    """the original design document's code line for LecunUniform calls LecunNormal()/lecun_normal():
+    its limit is not LecunUniform's, for any shape."""
     promised = support_limit("uniform", {"minval": -sqrt(S(3)) / sqrt(fan_in), "maxval": sqrt(S(3)) / sqrt(fan_in)})
     written = support_limit(
         "truncated_normal",

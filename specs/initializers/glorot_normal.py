@@ -7,7 +7,7 @@ GLOROT = "X. Glorot, Y. Bengio, Understanding the difficulty of training deep fe
 SPEC = InitializerSpec(
     name="GlorotNormal",
     aliases=("glorot_normal",),
-    summary=r"Xavier normal: truncated normal with variance $2/(n_{\mathrm{in}}+n_{\mathrm{out}})$ after truncation.",
+    summary="Xavier normal: truncated normal with variance 2/(fan_in + fan_out) after truncation.",
     derived_from=Derivation(
         "VarianceScaling",
         choices=(("mode", "fan_avg"), ("distribution", "truncated_normal")),

@@ -9,7 +9,7 @@ GLOROT = "X. Glorot, Y. Bengio, Understanding the difficulty of training deep fe
 SPEC = InitializerSpec(
     name="GlorotUniform",
     aliases=("glorot_uniform",),
-    summary=r"Xavier uniform: uniform on $\pm\sqrt{6/(n_{\mathrm{in}}+n_{\mathrm{out}})}$.",
+    summary="Xavier uniform: uniform on ±√(6/(fan_in + fan_out)).",
     derived_from=Derivation(
         "VarianceScaling",
         choices=(("mode", "fan_avg"), ("distribution", "uniform")),

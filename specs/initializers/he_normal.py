@@ -10,7 +10,7 @@ HE = (
 SPEC = InitializerSpec(
     name="HeNormal",
     aliases=("he_normal",),
-    summary=r"Kaiming normal: truncated normal with variance $2/n_{\mathrm{in}}$ after truncation.",
+    summary="Kaiming normal: truncated normal with variance 2/fan_in after truncation.",
     derived_from=Derivation(
         "VarianceScaling",
         choices=(("mode", "fan_in"), ("distribution", "truncated_normal")),

@@ -12,7 +12,7 @@ HE = (
 SPEC = InitializerSpec(
     name="HeUniform",
     aliases=("he_uniform",),
-    summary=r"Kaiming uniform: uniform on $\pm\sqrt{6/n_{\mathrm{in}}}$.",
+    summary="Kaiming uniform: uniform on ±√(6/fan_in).",
     derived_from=Derivation(
         "VarianceScaling",
         choices=(("mode", "fan_in"), ("distribution", "uniform")),
@@ -27,6 +27,6 @@ RELATIONS = (
     SeedExample(
         "HeUniform",
         "GlorotUniform",
-        "the seed document's code line for HeUniform calls GlorotUniform()/glorot_uniform()",
+        "the original design document's code line for HeUniform calls GlorotUniform()/glorot_uniform()",
     ),
 )

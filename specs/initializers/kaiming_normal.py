@@ -15,7 +15,7 @@ gain = Symbol("gain", positive=True)
 SPEC = InitializerSpec(
     name="KaimingNormal",
     aliases=("kaiming_normal",),
-    summary=r"PyTorch's Kaiming normal: untruncated, variance $g^2/n$, n the fan that mode picks.",
+    summary="PyTorch's Kaiming normal: untruncated, variance g²/n, n the fan that mode picks.",
     arguments=(Hyperparameter(a, "a", 0.0, Interval.open(-oo, oo), "negative slope of the leaky ReLU that follows"),),
     choices=(torch_nonlinearity(gain, a),),
     derived_from=Derivation(

@@ -14,7 +14,7 @@ SPEC = replace(
     KAIMING_NORMAL,
     name="KaimingUniform",
     aliases=("kaiming_uniform",),
-    summary=r"PyTorch's Kaiming uniform: $\mathcal{U}(\pm g\sqrt{3/n})$, n the fan that mode picks.",
+    summary="PyTorch's Kaiming uniform: uniform on ±g√(3/n), n the fan that mode picks.",
     derived_from=replace(KAIMING_NORMAL.derived_from, choices=(("distribution", "uniform"),)),
     notes=(
         "torch.nn.init.kaiming_uniform_(tensor, a, mode, nonlinearity); its default nonlinearity is "

@@ -9,7 +9,7 @@ LECUN = (
 SPEC = InitializerSpec(
     name="LecunNormal",
     aliases=("lecun_normal",),
-    summary=r"LeCun normal: truncated normal with variance $1/n_{\mathrm{in}}$ after truncation.",
+    summary="LeCun normal: truncated normal with variance 1/fan_in after truncation.",
     derived_from=Derivation(
         "VarianceScaling",
         choices=(("mode", "fan_in"), ("distribution", "truncated_normal")),

@@ -11,7 +11,7 @@ LECUN = (
 SPEC = InitializerSpec(
     name="LecunUniform",
     aliases=("lecun_uniform",),
-    summary=r"LeCun uniform: uniform on $\pm\sqrt{3/n_{\mathrm{in}}}$.",
+    summary="LeCun uniform: uniform on ±√(3/fan_in).",
     derived_from=Derivation(
         "VarianceScaling",
         choices=(("mode", "fan_in"), ("distribution", "uniform")),
@@ -26,6 +26,6 @@ RELATIONS = (
     SeedExample(
         "LecunUniform",
         "LecunNormal",
-        "the seed document's code line for LecunUniform calls LecunNormal()/lecun_normal()",
+        "the original design document's code line for LecunUniform calls LecunNormal()/lecun_normal()",
     ),
 )

@@ -11,7 +11,7 @@ maxval = Symbol("maxval", real=True)
 SPEC = InitializerSpec(
     name="RandomUniform",
     aliases=("random_uniform",),
-    summary="Independent draws from a uniform distribution on $[a, b)$.",
+    summary="Independent draws from a uniform distribution on [minval, maxval).",
     arguments=(
         Hyperparameter(minval, "minval", -0.05, Interval.open(-oo, oo), "lower bound of the values"),
         Hyperparameter(maxval, "maxval", 0.05, Interval.open(-oo, oo), "upper bound of the values"),

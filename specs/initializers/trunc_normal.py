@@ -22,7 +22,7 @@ _MASS = (erf((b - mean) / (std * sqrt(2))) - erf((a - mean) / (std * sqrt(2)))) 
 SPEC = InitializerSpec(
     name="TruncNormal",
     aliases=("trunc_normal",),
-    summary=r"PyTorch's truncated normal: $\mathcal{N}(\mu, \sigma^2)$ restricted to $[a, b]$, absolute bounds.",
+    summary="PyTorch's truncated normal: N(μ, σ²) restricted to [a, b], absolute bounds.",
     arguments=(
         Hyperparameter(mean, "mean", 0.0, Interval.open(-oo, oo), "mean of the normal before truncation"),
         Hyperparameter(std, "std", 1.0, Interval.open(0, oo), "standard deviation of the normal before truncation"),

@@ -16,8 +16,8 @@ SPEC = InitializerSpec(
     name="TruncatedNormal",
     aliases=("truncated_normal",),
     summary=(
-        "Normal draws restricted to $[\\mu - 2\\sigma, \\mu + 2\\sigma]$: a draw outside is discarded and drawn "
-        "again. $\\sigma$ is the standard deviation before truncation."
+        "Normal draws restricted to [μ − 2σ, μ + 2σ]: a draw outside is discarded and drawn again. "
+        "σ is the standard deviation before truncation."
     ),
     arguments=(
         Hyperparameter(mean, "mean", 0.0, Interval.open(-oo, oo), "mean of the values"),
@@ -37,7 +37,7 @@ def _unit_normal_cdf(x):
     return (1 + erf(x / sqrt(2))) / 2
 
 
-# The textbook variance of a normal truncated to [-2σ, 2σ] (reference/semantics.md §4.2), written
+# The textbook variance of a normal truncated to [-2σ, 2σ], written
 # from the standard normal density φ and distribution function Φ, independently of the spec's
 # derivation by integration: σ²·(1 − 2·2·φ(2)/(Φ(2) − Φ(−2))).
 _PHI_2 = exp(-2) / sqrt(2 * pi)

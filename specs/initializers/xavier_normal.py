@@ -14,7 +14,7 @@ SPEC = replace(
     XAVIER_UNIFORM,
     name="XavierNormal",
     aliases=("xavier_normal",),
-    summary=r"PyTorch's Xavier normal: untruncated, variance $2g^2/(n_{\mathrm{in}}+n_{\mathrm{out}})$.",
+    summary="PyTorch's Xavier normal: untruncated, variance 2g²/(fan_in + fan_out).",
     derived_from=replace(
         XAVIER_UNIFORM.derived_from, choices=(("mode", "fan_avg"), ("distribution", "untruncated_normal"))
     ),

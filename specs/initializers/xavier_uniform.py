@@ -15,7 +15,7 @@ GLOROT = "X. Glorot, Y. Bengio, Understanding the difficulty of training deep fe
 SPEC = InitializerSpec(
     name="XavierUniform",
     aliases=("xavier_uniform",),
-    summary=r"PyTorch's Xavier uniform: $\mathcal{U}(\pm g\sqrt{6/(n_{\mathrm{in}}+n_{\mathrm{out}})})$.",
+    summary="PyTorch's Xavier uniform: uniform on ±g√(6/(fan_in + fan_out)).",
     arguments=(Hyperparameter(gain, "gain", 1.0, Interval.open(0, oo), "scaling factor g"),),
     derived_from=Derivation(
         "VarianceScaling",

@@ -32,7 +32,7 @@ SPEC = OptimizerSpec(
         learning_rate(0.001),
         Hyperparameter(beta_1, "beta_1", 0.9, Interval.Ropen(0, 1), "decay rate of the first moment"),
         Hyperparameter(beta_2, "beta_2", 0.999, Interval.Ropen(0, 1), "decay rate of the second moment"),
-        Hyperparameter(epsilon, "epsilon", 1e-7, Interval(0, oo), r"the paper's $\hat\epsilon$"),
+        Hyperparameter(epsilon, "epsilon", 1e-7, Interval(0, oo), "the paper's ε̂"),
     ),
     state=(
         State(m, "momentum", 0, "first moment: moving average of g"),

@@ -28,7 +28,7 @@ SPEC = OptimizerSpec(
     state=(
         State(m, "momentum", 0, "first moment: moving average of g"),
         State(v, "velocity", 0, "second moment: moving average of g squared"),
-        State(Pi, "momentum_product", 1, r"product $\mu_1 \cdots \mu_t$", scope="optimizer"),
+        State(Pi, "momentum_product", 1, "product μ₁···μ_t", scope="optimizer"),
     ),
     update=(
         (mu_t, beta_1 * (1 - decay**t / 2)),

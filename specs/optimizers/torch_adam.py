@@ -17,7 +17,7 @@ beta_1, beta_2, epsilon, lambda_l2 = symbols("beta_1 beta_2 epsilon lambda_l2")
 m, v, vhat, g_l2 = symbols("m v vhat g_l2")
 
 L2 = Hyperparameter(
-    lambda_l2, "weight_decay", 0.0, Interval(0, oo), r"L2 penalty: $\lambda w$ is added to the gradient"
+    lambda_l2, "weight_decay", 0.0, Interval(0, oo), "L2 penalty: λw is added to the gradient"
 )
 L2_OPTION = Option("weight_decay", when_off={lambda_l2: 0}, kind="nonzero", description="no L2 term")
 
@@ -25,16 +25,16 @@ SPEC = derive(
     KERAS_ADAM,
     name="TorchAdam",
     aliases=("torch_adam",),
-    summary=r"Adam as torch.optim.Adam computes it: $\epsilon$ outside the bias-corrected root, L2 weight decay.",
+    summary="Adam as torch.optim.Adam computes it: ε outside the bias-corrected root, L2 weight decay.",
     substitution={epsilon: epsilon * sqrt(1 - beta_2**t), g: g_l2},
-    text=r"$\hat\epsilon \to \epsilon\sqrt{1-\beta_2^t}$, $g \to g + \lambda w$",
+    text="ε̂ → ε√(1 − β₂^t), g → g + λw",
     note="ε is added to the root of the bias-corrected v̂, and weight decay is an L2 term on the gradient.",
     prepend=((g_l2, g + lambda_l2 * w),),
     hyperparameters=(
         learning_rate(0.001),
         KERAS_ADAM.hyperparameter("beta_1"),
         KERAS_ADAM.hyperparameter("beta_2"),
-        Hyperparameter(epsilon, "epsilon", 1e-8, Interval(0, oo), r"added to the root of the corrected $\hat v$"),
+        Hyperparameter(epsilon, "epsilon", 1e-8, Interval(0, oo), "added to the root of the corrected v̂"),
         L2,
     ),
     options=(*KERAS_ADAM.options, L2_OPTION),

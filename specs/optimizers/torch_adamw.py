@@ -18,14 +18,14 @@ SPEC = derive(
     KERAS_ADAM,
     name="TorchAdamW",
     aliases=("torch_adamw",),
-    summary=r"AdamW as torch.optim.AdamW computes it: decoupled decay, then $\epsilon$ outside the corrected root.",
+    summary="AdamW as torch.optim.AdamW computes it: decoupled decay, then ε outside the corrected root.",
     substitution={epsilon: epsilon * sqrt(1 - beta_2**t), w: w_decayed},
-    text=r"$\hat\epsilon \to \epsilon\sqrt{1-\beta_2^t}$, $w \to w(1 - \eta\lambda)$",
+    text="ε̂ → ε√(1 − β₂^t), w → w(1 − ηλ)",
     note="ε is added to the root of the bias-corrected v̂; the decay is decoupled, as Keras's base option.",
     prepend=((w_decayed, w * (1 - eta * lambda_wd)),),
     hyperparameters=(
         *(KERAS_ADAM.hyperparameter(a) for a in ("learning_rate", "beta_1", "beta_2")),
-        Hyperparameter(epsilon, "epsilon", 1e-8, Interval(0, oo), r"added to the root of the corrected $\hat v$"),
+        Hyperparameter(epsilon, "epsilon", 1e-8, Interval(0, oo), "added to the root of the corrected v̂"),
         Hyperparameter(lambda_wd, "weight_decay", 0.01, Interval(0, oo), "decoupled weight decay"),
     ),
     options=(

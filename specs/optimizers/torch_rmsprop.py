@@ -18,7 +18,7 @@ SPEC = derive(
     KERAS_RMSPROP,
     name="TorchRMSprop",
     aliases=("torch_rmsprop",),
-    summary=r"RMSprop as torch.optim.RMSprop computes it: $\epsilon$ outside the root, $\eta$ outside the buffer.",
+    summary="RMSprop as torch.optim.RMSprop computes it: ε outside the root, η outside the buffer.",
     substitution={
         rho: alpha,
         epsilon: 0,
@@ -27,8 +27,7 @@ SPEC = derive(
         g: g_l2,
     },
     text=(
-        r"$\rho \to \alpha$, $\epsilon \to 0$ under the root, $\eta g/\sqrt{D} \to g/(\sqrt{D}+\epsilon)$, "
-        r"$w - b \to w - \eta b$, $g \to g + \lambda w$"
+        "ρ → α, ε → 0 under the root, ηg/√D → g/(√D + ε), w − b → w − ηb, g → g + λw"
     ),
     note="ε is outside the root, and the momentum buffer does not hold the learning rate.",
     prepend=((g_l2, g + lambda_l2 * w),),
@@ -37,7 +36,7 @@ SPEC = derive(
         Hyperparameter(alpha, "alpha", 0.99, Interval.Ropen(0, 1), "decay rate of the moving averages"),
         KERAS_RMSPROP.hyperparameter("momentum"),
         Hyperparameter(epsilon, "epsilon", 1e-8, Interval(0, oo), "added outside the square root"),
-        Hyperparameter(lambda_l2, "weight_decay", 0.0, Interval(0, oo), r"L2 penalty: $\lambda w$ is added to g"),
+        Hyperparameter(lambda_l2, "weight_decay", 0.0, Interval(0, oo), "L2 penalty: λw is added to g"),
     ),
     options=(
         *KERAS_RMSPROP.options,

@@ -34,7 +34,7 @@ SPEC = OptimizerSpec(
         learning_rate(0.001),
         Hyperparameter(mu, "momentum", 0.0, Interval(0, 1), "momentum coefficient"),
         Hyperparameter(dampening, "dampening", 0.0, Interval(0, 1), "the buffer takes (1 - dampening) g"),
-        Hyperparameter(lambda_l2, "weight_decay", 0.0, Interval(0, oo), r"L2 penalty: $\lambda w$ is added to g"),
+        Hyperparameter(lambda_l2, "weight_decay", 0.0, Interval(0, oo), "L2 penalty: λw is added to g"),
     ),
     state=(State(b, "momentum_buffer", 0, "momentum buffer: a moving sum of gradients, learning rate excluded"),),
     update=(
@@ -51,7 +51,7 @@ SPEC = OptimizerSpec(
             "nesterov",
             when_off={direction: b},
             applies_to=(w,),
-            description=r"look-ahead: step along $g + \mu b$",
+            description="look-ahead: step along g + μb",
         ),
         Option("weight_decay", when_off={lambda_l2: 0}, kind="nonzero", description="no L2 term"),
     ),

@@ -283,8 +283,8 @@ def weight_decay_assignment() -> tuple[sympy.Symbol, sympy.Expr]:
     return lhs, rhs
 
 
-# Keras's gradient clipping (semantics.md §1.4), as codegen/runtime/optimizer.py applies it before
-# the kernels run; tests/test_docs.py evaluates these expressions against the runtime.
+# Keras's gradient clipping (the clipnorm, clipvalue and global_clipnorm of keras.optimizers.Optimizer), as the
+# runtime applies it before the kernels run; tests/test_docs.py evaluates these expressions against the runtime.
 CLIP = sympy.Symbol("c", positive=True)
 """The value of the clipping argument."""
 TENSOR_NORM = sympy.Symbol("norm_g", nonnegative=True)

@@ -73,7 +73,7 @@ class AdamW(Optimizer):
         learning_rate: learning rate; default 0.001, in (0, inf).
         beta_1: decay rate of the first moment; default 0.9, in [0, 1).
         beta_2: decay rate of the second moment; default 0.999, in [0, 1).
-        epsilon: the paper's $\\hat\\epsilon$; default 1e-07, in [0, inf).
+        epsilon: the paper's ε̂; default 1e-07, in [0, inf).
         amsgrad: divide by the running maximum of v; default False.
         weight_decay, clipnorm, clipvalue, global_clipnorm: the Keras base options.
     """

@@ -44,7 +44,7 @@ class LegacyKerasNadam(Optimizer):
     """Nadam as the legacy tf.keras optimizer computed it: the momentum warms up 250 times more slowly.
 
     tf.keras (legacy) convention; generated from specs/optimizers/legacy_nadam.py.
-    Derived from Nadam by $0.96 \\to 0.96^{0.004}$.
+    Derived from Nadam by 0.96 → 0.96^0.004.
 
     Arguments (tf.keras (legacy) names and defaults):
         learning_rate: learning rate; default 0.001, in (0, inf).

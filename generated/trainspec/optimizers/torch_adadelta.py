@@ -69,13 +69,13 @@ class TorchAdadelta(Optimizer):
     """Adadelta as torch.optim.Adadelta computes it: the same rule, other defaults, L2 weight decay.
 
     PyTorch convention; generated from specs/optimizers/torch_adadelta.py.
-    Derived from Adadelta by $g \\to g + \\lambda w$.
+    Derived from Adadelta by g → g + λw.
 
     Arguments (PyTorch names and defaults):
         learning_rate: learning rate; default 1.0, in (0, inf).
         rho: decay rate of both moving averages; default 0.9, in [0, 1).
         epsilon: added inside both roots; default 1e-06, in (0, inf).
-        weight_decay: L2 penalty: $\\lambda w$ is added to g; default 0.0, in [0, inf).
+        weight_decay: L2 penalty: λw is added to g; default 0.0, in [0, inf).
     """
 
     default_name = "torch_adadelta"

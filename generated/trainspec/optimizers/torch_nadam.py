@@ -87,15 +87,15 @@ class TorchNAdam(Optimizer):
     """Nadam as torch.optim.NAdam computes it: a slower momentum warm-up, L2 weight decay.
 
     PyTorch convention; generated from specs/optimizers/torch_nadam.py.
-    Derived from Nadam by $0.96 \\to 0.96^{\\psi}$, $g \\to g + \\lambda w$.
+    Derived from Nadam by 0.96 → 0.96^ψ, g → g + λw.
 
     Arguments (PyTorch names and defaults):
         learning_rate: learning rate; default 0.002, in (0, inf).
         beta_1: decay rate of the first moment; default 0.9, in [0, 1).
         beta_2: decay rate of the second moment; default 0.999, in [0, 1).
         epsilon: added to the root of the corrected v; default 1e-08, in [0, inf).
-        momentum_decay: $\\psi$ in $0.96^{\\psi t}$; default 0.004, in (0, inf).
-        weight_decay: L2 penalty: $\\lambda w$ is added to g; default 0.0, in [0, inf).
+        momentum_decay: ψ in 0.96^(ψt); default 0.004, in (0, inf).
+        weight_decay: L2 penalty: λw is added to g; default 0.0, in [0, inf).
     """
 
     default_name = "torch_nadam"

@@ -200,8 +200,8 @@ class TorchSGD(Optimizer):
         learning_rate: learning rate; default 0.001, in (0, inf).
         momentum: momentum coefficient; default 0.0, in [0, 1].
         dampening: the buffer takes (1 - dampening) g; default 0.0, in [0, 1].
-        weight_decay: L2 penalty: $\\lambda w$ is added to g; default 0.0, in [0, inf).
-        nesterov: look-ahead: step along $g + \\mu b$; default False.
+        weight_decay: L2 penalty: λw is added to g; default 0.0, in [0, inf).
+        nesterov: look-ahead: step along g + μb; default False.
         Nesterov momentum needs momentum > 0 and no dampening (with nesterov=True).
     """
 
