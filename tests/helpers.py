@@ -12,9 +12,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
+from codegen.proofs.package import generated_package
+
 REPO = Path(__file__).resolve().parent.parent
-SPECS_DIR = REPO / "specs"
-GENERATED_DIR = REPO / "generated"
+
+# The registry and the build under test: the bundled ones, or another folder's (tests/test_new_spec.py runs the
+# spec-parametrised tests on a copy of specs/ with new specs added, built elsewhere under another package name).
+SPECS_DIR = Path(os.environ.get("TRAINSPEC_TEST_SPECS", REPO / "specs"))
+GENERATED_DIR = Path(os.environ.get("TRAINSPEC_TEST_OUT", REPO / "generated"))
+PACKAGE = os.environ.get("TRAINSPEC_TEST_PACKAGE", "trainspec")
 
 # Written next to generated files by Python, Numba and pytest; never part of a build.
 TOOL_FOLDERS = frozenset({"__pycache__", ".pytest_cache"})
@@ -89,3 +95,13 @@ def imported_package(out_dir: Path, name: str) -> Iterator[ModuleType]:
         sys.path.remove(str(out_dir))
         for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
             del sys.modules[module]
+
+
+def package() -> ModuleType:
+    """The generated package under test, imported under its one name (``trainspec`` unless configured)."""
+    return generated_package(GENERATED_DIR / PACKAGE, PACKAGE)
+
+
+def submodule_of(path: str) -> ModuleType:
+    """A module of the package under test (``"initializers.kernels"``)."""
+    return importlib.import_module(f"{PACKAGE}.{path}")

@@ -9,14 +9,40 @@ import sympy
 
 @dataclass(frozen=True)
 class Typical:
-    """Where an argument is usually set: tests and ``trainspec verify`` draw it from here.
+    """Where an argument is usually set: the tests and ``trainspec verify`` draw it from here.
 
-    ``log``: drawn log-uniformly (a rate spanning decades), else uniformly.
+    ``log``: drawn log-uniformly (a rate spanning decades), else uniformly. ``per_run``: ``low`` and ``high`` are
+    fractions of the length of the run it is drawn for, and the value is a whole number of steps (a schedule's
+    ``decay_steps``).
     """
 
     low: float
     high: float
     log: bool = False
+    per_run: bool = False
+
+
+@dataclass(frozen=True)
+class Counterpart:
+    """The same method in another library: what ``trainspec verify``, the conformance tests and the benchmark call.
+
+    ``name`` is the import path of the class or function (``"torch.optim.Adam"``, ``"keras.optimizers.Adam"``,
+    ``"torch.nn.init.kaiming_uniform_"``). ``arguments`` gives each argument it is called with: a SymPy expression of
+    the spec's symbols (``eta``; ``alpha * eta_0``), a tuple of them (torch's ``betas``), the name of one of the
+    spec's arguments, flags or choices as a string (``"amsgrad"``), or a Python value passed as it is. Without
+    ``arguments`` every argument, flag and choice of the spec is passed under its own name (a Keras counterpart of a
+    Keras-convention spec). ``same``: it computes this spec's formula, so the spec is verified against it; False when
+    it does the same job in another convention (the benchmark's comparison, or a referee's other candidate).
+    """
+
+    name: str
+    arguments: tuple[tuple[str, object], ...] = ()
+    same: bool = True
+
+    @property
+    def library(self) -> str:
+        """The top-level package: ``torch``, ``keras``, ``optax``."""
+        return self.name.partition(".")[0]
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,67 @@ from typing import ClassVar
 import sympy
 from sympy import Eq, IndexedBase, Integer, Piecewise, Product, Symbol, exp, sqrt
 
-from codegen.language.common import Constraint, Hyperparameter
+from codegen.language.common import Constraint, Counterpart, Hyperparameter, Typical
+
+# What spec files import from here: the vocabulary of this kind, and the pieces every kind shares.
+__all__ = [
+    "CONSTANTS",
+    "FAMILIES",
+    "FANS",
+    "LAYOUTS",
+    "MATRIX_SHAPE",
+    "RECEPTIVE_FIELD",
+    "STREAM_BLOCK",
+    "TORCH_FANS",
+    "TORCH_RECEPTIVE_FIELD",
+    "TRUNCATED_BOUNDS",
+    "TRUNCATION",
+    "Case",
+    "Choice",
+    "ClosedForm",
+    "Comparison",
+    "Constraint",
+    "Counterpart",
+    "Derivation",
+    "Distribution",
+    "Family",
+    "Hyperparameter",
+    "InitializerSpec",
+    "SeedExample",
+    "Typical",
+    "cols",
+    "constant_values",
+    "distribution",
+    "distribution_variance",
+    "family_variance",
+    "fan_in",
+    "fan_out",
+    "gain",
+    "i",
+    "j",
+    "k",
+    "keras_truncated_normal",
+    "lower",
+    "maxval",
+    "mean",
+    "minval",
+    "q_ij",
+    "r_jj",
+    "rank",
+    "rows",
+    "shape",
+    "stddev",
+    "torch_nonlinearity",
+    "truncated_std",
+    "truncated_std_definition",
+    "truncated_std_integrals",
+    "truncated_variance",
+    "u",
+    "upper",
+    "value",
+    "x",
+    "z",
+]
 
 # ----------------------------------------------------------------- the shape and its fans
 
@@ -348,6 +408,7 @@ class InitializerSpec:
     references: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     latex_names: dict = field(default_factory=dict)
+    counterparts: tuple[Counterpart, ...] = ()
     source: str = "<unknown>"
 
     @property

@@ -20,7 +20,27 @@ from typing import ClassVar, Literal
 import sympy
 from sympy import Interval, oo
 
-from codegen.language.common import Constraint, Hyperparameter
+from codegen.language.common import Constraint, Counterpart, Hyperparameter, Typical
+
+# What spec files import from here: the vocabulary of this kind, and the pieces every kind shares.
+__all__ = [
+    "ROLE_SYMBOLS",
+    "Constraint",
+    "Convention",
+    "Counterpart",
+    "Derivation",
+    "Hyperparameter",
+    "OptimizerSpec",
+    "Option",
+    "State",
+    "Typical",
+    "derive",
+    "eta",
+    "g",
+    "learning_rate",
+    "t",
+    "w",
+]
 
 # The roles every optimizer shares. Hyperparameters and state are per spec.
 w = sympy.Symbol("w")
@@ -137,12 +157,21 @@ class OptimizerSpec:
     weight_decay_default: float | None = None  # the base option's default (Keras's AdamW: 0.004)
     constraints: tuple[Constraint, ...] = ()
     convention: str = "Keras 3"
+    method: str | None = None
+    """The method this spec is one convention of (``"adam"`` for Adam and TorchAdam); the referee tries every
+    registered convention of it. None: its own (the module name); a derived spec keeps its parent's."""
+    counterparts: tuple[Counterpart, ...] = ()
     source: str = "<unknown>"
 
     @property
     def module_name(self) -> str:
         """The snake_case name of the generated module (``Adam`` → ``adam``)."""
         return self.aliases[0] if self.aliases else self.name.lower()
+
+    @property
+    def method_name(self) -> str:
+        """The method this spec is a convention of."""
+        return self.method or self.module_name
 
     def hyperparameter(self, argument: str) -> Hyperparameter:
         for hyperparameter in self.hyperparameters:
@@ -191,6 +220,7 @@ def derive(
             for o in parent.options
         )
     fields.setdefault("latex_names", dict(parent.latex_names))
+    fields.setdefault("method", parent.method_name)
     return OptimizerSpec(
         name=name,
         aliases=aliases,

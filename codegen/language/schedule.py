@@ -41,7 +41,33 @@ from typing import Any, ClassVar
 
 import sympy
 
-from codegen.language.common import Hyperparameter
+from codegen.language.common import Counterpart, Hyperparameter, Typical
+
+# What spec files import from here: the vocabulary of this kind, and the pieces every kind shares.
+__all__ = [
+    "SCHEDULE_RELATIONS",
+    "Bounded",
+    "Call",
+    "Case",
+    "Choice",
+    "Continuous",
+    "Counterpart",
+    "Derivation",
+    "Element",
+    "Example",
+    "Hyperparameter",
+    "Identity",
+    "ListArgument",
+    "Periodic",
+    "ScheduleArgument",
+    "ScheduleSpec",
+    "StepsRule",
+    "Then",
+    "Typical",
+    "ValueAt",
+    "WhenNone",
+    "k",
+]
 
 k = sympy.Symbol("k", integer=True, nonnegative=True)
 """The 0-based step: ``k = 0`` on the first update (Keras ``optimizer.iterations``)."""
@@ -175,6 +201,7 @@ class ScheduleSpec:
     references: tuple[str, ...] = ()
     conventions: tuple[tuple[str, str], ...] = ()
     latex_names: dict = field(default_factory=dict)
+    counterparts: tuple[Counterpart, ...] = ()
     source: str = "<unknown>"
 
     @property
