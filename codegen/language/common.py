@@ -33,11 +33,17 @@ class Counterpart:
     ``arguments`` every argument, flag and choice of the spec is passed under its own name (a Keras counterpart of a
     Keras-convention spec). ``same``: it computes this spec's formula, so the spec is verified against it; False when
     it does the same job in another convention (the benchmark's comparison, or a referee's other candidate).
+    ``requires`` pins some of the spec's arguments (by name) to values, SymPy expressions of its other symbols, or
+    the name of a function of the drawn value, where the counterpart covers only part of the spec (torch's
+    PolynomialLR decays to 0: ``end_learning_rate=0``). ``note`` says in a few words what the mapping does, for
+    the referee's report.
     """
 
     name: str
     arguments: tuple[tuple[str, object], ...] = ()
     same: bool = True
+    requires: tuple[tuple[str, object], ...] = ()
+    note: str = ""
 
     @property
     def library(self) -> str:
