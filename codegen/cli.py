@@ -14,6 +14,7 @@ from codegen.load import load_registry
 from codegen.lower import optimizer as optimizers
 from codegen.lower import schedule as schedules
 from codegen.output import compare, write
+from codegen.proofs.package import generated_package
 
 # The commands beside build and list need what the build does not: the generated package and numba (bench,
 # verify, plot-schedule, docs), scipy (verify), matplotlib (plot-schedule), torch and keras (their comparisons).
@@ -114,7 +115,7 @@ def _parser() -> argparse.ArgumentParser:
         help="array dtype (a schedule: the precision IMPL computes in)",
     )
     verify.add_argument("--flag", action="append", default=[], metavar="NAME", help="switch a flag on (amsgrad)")
-    verify.add_argument("--specs", type=Path, default=SPECS_DIR, help="folder of spec files (default: specs/)")
+    _folders(verify)
     verify.set_defaults(command=_verify)
     return parser
 
@@ -126,8 +127,9 @@ def _verify(arguments: argparse.Namespace) -> int:
     referees["initializer"] = initializer.verify_command
     registry = load_registry(arguments.specs)
     try:
-        verdict = referees[registry.get(arguments.spec).kind](registry, arguments)
-    except (KeyError, ValueError) as error:  # no such spec or counterpart, bad arguments, a function not there
+        package = generated_package(arguments.out / arguments.package, arguments.package)
+        verdict = referees[registry.get(arguments.spec).kind](registry, arguments, package)
+    except (KeyError, ValueError, ImportError) as error:  # no such spec, package or counterpart; bad arguments
         print(f"error: {error.args[0] if error.args else error}", file=sys.stderr)
         return 2
     print(verdict.report())

@@ -1,24 +1,27 @@
 """Smoke test of ``trainspec bench`` at a tiny size, and a check that its NumPy baseline is the same update.
 
-No timing is asserted: timings depend on the machine and its load.
+The rows come from the registry under test and the classes from the package under test (``helpers``). No timing
+is asserted: timings depend on the machine and its load.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import SPECS_DIR, package, submodule_of
 
-import trainspec
+from codegen.load import load_registry
 from codegen.tools import bench_optimizers as bench
-from trainspec.optimizers import adam
-from trainspec.runtime import optimizer as runtime
 
-OPTIMIZER_NAMES = sorted({cls.__name__ for cls in trainspec.OPTIMIZERS.values()})
+SPECS = load_registry(SPECS_DIR).optimizers
+trainspec = package()
+runtime = submodule_of("runtime.optimizer")
+CASES = bench.cases(SPECS, trainspec)
 
 
 @pytest.fixture(scope="module")
 def report() -> str:
-    return bench.run(size=10_000, repeats=1, small_count=3, small_size=100)
+    return bench.run(size=10_000, repeats=1, small_count=3, small_size=100, specs=SPECS, package=trainspec)
 
 
 def _table_rows(report: str, first_header_cell: str, second_cell: str) -> list[list[str]]:
@@ -36,13 +39,22 @@ def _table_rows(report: str, first_header_cell: str, second_cell: str) -> list[l
 def test_every_optimizer_has_a_row(report: str) -> None:
     rows = _table_rows(report, "optimizer", "trainspec ms")
     labels = [row[0] for row in rows]
-    assert sorted({label.split()[0] for label in labels}) == OPTIMIZER_NAMES
+    assert sorted({label.split()[0] for label in labels}) == sorted(spec.name for spec in SPECS)
     assert len(labels) == len(set(labels)), "one row per variant"
     # The spec's own options give extra rows: every option's name shows up in some label.
-    for name in OPTIMIZER_NAMES:
-        spec_options = {option.argument for option in _spec(name).options}
-        shown = {word for label in labels if label.split()[0] == name for word in label.split()[1:]}
-        assert shown == spec_options, name
+    for spec in SPECS:
+        shown = {word for label in labels if label.split()[0] == spec.name for word in label.split()[1:]}
+        assert shown == {option.argument for option in spec.options}, spec.name
+
+
+def test_torch_columns_are_the_declared_counterparts(report: str) -> None:
+    """A row has a torch timing exactly where its spec declares a torch counterpart (torch runs every mode on the
+    CPU that it supports: foreach for each of these classes)."""
+    pytest.importorskip("torch")
+    declared = {spec.name for spec in SPECS if any(c.library == "torch" for c in spec.counterparts)}
+    for row in _table_rows(report, "optimizer", "trainspec ms"):
+        timed = row[6] != "—" or row[7] != "—"
+        assert timed == (row[0].split()[0] in declared), row
 
 
 def test_rows_are_complete(report: str) -> None:
@@ -55,7 +67,7 @@ def test_rows_are_complete(report: str) -> None:
         assert row[5] != "—", f"{row[0]}: the NumPy baseline must run for every optimizer"
 
 
-@pytest.mark.parametrize("case", bench.cases(), ids=lambda case: case.label)
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.label)
 def test_numpy_baseline_is_the_kernels_update(case: bench.Case) -> None:
     """Three float64 steps of the bench's NumPy evaluation of the spec against the generated optimizer.
 
@@ -81,19 +93,20 @@ def test_numpy_baseline_is_the_kernels_update(case: bench.Case) -> None:
         np.testing.assert_allclose(arrays[name], value, rtol=0, atol=1e-12 * scale, err_msg=name)
 
 
+def _adam_case_or_skip() -> bench.Case:
+    """The case of Adam at its defaults: the tests below check its known arrays on purpose."""
+    adam = next((case for case in CASES if case.label == "Adam"), None)
+    if adam is None:
+        pytest.skip("Adam is not registered")
+    return adam
+
+
 def test_bytes_are_counted_from_the_kernel_plan() -> None:
     """The byte count comes from the kernel plan: Adam reads w, g, m, v and writes w, m, v."""
-    adam = next(case for case in bench.cases() if case.label == "Adam")
+    adam = _adam_case_or_skip()
     assert adam.reads == ("param", "grad", "momentum", "velocity")
     assert adam.writes == ("param", "momentum", "velocity")
     assert adam.bytes_per_step(10) == 7 * 10 * 4
-
-
-def _spec(name: str):
-    from codegen.build import SPECS_DIR
-    from codegen.load import load_registry
-
-    return load_registry(SPECS_DIR).get(name)
 
 
 def test_threaded_split_matches_one_call() -> None:
@@ -102,6 +115,8 @@ def test_threaded_split_matches_one_call() -> None:
     Elementwise IEEE arithmetic without fastmath gives the same bits whichever thread or
     loop path (vector body or remainder) computes an element, so equality is exact.
     """
+    _adam_case_or_skip()
+    adam = submodule_of("optimizers.adam")
     size = runtime.PARALLEL_MIN_SIZE + 12_345  # above the threshold, and not a multiple of the thread count
     rng = np.random.default_rng(3)
     param, grad = (rng.standard_normal(size, dtype=np.float32) for _ in range(2))

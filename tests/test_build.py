@@ -15,6 +15,7 @@ import pytest
 from helpers import GENERATED_DIR, REPO, SPECS_DIR, files_of, run_trainspec, tree, tree_diff
 
 from codegen.build import generate
+from codegen.cache import BuildCache
 from codegen.cli import main
 from codegen.load import load_registry
 
@@ -224,3 +225,57 @@ def test_a_spec_that_only_changes_defaults_shares_its_parents_kernels():
     assert {v.kernel for v in adamw.VARIANTS.values()} == {v.kernel for v in adam.VARIANTS.values()}
     assert {v.scalars for v in adamw.VARIANTS.values()} <= {v.scalars for v in adam.VARIANTS.values()}
     assert "numba" not in (GENERATED_DIR / "trainspec" / "optimizers" / "adamw.py").read_text("utf-8")
+
+
+# ----------------------------------------------------------------------------- the cache
+
+
+@pytest.fixture
+def specs_copy(tmp_path: Path) -> Path:
+    return shutil.copytree(SPECS_DIR, tmp_path / "specs", ignore=shutil.ignore_patterns("__pycache__"))
+
+
+def _texts(report) -> dict[str, str]:
+    return {path: file.text for path, file in report.files.items()}
+
+
+def test_a_build_from_the_cache_equals_a_build_without_it(specs_copy: Path, tmp_path: Path) -> None:
+    cache, out = BuildCache(tmp_path / "cache"), tmp_path / "generated"
+    first = generate(specs_copy, out, cache=cache)
+    second = generate(specs_copy, out, cache=cache)
+    assert first.cached == 0 and second.cached == second.units
+    assert _texts(second) == _texts(first) == _texts(generate(specs_copy, out))
+
+
+def test_an_edited_spec_rebuilds_what_reads_it_and_nothing_else(specs_copy: Path, tmp_path: Path) -> None:
+    cache, out = BuildCache(tmp_path / "cache"), tmp_path / "generated"
+    generate(specs_copy, out, cache=cache)
+    lion = specs_copy / "optimizers" / "lion.py"
+    lion.write_text(lion.read_text(encoding="utf-8").replace('"beta_2", 0.99,', '"beta_2", 0.98,'), encoding="utf-8")
+    edited = generate(specs_copy, out, cache=cache)
+    # Lion's own files, the optimizers' index (it lists every optimizer file) and the package: nothing else names Lion.
+    assert edited.units - edited.cached == 3
+    assert _texts(edited) == _texts(generate(specs_copy, out))
+    assert "beta_2=0.98" in edited.files["trainspec/optimizers/lion.py"].text
+
+
+def test_a_damaged_cache_entry_is_built_again(specs_copy: Path, tmp_path: Path) -> None:
+    cache, out = BuildCache(tmp_path / "cache"), tmp_path / "generated"
+    clean = _texts(generate(specs_copy, out, cache=cache))
+    for entry in (tmp_path / "cache").glob("*.json"):
+        text = entry.read_text(encoding="utf-8")
+        entry.write_text(text[: len(text) // 2], encoding="utf-8")  # cut short
+    rebuilt = generate(specs_copy, out, cache=cache)
+    assert rebuilt.cached == 0 and _texts(rebuilt) == clean
+
+
+def test_the_cache_never_hides_a_stale_file(specs_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """--check compares what the specs give with what is on disk, whether the build came from the cache or not."""
+    out = tmp_path / "generated"
+    folders = ["--specs", str(specs_copy), "--out", str(out)]
+    assert main(["build", *folders]) == 0
+    assert main(["build", "--check", *folders]) == 0
+    module = out / "trainspec" / "optimizers" / "sgd.py"
+    module.write_text(module.read_text(encoding="utf-8") + "# edited by hand\n", encoding="utf-8")
+    assert main(["build", "--check", *folders]) == 1
+    assert "stale: trainspec/optimizers/sgd.py" in capsys.readouterr().out

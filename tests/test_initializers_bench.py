@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from codegen.load import load_registry
 from codegen.tools import bench_initializers
-from trainspec import initializers
+from tests.helpers import SPECS_DIR, package
 
 
 def test_bench_reports_every_initializer(capsys):
-    text = bench_initializers.run(size=20_000, repeats=1)
+    text = bench_initializers.run(size=20_000, repeats=1, specs_dir=SPECS_DIR, package=package())
     rows = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| initializer")]
     names = {row.split("|")[1].strip() for row in rows}
-    classes = {name for name, cls in initializers.INITIALIZERS.items() if name == cls.__name__}
-    assert names == classes
+    assert names == {spec.name for spec in load_registry(SPECS_DIR).initializers}
     assert text in capsys.readouterr().out
 
 
@@ -22,7 +22,7 @@ def test_numpy_baselines_draw_the_same_distributions():
     uniform within its bounds, orthogonal columns times the gain (to 1e-5, 100x float32's eps)."""
     out = np.empty((200, 500), dtype=np.float32)
     rng = np.random.default_rng(0)
-    bench_initializers._numpy_truncated(rng, 1.0, 0.5)(out)
+    bench_initializers._numpy_truncated(rng, 1.0, 0.5, 0.0, 2.0)(out)
     assert out.min() >= 0.0 and out.max() <= 2.0 and abs(out.mean() - 1.0) < 0.01
     bench_initializers._numpy_uniform(rng, -0.3, 0.2)(out)
     assert out.min() >= np.float32(-0.3) and out.max() <= np.float32(0.2)

@@ -1,13 +1,15 @@
 """Statistical tests of the generated random initializers on large samples.
 
-Every expected distribution is written here from Keras's documented
-definitions (reference/semantics.md §4.2) with scipy.stats, independently of
-the specs: the truncated normal's correction constant is scipy's standard
-deviation of a unit normal truncated at ±2, and Keras's literal 0.87962566103423978
-is compared with it once.
+Every initializer of the registry under test whose elements are independent draws is tested in each of its
+cases (one per combination of the options that select a case), with arguments drawn from their typical
+ranges. The expected distribution is the spec's: its resolved family and parameters, evaluated at the fans
+the spec's layout reads off ``SHAPE`` (fan_in ≠ fan_out, so a swap shows), then handed to scipy.stats, which
+computes the CDF, moments and support independently of trainspec. The truncated normal's correction
+constant enters those parameters from the spec language's integral; two specific tests compare it with
+scipy's standard deviation of a unit normal truncated at ±2 and with the literal Keras types.
 
-Each test draws n = 10^6 values with a fixed seed, so it is deterministic. The
-stated false-failure probability is that of a seed chosen at random:
+Each test draws n = 10^6 values with a fixed seed, so it is deterministic. The stated false-failure
+probability is that of a seed chosen at random:
 
 * mean: |x̄ − μ| ≤ 5·σ/√n. The central limit theorem makes x̄ − μ normal to
   high accuracy at this n; P(|N(0,1)| > 5) = 5.7e-7.
@@ -15,149 +17,183 @@ stated false-failure probability is that of a seed chosen at random:
   distribution's exact fourth central moment; again 5.7e-7.
 * goodness of fit: the Kolmogorov–Smirnov test against the exact CDF rejects
   only at p < 1e-6, so a correct sampler fails it with probability 1e-6.
-* bounds: checked on every value, no probability involved.
+* bounds: checked on every value, no probability involved; that the values come near both bounds fails
+  with probability below 2·(1 − 1e-4)^(10^6) < 1e-43.
 
-So each test fails falsely with probability below 2e-6; the 40-odd of them together below 1e-4.
+So each test fails falsely with probability below 2e-6; the 150-odd of them together below 3e-4.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
 from scipy import stats
 
-from trainspec import initializers
+from codegen.language.initializer import LAYOUTS, constant_values, fan_in, fan_out, rank, shape, truncated_std
+from codegen.load import load_registry
+from codegen.lower.initializer import Resolved, parameters_at, resolve
+from codegen.referee.initializer import draw
+from tests.helpers import SPECS_DIR, package
 
 N = 10**6
-SHAPE = (1000, 1000)  # fan_in = fan_out = 1000
-FAN = 1000.0
-KERAS_TRUNCATION_CONSTANT = 0.87962566103423978  # the literal in Keras's source (semantics.md §4.2)
+SHAPE = (1250, 800)
+KERAS_TRUNCATION_CONSTANT = 0.87962566103423978  # the literal in keras/src/initializers/random_initializers.py
 UNIT_TRUNCATED_STD = float(stats.truncnorm(-2, 2).std())
+NEAR_A_BOUND = 1e-4
+"""The values must come within this share of the mass of each bound (of a bounded law)."""
+
+SPECS = {spec.name: spec for spec in load_registry(SPECS_DIR).initializers}
+initializers = package().initializers
 
 
-def truncated(mean: float, stddev: float):
-    """N(mean, stddev²) restricted to [mean − 2·stddev, mean + 2·stddev]."""
-    return stats.truncnorm(-2, 2, loc=mean, scale=stddev)
+def scipy_law(family: str, parameters: dict[str, float]):
+    """The frozen scipy.stats distribution of one element, for the families whose elements are independent draws."""
+    if family == "normal":
+        return stats.norm(parameters["mean"], parameters["stddev"])
+    if family == "uniform":
+        return stats.uniform(parameters["minval"], parameters["maxval"] - parameters["minval"])
+    if family == "truncated_normal":
+        mean, sd = parameters["mean"], parameters["stddev"]
+        low, high = (parameters["lower"] - mean) / sd, (parameters["upper"] - mean) / sd
+        return stats.truncnorm(low, high, loc=mean, scale=sd)
+    return None
 
 
-def uniform(low: float, high: float):
-    return stats.uniform(loc=low, scale=high - low)
+def layout_fans(layout: str, dimensions: tuple[int, ...]) -> tuple[int, int]:
+    """The fans a layout declares for a shape (``LAYOUTS``), evaluated by SymPy."""
+    sizes = {shape[axis]: size for axis, size in enumerate(dimensions)}
+    fans = LAYOUTS[layout]
+    return tuple(int(fans[f].subs(rank, len(dimensions)).doit().xreplace(sizes)) for f in (fan_in, fan_out))
 
 
-# (initializer, the exact distribution of every element for SHAPE, as Keras documents it)
-CASES = {
-    "RandomNormal": (initializers.RandomNormal(mean=0.3, stddev=2.0, seed=1), stats.norm(0.3, 2.0)),
-    "RandomNormal default": (initializers.RandomNormal(seed=2), stats.norm(0.0, 0.05)),
-    "TruncatedNormal": (initializers.TruncatedNormal(mean=-1.0, stddev=0.5, seed=3), truncated(-1.0, 0.5)),
-    "RandomUniform": (initializers.RandomUniform(minval=-0.2, maxval=0.7, seed=4), uniform(-0.2, 0.7)),
-    "GlorotNormal": (initializers.GlorotNormal(seed=5), truncated(0, math.sqrt(2 / (2 * FAN)) / UNIT_TRUNCATED_STD)),
-    "GlorotUniform": (initializers.GlorotUniform(seed=6), uniform(-math.sqrt(6 / (2 * FAN)), math.sqrt(6 / (2 * FAN)))),
-    "HeNormal": (initializers.HeNormal(seed=7), truncated(0, math.sqrt(2 / FAN) / UNIT_TRUNCATED_STD)),
-    "HeUniform": (initializers.HeUniform(seed=8), uniform(-math.sqrt(6 / FAN), math.sqrt(6 / FAN))),
-    "LecunNormal": (initializers.LecunNormal(seed=9), truncated(0, math.sqrt(1 / FAN) / UNIT_TRUNCATED_STD)),
-    "LecunUniform": (initializers.LecunUniform(seed=10), uniform(-math.sqrt(3 / FAN), math.sqrt(3 / FAN))),
-}
-for _mode, _n in {"fan_in": FAN, "fan_out": FAN, "fan_avg": FAN}.items():
-    _s = 1.7
-    CASES[f"VarianceScaling {_mode} truncated"] = (
-        initializers.VarianceScaling(_s, _mode, "truncated_normal", seed=11),
-        truncated(0, math.sqrt(_s / _n) / UNIT_TRUNCATED_STD),
-    )
-    CASES[f"VarianceScaling {_mode} untruncated"] = (
-        initializers.VarianceScaling(_s, _mode, "untruncated_normal", seed=12),
-        stats.norm(0, math.sqrt(_s / _n)),
-    )
-    CASES[f"VarianceScaling {_mode} uniform"] = (
-        initializers.VarianceScaling(_s, _mode, "uniform", seed=13),
-        uniform(-math.sqrt(3 * _s / _n), math.sqrt(3 * _s / _n)),
-    )
+@dataclass(frozen=True)
+class Sampled:
+    """One case of an initializer with its arguments, and the law the spec promises for ``SHAPE``."""
+
+    resolved: Resolved
+    arguments: dict
+    law: object  # a frozen scipy.stats distribution
+
+    def values(self, dtype: str) -> np.ndarray:
+        cls = getattr(initializers, self.resolved.spec.name)
+        return cls(**self.arguments, seed=7)(SHAPE, dtype).reshape(-1)
+
+
+def _cases() -> dict[str, Sampled]:
+    """One entry per case of every initializer that draws independent values: arguments drawn, its options pinned."""
+    cases = {}
+    for index, (name, spec) in enumerate(sorted(SPECS.items())):
+        resolved = resolve(spec, SPECS)
+        for case in resolved.cases:
+            given = dict(case.settings)
+            arguments = draw(resolved, getattr(initializers, name), np.random.default_rng(index), given)
+            choices = {c.argument for c in resolved.choices}
+            numbers = {k: v for k, v in arguments.items() if k not in choices}
+            chosen = {k: v for k, v in arguments.items() if k in choices}
+            law = scipy_law(*parameters_at(resolved, numbers, chosen, layout_fans(resolved.layout, SHAPE)))
+            if law is not None:
+                label = f"{name}({', '.join(option for _, option in case.settings)})" if case.settings else name
+                cases[label] = Sampled(resolved, arguments, law)
+    return cases
+
+
+CASES = _cases()
+BOUNDED = sorted(label for label, case in CASES.items() if case.law.dist.name in ("truncnorm", "uniform"))
+UNBOUNDED = sorted(label for label, case in CASES.items() if case.law.dist.name == "norm")
+
+
+def named(name: str) -> type:
+    """The class of a spec this test names on purpose; skipped where the registry under test lacks it."""
+    if name not in SPECS:
+        pytest.skip(f"the registry under test has no {name}")
+    return getattr(initializers, name)
+
+
+# ----------------------------------------------------------------- the independent facts
 
 
 def test_scipy_and_keras_agree_on_the_truncation_constant():
-    """The two independent sources of the expected distributions agree to double precision."""
+    """The truncated normal's correction constant: Keras's literal and scipy's truncnorm(-2, 2).std() agree to
+    double precision, and the spec language's integral evaluates to it."""
     assert abs(UNIT_TRUNCATED_STD - KERAS_TRUNCATION_CONSTANT) < 4e-16
+    assert abs(float(constant_values(30)[truncated_std]) - UNIT_TRUNCATED_STD) < 4e-16
+
+
+@pytest.mark.parametrize("dimensions", [(1250, 800), (3, 3, 40, 60), (60, 40, 3, 3)])
+def test_the_layouts_fans_are_the_librarys(dimensions):
+    """Keras reads (..., in, out), torch (out, in, ...): keras/src/initializers/random_initializers.py compute_fans,
+    torch/nn/init.py _calculate_fan_in_and_fan_out, written out here for rank >= 2."""
+    receptive_keras, receptive_torch = math.prod(dimensions[:-2]), math.prod(dimensions[2:])
+    keras = (dimensions[-2] * receptive_keras, dimensions[-1] * receptive_keras)
+    torch = (dimensions[1] * receptive_torch, dimensions[0] * receptive_torch)
+    assert layout_fans("keras", dimensions) == keras and layout_fans("torch", dimensions) == torch
 
 
 def test_rectangular_fans_give_keras_parameters():
     """A non-square conv kernel: He and Glorot see Keras's fans (receptive field times in / out)."""
-    shape = (3, 3, 40, 60)  # fan_in = 9 * 40 = 360, fan_out = 9 * 60 = 540
-    he = initializers.HeUniform(seed=0)(shape, "float64")
-    glorot = initializers.GlorotUniform(seed=0)(shape, "float64")
+    dimensions = (3, 3, 40, 60)  # fan_in = 9 * 40 = 360, fan_out = 9 * 60 = 540
+    he = named("HeUniform")(seed=0)(dimensions, "float64")
+    glorot = named("GlorotUniform")(seed=0)(dimensions, "float64")
     assert np.abs(he).max() <= math.sqrt(6 / 360) and np.abs(he).max() > 0.999 * math.sqrt(6 / 360)
     limit = math.sqrt(6 / (360 + 540))
     assert np.abs(glorot).max() <= limit and np.abs(glorot).max() > 0.999 * limit
 
 
+def test_goodness_of_fit_rejects_the_uncorrected_stddev():
+    """The test has power: passing sqrt(2/fan_in) itself as the truncated normal's σ (the reading of HeNormal that
+    forgets Keras's correction constant, 12% too narrow) is rejected overwhelmingly."""
+    sample = named("HeNormal")(seed=7)(SHAPE, "float64").reshape(-1)
+    sigma = math.sqrt(2 / SHAPE[0])  # Keras's fan_in is the second-to-last dimension
+    assert stats.kstest(sample, stats.truncnorm(-2, 2, scale=sigma).cdf).pvalue < 1e-100
+
+
+# ----------------------------------------------------------------- every case against its law
+
+
 @pytest.fixture(scope="module", params=sorted(CASES))
 def drawn(request):
-    initializer, distribution = CASES[request.param]
-    return request.param, initializer(SHAPE, "float64").reshape(-1), distribution
+    case = CASES[request.param]
+    return request.param, case.values("float64"), case.law
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_mean_and_variance_within_five_standard_errors(name, dtype):
-    initializer, distribution = CASES[name]
-    sample = initializer(SHAPE, dtype).reshape(-1).astype(np.float64)
-    mean, variance = distribution.mean(), distribution.var()
-    fourth = distribution.expect(lambda x: (x - mean) ** 4)
+@pytest.mark.parametrize("label", sorted(CASES))
+def test_mean_and_variance_within_five_standard_errors(label, dtype):
+    case = CASES[label]
+    sample = case.values(dtype).astype(np.float64)
+    mean, variance, kurtosis = (float(v) for v in case.law.stats(moments="mvk"))
+    fourth = (kurtosis + 3.0) * variance**2  # the fourth central moment, from the excess kurtosis
     mean_error = abs(sample.mean() - mean) / math.sqrt(variance / N)
     variance_error = abs(sample.var(ddof=1) - variance) / math.sqrt((fourth - variance**2) / N)
-    assert mean_error <= 5, f"{name}: sample mean is {mean_error:.2f} standard errors from {mean}"
-    assert variance_error <= 5, f"{name}: sample variance is {variance_error:.2f} standard errors from {variance}"
+    assert mean_error <= 5, f"{label}: sample mean is {mean_error:.2f} standard errors from {mean}"
+    assert variance_error <= 5, f"{label}: sample variance is {variance_error:.2f} standard errors from {variance}"
 
 
 def test_goodness_of_fit_against_the_exact_distribution(drawn):
-    name, sample, distribution = drawn
-    result = stats.kstest(sample, distribution.cdf)
-    assert result.pvalue > 1e-6, f"{name}: KS statistic {result.statistic:.2e}, p = {result.pvalue:.1e}"
-
-
-TRUNCATED = sorted(name for name, (_, distribution) in CASES.items() if distribution.dist.name == "truncnorm")
-UNIFORM = sorted(name for name, (_, distribution) in CASES.items() if distribution.dist.name == "uniform")
+    label, sample, law = drawn
+    result = stats.kstest(sample, law.cdf)
+    assert result.pvalue > 1e-6, f"{label}: KS statistic {result.statistic:.2e}, p = {result.pvalue:.1e}"
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("name", TRUNCATED)
-def test_truncated_values_reach_but_never_pass_two_standard_deviations(name, dtype):
-    """Every value within [μ − 2σ, μ + 2σ] (both computed in the dtype: the kernel rounds monotonically).
-
-    The largest |w − μ| also exceeds 1.99σ: a truncation narrower than 2σ would fail this.
-    The chance that 10^6 correct draws all stay within 1.99σ is (1 − 5.7e-4)^(10^6) < 1e-240.
-    """
-    initializer, distribution = CASES[name]
-    low, high = distribution.support()
-    sample = initializer(SHAPE, dtype)
-    mean, sigma = distribution.mean(), (high - low) / 4
+@pytest.mark.parametrize("label", BOUNDED)
+def test_values_stay_within_their_bounds_and_reach_them(label, dtype):
+    """Every value within the law's support, both ends rounded to the dtype (the kernels round monotonically); the
+    lowest below the NEAR_A_BOUND quantile and the highest above the 1 − NEAR_A_BOUND one: a sampler cut short of
+    a bound (a truncation narrower than promised) fails here."""
+    case = CASES[label]
+    low, high = case.law.support()
+    sample = case.values(np.dtype(dtype).name)
     assert sample.min() >= dtype(low) and sample.max() <= dtype(high)
-    assert np.abs(sample.astype(np.float64) - mean).max() > 1.99 * sigma
+    assert sample.min() < case.law.ppf(NEAR_A_BOUND) and sample.max() > case.law.ppf(1 - NEAR_A_BOUND)
 
 
-@pytest.mark.parametrize("name", ["RandomNormal", "VarianceScaling fan_in untruncated"])
-def test_untruncated_normal_is_not_truncated(name):
-    """Values beyond 2σ appear: 10^6 normal draws all within 2σ with probability 0.954^(10^6) = 0."""
-    initializer, distribution = CASES[name]
-    sample = initializer(SHAPE, "float64")
-    assert np.abs(sample - distribution.mean()).max() > 3 * distribution.std()
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("name", UNIFORM)
-def test_uniform_values_stay_within_their_limits(name, dtype):
-    """minval ≤ w ≤ maxval for every value (maxval may be reached by rounding, as in Keras), and both
-    ends are approached within 0.01% of the width: missed with probability 2·(1 − 1e-4)^(10^6) < 1e-43."""
-    initializer, distribution = CASES[name]
-    low, high = distribution.support()
-    sample = initializer(SHAPE, dtype)
-    assert sample.min() >= dtype(low) and sample.max() <= dtype(high)
-    width = high - low
-    assert sample.min() < low + 1e-4 * width and sample.max() > high - 1e-4 * width
-
-
-def test_goodness_of_fit_rejects_the_seed_documents_uncorrected_stddev():
-    """The test has power: passing sqrt(2/fan_in) itself as the truncated normal's σ (the seed's
-    reading of HeNormal, 12% too narrow) is rejected overwhelmingly on the same sample."""
-    sample = initializers.HeNormal(seed=7)(SHAPE, "float64").reshape(-1)
-    assert stats.kstest(sample, truncated(0, math.sqrt(2 / FAN)).cdf).pvalue < 1e-100
+@pytest.mark.parametrize("label", UNBOUNDED)
+def test_untruncated_normal_is_not_truncated(label):
+    """Values beyond 3σ appear: 10^6 normal draws all within 3σ with probability 0.9973^(10^6) < 1e-1000."""
+    case = CASES[label]
+    sample = case.values("float64")
+    assert np.abs(sample - case.law.mean()).max() > 3 * case.law.std()

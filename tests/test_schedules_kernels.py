@@ -1,7 +1,7 @@
-"""Every generated schedule kernel against its spec, and the errors bad input gets.
+"""Every registered schedule's generated kernel against its spec, and the errors bad input gets.
 
 The reference is the spec's own expression (``bind``) evaluated exactly
-(``codegen.verify.schedule_reference``): rational arithmetic where it can,
+(``codegen.proofs.schedule_reference``): rational arithmetic where it can,
 256 bits where it cannot. Tolerances, stated once:
 
 - float64: within twice the first-order float64 rounding bound of the
@@ -11,162 +11,250 @@ The reference is the spec's own expression (``bind``) evaluated exactly
 - float32 (``values(..., dtype=np.float32)`` rounds the float64 result once):
   that tolerance plus one float32 ulp of the exact value.
 
-Steps: every step over a few horizons, each boundary and its neighbours, and
-far past the end (to 3e9, past int32) where the value stays a normal float.
+The cases come from each spec: its example, the example with each other case
+of each choice and each optional argument left None (or set, where the
+example leaves it None), and arguments drawn from their typical ranges, once
+with whole step counts and once with fractional ones where the domain allows
+them. Steps: every step of the run, and far past it (to 3e9, past int32)
+wherever the exact value is still a normal float.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import re
+import sys
 from fractions import Fraction
 
 import numpy as np
 import pytest
+import sympy
+from helpers import SPECS_DIR, package, submodule_of
 
-import trainspec.schedules as S
-from codegen.language.schedule import Call
+from codegen.language.common import Hyperparameter
+from codegen.language.schedule import Call, ListArgument, ScheduleArgument, ScheduleSpec
 from codegen.load import load_registry
 from codegen.lower.schedule import bind
 from codegen.proofs.schedule_reference import reference
-from tests.helpers import SPECS_DIR
+from codegen.referee.schedule import draw, draw_number
+from codegen.referee.schedule_adapters import build
 
-SPECS = {spec.name: spec for spec in load_registry(SPECS_DIR).schedules}
+REGISTRY = load_registry(SPECS_DIR)
+SPECS = {spec.name: spec for spec in REGISTRY.schedules}
+S = package().schedules
 FAR = [10_000, 123_457, 1_000_003, 3_000_000_017]
+DRAWN_STEPS = 150  # the run the drawn arguments are drawn for: decays end, cycles repeat inside it
+SEEDS = (1, 2)
+FRACTION = 0.3  # added to whole step counts where the domain takes reals: a non-dyadic fraction of a step
 
 
-def _steps(*ranges, far: bool = True) -> np.ndarray:
-    steps = set()
-    for r in ranges:
-        steps.update(r)
-    if far:
-        steps.update(FAR)
-    return np.array(sorted(steps), dtype=np.int64)
+def _spec(name: str) -> ScheduleSpec:
+    """The registered spec of that name; a test about one spec's behaviour is skipped where it is not registered."""
+    if name not in SPECS:
+        pytest.skip(f"{name} is not in the registry under test")
+    return SPECS[name]
 
 
-# (schedule, arguments, steps): each variant, integer and non-dyadic arguments, boundaries and far past the end.
-CASES = [
-    (
-        "ExponentialDecay",
-        dict(initial_learning_rate=0.1, decay_steps=7.0, decay_rate=0.3),
-        _steps(range(300), far=False),
-    ),
-    (
-        "ExponentialDecay",
-        dict(initial_learning_rate=0.1, decay_steps=100, decay_rate=0.96, staircase=True),
-        _steps(range(0, 2000, 7), [99, 100, 101, 199, 200, 201, 70_000]),
-    ),
-    (
-        "ExponentialDecay",
-        dict(initial_learning_rate=0.01, decay_steps=0.3, decay_rate=1.01),
-        _steps(range(400), far=False),
-    ),
-    (
-        "NaturalExpDecay",
-        dict(initial_learning_rate=0.1, decay_steps=13.0, decay_rate=0.7),
-        _steps(range(500), far=False),
-    ),
-    (
-        "NaturalExpDecay",
-        dict(initial_learning_rate=0.5, decay_steps=10, decay_rate=0.5, staircase=True),
-        _steps(range(400), [9, 10, 11, 10_000]),
-    ),
-    ("InverseTimeDecay", dict(initial_learning_rate=0.1, decay_steps=7.0, decay_rate=0.3), _steps(range(300))),
-    (
-        "InverseTimeDecay",
-        dict(initial_learning_rate=0.1, decay_steps=10, decay_rate=2.5, staircase=True),
-        _steps(range(300)),
-    ),
-    (
-        "PolynomialDecay",
-        dict(initial_learning_rate=0.1, decay_steps=37.0, end_learning_rate=0.001, power=2.0),
-        _steps(range(120)),
-    ),
-    (
-        "PolynomialDecay",
-        dict(initial_learning_rate=0.1, decay_steps=37.0, power=0.5, cycle=True),
-        _steps(range(300), [36, 37, 38, 73, 74, 75]),
-    ),
-    ("PolynomialDecay", dict(initial_learning_rate=1.0, decay_steps=100), _steps(range(0, 250, 3), [99, 100, 101])),
-    ("CosineDecay", dict(initial_learning_rate=0.1, decay_steps=37.0, alpha=0.1), _steps(range(120))),
-    (
-        "CosineDecay",
-        dict(initial_learning_rate=0.01, decay_steps=37.0, warmup_target=0.3, warmup_steps=11),
-        _steps(range(120)),
-    ),
-    (
-        "CosineDecay",
-        dict(initial_learning_rate=0.0, decay_steps=1000, alpha=0.05, warmup_target=0.1, warmup_steps=100),
-        _steps(range(0, 1300, 11), [99, 100, 101, 1099, 1100, 1101]),
-    ),
-    ("CosineDecay", dict(initial_learning_rate=0.1, decay_steps=10, warmup_steps=5), _steps(range(40))),
-    (
-        "CosineDecayRestarts",
-        dict(initial_learning_rate=0.1, first_decay_steps=10.0, t_mul=3.0, m_mul=0.5),
-        _steps(range(200), [40, 130, 400, 1210, 3640, 10_930]),
-    ),
-    (
-        "CosineDecayRestarts",
-        dict(initial_learning_rate=0.1, first_decay_steps=20, t_mul=1.0, m_mul=0.9, alpha=0.1),
-        _steps(range(300)),
-    ),
-    (
-        "CosineDecayRestarts",
-        dict(initial_learning_rate=0.1, first_decay_steps=8, t_mul=1.5, alpha=0.05),
-        _steps(range(400)),
-    ),
-    (
-        "CyclicLR",
-        dict(base_lr=0.01, max_lr=0.1, step_size_up=7.0, step_size_down=3.0, mode="exp_range", gamma=0.99),
-        _steps(range(400), far=False),
-    ),
-    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=7.0, mode="triangular2"), _steps(range(300))),
-    ("CyclicLR", dict(base_lr=0.001, max_lr=0.006, step_size_up=2000), _steps(range(0, 12000, 13), [1999, 2000, 2001])),
-    ("PiecewiseConstantDecay", dict(boundaries=[3, 10.5, 20], values=[0.1, 0.2, 0.3, 0.4]), _steps(range(40))),
-    ("PiecewiseConstantDecay", dict(boundaries=[100000], values=[1.0, 0.5]), _steps([99999, 100000, 100001, 0])),
-]
-IDS = [f"{name}-{index}" for index, (name, _, _) in enumerate(CASES)]
+def _schedule(name: str, arguments: dict):
+    return build(Call(name, arguments), package())
 
 
-def _math(name: str, arguments: dict):
-    return bind(SPECS, Call(name, arguments))
+# ----------------------------------------------------------------------------- the cases, from each spec
 
 
-@pytest.mark.parametrize(("name", "arguments", "steps"), CASES, ids=IDS)
-def test_kernel_matches_spec_float64(name, arguments, steps):
-    bound = _math(name, arguments)
-    values = getattr(S, name)(**arguments).values(steps)
-    failures = []
-    for step, value in zip(steps.tolist(), values.tolist()):
+def _variations(spec: ScheduleSpec) -> list[tuple[str, dict]]:
+    """The example, then the example with one choice or one optional argument changed."""
+    example = dict(spec.example.arguments)
+    found = [("example", example)]
+    for choice in spec.choices:
+        chosen = example.get(choice.argument, choice.default)
+        for case in choice.cases:
+            if not (case.when == chosen and type(case.when) is type(chosen)):
+                found.append((f"{choice.argument}={case.when}", {**example, choice.argument: case.when}))
+    rng = np.random.default_rng(0)
+    for rule in spec.when_none:
+        if example.get(rule.argument) is None:
+            argument = spec.argument(rule.argument)
+            value = draw_number(argument, rng, spec.example.steps)
+            found.append((f"{rule.argument}={value}", {**example, rule.argument: value}))
+        else:
+            found.append((f"{rule.argument}=None", {**example, rule.argument: None}))
+    return found
+
+
+def _fractional(spec: ScheduleSpec, arguments: dict) -> dict:
+    """Whole step counts moved off the integers, where the spec takes reals (an Interval domain, a list)."""
+    moved = dict(arguments)
+    for argument in spec.arguments:
+        value = arguments.get(argument.argument)
+        if isinstance(argument, ListArgument) and argument.increasing:
+            moved[argument.argument] = [item + FRACTION for item in value]
+        elif (
+            isinstance(argument, Hyperparameter)
+            and isinstance(argument.domain, sympy.Interval)
+            and isinstance(value, int)
+            and not isinstance(value, bool)
+        ):
+            moved[argument.argument] = value + FRACTION
+    return moved
+
+
+def _cases() -> list:
+    cases = []
+    for spec in REGISTRY.schedules:
+        for label, arguments in _variations(spec):
+            cases.append(pytest.param(spec.name, arguments, spec.example.steps, id=f"{spec.name}-{label}"))
+        for seed in SEEDS:
+            drawn = draw(SPECS, spec, np.random.default_rng(seed), DRAWN_STEPS, {})
+            cases.append(pytest.param(spec.name, drawn, DRAWN_STEPS, id=f"{spec.name}-drawn{seed}"))
+        fractional = _fractional(spec, draw(SPECS, spec, np.random.default_rng(SEEDS[0]), DRAWN_STEPS, {}))
+        cases.append(pytest.param(spec.name, fractional, DRAWN_STEPS, id=f"{spec.name}-fractional"))
+    return cases
+
+
+CASES = _cases()
+
+
+def _is_normal(value: float) -> bool:
+    """Zero or a normal float64: a value the kernel can hold without underflow or overflow."""
+    return value == 0 or sys.float_info.min <= abs(value) <= sys.float_info.max
+
+
+def _references(name: str, arguments: dict, run: int) -> list[tuple[int, object]]:
+    """(step, exact reference) at every step of the run and at the far steps where the value is a normal float."""
+    bound = bind(SPECS, Call(name, arguments))
+    found = []
+    for step in [*range(run), *FAR]:
         ref = reference(bound.value, bound.numbers, step, bound.definitions)
-        if ref.error(value) > 2 * ref.bound:
-            failures.append((step, value, float(ref.value), ref.error(value), 2 * ref.bound))
+        if step < run or _is_normal(float(ref.value)):
+            found.append((step, ref))
+    return found
+
+
+@pytest.mark.parametrize(("name", "arguments", "run"), CASES)
+def test_kernel_matches_spec_float64(name, arguments, run):
+    references = _references(name, arguments, run)
+    values = _schedule(name, arguments).values([step for step, _ in references])
+    failures = [
+        (step, value, float(ref.value), ref.error(value), 2 * ref.bound)
+        for (step, ref), value in zip(references, values.tolist())
+        if ref.error(value) > 2 * ref.bound
+    ]
     assert not failures, failures[:5]
 
 
-@pytest.mark.parametrize(("name", "arguments", "steps"), CASES, ids=IDS)
-def test_kernel_matches_spec_float32(name, arguments, steps):
-    bound = _math(name, arguments)
-    values = getattr(S, name)(**arguments).values(steps, dtype=np.float32)
+@pytest.mark.parametrize(("name", "arguments", "run"), CASES)
+def test_kernel_matches_spec_float32(name, arguments, run):
+    references = _references(name, arguments, run)
+    values = _schedule(name, arguments).values([step for step, _ in references], dtype=np.float32)
     assert values.dtype == np.float32
     failures = []
-    for step, value in zip(steps.tolist(), values.tolist()):
-        ref = reference(bound.value, bound.numbers, step, bound.definitions)
+    for (step, ref), value in zip(references, values.tolist()):
         ulp32 = float(np.spacing(np.float32(abs(float(ref.value)))))
         if ref.error(value) > 2 * ref.bound + ulp32:
             failures.append((step, value, float(ref.value)))
     assert not failures, failures[:5]
 
 
-@pytest.mark.parametrize(("name", "arguments", "steps"), CASES, ids=IDS)
-def test_one_step_equals_the_array_form(name, arguments, steps):
-    schedule = getattr(S, name)(**arguments)
+@pytest.mark.parametrize(("name", "arguments", "run"), CASES)
+def test_one_step_equals_the_array_form(name, arguments, run):
+    schedule = _schedule(name, arguments)
+    steps = np.array([*range(min(run, 200)), *FAR], dtype=np.int64)
     values = schedule.values(steps)
-    assert [schedule(int(step)) for step in steps[:200]] == values[:200].tolist()
+    assert [schedule(int(step)) for step in steps] == values.tolist()
+
+
+# ----------------------------------------------------------------------------- what every spec promises
+
+
+def _examples(where=lambda spec: True) -> list:
+    return [pytest.param(spec, id=spec.name) for spec in REGISTRY.schedules if where(spec)]
+
+
+@pytest.mark.parametrize("spec", _examples(lambda spec: spec.then is not None))
+def test_composition_hands_over_to_the_following_schedule_exactly(spec):
+    """From the boundary on the following schedule runs from its step 0; the own formula ends on its first value."""
+    arguments = dict(spec.example.arguments)
+    boundary = next(a.argument for a in spec.scalar_arguments if a.symbol == spec.then.boundary)
+    at = int(arguments[boundary])
+    composed = _schedule(spec.name, arguments)
+    following = build(arguments[spec.then.argument], package())
+    assert composed.own_value(at) == following(0)  # the own formula at its end, bit for bit
+    assert composed.values(range(at, at + 50)).tolist() == following.values(50).tolist()
+
+
+def _ignored_when_none(spec: ScheduleSpec) -> list[tuple[str, str]]:
+    """(optional argument, an argument that its None rule replaces by another value)."""
+    names = {a.symbol: a.argument for a in spec.scalar_arguments}
+    return [
+        (rule.argument, names[symbol])
+        for rule in spec.when_none
+        for symbol in rule.assign
+        if names[symbol] != rule.argument
+    ]
+
+
+@pytest.mark.parametrize(
+    ("spec", "optional", "ignored"),
+    [
+        pytest.param(spec, optional, ignored, id=f"{spec.name}-{optional}-{ignored}")
+        for spec in REGISTRY.schedules
+        for optional, ignored in _ignored_when_none(spec)
+    ],
+)
+def test_an_argument_a_none_rule_replaces_is_ignored(spec, optional, ignored):
+    """Keras's CosineDecay without warmup_target ignores warmup_steps: whatever the None rule replaces is unused."""
+    arguments = {**spec.example.arguments, optional: None}
+    steps = spec.example.steps
+    plain = _schedule(spec.name, arguments).values(steps)
+    other = draw_number(spec.argument(ignored), np.random.default_rng(3), steps)
+    assert _schedule(spec.name, {**arguments, ignored: other}).values(steps).tolist() == plain.tolist()
+
+
+@pytest.mark.parametrize("spec", _examples())
+def test_values_accepts_arrays_and_counts(spec):
+    schedule = _schedule(spec.name, dict(spec.example.arguments))
+    assert schedule.values(3).tolist() == [schedule(0), schedule(1), schedule(2)]
+    grid = schedule.values(np.array([[0, 1], [2, 3]]))
+    assert grid.shape == (2, 2) and grid[1, 1] == schedule(3)
+    assert schedule.values([]).shape == (0,)
+
+
+@pytest.mark.parametrize("spec", _examples())
+def test_config_round_trip_and_serialisation(spec):
+    schedule = _schedule(spec.name, dict(spec.example.arguments))
+    config = json.loads(json.dumps(S.serialize(schedule)))
+    rebuilt = S.deserialize(config)
+    assert rebuilt == schedule
+    assert rebuilt.values(spec.example.steps).tolist() == schedule.values(spec.example.steps).tolist()
+    assert type(schedule).from_config(schedule.get_config()).get_config() == schedule.get_config()
+
+
+def test_deserialize_refuses_an_unknown_schedule():
+    with pytest.raises(ValueError, match=r"unknown schedule 'Nope'"):
+        S.deserialize({"class_name": "Nope", "config": {}})
+
+
+def test_floor_log_is_exact_for_powers():
+    floor_log = submodule_of("runtime.schedule").floor_log
+    for base in (2.0, 3.0, 1.5, 10.0, 1.25):
+        for exponent in range(0, 40):
+            power = base**exponent
+            if Fraction(power) != Fraction(base) ** exponent:
+                break  # no longer representable: exactness is about the float x the kernel receives
+            assert floor_log(power, base) == exponent
+            if exponent:
+                assert floor_log(math.nextafter(power, 0), base) == exponent - 1
+
+
+# ----------------------------------------------------------------------------- one spec's behaviour on purpose
 
 
 def test_tolerance_is_tight_enough_to_matter():
     """The stated tolerance is some ulps, not a loose bound: a value 64 ulps off is caught."""
-    bound = _math("CosineDecay", dict(initial_learning_rate=0.1, decay_steps=37.0, alpha=0.1))
+    _spec("CosineDecay")
+    bound = bind(SPECS, Call("CosineDecay", dict(initial_learning_rate=0.1, decay_steps=37.0, alpha=0.1)))
     for step in (0, 5, 18, 36):
         ref = reference(bound.value, bound.numbers, step, bound.definitions)
         value = float(ref.value)
@@ -175,8 +263,9 @@ def test_tolerance_is_tight_enough_to_matter():
 
 
 def test_piecewise_constant_is_bit_exact_at_boundaries():
+    _spec("PiecewiseConstantDecay")
     schedule = S.PiecewiseConstantDecay(boundaries=[10, 20], values=[0.3, 0.2, 0.1])
-    # Keras: a boundary step still uses the earlier value.
+    # keras/src/optimizers/schedules/learning_rate_schedule.py: a boundary step still uses the earlier value.
     assert schedule.values([0, 10, 11, 20, 21, 10**9]).tolist() == [0.3, 0.3, 0.2, 0.2, 0.1, 0.1]
 
 
@@ -187,6 +276,7 @@ def test_restarts_land_on_exact_cycle_starts():
     integer at some of these starts, which would put them at the end of the
     previous cycle; the kernel's integer-safe floor_log does not.
     """
+    _spec("CosineDecayRestarts")
     lr0, d0, t, m, alpha = 0.1, 10, 3, 0.5, 0.05
     schedule = S.CosineDecayRestarts(lr0, d0, t_mul=float(t), m_mul=m, alpha=alpha)
     naive_misplaced = 0
@@ -205,106 +295,82 @@ def test_restarts_land_on_exact_cycle_starts():
     assert naive_misplaced > 0, "the test should include starts where a float logarithm misplaces the restart"
 
 
-def test_floor_log_is_exact_for_powers():
-    from trainspec.runtime.schedule import floor_log
-
-    for base in (2.0, 3.0, 1.5, 10.0, 1.25):
-        for exponent in range(0, 40):
-            power = base**exponent
-            if Fraction(power) != Fraction(base) ** exponent:
-                break  # no longer representable: exactness is about the float x the kernel receives
-            assert floor_log(power, base) == exponent
-            if exponent:
-                assert floor_log(math.nextafter(power, 0), base) == exponent - 1
+# ----------------------------------------------------------------------------- bad input, from each spec's domains
 
 
-def test_linear_warmup_reaches_its_target_exactly():
-    following = S.CosineDecay(0.1, 400, alpha=0.1)
-    warmup = S.LinearWarmup(following, warmup_steps=7, initial_learning_rate=0.003)
-    assert warmup.own_value(7) == following(0)  # the ramp's formula at its end, bit for bit
-    assert warmup(7) == following(0) and warmup(8) == following(1)
-    assert warmup(0) == 0.003
-    ramp = warmup.values(8)
-    assert np.all(np.diff(ramp) > 0)
+def _bad_numbers(spec: ScheduleSpec, argument: Hyperparameter) -> list:
+    """Values outside the argument's domain (its ends, a fraction of an integer domain, NaN) and non-numbers."""
+    domain, name = argument.domain, argument.argument
+    low, high = float(domain.inf), float(domain.sup)
+    outside = [math.nan]
+    if math.isfinite(low):
+        outside.append(low - 0.5 if domain.contains(low) else low)
+    if math.isfinite(high):
+        outside.append(high + 0.5 if domain.contains(high) else high)
+    if isinstance(domain, sympy.Range):
+        outside.append(low + 0.5)
+    found = [
+        (name, value, ValueError, rf"{spec.name}: {name} must be .*, got {re.escape(repr(value))}$")
+        for value in outside
+    ]
+    found += [(name, value, TypeError, rf"{spec.name}: {name} must be a number") for value in (True, "0.1")]
+    return found
 
 
-def test_cosine_decay_without_target_ignores_warmup_steps():
-    """Keras: with warmup_target None, warmup_steps is ignored."""
-    plain = S.CosineDecay(0.1, 50, alpha=0.2)
-    ignored = S.CosineDecay(0.1, 50, alpha=0.2, warmup_steps=30)
-    assert plain.values(80).tolist() == ignored.values(80).tolist()
+def _bad_lists(spec: ScheduleSpec, example: dict) -> list:
+    found = []
+    for argument in spec.list_arguments:
+        name, items = argument.argument, list(example[argument.argument])
+        found.append((name, items[0], TypeError, rf"{spec.name}: {name} must be a list of numbers"))
+        found.append((name, [*items, items[-1] + 1], ValueError, r"must have len\(\w+\) \+ \d+ = \d+ elements, got"))
+        found.append((name, [math.inf, *items[1:]], ValueError, rf"{name}\[0\] must be a finite number, got inf"))
+        if argument.increasing and len(items) > 1:
+            found.append((name, items[::-1], ValueError, rf"{name} must be strictly increasing"))
+    return found
 
 
-def test_values_accepts_arrays_and_counts():
-    schedule = S.ExponentialDecay(0.1, 10, 0.5)
-    assert schedule.values(3).tolist() == [schedule(0), schedule(1), schedule(2)]
-    grid = schedule.values(np.array([[0, 1], [2, 3]]))
-    assert grid.shape == (2, 2) and grid[1, 1] == schedule(3)
-    assert schedule.values([]).shape == (0,)
-
-
-# ----------------------------------------------------------------------------- bad input
+def _bad_arguments(spec: ScheduleSpec) -> list:
+    """(argument, bad value, error, message): the example with one argument made wrong."""
+    found = []
+    for argument in spec.arguments:
+        if isinstance(argument, Hyperparameter):
+            found += _bad_numbers(spec, argument)
+        elif isinstance(argument, ScheduleArgument):
+            found.append((argument.argument, 0.1, TypeError, rf"{argument.argument} must be a trainspec schedule"))
+    found += _bad_lists(spec, spec.example.arguments)
+    for choice in spec.choices:
+        found.append((choice.argument, "nope", ValueError, rf"{spec.name}: {choice.argument} must be one of"))
+    return found
 
 
 @pytest.mark.parametrize(
-    ("build", "error", "message"),
+    ("spec", "name", "value", "error", "message"),
     [
-        (lambda: S.ExponentialDecay(0.1, 0, 0.5), ValueError, r"ExponentialDecay: decay_steps must be > 0, got 0"),
-        (lambda: S.ExponentialDecay(0.1, -5, 0.5), ValueError, r"decay_steps must be > 0, got -5"),
-        (lambda: S.InverseTimeDecay(0.1, 0.0, 0.5), ValueError, r"decay_steps must be > 0, got 0.0"),
-        (lambda: S.NaturalExpDecay(0.1, 0, 0.5), ValueError, r"decay_steps must be > 0"),
-        (lambda: S.PolynomialDecay(0.1, 0), ValueError, r"PolynomialDecay: decay_steps must be > 0"),
-        (lambda: S.CosineDecay(0.1, 0), ValueError, r"CosineDecay: decay_steps must be > 0, got 0"),
-        (lambda: S.CosineDecayRestarts(0.1, 0), ValueError, r"first_decay_steps must be > 0, got 0"),
-        (lambda: S.CosineDecayRestarts(0.1, 10, t_mul=0.5), ValueError, r"t_mul must be >= 1, got 0.5"),
-        (lambda: S.CyclicLR(0.1, 0.2, step_size_up=0), ValueError, r"step_size_up must be > 0, got 0"),
-        (lambda: S.CyclicLR(0.1, 0.2, mode="cosine"), ValueError, r"mode must be one of"),
-        (lambda: S.CosineDecay(0.1, 10, alpha=1.5), ValueError, r"alpha must be >= 0 and <= 1, got 1.5"),
-        (lambda: S.CosineDecay(float("nan"), 10), ValueError, r"initial_learning_rate must be >= 0, got nan"),
-        (lambda: S.ExponentialDecay(0.1, 10, 0.5, staircase=1), ValueError, r"staircase must be one of"),
-        (lambda: S.ExponentialDecay(True, 10, 0.5), TypeError, r"initial_learning_rate must be a number"),
-        (lambda: S.ExponentialDecay("0.1", 10, 0.5), TypeError, r"initial_learning_rate must be a number"),
-        (
-            lambda: S.PiecewiseConstantDecay([10, 10], [1.0, 0.5, 0.1]),
-            ValueError,
-            r"boundaries must be strictly increasing, but boundaries\[1\] = 10 is not above boundaries\[0\] = 10",
-        ),
-        (lambda: S.PiecewiseConstantDecay([20, 10], [1.0, 0.5, 0.1]), ValueError, r"strictly increasing"),
-        (
-            lambda: S.PiecewiseConstantDecay([10, 20], [1.0, 0.5]),
-            ValueError,
-            r"values must have len\(boundaries\) \+ 1 = 3 elements, got 2",
-        ),
-        (lambda: S.PiecewiseConstantDecay([10], [1.0, 0.5, 0.1]), ValueError, r"= 2 elements, got 3"),
-        (lambda: S.PiecewiseConstantDecay([10], [1.0, float("inf")]), ValueError, r"values\[1\] must be a finite"),
-        (lambda: S.PiecewiseConstantDecay(10, [1.0]), TypeError, r"boundaries must be a list of numbers"),
-        (
-            lambda: S.LinearWarmup(S.CosineDecay(0.1, 10), warmup_steps=0),
-            ValueError,
-            r"warmup_steps must be an integer >= 1, got 0",
-        ),
-        (lambda: S.LinearWarmup(S.CosineDecay(0.1, 10), warmup_steps=2.5), ValueError, r"an integer >= 1, got 2.5"),
-        (lambda: S.LinearWarmup(lambda k: 0.1, warmup_steps=5), TypeError, r"schedule must be a trainspec schedule"),
+        pytest.param(spec, name, value, error, message, id=f"{spec.name}-{name}={value!r}")
+        for spec in REGISTRY.schedules
+        for name, value, error, message in _bad_arguments(spec)
     ],
 )
-def test_bad_arguments_raise_clear_errors(build, error, message):
+def test_bad_arguments_raise_clear_errors(spec, name, value, error, message):
     with pytest.raises(error, match=message):
-        build()
+        _schedule(spec.name, {**spec.example.arguments, name: value})
 
 
+@pytest.mark.parametrize("spec", _examples())
 @pytest.mark.parametrize("bad", [-1, -(2**40)])
-def test_negative_step_is_refused_everywhere(bad):
-    schedule = S.CosineDecay(0.1, 100)
+def test_negative_step_is_refused_everywhere(spec, bad):
+    schedule = _schedule(spec.name, dict(spec.example.arguments))
     with pytest.raises(ValueError, match=rf"step must be >= 0 \(the 0-based iteration\), got {bad}"):
         schedule(bad)
     with pytest.raises(ValueError, match=r"steps must be >= 0"):
         schedule.values([0, 5, bad])
     with pytest.raises(ValueError, match=r"step must be >= 0"):
-        schedule.kernel.scalar(bad, 0.1, 100.0, 0.0, 0.1, 0.0)  # the generated njit kernel checks too
+        schedule.kernel.scalar(bad, *schedule._kernel_arguments)  # the generated njit kernel checks too
 
 
-def test_non_integer_steps_are_refused():
-    schedule = S.ExponentialDecay(0.1, 10, 0.5)
+@pytest.mark.parametrize("spec", _examples())
+def test_non_integer_steps_are_refused(spec):
+    schedule = _schedule(spec.name, dict(spec.example.arguments))
     assert schedule(3.0) == schedule(3)
     with pytest.raises(ValueError, match=r"step must be a whole number"):
         schedule(2.5)
@@ -312,18 +378,3 @@ def test_non_integer_steps_are_refused():
         schedule("3")
     with pytest.raises(ValueError, match=r"steps must be whole numbers"):
         schedule.values([0.0, 1.5])
-
-
-def test_config_round_trip_and_serialisation():
-    import json
-
-    warmup = S.LinearWarmup(S.CosineDecayRestarts(0.1, 20, m_mul=0.5), warmup_steps=5, initial_learning_rate=0.01)
-    config = json.loads(json.dumps(S.serialize(warmup)))
-    rebuilt = S.deserialize(config)
-    assert rebuilt == warmup
-    assert rebuilt.values(200).tolist() == warmup.values(200).tolist()
-    assert S.CyclicLR.from_config(S.CyclicLR(0.1, 0.2, mode="exp_range", gamma=0.9).get_config()).get_config() == (
-        S.CyclicLR(0.1, 0.2, mode="exp_range", gamma=0.9).get_config()
-    )
-    with pytest.raises(ValueError, match=r"unknown schedule 'Nope'"):
-        S.deserialize({"class_name": "Nope", "config": {}})

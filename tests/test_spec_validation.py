@@ -8,6 +8,7 @@ was before, whether it did not exist or held a previous good build.
 
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +22,8 @@ ORIGINAL = (SPECS_DIR / "optimizers" / "adagrad.py").read_text(encoding="utf-8")
 BROKEN_FILE = "adagrad_broken.py"
 
 SYMBOLS_LINE = 'A, A0, epsilon = symbols("A A_0 epsilon")'
-IMPORT_LINE = (
-    "from codegen.language.optimizer import Convention, Hyperparameter, OptimizerSpec, State, eta, g, learning_rate, w"
-)
+# The declaration of epsilon, however the spec's formatter has laid it out.
+EPSILON_DEFAULT = re.search(r'Hyperparameter\(\s*epsilon,\s*"epsilon",\s*1e-7,', ORIGINAL).group(0)
 UPDATE_START = "    update=(\n"
 PARAMETER_UPDATE = "(w, w - eta * g / sqrt(A + epsilon)),"
 
@@ -43,6 +43,10 @@ class Breakage:
             assert text.count(old) == 1, f"{old!r} does not occur exactly once in specs/optimizers/adagrad.py"
             text = text.replace(old, new)
         return text
+
+
+def _import(name: str) -> tuple[str, str]:
+    return SYMBOLS_LINE, f"from codegen.language.optimizer import {name}\n{SYMBOLS_LINE}"
 
 
 def _declare(*names: str) -> tuple[str, str]:
@@ -77,7 +81,7 @@ BREAKAGES = (
     Breakage("assignment to the gradient", ((UPDATE_START, UPDATE_START + "        (g, 2 * g),\n"),), "g", "input"),
     Breakage(
         "assignment to the step",
-        ((IMPORT_LINE, IMPORT_LINE + ", t"), (UPDATE_START, UPDATE_START + "        (t, t + 1),\n")),
+        (_import("t"), (UPDATE_START, UPDATE_START + "        (t, t + 1),\n")),
         "t",
         "input",
     ),
@@ -95,7 +99,7 @@ BREAKAGES = (
     ),
     Breakage(
         "default outside its domain",
-        (('Hyperparameter(epsilon, "epsilon", 1e-7,', 'Hyperparameter(epsilon, "epsilon", -1e-7,'),),
+        ((EPSILON_DEFAULT, EPSILON_DEFAULT.replace("1e-7", "-1e-7")),),
         "epsilon",
         "outside its domain",
     ),
@@ -118,7 +122,7 @@ BREAKAGES = (
     Breakage(
         "option whose substitution changes nothing",
         (
-            (IMPORT_LINE, IMPORT_LINE + ", Option"),
+            _import("Option"),
             ("    references=(\n", '    options=(Option("cubed", when_off={g**3: g}),),\n    references=(\n'),
         ),
         "cubed",
@@ -139,7 +143,7 @@ BREAKAGES = (
     ),
     Breakage(
         "default that is not a number",
-        (('Hyperparameter(epsilon, "epsilon", 1e-7,', 'Hyperparameter(epsilon, "epsilon", "1e-7",'),),
+        ((EPSILON_DEFAULT, EPSILON_DEFAULT.replace("1e-7", '"1e-7"')),),
         "epsilon",
         "not a number",
     ),

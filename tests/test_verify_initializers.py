@@ -11,6 +11,7 @@ at D = 0.0167: by the DKW inequality a sample from it passes with probability be
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 
@@ -18,66 +19,35 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from codegen.build import SPECS_DIR
 from codegen.cli import main
+from codegen.language.initializer import Counterpart
 from codegen.load import load_registry
-from codegen.lower.initializer import resolve
+from codegen.lower.initializer import parameters_at, resolve
 from codegen.referee import initializer_adapters as initializer_external
-from codegen.referee.initializer import verify
+from codegen.referee.initializer import sample_shapes
+from codegen.referee.initializer import verify as referee
 from codegen.referee.statistics import ALPHA, Law, critical, ks_distance
+from tests.helpers import SPECS_DIR, package, submodule_of
 
 torch = pytest.importorskip("torch")
 os.environ.setdefault("KERAS_BACKEND", "torch")  # before anything imports keras
 REGISTRY = load_registry(SPECS_DIR)
+SPECS = {spec.name: spec for spec in REGISTRY.initializers}
+RESOLVED = [resolve(spec, SPECS) for _, spec in sorted(SPECS.items())]
 VALUES = 400_000
 WRONG = "tests.wrong_initializers"
 
-KERAS_SPECS = [
-    "Constant",
-    "GlorotNormal",
-    "GlorotUniform",
-    "HeNormal",
-    "HeUniform",
-    "Identity",
-    "LecunNormal",
-    "LecunUniform",
-    "Ones",
-    "Orthogonal",
-    "RandomNormal",
-    "RandomUniform",
-    "TruncatedNormal",
-    "VarianceScaling",
-    "Zeros",
-]
-# Keras specs whose torch.nn.init counterpart draws the same distribution (semantics.md §4.3), and the
-# torch-convention specs against the functions they are named after.
-TORCH_SAME = [
-    ("GlorotUniform", {}),
-    ("HeUniform", {}),
-    ("LecunUniform", {}),
-    ("RandomNormal", {}),
-    ("RandomUniform", {}),
-    ("TruncatedNormal", {}),
-    ("Zeros", {}),
-    ("Ones", {}),
-    ("Constant", {}),
-    ("Identity", {}),
-    ("Orthogonal", {}),
-    ("VarianceScaling", {"mode": "fan_avg", "distribution": "uniform"}),  # xavier_uniform_(gain=sqrt(scale))
-    ("VarianceScaling", {"mode": "fan_out", "distribution": "untruncated_normal"}),  # kaiming_normal_, leaky slope
-    ("XavierUniform", {}),
-    ("XavierNormal", {}),
-    ("KaimingUniform", {}),
-    ("KaimingNormal", {}),
-    ("TruncNormal", {}),
-]
-# Keras's truncated normals against torch's untruncated xavier_normal_ / kaiming_normal_, and the torch-convention
-# spec each then matches.
-TORCH_UNTRUNCATED = [
-    ("GlorotNormal", "XavierNormal"),
-    ("HeNormal", "KaimingNormal"),
-    ("LecunNormal", "KaimingNormal"),
-]
+
+def verify(spec: str, against: str, **options):
+    """The referee on the registry and the build under test."""
+    return referee(REGISTRY, spec, against, package=package(), **options)
+
+
+def named(name: str) -> str:
+    """A spec this test names on purpose; skipped where the registry under test lacks it."""
+    if name not in SPECS:
+        pytest.skip(f"the registry under test has no {name}")
+    return name
 
 
 def _label(value) -> str:
@@ -92,15 +62,26 @@ def _matched(verdict) -> str:
     return " | ".join(label for label, _, _ in verdict.matches)
 
 
+def _counterparts(library: str, same: bool) -> list[tuple[str, dict]]:
+    """(spec, the options the counterpart covers) for every counterpart in ``library`` with this ``same``."""
+    return [
+        (resolved.spec.name, {name: value for name, value in c.requires if isinstance(value, str)})
+        for resolved in RESOLVED
+        for c in resolved.spec.counterparts
+        if c.library == library and c.same == same
+    ]
+
+
 # ----------------------------------------------------------------------------- the real libraries
 
 
-@pytest.mark.parametrize("spec", KERAS_SPECS)
-def test_keras_draws_the_spec_distribution(spec):
-    """Every Keras initializer draws its spec's distribution, but for the truncated normals of Keras's torch
-    backend, which lets a few values escape (the next test): there, every test but the support passes."""
+@pytest.mark.parametrize(("spec", "given"), _counterparts("keras", same=True), ids=_label)
+def test_keras_draws_the_spec_distribution(spec, given):
+    """Every initializer with a Keras counterpart that draws its distribution does, but for the truncated normals
+    of Keras's torch backend, which lets a few values escape (the next test): there, every test but the support
+    passes."""
     pytest.importorskip("keras")
-    verdict = verify(REGISTRY, spec, "keras", values=VALUES, seed=1)
+    verdict = verify(spec, "keras", values=VALUES, seed=1, given=given)
     truncated = verdict.results[0].law.family == "truncated_normal"
     if truncated and not verdict.passed:
         assert _failed(verdict) == {"support"}, verdict.report()
@@ -112,64 +93,76 @@ def test_keras_draws_the_spec_distribution(spec):
 def test_kerass_torch_backend_lets_truncated_values_escape():
     """At 10^6 values the four-draw cap of Keras's torch backend shows: 4.3e-6 of the values lie outside ±2σ."""
     pytest.importorskip("keras")
-    verdict = verify(REGISTRY, "TruncatedNormal", "keras", seed=0)
+    verdict = verify(named("TruncatedNormal"), "keras", seed=0)
     assert not verdict.passed
     assert _failed(verdict) == {"support"}, verdict.report()
     assert verdict.diagnosis and all("m = 4 fits" in line for line in verdict.diagnosis), verdict.report()
     assert "4 normals per value" in verdict.report()
 
 
-@pytest.mark.parametrize(("spec", "given"), TORCH_SAME, ids=_label)
+@pytest.mark.parametrize(("spec", "given"), _counterparts("torch", same=True), ids=_label)
 def test_torch_draws_the_spec_distribution(spec, given):
-    verdict = verify(REGISTRY, spec, "torch", values=VALUES, seed=2, given=given)
+    verdict = verify(spec, "torch", values=VALUES, seed=2, given=given)
     assert verdict.passed, verdict.report()
 
 
-@pytest.mark.parametrize(("spec", "torch_spec"), TORCH_UNTRUNCATED, ids=_label)
-def test_torch_normals_are_untruncated(spec, torch_spec):
-    verdict = verify(REGISTRY, spec, "torch", values=VALUES, seed=3)
+@pytest.mark.parametrize(("spec", "given"), _counterparts("torch", same=False), ids=_label)
+def test_torch_counterparts_in_another_convention_fail_and_are_named(spec, given):
+    """A counterpart that does the same job in torch's convention (an untruncated normal for a truncated one) fails,
+    and the referee says what it draws instead."""
+    verdict = verify(spec, "torch", values=VALUES, seed=3, given=given)
     assert not verdict.passed
+    assert verdict.matches, verdict.report()
+
+
+@pytest.mark.parametrize(("spec", "torch_spec"), [("GlorotNormal", "XavierNormal"), ("HeNormal", "KaimingNormal")])
+def test_torch_normals_are_untruncated(spec, torch_spec):
+    """torch's xavier_normal_ and kaiming_normal_ are untruncated: the referee names the torch-convention spec
+    that draws the same and the slip (torch/nn/init.py: both call tensor.normal_)."""
+    named(torch_spec)
+    verdict = verify(named(spec), "torch", values=VALUES, seed=3)
     assert {"KS", "support"} <= _failed(verdict), verdict.report()
-    assert "untruncated" in verdict.report().split("FAIL: first fails")[1]
+    assert "untruncated normal instead of truncated normal, same variance" in verdict.report()
     assert torch_spec in _matched(verdict), verdict.report()
     assert f"{spec} with an untruncated normal of the same variance" in _matched(verdict), verdict.report()
     assert spec not in [label for label, _, _ in verdict.matches]
-    # A Keras (in, out) kernel is torch's (out, in) tensor: the report says how each shape was filled.
-    assert [r.layout for r in verdict.results] == [
-        "filled as the torch tensor (316, 632), the same fans",
-        "filled as the torch tensor (210, 105, 3, 3), the same fans",
-    ]
+
+
+def test_the_report_says_how_torch_laid_out_each_shape():
+    """A Keras (in, out) kernel is torch's (out, in) tensor: the report says how each shape was filled."""
+    verdict = verify(named("HeNormal"), "torch", values=VALUES, seed=3)
+    for result in verdict.results:
+        torch_shape = (result.shape[-1], result.shape[-2], *result.shape[:-2])
+        assert result.layout == f"filled as the torch shape {torch_shape}, the same fans"
 
 
 def test_torch_variance_scaling_reaches_scales_up_to_two():
     with pytest.raises(ValueError, match="scale <= 2"):
-        verify(REGISTRY, "VarianceScaling", "torch", values=VALUES, given={"scale": 3.0, "mode": "fan_in"})
+        verify(named("VarianceScaling"), "torch", values=VALUES, given={"scale": 3.0, "mode": "fan_in"})
 
 
 def test_torch_layout_matches_torchs_own_fans():
     """The adapter's fans and layouts agree with torch's private fan computation on Keras kernels."""
     from torch.nn.init import _calculate_fan_in_and_fan_out
 
-    from trainspec.initializers.kernels import compute_fans, torch_compute_fans
-
+    kernels = submodule_of("initializers.kernels")
     for shape in [(64, 32), (3, 3, 16, 40), (5, 7, 9), (2, 3, 4, 5, 6)]:
-        order = initializer_external.torch_layout(shape, compute_fans(shape))
+        order = initializer_external.layout_for(shape, kernels.compute_fans(shape), kernels.torch_compute_fans)
         tensor = torch.empty(tuple(shape[axis] for axis in order))
-        assert tuple(_calculate_fan_in_and_fan_out(tensor)) == tuple(compute_fans(shape))
-        assert torch_compute_fans(tuple(tensor.shape)) == _calculate_fan_in_and_fan_out(tensor)
+        assert tuple(_calculate_fan_in_and_fan_out(tensor)) == tuple(kernels.compute_fans(shape))
+        assert kernels.torch_compute_fans(tuple(tensor.shape)) == _calculate_fan_in_and_fan_out(tensor)
 
 
 # ----------------------------------------------------------------------------- user implementations
 
 
-@pytest.mark.parametrize("function", ["correct_he_normal"])
-def test_a_correct_implementation_passes(function):
-    verdict = verify(REGISTRY, "HeNormal", f"{WRONG}:{function}", values=VALUES, seed=4)
+def test_a_correct_implementation_passes():
+    verdict = verify(named("HeNormal"), f"{WRONG}:correct_he_normal", values=VALUES, seed=4)
     assert verdict.passed, verdict.report()
 
 
 def test_a_correct_uniform_passes():
-    verdict = verify(REGISTRY, "HeUniform", f"{WRONG}:correct_he_uniform", values=VALUES, seed=4, dtype="float32")
+    verdict = verify(named("HeUniform"), f"{WRONG}:correct_he_uniform", values=VALUES, seed=4, dtype="float32")
     assert verdict.passed, verdict.report()
 
 
@@ -190,7 +183,7 @@ WRONG_CASES = [
 
 @pytest.mark.parametrize(("spec", "function", "given", "slip", "failing"), WRONG_CASES, ids=_label)
 def test_a_wrong_implementation_fails_and_its_slip_is_named(spec, function, given, slip, failing):
-    verdict = verify(REGISTRY, spec, f"{WRONG}:{function}", values=VALUES, seed=5, given=given)
+    verdict = verify(named(spec), f"{WRONG}:{function}", values=VALUES, seed=5, given=given)
     assert not verdict.passed
     assert failing <= _failed(verdict), verdict.report()
     assert slip in _matched(verdict), verdict.report()
@@ -198,19 +191,21 @@ def test_a_wrong_implementation_fails_and_its_slip_is_named(spec, function, give
 
 def test_two_absolute_is_the_truncation_dropped_when_stddev_is_small():
     """With stddev ≪ 1 a cut at ±2 absolute cuts nothing: the referee names both readings, honestly."""
-    verdict = verify(REGISTRY, "TruncatedNormal", f"{WRONG}:truncated_normal_cut_at_two", values=VALUES, seed=0)
+    spec = named("TruncatedNormal")
+    verdict = verify(spec, f"{WRONG}:truncated_normal_cut_at_two", values=VALUES, seed=0)
     assert verdict.arguments["stddev"] < 0.1
     assert "the cut at ±2 absolute" in _matched(verdict) and "the truncation dropped" in _matched(verdict)
 
 
 def test_orthogonal_without_the_sign_fix_fails_the_sign_test():
-    verdict = verify(REGISTRY, "Orthogonal", f"{WRONG}:orthogonal_without_sign_fix", values=VALUES, seed=6)
+    verdict = verify(named("Orthogonal"), f"{WRONG}:orthogonal_without_sign_fix", values=VALUES, seed=6)
     assert _failed(verdict) == {"signs"}, verdict.report()
     assert "not Haar-distributed" in verdict.report()
 
 
 def test_a_capped_rejection_sampler_is_diagnosed():
-    verdict = verify(REGISTRY, "TruncatedNormal", f"{WRONG}:truncated_normal_three_tries", values=VALUES, seed=7)
+    spec = named("TruncatedNormal")
+    verdict = verify(spec, f"{WRONG}:truncated_normal_three_tries", values=VALUES, seed=7)
     assert _failed(verdict) == {"support"}, verdict.report()
     assert verdict.diagnosis and all("m = 3 fits" in line for line in verdict.diagnosis), verdict.report()
 
@@ -219,7 +214,7 @@ def test_a_capped_rejection_sampler_is_diagnosed():
 
 
 def _slips_considered(name: str) -> str:
-    verdict = verify(REGISTRY, name, f"{WRONG}:correct_he_normal", values=10_000, seed=8)
+    verdict = verify(named(name), f"{WRONG}:correct_he_normal", values=10_000, seed=8)
     parts = [part for label in verdict.considered for part in label.split(" = ")]
     return " | ".join(part.removeprefix(f"{name} with ") for part in parts if part.startswith(f"{name} with "))
 
@@ -236,22 +231,22 @@ def test_slips_are_offered_only_where_they_change_the_distribution():
 
 
 def test_same_seed_same_report():
-    first = verify(REGISTRY, "HeNormal", "torch", values=20_000, seed=9)
-    second = verify(REGISTRY, "HeNormal", "torch", values=20_000, seed=9)
+    first = verify(named("HeNormal"), "torch", values=20_000, seed=9)
+    second = verify("HeNormal", "torch", values=20_000, seed=9)
     assert first.report() == second.report()
 
 
-def test_the_shapes_tell_the_fans_apart_in_either_layout():
-    """Each sampled shape has fan_in and fan_out a factor 2 apart by the spec's own compute_fans."""
-    import trainspec.initializers as generated
-
-    for name in ("HeNormal", "KaimingNormal"):
-        verdict = verify(REGISTRY, name, f"{WRONG}:correct_he_normal" if name == "HeNormal" else "torch", values=VALUES)
-        cls = generated.INITIALIZERS[name]
-        assert [len(r.shape) for r in verdict.results] == [2, 4]
-        for result in verdict.results:
-            fan_in, fan_out = cls.compute_fans(result.shape)
-            assert (fan_in, fan_out) == result.fans and max(fan_in, fan_out) == 2 * min(fan_in, fan_out)
+@pytest.mark.parametrize("resolved", [r for r in RESOLVED if r.uses_fans], ids=lambda r: r.spec.name)
+def test_the_shapes_tell_the_fans_apart_in_either_layout(resolved):
+    """Each sampled shape has fan_in and fan_out a factor 2 apart by the spec's own compute_fans; a spec that takes
+    kernels gets a 2-D matrix and a convolution kernel."""
+    cls = package().initializers.INITIALIZERS[resolved.spec.name]
+    shapes = sample_shapes(resolved, cls.compute_fans, resolved.cases[0].distribution.family, VALUES)
+    if resolved.ranks[1] is None:
+        assert [len(shape) for shape in shapes] == [2, 4]
+    for shape in shapes:
+        fan_in, fan_out = cls.compute_fans(shape)
+        assert max(fan_in, fan_out) == 2 * min(fan_in, fan_out), shape
 
 
 def test_law_cdf_is_scipys():
@@ -273,16 +268,13 @@ def test_law_cdf_is_scipys():
 def test_the_test_sees_what_it_must():
     """At the CLI's 10^6 values (5·10^5 per shape) the slips the referee names lie far beyond the KS test's
     critical distance: fans swapped and ±2 absolute truncation by 10 to 20 times it."""
-    specs = {s.name: s for s in REGISTRY.initializers}
-    from codegen.lower.initializer import parameters_at
-
-    he = resolve(specs["HeNormal"], specs)
+    he = resolve(SPECS[named("HeNormal")], SPECS)
     fans = (1000, 500)
     promised = Law.of(*parameters_at(he, {}, {}, fans))
     swapped = Law.of(*parameters_at(he, {}, {}, fans[::-1]))
     limit = critical(500_000)
     assert ks_distance(promised, swapped) > 20 * limit
-    truncated = resolve(specs["TruncatedNormal"], specs)
+    truncated = resolve(SPECS[named("TruncatedNormal")], SPECS)
     relative = Law.of(*parameters_at(truncated, {"mean": 0.0, "stddev": 1.5}, {}, fans))
     absolute = Law.of("truncated_normal", {"mean": 0.0, "stddev": 1.5, "lower": -2.0, "upper": 2.0})
     assert ks_distance(relative, absolute) > 10 * limit
@@ -293,7 +285,7 @@ def test_the_test_sees_what_it_must():
 
 
 def test_cli_exit_status(capsys):
-    arguments = ["verify", "HeNormal", "--values", str(VALUES), "--against"]
+    arguments = ["verify", named("HeNormal"), "--specs", str(SPECS_DIR), "--values", str(VALUES), "--against"]
     assert main([*arguments, f"{WRONG}:correct_he_normal"]) == 0
     assert "PASS" in capsys.readouterr().out
     assert main([*arguments, f"{WRONG}:he_normal_fans_swapped"]) == 1
@@ -305,7 +297,6 @@ def test_cli_exit_status(capsys):
     ("arguments", "message"),
     [
         (["HeNormal", "--against", "torch", "--flag", "amsgrad"], "--flag is for optimizers"),
-        (["KaimingNormal", "--against", "keras"], "keras.initializers has no counterpart of KaimingNormal"),
         (["HeNormal", "--against", "jax"], "--against must be torch, keras or module:function"),
         (["HeNormal", "--against", f"{WRONG}:he_normal_wrong_shape"], "returned shape"),
         (["HeNormal", "--against", "no_such_module:f"], "cannot import"),
@@ -314,5 +305,29 @@ def test_cli_exit_status(capsys):
     ids=_label,
 )
 def test_cli_refuses_what_it_cannot_referee(capsys, arguments, message):
-    assert main(["verify", *arguments]) == 2
+    named(arguments[0])
+    assert main(["verify", *arguments, "--specs", str(SPECS_DIR)]) == 2
     assert message in capsys.readouterr().err
+
+
+WITHOUT = [
+    (r.spec.name, library)
+    for r in RESOLVED
+    for library in initializer_external.LIBRARIES
+    if not any(c.library == library for c in r.spec.counterparts)
+]
+
+
+@pytest.mark.parametrize(("spec", "library"), WITHOUT, ids=_label)
+def test_a_library_the_spec_declares_no_counterpart_in_is_refused(spec, library):
+    where = initializer_external.LIBRARIES[library]
+    with pytest.raises(ValueError, match=f"{where} has no counterpart of {spec}: its spec declares none"):
+        verify(spec, library, values=1000)
+
+
+def test_an_unknown_counterpart_is_a_clear_error():
+    spec = SPECS[named("HeNormal")]
+    wrong = dataclasses.replace(spec, counterparts=(Counterpart("torch.nn.init.no_such_init_"),))
+    resolved = resolve(wrong, {**SPECS, wrong.name: wrong})
+    with pytest.raises(ValueError, match=r"torch\.nn\.init has no no_such_init_ \(a counterpart the spec declares\)"):
+        initializer_external.implementation("torch", resolved, package().initializers.HeNormal.compute_fans)

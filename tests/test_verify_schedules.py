@@ -1,120 +1,209 @@
-"""``trainspec verify`` on schedules: each spec against its torch and Keras counterpart, and wrong schedules caught.
+"""``trainspec verify`` on schedules: each spec against its declared torch and Keras counterparts, slips caught.
 
 The real libraries are the ``reference`` extra (torch 2.13 CPU, keras 3.15 on the torch backend). Every run
-is 300 steps with arguments drawn by the referee (seeded); choices and optional arguments that change the
-counterpart are pinned so that each form is covered. Tolerances are the referee's, normwise against the
-largest rate so far: √eps ≈ 1.5e-8 in float64, 2^8 eps ≈ 3.1e-5 in float32 (Keras in its default float32),
-against which correct implementations measure ≤ 1e-14 (float64) and ≤ 3 eps (Keras float32) while a step
-shifted by one moves the rate by 6.7e-4 of its scale or more.
+is 300 steps with arguments drawn by the referee (seeded) from each spec's typical ranges; every form of a spec
+is covered (each combination of its choices, each optional argument None or set, each value its formula
+branches on), against every library it declares a counterpart in. Tolerances are the referee's, normwise
+against the largest rate so far: √eps ≈ 1.5e-8 in float64, 2^8 eps ≈ 3.1e-5 in float32 (Keras in its default
+float32), against which correct implementations measure ≤ 1e-14 (float64) and ≤ 3 eps (Keras float32) while a
+step shifted by one moves the rate by 6.7e-4 of its scale or more.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 
 import numpy as np
 import pytest
+import sympy
+from helpers import SPECS_DIR, package
 
-from codegen.build import SPECS_DIR
 from codegen.cli import main
+from codegen.language.schedule import Call, ScheduleCounterpart, ScheduleSpec
 from codegen.load import load_registry
+from codegen.lower.schedule import variants
 from codegen.referee import schedule_adapters as schedule_external
-from codegen.referee.schedule import draw, spec_rates, tolerance, verify
+from codegen.referee.schedule import draw, draw_number, relative_errors, spec_rates, tolerance, verify
 
 pytest.importorskip("torch")
 os.environ.setdefault("KERAS_BACKEND", "torch")  # before anything imports keras
 REGISTRY = load_registry(SPECS_DIR)
+SPECS = {spec.name: spec for spec in REGISTRY.schedules}
+PACKAGE = package()
 SEEDS = (1, 2)
 STEPS = 300
 WRONG = "tests.wrong_schedules"
+LIBRARIES = tuple(schedule_external.LIBRARIES)
 
-TORCH_COUNTERPARTS = [
-    ("ExponentialDecay", {"staircase": False}),  # ExponentialLR
-    ("ExponentialDecay", {"staircase": True}),  # StepLR
-    ("NaturalExpDecay", {"staircase": False}),
-    ("NaturalExpDecay", {"staircase": True}),
-    ("CosineDecay", {"warmup_target": None}),  # CosineAnnealingLR
-    ("CosineDecay", {"warmup_target": 0.05}),  # LinearLR + CosineAnnealingLR in a SequentialLR
-    ("LinearWarmup", {}),
-    ("PolynomialDecay", {}),  # PolynomialLR
-    ("CosineDecayRestarts", {"t_mul": 1.0}),  # CosineAnnealingWarmRestarts
-    ("CosineDecayRestarts", {"t_mul": 2.0}),
-    ("CyclicLR", {"mode": "triangular"}),
-    ("CyclicLR", {"mode": "triangular2"}),
-    ("CyclicLR", {"mode": "exp_range"}),
-    ("PiecewiseConstantDecay", {}),  # MultiStepLR
+
+def _spec(name: str) -> ScheduleSpec:
+    """The registered spec of that name; a test about one spec's behaviour is skipped where it is not registered."""
+    if name not in SPECS:
+        pytest.skip(f"{name} is not in the registry under test")
+    return SPECS[name]
+
+
+def _libraries(spec: ScheduleSpec) -> set[str]:
+    """The libraries ``spec`` declares a counterpart of its own formula in."""
+    return {c.library for c in spec.counterparts if c.same}
+
+
+def _branch_values(spec: ScheduleSpec) -> dict[str, float]:
+    """Arguments the formula branches on equality with a number (CosineDecayRestarts's ``Eq(t_mul, 1)``)."""
+    names = {a.symbol: a.argument for a in spec.scalar_arguments}
+    expressions = [spec.value, *(e for _, e in spec.definitions)]
+    expressions += [e for choice in spec.choices for case in choice.cases for e in case.define.values()]
+    found = {}
+    for expression in expressions:
+        for equality in sympy.sympify(expression).atoms(sympy.Eq):
+            for side, other in (equality.args, equality.args[::-1]):
+                if side in names and other.is_number:
+                    found[names[side]] = float(other)
+    return found
+
+
+def forms(spec: ScheduleSpec) -> list[dict]:
+    """Given arguments for each form: every combination of choices, each optional argument None or set, and each
+    value the formula branches on (tests/test_schedules_external.py runs them too)."""
+    found = [dict(zip([c.argument for c in spec.choices], v.selection)) for v in variants(spec)]
+    rng = np.random.default_rng(0)
+    for rule in spec.when_none:
+        value = draw_number(spec.argument(rule.argument), rng, STEPS)
+        found = [{**form, rule.argument: None} for form in found] + [{**form, rule.argument: value} for form in found]
+    return found + [{name: value} for name, value in _branch_values(spec).items()]
+
+
+def label(value) -> str:
+    if isinstance(value, dict):
+        return ",".join(f"{name}={label(item)}" for name, item in value.items()) or "drawn"
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+COUNTERPART_RUNS = [
+    pytest.param(spec.name, library, form, id=f"{spec.name}-{library}-{label(form)}")
+    for spec in REGISTRY.schedules
+    for library in LIBRARIES
+    if library in _libraries(spec)
+    for form in forms(spec)
 ]
-KERAS_COUNTERPARTS = [
-    ("ExponentialDecay", {"staircase": False}),
-    ("ExponentialDecay", {"staircase": True}),
-    ("NaturalExpDecay", {}),  # ExponentialDecay(decay_rate=exp(-decay_rate))
-    ("InverseTimeDecay", {"staircase": False}),
-    ("InverseTimeDecay", {"staircase": True}),
-    ("PolynomialDecay", {"cycle": False}),
-    ("PolynomialDecay", {"cycle": True}),
-    ("CosineDecay", {"warmup_target": None}),
-    ("CosineDecay", {"warmup_target": 0.05}),
-    ("CosineDecayRestarts", {}),
-    ("PiecewiseConstantDecay", {}),
-    ("LinearWarmup", {}),  # CosineDecay with a warmup target
-]
 
 
-def _label(value) -> str:
-    return str(value)
+@pytest.mark.parametrize(("spec", "library", "given"), COUNTERPART_RUNS)
+def test_spec_matches_its_counterpart(spec, library, given):
+    if library == "keras":
+        pytest.importorskip("keras")
+    for dtype in ("float64",) if library == "torch" else ("float64", "float32"):
+        for seed in SEEDS:
+            verdict = verify(REGISTRY, spec, library, steps=STEPS, seed=seed, dtype=dtype, given=given, package=PACKAGE)
+            assert verdict.passed, verdict.report(every=STEPS)
 
 
-@pytest.mark.parametrize(("spec", "given"), TORCH_COUNTERPARTS, ids=_label)
-def test_spec_matches_its_torch_counterpart(spec, given):
-    for seed in SEEDS:
-        verdict = verify(REGISTRY, spec, "torch", steps=STEPS, seed=seed, given=given)
-        assert verdict.passed, verdict.report(every=STEPS)
+def _drawn_for(spec: ScheduleSpec, library: str, given: dict, seed: int = 1):
+    """The implementation, and the drawn arguments it applies to, as verify has them."""
+    implementation = schedule_external.implementation(library, spec, np.dtype(np.float64), SPECS, PACKAGE)
+    return implementation, implementation.constrain(draw(SPECS, spec, np.random.default_rng(seed), STEPS, given))
 
 
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize(("spec", "given"), KERAS_COUNTERPARTS, ids=_label)
-def test_spec_matches_its_keras_counterpart(spec, given, dtype):
-    pytest.importorskip("keras")
-    for seed in SEEDS:
-        verdict = verify(REGISTRY, spec, "keras", steps=STEPS, seed=seed, dtype=dtype, given=given)
-        assert verdict.passed, verdict.report(every=STEPS)
+def _capped() -> list:
+    """The runs whose counterpart matches the spec over its first steps only (a declared horizon within the run)."""
+    found = []
+    for spec in REGISTRY.schedules:
+        for library in _libraries(spec):
+            if not any(isinstance(c, ScheduleCounterpart) and c.horizon is not None for c in spec.counterparts):
+                continue
+            for form in forms(spec):
+                implementation, arguments = _drawn_for(spec, library, form)
+                if (implementation.horizon(arguments) or STEPS) < STEPS:
+                    found.append(pytest.param(spec.name, library, form, id=f"{spec.name}-{library}-{label(form)}"))
+    return found
+
+
+@pytest.mark.parametrize(("spec", "library", "given"), _capped())
+def test_a_counterpart_is_compared_up_to_its_horizon_only(spec, library, given):
+    """Within its horizon it matches; at the first step past it, it does not (CosineAnnealingLR rises again)."""
+    implementation, arguments = _drawn_for(SPECS[spec], library, given)
+    horizon = implementation.horizon(arguments)
+    errors = relative_errors(implementation.rates(arguments, STEPS), spec_rates(SPECS[spec], arguments, STEPS, PACKAGE))
+    assert np.max(errors[:horizon]) <= tolerance(np.float64)
+    assert errors[horizon] > tolerance(np.float64)
+
+
+@pytest.mark.parametrize(
+    ("spec", "library"),
+    [
+        pytest.param(spec.name, library, id=f"{spec.name}-{library}")
+        for spec in REGISTRY.schedules
+        for library in LIBRARIES
+        if library not in _libraries(spec)
+    ],
+)
+def test_no_counterpart_is_a_clear_error(spec, library):
+    with pytest.raises(ValueError, match=f"{schedule_external.LIBRARIES[library]} has no counterpart of {spec}"):
+        verify(REGISTRY, spec, library, package=PACKAGE)
 
 
 def test_keras_in_float32_needs_the_float32_tolerance():
     """Keras really computes in float32 there: its rounding is beyond the float64 tolerance, within float32's."""
     pytest.importorskip("keras")
-    verdict = verify(REGISTRY, "CosineDecay", "keras", steps=STEPS, seed=1, dtype="float32")
+    _spec("CosineDecay")
+    verdict = verify(REGISTRY, "CosineDecay", "keras", steps=STEPS, seed=1, dtype="float32", package=PACKAGE)
     assert verdict.passed, verdict.report(every=STEPS)
     assert tolerance(np.float64) < float(np.max(verdict.errors)) <= tolerance(np.float32)
 
 
-def test_cosine_annealing_is_compared_up_to_t_max_only():
-    """Past T_max torch's CosineAnnealingLR rises again while the spec stays at its floor: the cap is needed."""
-    spec = REGISTRY.get("CosineDecay")
-    implementation = schedule_external.implementation("torch", spec, np.dtype(np.float64))
-    arguments = draw({s.name: s for s in REGISTRY.schedules}, spec, np.random.default_rng(1), STEPS, {})
-    arguments = implementation.constrain({**arguments, "warmup_target": None})
-    decay_steps = arguments["decay_steps"]
-    assert implementation.horizon(arguments) == decay_steps + 1 < STEPS
-    rates, expected = implementation.rates(arguments, STEPS), spec_rates(spec, arguments, STEPS)
-    within = np.abs(rates[: decay_steps + 1] - expected[: decay_steps + 1]) / expected[0]
-    assert np.max(within) <= tolerance(np.float64)
-    past = np.abs(rates[decay_steps + 1 :] - expected[decay_steps + 1 :]) / expected[0]
-    assert past[0] > tolerance(np.float64)  # already the first step past T_max
-    assert np.max(past) > 0.1
+# ----------------------------------------------------------------------------- a user's function, every spec
 
 
-@pytest.mark.parametrize(
-    ("spec", "against", "library"),
-    [
-        ("InverseTimeDecay", "torch", "torch.optim.lr_scheduler"),
-        ("CyclicLR", "keras", "keras.optimizers.schedules"),
-    ],
-)
-def test_no_counterpart_is_a_clear_error(spec, against, library):
-    with pytest.raises(ValueError, match=f"{library} has no counterpart of {spec}"):
-        verify(REGISTRY, spec, against)
+def _generated(name: str, shift: int):
+    """The generated schedule as a user's ``rate(step, **arguments)``, read ``shift`` steps ahead."""
 
+    def rate(step: int, **arguments) -> float:
+        return PACKAGE.schedules.SCHEDULES[name](**arguments)(step + shift)
+
+    return rate
+
+
+@pytest.fixture
+def user_function(monkeypatch):
+    """Puts a function into the module that ``--against tests.wrong_schedules:NAME`` imports, for one test."""
+    module = importlib.import_module(WRONG)
+
+    def put(function) -> str:
+        monkeypatch.setattr(module, "under_test", function, raising=False)
+        return f"{WRONG}:under_test"
+
+    return put
+
+
+@pytest.mark.parametrize("spec", [pytest.param(s.name, id=s.name) for s in REGISTRY.schedules])
+def test_the_generated_schedule_passes_as_a_user_function(spec, user_function):
+    """The user adapter hands over every kind of argument as documented: numbers, choices, Nones, lists, schedules."""
+    target = user_function(_generated(spec, 0))
+    for seed in SEEDS:
+        verdict = verify(REGISTRY, spec, target, steps=STEPS, seed=seed, package=PACKAGE)
+        assert verdict.passed, verdict.report(every=STEPS)
+        assert np.max(verdict.errors) == 0.0
+
+
+@pytest.mark.parametrize("spec", [pytest.param(s.name, id=s.name) for s in REGISTRY.schedules])
+def test_a_schedule_one_step_early_fails_with_the_slip_named(spec, user_function):
+    target = user_function(_generated(spec, 1))
+    changing = 0
+    for seed in SEEDS:
+        arguments = draw(SPECS, SPECS[spec], np.random.default_rng(seed), STEPS, {})  # as verify draws them
+        rates = spec_rates(SPECS[spec], arguments, STEPS + 1, PACKAGE)
+        if np.all(relative_errors(rates[1:], rates[:-1]) <= tolerance(np.float64)):
+            continue  # these arguments give a rate that no shift changes within the run
+        changing += 1
+        verdict = verify(REGISTRY, spec, target, steps=STEPS, given=arguments, package=PACKAGE)
+        assert not verdict.passed
+        assert f"{spec} with the step shifted by one (k → k + 1)" in {m[0] for m in verdict.matches}, verdict.report()
+    if not changing:
+        pytest.skip(f"{spec}'s drawn rates do not change within {STEPS} steps: no shift to catch")
+
+
+# ----------------------------------------------------------------------------- one slip each, on purpose
 
 # (spec, wrong function, pinned arguments, the slips the referee must name, the first step that differs)
 WRONG_IMPLEMENTATIONS = [
@@ -185,10 +274,12 @@ WRONG_IMPLEMENTATIONS = [
     ("spec", "function", "given", "slips", "first"), WRONG_IMPLEMENTATIONS, ids=[w[1] for w in WRONG_IMPLEMENTATIONS]
 )
 def test_wrong_implementation_fails_with_the_slip_named(spec, function, given, slips, first):
+    for name in {spec} | {slip.partition(" ")[0] for slip in slips}:
+        _spec(name)
     for seed in SEEDS:
-        verdict = verify(REGISTRY, spec, f"{WRONG}:{function}", steps=STEPS, seed=seed, given=given)
+        verdict = verify(REGISTRY, spec, f"{WRONG}:{function}", steps=STEPS, seed=seed, given=given, package=PACKAGE)
         assert not verdict.passed
-        assert {label for label, _, _ in verdict.matches} == slips, verdict.report(every=STEPS)
+        assert {slip for slip, _, _ in verdict.matches} == slips, verdict.report(every=STEPS)
         assert verdict.first_divergent == first(verdict.arguments), verdict.report(every=STEPS)
 
 
@@ -200,23 +291,41 @@ def test_wrong_implementation_fails_with_the_slip_named(spec, function, given, s
         ("PiecewiseConstantDecay", "correct_piecewise_constant", {}),
         ("LinearWarmup", "correct_linear_warmup", {}),  # the following schedule comes as a callable
     ],
+    ids=label,
 )
-def test_correct_user_implementation_passes(spec, function, given):
+def test_correct_hand_written_implementation_passes(spec, function, given):
+    _spec(spec)
     for seed in SEEDS:
-        verdict = verify(REGISTRY, spec, f"{WRONG}:{function}", steps=STEPS, seed=seed, given=given)
+        verdict = verify(REGISTRY, spec, f"{WRONG}:{function}", steps=STEPS, seed=seed, given=given, package=PACKAGE)
         assert verdict.passed, verdict.report(every=STEPS)
 
 
 def test_unknown_mistake_fails_and_matches_nothing():
-    verdict = verify(REGISTRY, "LinearWarmup", f"{WRONG}:linear_warmup_not_rebased", steps=STEPS, seed=1)
+    _spec("LinearWarmup")
+    verdict = verify(
+        REGISTRY, "LinearWarmup", f"{WRONG}:linear_warmup_not_rebased", steps=STEPS, seed=1, package=PACKAGE
+    )
     assert not verdict.passed
     assert verdict.first_divergent == verdict.arguments["warmup_steps"]  # the first step of the following schedule
     assert verdict.matches == []
     assert "It matches no registered convention and none of the known slips." in verdict.report()
 
 
+def test_a_following_schedule_outside_the_pattern_is_a_clear_error():
+    """LinearWarmup's counterparts are a warmup in front of a CosineDecay: another following schedule is refused."""
+    _spec("LinearWarmup")
+    following = Call("CosineDecay", {"initial_learning_rate": 0.1, "decay_steps": 50, "warmup_target": 0.2})
+    for library in _libraries(SPECS["LinearWarmup"]):
+        with pytest.raises(ValueError, match=r"needs schedule=CosineDecay\(.*\) with its other arguments at"):
+            verify(REGISTRY, "LinearWarmup", library, given={"schedule": following}, package=PACKAGE)
+
+
+# ----------------------------------------------------------------------------- the command line
+
+
 def test_cli_exit_status(capsys):
-    arguments = ["verify", "CosineDecay", "--steps", "50", "--against"]
+    _spec("CosineDecay")
+    arguments = ["verify", "CosineDecay", "--specs", str(SPECS_DIR), "--steps", "50", "--against"]
     assert main([*arguments, f"{WRONG}:correct_cosine_decay"]) == 0
     assert "PASS: " in capsys.readouterr().out
     assert main([*arguments, f"{WRONG}:cosine_decay_one_step_early"]) == 1
@@ -225,14 +334,24 @@ def test_cli_exit_status(capsys):
     assert "matches CosineDecay with the step shifted by one (k → k + 1)" in out
 
 
-@pytest.mark.parametrize(
-    ("arguments", "message"),
-    [
-        (["InverseTimeDecay", "--against", "torch"], "torch.optim.lr_scheduler has no counterpart of InverseTimeDecay"),
-        (["CosineDecay", "--against", "torch", "--dtype", "float32"], "use --dtype float64"),
-        (["CosineDecay", "--against", "torch", "--flag", "amsgrad"], "--flag is for optimizers"),
-    ],
-)
+def _refused() -> list:
+    """(arguments, message): what the command line refuses to referee, for specs of the registry under test."""
+    found = []
+    missing = [(s.name, lib) for s in REGISTRY.schedules for lib in LIBRARIES if lib not in _libraries(s)]
+    if missing:
+        name, library = missing[0]
+        message = f"{schedule_external.LIBRARIES[library]} has no counterpart of {name}"
+        found.append(pytest.param([name, "--against", library], message, id="no counterpart"))
+    torch_specs = [s.name for s in REGISTRY.schedules if "torch" in _libraries(s)]
+    if torch_specs:
+        arguments = [torch_specs[0], "--against", "torch", "--dtype", "float32"]
+        found.append(pytest.param(arguments, "use --dtype float64", id="torch in float32"))
+    name = REGISTRY.schedules[0].name
+    found.append(pytest.param([name, "--against", "torch", "--flag", "amsgrad"], "--flag is for optimizers", id="flag"))
+    return found
+
+
+@pytest.mark.parametrize(("arguments", "message"), _refused())
 def test_cli_refuses_what_it_cannot_referee(capsys, arguments, message):
-    assert main(["verify", *arguments]) == 2
+    assert main(["verify", *arguments, "--specs", str(SPECS_DIR)]) == 2
     assert message in capsys.readouterr().err

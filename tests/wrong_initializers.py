@@ -1,9 +1,10 @@
 """Initializers written by hand in ``trainspec verify``'s ``module:function`` form: right ones, and each with one slip.
 
 Each function is ``init(shape, dtype, seed, **arguments) -> np.ndarray`` with the shape in Keras's layout
-``(*kernel, in, out)`` and the spec's argument names. The correct ones follow reference/semantics.md §4.1–4.2
-(Keras 3) with NumPy and scipy alone, independently of trainspec; every wrong one is the correct one with one
-classic mistake, which the referee must report as failing and name.
+``(*kernel, in, out)`` and the spec's argument names. The correct ones follow Keras 3
+(keras/src/initializers/random_initializers.py: compute_fans, VarianceScaling, TruncatedNormal, Orthogonal) with
+NumPy and scipy alone, independently of trainspec; every wrong one is the correct one with one classic mistake,
+which the referee must report as failing and name.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Schedules written by hand in ``trainspec verify``'s ``module:function`` form: right ones, and each with one slip.
 
 Each function is ``rate(step, **arguments) -> float`` with the 0-based step and the spec's argument names.
-The correct ones follow the formulas in reference/semantics.md §3 (Keras 3); every wrong one is the correct
-formula with one classic mistake, which the referee must report as failing and name.
+The correct ones follow Keras 3's formulas (keras/src/optimizers/schedules/learning_rate_schedule.py) and
+PyTorch's for CyclicLR (torch/optim/lr_scheduler.py); every wrong one is the correct formula with one classic
+mistake, which the referee must report as failing and name. ``under_test`` is set by a test for its duration.
 """
 
 from __future__ import annotations

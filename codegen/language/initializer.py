@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import sympy
-from sympy import Eq, IndexedBase, Integer, Piecewise, Product, Symbol, exp, sqrt
+from sympy import Eq, IndexedBase, Integer, Piecewise, Product, Symbol, exp, sqrt, stats
 
 from codegen.language.common import Constraint, Counterpart, Hyperparameter, Typical
 
@@ -54,6 +54,7 @@ __all__ = [
     "Family",
     "Hyperparameter",
     "InitializerSpec",
+    "ScaledCounterpart",
     "SeedExample",
     "Typical",
     "cols",
@@ -257,8 +258,6 @@ def family_variance(kind: str) -> sympy.Expr | None:
     None for the families whose elements are not independent draws (constant,
     identity, orthogonal).
     """
-    from sympy import stats
-
     if kind == "truncated_normal":
         return truncated_variance(mean, stddev, lower, upper)
     if kind == "normal":
@@ -409,6 +408,9 @@ class InitializerSpec:
     notes: tuple[str, ...] = ()
     latex_names: dict = field(default_factory=dict)
     counterparts: tuple[Counterpart, ...] = ()
+    """This initializer in ``torch.nn.init`` and ``keras.initializers`` (``Counterpart``, ``ScaledCounterpart``).
+    Where a library has several (one per option of a choice), ``requires`` names the options each covers; the
+    first declared whose required options hold is used, one with ``same=True`` before any other."""
     source: str = "<unknown>"
 
     @property
@@ -447,6 +449,21 @@ def torch_nonlinearity(gain_symbol: sympy.Symbol, negative_slope: sympy.Symbol) 
         sets=gain_symbol,
         values=tuple(gains.items()),
     )
+
+
+# ----------------------------------------------------------------- counterparts in other libraries
+
+
+@dataclass(frozen=True)
+class ScaledCounterpart(Counterpart):
+    """A counterpart whose values are multiplied afterwards by ``times``, an expression of the spec's symbols.
+
+    For a method another library has at one scale only: ``torch.nn.init.eye_`` takes no gain, so Identity's
+    counterpart is ``eye_`` times ``gain``. Without ``arguments``, the spec's arguments that ``times`` does not use
+    are passed under their own names.
+    """
+
+    times: sympy.Expr = sympy.S.One
 
 
 # ----------------------------------------------------------------- relations (checked by the generated tests)

@@ -56,8 +56,13 @@ ROLE_SYMBOLS = (w, g, t, eta)
 
 
 def learning_rate(default: float) -> Hyperparameter:
-    """The learning rate hyperparameter, which every optimizer has."""
-    return Hyperparameter(eta, "learning_rate", default, Interval.Lopen(0, oo), "learning rate")
+    """The learning rate hyperparameter, which every optimizer has.
+
+    Typically 1e-3 to 1e-1, log-uniform: where training moves the parameters visibly in a few hundred steps.
+    """
+    return Hyperparameter(
+        eta, "learning_rate", default, Interval.Lopen(0, oo), "learning rate", typical=Typical(1e-3, 1e-1, log=True)
+    )
 
 
 @dataclass(frozen=True)

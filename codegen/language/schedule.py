@@ -31,6 +31,37 @@ the checks, while each part is evaluated by its own generated kernel.
 A schedule that is a special case of another records the substitution in
 ``derived_from``; the docs print "special case of" from it and a generated
 check proves it.
+
+The same schedule in another library (``counterparts``, read by ``trainspec
+verify --against torch|keras`` and the conformance tests) is a ``Counterpart``
+(``codegen.language.common``), or a ``ScheduleCounterpart`` where it matches
+over the first steps only. For a schedule, its conventions are:
+
+- ``arguments``: none for a library schedule that takes the spec's own
+  arguments and choices under their own names (Keras's, for a Keras-convention
+  spec). Their values: a SymPy expression of the spec's symbols, evaluated
+  with the drawn numbers (``floor(D)`` for a library that takes a whole number
+  of steps: it gives a Python int); the name of an argument or choice, passed
+  as it is (``None`` included); a tuple, passed as a list (torch's
+  ``milestones``); an ``Each``, a list built element by element; a nested
+  ``Counterpart``, the library's object built first (SequentialLR's
+  ``schedulers``); any other Python value, passed as it is.
+- A torch scheduler's ``optimizer`` is given as the rate it starts from: the
+  referee steps the scheduler on an optimizer with that ``lr``, and nested
+  schedulers are built on the same optimizer.
+- ``requires`` pins a choice to one of its cases (a string there is a case),
+  an optional argument to ``None``, a number to a SymPy expression of the
+  spec's symbols, a list to an ``Each``. The choices and ``None``s select
+  among a library's counterparts: the first one whose pinned choices and
+  ``None``s the drawn arguments already have, and none of whose expressions
+  reads an argument left ``None``, is used; failing that, the first one, with
+  its pins applied. Pins of numbers are always applied, all from the drawn
+  values at once (a pinned number is a float where the drawn one is). A pin
+  of the schedule argument to a ``Call`` whose arguments are symbols is a
+  pattern: the following schedule must be that schedule with those
+  arguments, its others at their defaults, and the symbols stand for its
+  values everywhere else.
+- Only counterparts with ``same`` (the default) are verified against.
 """
 
 from __future__ import annotations
@@ -53,6 +84,7 @@ __all__ = [
     "Continuous",
     "Counterpart",
     "Derivation",
+    "Each",
     "Element",
     "Example",
     "Hyperparameter",
@@ -60,6 +92,7 @@ __all__ = [
     "ListArgument",
     "Periodic",
     "ScheduleArgument",
+    "ScheduleCounterpart",
     "ScheduleSpec",
     "StepsRule",
     "Then",
@@ -79,7 +112,8 @@ class ListArgument:
 
     ``length`` is an expression of the spec's length symbol (``n`` for the
     boundaries, ``n + 1`` for the values). ``increasing`` requires strictly
-    increasing elements. Elements must be finite real numbers.
+    increasing elements. Elements must be finite real numbers. ``typical``:
+    where the elements are drawn (``list_typical_range``).
     """
 
     symbol: sympy.IndexedBase
@@ -88,6 +122,15 @@ class ListArgument:
     description: str
     increasing: bool = False
     default: None = None
+    typical: Typical | None = None
+
+
+def list_typical_range(argument: ListArgument) -> Typical:
+    """The declared range of a list's elements; without one, steps of the run for an increasing list (boundaries),
+    else rates (log-uniform over 1e-3 .. 1, as ``typical_range`` takes an unbounded positive domain)."""
+    if argument.typical is not None:
+        return argument.typical
+    return Typical(0.0, 1.0, per_run=True) if argument.increasing else Typical(1e-3, 1.0, log=True)
 
 
 @dataclass(frozen=True)
@@ -177,6 +220,30 @@ class Example:
 
     arguments: dict
     steps: int
+
+
+@dataclass(frozen=True)
+class Each:
+    """A list with one element per position of the list argument ``over``: ``element`` at ``index = 0, 1, ...``.
+
+    In a counterpart's arguments and pins: torch's ``MultiStepLR`` takes ``milestones=Each(b[i] + 1, i,
+    "boundaries")``.
+    """
+
+    element: sympy.Expr
+    index: sympy.Symbol
+    over: str
+
+
+@dataclass(frozen=True)
+class ScheduleCounterpart(Counterpart):
+    """A schedule's ``Counterpart`` that computes the spec over the first ``horizon`` steps only.
+
+    ``horizon``: an expression of the spec's symbols, the number of steps from step 0 over which it matches
+    (torch's ``CosineAnnealingLR`` is periodic past ``T_max`` while the spec stays at its floor: ``D + 1``).
+    """
+
+    horizon: sympy.Expr | None = None
 
 
 @dataclass(frozen=True)

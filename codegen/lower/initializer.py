@@ -153,6 +153,13 @@ def parameters_at(
     return drawn.family, {p.name: float(sympy.sympify(e).xreplace(point)) for p, e in drawn.parameters}
 
 
+def arguments_as_parameters(resolved: Resolved, case: Case) -> dict[str, str]:
+    """The arguments ``case`` takes as parameters of its family as they are: argument name → parameter name
+    (TruncNormal's ``std`` is the normal's ``stddev``, RandomNormal's ``stddev`` too)."""
+    arguments = {h.symbol: h.argument for h in resolved.arguments}
+    return {arguments[e]: p.name for p, e in case.distribution.parameters if e in arguments}
+
+
 def choice_values(resolved: Resolved, chosen: dict[str, str], values: dict) -> dict:
     """The symbols that valued choices set, for the options chosen and the arguments' ``values``."""
     return {c.sets: sympy.sympify(dict(c.values)[chosen[c.argument]]).xreplace(values) for c in resolved.valued_choices}

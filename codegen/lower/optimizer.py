@@ -15,14 +15,19 @@ from dataclasses import dataclass
 import sympy
 from sympy import Interval, oo
 
-from codegen.language.common import Hyperparameter
+from codegen.language.common import Hyperparameter, Typical
 from codegen.language.optimizer import OptimizerSpec, Option, State, eta, t, w
 
 weight_decay = sympy.Symbol("lambda_wd")
 w_decayed = sympy.Symbol("w_decayed")
 
 WEIGHT_DECAY = Hyperparameter(
-    weight_decay, "weight_decay", None, Interval(0, oo), "decoupled weight decay, applied before the step"
+    weight_decay,
+    "weight_decay",
+    None,
+    Interval(0, oo),
+    "decoupled weight decay, applied before the step",
+    typical=Typical(1e-3, 1e-1, log=True),
 )
 WEIGHT_DECAY_OPTION = Option(
     "weight_decay", when_off={weight_decay: 0}, kind="nonzero", description="decoupled weight decay"

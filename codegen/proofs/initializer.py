@@ -9,6 +9,7 @@ documentation. A failed proof shows the residual.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import sympy
@@ -25,6 +26,7 @@ __all__ = [
     "assert_close_in_ulps",
     "assert_differ_for_every_shape",
     "assert_identical",
+    "assert_scalars_match",
     "generated_package",
     "max_difference_in_ulps_of_largest",
     "max_ulp_difference",
@@ -130,6 +132,28 @@ def assert_close_in_ulps(actual: float, expected: sympy.Expr, ulps: float, what:
         raise AssertionError(f"{what}: {actual!r} differs from {exact} by {float(error / spacing):.2f} ulp (> {ulps})")
 
 
+def assert_scalars_match(
+    function: Callable[..., tuple[float, ...]],
+    expected: Mapping[str, sympy.Expr],
+    fans: Sequence[tuple[int, int]],
+    samples: Sequence[tuple[float, ...]] = ((),),
+    symbols: Sequence[sympy.Symbol] = (),
+) -> None:
+    """``function(fan_in, fan_out, *sample)`` returns the ``expected`` scalars, in order, each to 4 ulp.
+
+    Each scalar is a handful (at most 6) of correctly rounded float64 operations on exact inputs, each adding at
+    most half an ulp of relative error: 4 ulp bounds their sum. ``symbols`` name the values of each sample.
+    """
+    for sample in samples:
+        for fan_pair in fans:
+            actual = function(*fan_pair, *sample)
+            where = f"at fans {fan_pair}, arguments {sample}"
+            assert len(actual) == len(expected), f"{len(actual)} scalars {where}, expected {len(expected)}"
+            point = {fan_in: fan_pair[0], fan_out: fan_pair[1], **dict(zip(symbols, sample)), **CONSTANTS}
+            for computed, (name, expression) in zip(actual, expected.items()):
+                assert_close_in_ulps(computed, sympy.sympify(expression).subs(point), 4, f"{name} {where}")
+
+
 def max_ulp_difference(a: np.ndarray, b: np.ndarray) -> float:
     """The largest difference between two arrays of one dtype, in units in the last place of the larger."""
     spacing = np.spacing(np.maximum(np.abs(a), np.abs(b)))
@@ -153,6 +177,7 @@ __all__ = [
     "assert_close_in_ulps",
     "assert_differ_for_every_shape",
     "assert_identical",
+    "assert_scalars_match",
     "fan_in",
     "fan_out",
     "max_difference_in_ulps_of_largest",

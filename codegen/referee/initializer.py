@@ -5,8 +5,10 @@ The spec's promise for a shape is exact: ``parameters_at`` evaluates the
 spec's case (family and parameters as SymPy expressions of the fans, the
 arguments and constants) at the shape's fans, which come from the spec's
 generated class (``compute_fans``: Keras's layout for Keras specs, torch's for
-torch-convention ones). The referee draws the arguments at random (seeded),
-then one array per shape from the implementation: a 2-D matrix and a
+torch-convention ones). The referee draws the arguments at random (seeded)
+from each one's typical range (declared in the spec, or derived from its
+domain: ``typical_range``) and the choices among their options, then one
+array per shape from the implementation: a 2-D matrix and a
 convolution kernel (two 2-D matrices, tall and wide, for Identity and
 Orthogonal), sized to about ``values`` elements in all, each with
 ``fan_in ≠ fan_out`` (ratio 2) so that a swap of the fans shows.
@@ -63,8 +65,11 @@ on its torch backend keeps the first of 4 draws, 4.3e-6 of the values.
 
 On failure, it looks for what the implementation draws from instead: every
 registered initializer of a compatible family (normal and truncated normal
-together, uniform, or the same exact family) with the same arguments by name
-(defaults for the rest) in each of its cases, evaluated at the same fans (the
+together, uniform, or the same exact family) with the spec's argument values
+carried over where it shares the argument's symbol or takes the argument as
+the same parameter of its family (TruncNormal's ``std`` and TruncatedNormal's
+``stddev`` are both the normal's stddev), defaults for the rest, in each of
+its cases, evaluated at the same fans (the
 same layer, whatever its layout), and the spec's own distribution with one
 classic slip each (the fans swapped, ±2 absolute truncation, the correction
 constant dropped, a normal for a truncated normal or the reverse, the uniform
@@ -76,18 +81,21 @@ check passes).
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 import sympy
 from scipy import stats
 
-import trainspec.initializers
+import trainspec
+from codegen.language.common import typical_range
 from codegen.language.initializer import (
     Case,
     Distribution,
@@ -100,7 +108,7 @@ from codegen.language.initializer import (
     truncated_std,
 )
 from codegen.load import Registry
-from codegen.lower.initializer import Resolved, parameters_at, resolve
+from codegen.lower.initializer import Resolved, arguments_as_parameters, parameters_at, resolve
 from codegen.referee import initializer_adapters as initializer_external
 from codegen.referee.statistics import (
     ALPHA,
@@ -120,20 +128,9 @@ from codegen.referee.verdict import Verdict
 DEFAULT_VALUES = 10**6
 """Values drawn in all, over the shapes."""
 
-# Where each argument is drawn, by name: (low, high, log-uniform). Away from the values where slips coincide with the
-# spec: a stddev of 1 (±2 absolute = ±2σ), a gain of 1 (the gain dropped), a zero value.
-RANGES: dict[str, tuple[float, float, bool]] = {
-    "mean": (-0.5, 0.5, False),
-    "stddev": (0.01, 0.5, True),
-    "std": (0.01, 0.5, True),
-    "minval": (-1.0, -0.01, False),
-    "maxval": (0.01, 1.0, False),
-    "value": (0.25, 2.0, False),
-    "gain": (1.25, 2.0, False),
-    "scale": (0.5, 2.0, False),
-}
-# One name per concept across conventions, to carry an argument over to another registered initializer.
-SYNONYMS = {"std": "stddev"}
+DRAWS = 100
+"""Draws of the arguments before giving up on meeting the spec's constraints (every one of the bundled specs' typical
+ranges meets them at the first)."""
 KINDS = {"truncated_normal": "normal"}  # the families a candidate may have: normal and truncated normal together
 
 
@@ -196,8 +193,12 @@ def verify(
     seed: int = 0,
     dtype: str = "float64",
     given: Mapping[str, Any] | None = None,
+    package: ModuleType = trainspec,
 ) -> InitializerVerdict:
-    """Referee ``against`` on ``spec_name`` with about ``values`` values; ``given`` pins arguments or choices."""
+    """Referee ``against`` on ``spec_name`` with about ``values`` values; ``given`` pins arguments or choices.
+
+    ``package`` is the generated package whose classes hold the spec's fans and check its arguments.
+    """
     spec = registry.get(spec_name)
     if not isinstance(spec, InitializerSpec):
         raise ValueError(f"{spec_name} is not an initializer spec")
@@ -205,10 +206,10 @@ def verify(
         raise ValueError(f"--values must be at least 1000, got {values}")
     specs = {s.name: s for s in registry.initializers}
     resolved = resolve(spec, specs)
-    cls = generated_class(spec)
-    implementation = initializer_external.implementation(against, spec, cls.compute_fans)
+    cls = generated_class(spec, package)
+    implementation = initializer_external.implementation(against, resolved, cls.compute_fans)
     rng = np.random.default_rng(seed)
-    arguments = implementation.constrain(draw(resolved, cls, rng, given or {}))
+    arguments = implementation.constrain(draw(resolved, cls, rng, given or {}), given or {})
     numbers, choices = _split(resolved, arguments)
     family = parameters_at(resolved, numbers, choices, (1, 1))[0]
     results, samples = [], []
@@ -242,10 +243,11 @@ def verify(
     )
 
 
-def generated_class(spec: InitializerSpec) -> type:
-    cls = trainspec.initializers.INITIALIZERS.get(spec.name)
+def generated_class(spec: InitializerSpec, package: ModuleType = trainspec) -> type:
+    cls = package.initializers.INITIALIZERS.get(spec.name)
     if cls is None:
-        raise ValueError(f"{spec.name} has no generated class in trainspec.initializers: run `trainspec build`")
+        where = f"{package.__name__}.initializers"
+        raise ValueError(f"{spec.name} has no generated class in {where}: run `trainspec build`")
     return cls
 
 
@@ -277,19 +279,32 @@ def _drawn(
 
 
 def draw(resolved: Resolved, cls: type, rng: np.random.Generator, given: Mapping[str, Any]) -> dict[str, Any]:
-    """Arguments by the spec's names: drawn float32-exact numbers where RANGES names them (defaults otherwise), and
-    choices drawn among their options; ``given`` pins any (a choice by any spelling Keras accepts)."""
+    """Arguments by the spec's names: float32-exact numbers drawn from each one's typical range, and choices drawn
+    among their options; ``given`` pins any (a choice by any spelling Keras accepts). Drawn again where the spec's
+    constraints refuse them (the generated class checks them), up to ``DRAWS`` times."""
     names = {h.argument for h in resolved.arguments} | {c.argument for c in resolved.choices}
     unknown = sorted(set(given) - names)
     if unknown:
         raise ValueError(f"{resolved.spec.name} has no argument {unknown[0]!r}")
+    for _ in range(DRAWS):
+        drawn = _drawn_once(resolved, rng, given)
+        try:
+            cls(**drawn)  # ValueError names the argument and the constraint
+        except ValueError as error:
+            refused = error
+            continue
+        return drawn
+    raise refused
+
+
+def _drawn_once(resolved: Resolved, rng: np.random.Generator, given: Mapping[str, Any]) -> dict[str, Any]:
     drawn: dict[str, Any] = {}
     for h in resolved.arguments:
-        low, high, log = RANGES.get(h.argument, (math.nan, math.nan, False))
-        if math.isnan(low):
-            drawn[h.argument] = h.default
-            continue
-        value = math.exp(rng.uniform(math.log(low), math.log(high))) if log else rng.uniform(low, high)
+        typical = typical_range(h)
+        if typical.log:
+            value = math.exp(rng.uniform(math.log(typical.low), math.log(typical.high)))
+        else:
+            value = rng.uniform(typical.low, typical.high)
         drawn[h.argument] = float(np.float32(value))
     drawn.update(_absolute_bounds(resolved, drawn, rng))
     for choice in resolved.choices:
@@ -297,19 +312,16 @@ def draw(resolved: Resolved, cls: type, rng: np.random.Generator, given: Mapping
     drawn.update(given)
     for choice in resolved.choices:
         drawn[choice.argument] = dict(choice.aliases).get(drawn[choice.argument], drawn[choice.argument])
-    cls(**drawn)  # the generated class checks domains and constraints (ValueError names the argument)
     return drawn
 
 
 def _absolute_bounds(resolved: Resolved, drawn: Mapping[str, Any], rng: np.random.Generator) -> dict[str, float]:
     """Bounds that are arguments themselves (torch's trunc_normal_ a, b), drawn 0.5 to 2.5 standard deviations from
     the drawn mean, so that the cut matters (a default ±2 around a small stddev would cut nothing)."""
-    by_symbol = {h.symbol: h.argument for h in resolved.arguments}
     bounds: dict[str, float] = {}
     for case in resolved.cases:
-        values = {p.name: sympy.sympify(e) for p, e in case.distribution.parameters}
-        names = {key: by_symbol.get(values.get(key)) for key in ("mean", "stddev", "lower", "upper")}
-        if case.distribution.family != "truncated_normal" or None in names.values():
+        names = {parameter: argument for argument, parameter in arguments_as_parameters(resolved, case).items()}
+        if case.distribution.family != "truncated_normal" or not {"mean", "stddev", "lower", "upper"} <= set(names):
             continue
         mean, sd = drawn[names["mean"]], drawn[names["stddev"]]
         bounds[names["lower"]] = float(np.float32(mean - rng.uniform(0.5, 2.5) * sd))
@@ -381,7 +393,7 @@ def _registered(specs, resolved: Resolved, numbers, choices, fans) -> list[Alter
         relative = resolve(other, specs)
         if kind not in {_kind(case.distribution.family) for case in relative.cases}:
             continue
-        arguments = _carried(relative, numbers)
+        arguments = _carried(resolved, relative, numbers)
         shown = {h.argument: arguments.get(h.argument, h.default) for h in relative.arguments}
         for combination in itertools.product(*(_distinct_options(c) for c in relative.choices)):
             chosen = {c.argument: option for c, option in zip(relative.choices, combination)}
@@ -395,15 +407,23 @@ def _kind(family: str) -> str:
     return KINDS.get(family, family)
 
 
-def _carried(relative: Resolved, numbers: Mapping[str, float]) -> dict[str, float]:
-    """The spec's numbers that ``relative`` takes, by concept (``std`` is ``stddev``) and within its domains."""
-    by_concept = {SYNONYMS.get(name, name): value for name, value in numbers.items()}
+def _carried(resolved: Resolved, relative: Resolved, numbers: Mapping[str, float]) -> dict[str, float]:
+    """The spec's numbers that ``relative`` takes, within its domains: where it has the argument's symbol, or takes
+    an argument as the same parameter of its family (TruncNormal's ``std`` and TruncatedNormal's ``stddev``)."""
+    by_symbol = {h.symbol: numbers[h.argument] for h in resolved.arguments if h.argument in numbers}
+    by_parameter = {p: numbers[name] for name, p in _taken_as_parameters(resolved).items() if name in numbers}
+    parameters = _taken_as_parameters(relative)
     carried = {}
     for h in relative.arguments:
-        value = by_concept.get(SYNONYMS.get(h.argument, h.argument))
+        value = by_symbol.get(h.symbol, by_parameter.get(parameters.get(h.argument)))
         if value is not None and sympy.Float(value) in h.domain:
             carried[h.argument] = value
     return carried
+
+
+def _taken_as_parameters(resolved: Resolved) -> dict[str, str]:
+    """Argument → the parameter of its family that some case takes it as (``arguments_as_parameters``)."""
+    return {name: p for case in resolved.cases for name, p in arguments_as_parameters(resolved, case).items()}
 
 
 def _distinct_options(choice) -> tuple[str, ...]:
@@ -700,10 +720,16 @@ def escapes(results: Sequence[ShapeResult], samples: Sequence[Sample]) -> tuple[
     return tuple(lines)
 
 
-def verify_command(registry: Registry, arguments) -> Verdict:
+def verify_command(registry: Registry, arguments: argparse.Namespace, package: ModuleType) -> Verdict:
     """``trainspec verify`` for an initializer, with the command line's arguments."""
     if arguments.flag:
         raise ValueError(f"--flag is for optimizers; an initializer's choices are drawn ({arguments.spec})")
     return verify(
-        registry, arguments.spec, arguments.against, values=arguments.values, seed=arguments.seed, dtype=arguments.dtype
+        registry,
+        arguments.spec,
+        arguments.against,
+        values=arguments.values,
+        seed=arguments.seed,
+        dtype=arguments.dtype,
+        package=package,
     )

@@ -1,19 +1,26 @@
-"""Initializers that ``trainspec verify`` referees: torch.nn.init, keras.initializers, or a user's function.
+"""Initializers that ``trainspec verify`` referees: a spec's declared counterpart in torch.nn.init or
+keras.initializers, or a user's function.
 
 Every adapter gives the same thing, an ``InitializerImplementation``: called
 with a shape *in the spec's layout*, a dtype, an int seed and the spec's
 arguments (by the spec's names, choices included), it returns a new NumPy
 array of that shape holding the implementation's values.
 
-torch.nn.init stores weights as ``(out, in, *kernel)`` and computes the fans
-from that layout; a Keras-layout spec stores ``(*kernel, in, out)``. For the
-torch functions that read the fans (``xavier_*``, ``kaiming_*``) the adapter
-fills the torch tensor whose torch fans equal the spec's fans for the shape
-(the same layer: ``(in, out)`` ↔ ``(out, in)``, ``(kh, kw, in, out)`` ↔
-``(out, in, kh, kw)``) and permutes the values back, so both sides describe
-the same layer. The spec's fans come from its generated class
-(``compute_fans``), never from an assumed layout: a torch-convention spec's
-shape is already torch's and is filled as it is.
+A library's counterpart is the one the spec declares (``counterparts``:
+``Counterpart`` and ``ScaledCounterpart`` in ``codegen.language.initializer``):
+its import path, the arguments it is called with as expressions of the spec's
+symbols, names of its arguments or plain values, and the options it covers.
+Nothing here is keyed by a spec's name.
+
+Each library reads the fans off its own layout: torch.nn.init stores weights
+as ``(out, in, *kernel)``, Keras as ``(*kernel, in, out)``. Where the spec's
+distribution depends on the fans, the adapter fills the library's array whose
+fans (by that library's rule) equal the spec's fans for the shape (the same
+layer: ``(in, out)`` ↔ ``(out, in)``, ``(kh, kw, in, out)`` ↔ ``(out, in, kh,
+kw)``) and permutes the values back, so both sides describe the same layer. The
+spec's fans come from its generated class (``compute_fans``), never from an
+assumed layout: a torch-convention spec's shape is already torch's and is
+filled as it is.
 
 A user's implementation (``--against module:function``) is a function::
 
@@ -28,21 +35,31 @@ spec names, as ``trainspec list`` and the docs name them (``stddev=0.05``,
 
 from __future__ import annotations
 
+import importlib
 import inspect
-import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import sympy
 
-from codegen.language.initializer import InitializerSpec
+from codegen.language.common import Counterpart
+from codegen.language.initializer import ScaledCounterpart
+from codegen.lower.initializer import Resolved, choice_values
 from codegen.referee.optimizer_adapters import user_function
+from trainspec.initializers.kernels import compute_fans as keras_compute_fans
 from trainspec.initializers.kernels import torch_compute_fans
 
 Shape = tuple[int, ...]
 Fans = Callable[[Sequence[int]], tuple[int, int]]
+
+LIBRARIES = {"torch": "torch.nn.init", "keras": "keras.initializers"}
+"""The libraries ``--against`` names, and where each keeps its initializers."""
+LIBRARY_FANS: dict[str, Fans] = {"torch": torch_compute_fans, "keras": keras_compute_fans}
+"""How each library reads the fans off a shape (torch.nn.init's and Keras 3's rules, as the generated kernels have
+them)."""
 
 
 @dataclass(frozen=True)
@@ -51,227 +68,232 @@ class InitializerImplementation:
 
     label: str
     draw: Callable[[Shape, str, int, Mapping[str, Any]], np.ndarray]  # (shape, dtype, seed, arguments) -> array
-    constrain: Callable[[dict], dict] = lambda arguments: arguments  # drawn arguments restated within its reach
+    # (drawn arguments, the given ones) -> the arguments restated within its reach (a counterpart's pinned ones)
+    constrain: Callable[[dict, Mapping], dict] = lambda arguments, given: arguments
     notes: Callable[[Mapping, str], tuple[str, ...]] = lambda arguments, family: ()  # (arguments, family) -> lines
     layout: Callable[[Shape, Mapping], str] = lambda shape, arguments: ""  # how it lays out a shape, if otherwise
 
 
-def implementation(against: str, spec: InitializerSpec, compute_fans: Fans) -> InitializerImplementation:
+def implementation(against: str, resolved: Resolved, compute_fans: Fans) -> InitializerImplementation:
     """The adapter ``against`` names: ``torch``, ``keras`` or ``module:function``.
 
-    ``compute_fans`` is the spec's (its generated class's): the torch adapter lays its tensor out to match it.
+    ``compute_fans`` is the spec's (its generated class's): a library's array is laid out to match it.
     """
-    if against == "torch":
-        return _torch(spec, compute_fans)
-    if against == "keras":
-        return _keras(spec)
+    if against in LIBRARIES:
+        return _library(against, resolved, compute_fans)
     if ":" in against:
         return _user(against)
     raise ValueError(f"--against must be torch, keras or module:function, not {against!r}")
 
 
-# ----------------------------------------------------------------------------- torch.nn.init
-
-# The torch functions that compute fans from the tensor's (out, in, *kernel) layout.
-FAN_FUNCTIONS = frozenset({"xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_"})
+# ----------------------------------------------------------------------------- a declared counterpart
 
 
-@dataclass(frozen=True)
-class TorchCall:
-    """One torch.nn.init call: the function, its keyword arguments, and how the report shows it."""
-
-    function: str
-    keywords: dict
-    text: str
-    gain: float | None = None  # multiplied in afterwards (eye_ takes no gain)
+def declared(resolved: Resolved, library: str) -> tuple[Counterpart, ...]:
+    """The spec's counterparts in ``library``, those that draw its distribution (``same``) first."""
+    found = sorted((c for c in resolved.spec.counterparts if c.library == library), key=lambda c: not c.same)
+    if not found:
+        raise ValueError(f"{LIBRARIES[library]} has no counterpart of {resolved.spec.name}: its spec declares none")
+    return tuple(found)
 
 
-def _variance_scaling_call(a: Mapping) -> TorchCall:
-    """VarianceScaling through xavier_* (fan_avg, gain √scale) or kaiming_* (leaky_relu slope for gain √scale).
+def settle(
+    resolved: Resolved, library: str, arguments: Mapping, given: Mapping | None = None
+) -> tuple[Counterpart, dict]:
+    """The counterpart for these arguments, and the arguments with its requirements pinned.
 
-    torch has no truncated variance-scaling initializer: the truncated cases go to the untruncated normal
-    functions, and the referee reports the difference.
+    The first declared (``same`` first) whose required options hold; where none does, the first, its required
+    options pinned, but never over an argument the caller gave.
     """
-    scale, mode, distribution = a["scale"], a["mode"], a["distribution"]
-    kind = "uniform" if distribution == "uniform" else "normal"
-    if mode == "fan_avg":
-        return TorchCall(f"xavier_{kind}_", {"gain": math.sqrt(scale)}, f"xavier_{kind}_(gain=sqrt(scale))")
-    # calculate_gain('leaky_relu', slope) = sqrt(2 / (1 + slope²)) = sqrt(scale) for slope = sqrt(2 / scale - 1).
-    slope = math.sqrt(2.0 / scale - 1.0)
-    return TorchCall(
-        f"kaiming_{kind}_",
-        {"a": slope, "mode": mode, "nonlinearity": "leaky_relu"},
-        f"kaiming_{kind}_(a=sqrt(2/scale - 1), mode=mode, nonlinearity='leaky_relu'), whose gain is sqrt(scale)",
-    )
+    options = {c.argument for c in resolved.choices}
+    counterparts = declared(resolved, library)
+    covering = (c for c in counterparts if all(arguments[n] == v for n, v in c.requires if n in options))
+    counterpart = next(covering, counterparts[0])
+    pinned = {name: _pinned(resolved, value, arguments) for name, value in counterpart.requires}
+    given = given or {}
+    clash = sorted(name for name, value in pinned.items() if name in given and given[name] != value)
+    if clash:
+        required = ", ".join(f"{name}={pinned[name]!r}" for name in clash)
+        raise ValueError(f"{counterpart.name} is {resolved.spec.name} with {required} only")
+    return counterpart, {**arguments, **pinned}
 
 
-def _scale_within_leaky_relu(arguments: dict) -> dict:
-    if arguments["mode"] != "fan_avg" and arguments["scale"] > 2:
-        raise ValueError(
-            "torch's kaiming_* reach gains up to sqrt(2) (scale <= 2) through leaky_relu's slope; "
-            f"scale {arguments['scale']} has no counterpart"
-        )
-    return arguments
+def _pinned(resolved: Resolved, value: object, arguments: Mapping) -> object:
+    """A required value: a choice's option as it is, a number or an expression of the other arguments evaluated."""
+    return value if isinstance(value, str) else _evaluated(resolved, sympy.sympify(value), arguments)
 
 
-def _truncated_normal_call(a: Mapping) -> TorchCall:
-    mean, std = a["mean"], a["stddev"]
-    return TorchCall(
-        "trunc_normal_",
-        {"mean": mean, "std": std, "a": mean - 2 * std, "b": mean + 2 * std},
-        "trunc_normal_(mean=mean, std=stddev, a=mean - 2*stddev, b=mean + 2*stddev): its a, b are absolute",
-    )
+def call_arguments(resolved: Resolved, counterpart: Counterpart, arguments: Mapping) -> dict[str, Any]:
+    """The keyword arguments ``counterpart`` is called with for the spec's ``arguments`` (by the spec's names)."""
+    if not counterpart.arguments:
+        consumed = {s.name for s in sympy.sympify(_times(counterpart)).free_symbols}
+        return {name: value for name, value in arguments.items() if name not in consumed}
+    return {key: _mapped(resolved, value, arguments) for key, value in counterpart.arguments}
 
 
-# Keras spec → its torch.nn.init counterpart, from the spec's arguments (torch 2.13's torch/nn/init.py).
-TORCH_COUNTERPARTS: dict[str, Callable[[Mapping], TorchCall]] = {
-    "RandomNormal": lambda a: TorchCall(
-        "normal_", {"mean": a["mean"], "std": a["stddev"]}, "normal_(mean=mean, std=stddev)"
-    ),
-    "RandomUniform": lambda a: TorchCall(
-        "uniform_", {"a": a["minval"], "b": a["maxval"]}, "uniform_(a=minval, b=maxval)"
-    ),
-    "TruncatedNormal": _truncated_normal_call,
-    "Zeros": lambda a: TorchCall("zeros_", {}, "zeros_()"),
-    "Ones": lambda a: TorchCall("ones_", {}, "ones_()"),
-    "Constant": lambda a: TorchCall("constant_", {"val": a["value"]}, "constant_(val=value)"),
-    "Identity": lambda a: TorchCall("eye_", {}, "eye_() times gain (eye_ takes no gain)", gain=a["gain"]),
-    "Orthogonal": lambda a: TorchCall("orthogonal_", {"gain": a["gain"]}, "orthogonal_(gain=gain)"),
-    "GlorotUniform": lambda a: TorchCall("xavier_uniform_", {}, "xavier_uniform_()"),
-    "GlorotNormal": lambda a: TorchCall("xavier_normal_", {}, "xavier_normal_() (untruncated)"),
-    "HeUniform": lambda a: TorchCall(
-        "kaiming_uniform_",
-        {"mode": "fan_in", "nonlinearity": "relu"},
-        "kaiming_uniform_(mode='fan_in', nonlinearity='relu')",
-    ),
-    "HeNormal": lambda a: TorchCall(
-        "kaiming_normal_",
-        {"mode": "fan_in", "nonlinearity": "relu"},
-        "kaiming_normal_(mode='fan_in', nonlinearity='relu') (untruncated)",
-    ),
-    "LecunUniform": lambda a: TorchCall(
-        "kaiming_uniform_",
-        {"mode": "fan_in", "nonlinearity": "linear"},
-        "kaiming_uniform_(mode='fan_in', nonlinearity='linear')",
-    ),
-    "LecunNormal": lambda a: TorchCall(
-        "kaiming_normal_",
-        {"mode": "fan_in", "nonlinearity": "linear"},
-        "kaiming_normal_(mode='fan_in', nonlinearity='linear') (untruncated)",
-    ),
-    "VarianceScaling": _variance_scaling_call,
-}
-TORCH_CONSTRAINTS: dict[str, Callable[[dict], dict]] = {"VarianceScaling": _scale_within_leaky_relu}
+def _mapped(resolved: Resolved, value: object, arguments: Mapping) -> object:
+    if isinstance(value, tuple):
+        return tuple(_mapped(resolved, item, arguments) for item in value)
+    if isinstance(value, str):
+        return arguments.get(value, value)  # the name of a spec argument or choice, else a plain string
+    if isinstance(value, sympy.Basic):
+        return _evaluated(resolved, value, arguments)
+    return value
 
 
-def _torch(spec: InitializerSpec, compute_fans: Fans) -> InitializerImplementation:
-    plan = TORCH_COUNTERPARTS.get(spec.name) or _same_named_torch_function(spec)
+def _times(counterpart: Counterpart) -> sympy.Expr:
+    return counterpart.times if isinstance(counterpart, ScaledCounterpart) else sympy.S.One
 
-    def order(shape: Shape, call: TorchCall) -> tuple[int, ...]:
-        return torch_layout(shape, compute_fans(shape)) if call.function in FAN_FUNCTIONS else tuple(range(len(shape)))
+
+def factor(resolved: Resolved, counterpart: Counterpart, arguments: Mapping) -> float:
+    """What the counterpart's values are multiplied by afterwards (1 but for a ``ScaledCounterpart``)."""
+    return _evaluated(resolved, _times(counterpart), arguments)
+
+
+def _evaluated(resolved: Resolved, expression: sympy.Expr, arguments: Mapping) -> float:
+    """``expression`` of the spec's symbols at ``arguments`` (and what its valued choices set), as a float."""
+    values = {h.symbol: sympy.Float(arguments[h.argument]) for h in resolved.arguments if h.argument in arguments}
+    chosen = {c.argument: arguments[c.argument] for c in resolved.choices if c.argument in arguments}
+    if len(chosen) == len(resolved.choices):
+        values |= choice_values(resolved, chosen, values)
+    result = sympy.sympify(expression).xreplace(values).evalf()
+    if result.free_symbols or result.is_real is not True or not result.is_finite:
+        shown = ", ".join(f"{k}={v!r}" for k, v in arguments.items())
+        raise ValueError(f"{sympy.sstr(expression)} is not a real number at {shown}")
+    return float(result)
+
+
+def call_text(resolved: Resolved, counterpart: Counterpart) -> str:
+    """``torch.nn.init.kaiming_normal_(mode='fan_in', nonlinearity='relu'): untruncated``, as declared: the spec's
+    arguments by name, expressions of its symbols, plain values quoted."""
+    names = [h.argument for h in resolved.arguments] + [c.argument for c in resolved.choices]
+    if counterpart.arguments:
+        mapping = counterpart.arguments
+    else:
+        mapping = tuple((key, key) for key in call_arguments(resolved, counterpart, dict.fromkeys(names)))
+    shown = ", ".join(f"{key}={_shown(value, names)}" for key, value in mapping)
+    times = _times(counterpart)
+    scaled = "" if times == 1 else f" times {sympy.sstr(times)}"
+    return f"{counterpart.name}({shown}){scaled}" + (f": {counterpart.note}" if counterpart.note else "")
+
+
+def _shown(value: object, names: Sequence[str]) -> str:
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_shown(item, names) for item in value) + ")"
+    if isinstance(value, sympy.Basic):
+        return sympy.sstr(value)
+    return value if value in names else repr(value)
+
+
+def imported(counterpart: Counterpart) -> Any:
+    """The class or function a counterpart names (Keras on its torch backend unless told otherwise)."""
+    module, _, attribute = counterpart.name.rpartition(".")
+    if counterpart.library == "keras":
+        os.environ.setdefault("KERAS_BACKEND", "torch")  # must be set before keras is first imported
+    try:
+        target = getattr(importlib.import_module(module), attribute, None)
+    except ImportError as error:
+        raise ValueError(f"cannot import {module} for the counterpart {counterpart.name}: {error}") from None
+    if target is None:
+        raise ValueError(f"{module} has no {attribute} (a counterpart the spec declares)")
+    return target
+
+
+def layout_for(shape: Shape, fans: tuple[int, int], library_fans: Fans) -> tuple[int, ...]:
+    """The order of ``shape``'s axes that gives a library the spec's fans: as it is, Keras's read as torch's
+    (``(*kernel, in, out)`` → ``(out, in, *kernel)``), or torch's read as Keras's."""
+    rank = len(shape)
+    to_torch = (rank - 1, rank - 2, *range(rank - 2))
+    orders = [tuple(range(rank)), to_torch, tuple(int(a) for a in np.argsort(to_torch))] if rank >= 2 else [()]
+    for order in orders:
+        if tuple(library_fans([shape[axis] for axis in order])) == tuple(fans):
+            return order
+    raise ValueError(f"no layout of shape {shape} gives the spec's fans {tuple(fans)}")
+
+
+def _library(library: str, resolved: Resolved, compute_fans: Fans) -> InitializerImplementation:
+    for counterpart in declared(resolved, library):  # refused before anything is drawn: none declared, or unknown
+        imported(counterpart)
+    fill = {"torch": _torch_fill, "keras": _keras_fill}[library]
+
+    def order(shape: Shape) -> tuple[int, ...]:
+        if not resolved.uses_fans:
+            return tuple(range(len(shape)))
+        return layout_for(shape, compute_fans(shape), LIBRARY_FANS[library])
+
+    def constrain(arguments: dict, given: Mapping) -> dict:
+        counterpart, settled = settle(resolved, library, arguments, given)
+        try:
+            call_arguments(resolved, counterpart, settled)
+            factor(resolved, counterpart, settled)
+        except ValueError as error:
+            note = f" ({counterpart.note})" if counterpart.note else ""
+            raise ValueError(
+                f"{resolved.spec.name} has no {library} counterpart at these arguments: {counterpart.name} needs "
+                f"{error}{note}"
+            ) from None
+        return settled
 
     def draw(shape: Shape, dtype: str, seed: int, arguments: Mapping) -> np.ndarray:
-        import torch
-
-        call = plan(arguments)
-        axes = order(shape, call)
-        tensor = torch.empty(tuple(shape[axis] for axis in axes), dtype=getattr(torch, dtype))
-        function = getattr(torch.nn.init, call.function)
-        keywords = dict(call.keywords)
-        if "generator" in inspect.signature(function).parameters:
-            keywords["generator"] = torch.Generator().manual_seed(seed)
-        with torch.no_grad():
-            function(tensor, **keywords)
-            if call.gain is not None:
-                tensor.mul_(call.gain)
-        return np.transpose(tensor.numpy(), np.argsort(axes))  # back to the spec's layout
+        counterpart, _ = settle(resolved, library, arguments)
+        axes = order(shape)
+        keywords = call_arguments(resolved, counterpart, arguments)
+        values = fill(imported(counterpart), tuple(shape[axis] for axis in axes), dtype, seed, keywords)
+        times = factor(resolved, counterpart, arguments)
+        if times != 1:
+            values = values * values.dtype.type(times)  # in the array's dtype, as the library would
+        return np.transpose(values, np.argsort(axes))  # back to the spec's layout
 
     def notes(arguments: Mapping, family: str) -> tuple[str, ...]:
-        call = plan(arguments)
-        lines = [f"torch.nn.init.{call.text}"]
-        if call.function in FAN_FUNCTIONS:
+        counterpart, _ = settle(resolved, library, arguments)
+        lines = [call_text(resolved, counterpart)]
+        if resolved.uses_fans and resolved.layout != library:
             lines.append(
-                "torch reads fans from (out, in, *kernel): each shape is filled as the torch tensor whose torch "
-                "fans equal the spec's fans (the same layer), and its values laid back out in the spec's shape"
+                f"{library} reads the fans off its own layout: each shape is filled as the {library} shape whose "
+                f"fans equal the spec's fans (the same layer), and its values laid back out in the spec's shape"
             )
-        if family == "orthogonal":
-            lines.append("orthogonal_ flattens to (shape[0], the rest), Keras to (the rest, shape[-1])")
-        return tuple(lines)
+        return (*lines, *_library_notes(library, family))
 
     def layout(shape: Shape, arguments: Mapping) -> str:
-        axes = order(shape, plan(arguments))
+        axes = order(shape)
         if axes == tuple(range(len(shape))):
             return ""
-        return f"filled as the torch tensor {tuple(shape[axis] for axis in axes)}, the same fans"
+        return f"filled as the {library} shape {tuple(shape[axis] for axis in axes)}, the same fans"
 
-    return InitializerImplementation(
-        "torch.nn.init",
-        draw,
-        constrain=TORCH_CONSTRAINTS.get(spec.name, lambda arguments: arguments),
-        notes=notes,
-        layout=layout,
-    )
+    return InitializerImplementation(LIBRARIES[library], draw, constrain=constrain, notes=notes, layout=layout)
 
 
-def _same_named_torch_function(spec: InitializerSpec) -> Callable[[Mapping], TorchCall]:
-    """A torch-convention spec named after its function (KaimingNormal → kaiming_normal_), arguments by name."""
+def _torch_fill(function: Callable, shape: Shape, dtype: str, seed: int, keywords: Mapping) -> np.ndarray:
     import torch
 
-    name = f"{spec.module_name}_"
-    function = getattr(torch.nn.init, name, None)
-    if function is None:
-        raise ValueError(f"torch.nn.init has no counterpart of {spec.name}")
-    accepted = set(inspect.signature(function).parameters)
-
-    def plan(arguments: Mapping) -> TorchCall:
-        unknown = sorted(set(arguments) - accepted)
-        if unknown:
-            raise ValueError(f"torch.nn.init.{name} takes no argument {unknown[0]!r} of {spec.name}")
-        return TorchCall(name, dict(arguments), f"{name}(same arguments)")
-
-    return plan
+    tensor = torch.empty(shape, dtype=getattr(torch, dtype))
+    seeded = {"generator": torch.Generator().manual_seed(seed)}
+    with torch.no_grad():
+        function(tensor, **keywords, **(seeded if "generator" in inspect.signature(function).parameters else {}))
+    return tensor.numpy()
 
 
-def torch_layout(shape: Shape, fans: tuple[int, int]) -> tuple[int, ...]:
-    """The order of ``shape``'s axes that makes a torch tensor with ``fans``: as it is, or Keras's reversed.
-
-    Keras ``(*kernel, in, out)`` → torch ``(out, in, *kernel)``.
-    """
-    rank = len(shape)
-    orders = [tuple(range(rank)), (rank - 1, rank - 2, *range(rank - 2))] if rank >= 2 else []
-    for order in orders:
-        if torch_compute_fans([shape[axis] for axis in order]) == tuple(fans):
-            return order
-    raise ValueError(f"no layout of shape {shape} gives torch the spec's fans {tuple(fans)}")
-
-
-# ----------------------------------------------------------------------------- keras.initializers
-
-
-def _keras(spec: InitializerSpec) -> InitializerImplementation:
-    os.environ.setdefault("KERAS_BACKEND", "torch")  # must be set before keras is first imported
+def _keras_fill(cls: type, shape: Shape, dtype: str, seed: int, keywords: Mapping) -> np.ndarray:
     import keras
 
-    cls = getattr(keras.initializers, spec.name, None)
-    if not inspect.isclass(cls):
-        raise ValueError(f"keras.initializers has no counterpart of {spec.name}")
-    seeded = "seed" in inspect.signature(cls).parameters
+    seeded = {"seed": seed} if "seed" in inspect.signature(cls).parameters else {}
+    return np.asarray(keras.ops.convert_to_numpy(cls(**keywords, **seeded)(shape, dtype=dtype)))
 
-    def draw(shape: Shape, dtype: str, seed: int, arguments: Mapping) -> np.ndarray:
-        initializer = cls(**arguments, **({"seed": seed} if seeded else {}))
-        return np.asarray(keras.ops.convert_to_numpy(initializer(shape, dtype=dtype)))
 
-    def notes(arguments: Mapping, family: str) -> tuple[str, ...]:
-        backend = keras.backend.backend()
-        lines = [f"keras.initializers.{spec.name}(same arguments{', seed=...' if seeded else ''}), {backend} backend"]
-        if family == "truncated_normal" and backend == "torch":
-            lines.append(
-                "Keras's torch backend truncates by drawing 4 normals per value and keeping the first within "
-                "±2 stddev, or the first draw if none is (keras/src/backend/torch/random.py)"
-            )
-        return tuple(lines)
+def _library_notes(library: str, family: str) -> tuple[str, ...]:
+    """What the report says about the library itself: Keras's backend, and how its torch backend truncates."""
+    if library != "keras":
+        return ()
+    import keras
 
-    return InitializerImplementation(f"keras.initializers.{spec.name}", draw, notes=notes)
+    backend = keras.backend.backend()
+    lines = [f"Keras on its {backend} backend, seeded per shape"]
+    if family == "truncated_normal" and backend == "torch":
+        lines.append(
+            "Keras's torch backend truncates by drawing 4 normals per value and keeping the first within "
+            "±2 stddev, or the first draw if none is (keras/src/backend/torch/random.py)"
+        )
+    return tuple(lines)
 
 
 # ----------------------------------------------------------------------------- a user's function

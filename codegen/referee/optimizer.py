@@ -2,8 +2,10 @@
 
 Both sides start from the same parameters, get the same stream of gradients
 (independent of the parameters, so a difference is the optimizer's alone) and
-the same hyperparameters, drawn at random. The spec side is trainspec's
-generated class (checked against the 50-digit reference by the test suite).
+the same hyperparameters, drawn at random from their typical ranges
+(``typical_range``: where the spec declares the method is used, and ε large
+enough that where it sits shows). The spec side is trainspec's generated
+class (checked against the 50-digit reference by the test suite).
 Per step the referee records the largest relative error, normwise against the
 displacement so far: max|w_impl − w_spec| / max|w_spec − w_0|. The first step
 where it exceeds the tolerance is the divergence. Then it looks for what the
@@ -14,36 +16,22 @@ across the root, bias correction dropped, β and 1 − β swapped).
 
 from __future__ import annotations
 
+import argparse
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
+from types import ModuleType
 
 import numpy as np
 import sympy
 
 import trainspec
+from codegen.language.common import Hyperparameter, typical_range
 from codegen.language.optimizer import OptimizerSpec, g, t, w
 from codegen.load import Registry
 from codegen.lower.relations import select_variant
 from codegen.referee import optimizer_adapters as external
 from codegen.referee.verdict import Candidate, Verdict
-
-# Where each argument is drawn, by concept: (low, high, log-uniform). ε is drawn large enough that where it sits
-# (inside or outside a root, corrected or not) changes the step by far more than rounding: telling conventions
-# apart is the point. Rates and decays stay where training is meaningful.
-RANGES: dict[str, tuple[float, float, bool]] = {
-    "learning_rate": (1e-3, 1e-1, True),
-    "beta_1": (0.5, 0.99, False),
-    "beta_2": (0.8, 0.999, False),
-    "epsilon": (1e-3, 1e-1, True),
-    "rho": (0.5, 0.99, False),
-    "momentum": (0.5, 0.95, False),
-    "dampening": (0.1, 0.9, False),
-    "weight_decay": (1e-3, 1e-1, True),
-    "lr_decay": (1e-3, 1e-1, True),
-    "initial_accumulator_value": (1e-2, 1.0, True),
-    "momentum_decay": (1e-3, 1e-2, True),
-}
 
 SHAPES = ((7,), (3, 4))
 
@@ -64,53 +52,86 @@ def verify(
     seed: int = 0,
     dtype: str = "float64",
     flags: Mapping[str, bool] | None = None,
+    package: ModuleType = trainspec,
 ) -> Verdict:
-    """Referee ``against`` on ``spec_name``'s random problem; see the module docstring."""
+    """Referee ``against`` on ``spec_name``'s random problem; see the module docstring. The spec side is the class
+    ``package`` (a generated package) built for it."""
     spec = registry.get(spec_name)
     if not isinstance(spec, OptimizerSpec):
         raise ValueError(f"{spec_name} is not an optimizer spec")
-    implementation = external.implementation(against, spec)
+    implementation = external.implementation(against, spec, registry)
     rng = np.random.default_rng(seed)
-    arguments = draw(spec, rng, implementation.accepts, flags or {})
+    arguments = draw(spec, rng, implementation.accepts, flags or {}, implementation.requires)
     start, gradients = problem(rng, steps, np.dtype(dtype))
-    actual = trajectory(implementation_stepper(implementation, spec, arguments), start, gradients)
-    expected = spec_trajectory(spec, arguments, start, gradients)
+    actual = trajectory(implementation.make(dict(arguments)), start, gradients)
+    expected = spec_trajectory(package.OPTIMIZERS[spec.name], arguments, start, gradients)
     errors = relative_errors(actual, expected)
     limit = tolerance(np.dtype(dtype))
     diverged = np.nonzero(~(errors <= limit))[0]
     first = int(diverged[0]) + 1 if diverged.size else None
     matches = []
     if first is not None:
-        for candidate in candidates(registry, spec, arguments, start, gradients):
+        for candidate in candidates(registry, package, spec, arguments, start, gradients):
             error = float(np.max(relative_errors(actual, candidate.run())))
             if error <= limit:
                 matches.append((candidate.label, candidate.explanation, error))
-    return Verdict(spec.name, against, steps, limit, arguments, errors, first, matches)
+    return Verdict(spec.name, against, steps, limit, arguments, errors, first, matches, notes=implementation.notes)
 
 
 # ----------------------------------------------------------------------------- the problem
 
 
 def draw(
-    spec: OptimizerSpec, rng: np.random.Generator, accepts: frozenset[str] | None, flags: Mapping[str, bool]
+    spec: OptimizerSpec,
+    rng: np.random.Generator,
+    accepts: frozenset[str] | None,
+    flags: Mapping[str, bool],
+    requires: Mapping[str, object] | None = None,
 ) -> dict[str, float | bool]:
-    """Random hyperparameters by the spec's argument names, each a float32 number (Keras keeps η in float32)."""
+    """Random hyperparameters by the spec's argument names, each drawn from its typical range as a float32 number
+    (Keras keeps η in float32); the values ``requires`` pins, and those the spec's constraints demand, set exactly.
+
+    Only the arguments the implementation takes are drawn (``accepts``); the others keep their defaults.
+    """
     chosen: dict[str, float | bool] = {}
-    arguments = [h.argument for h in spec.hyperparameters]
-    if spec.weight_decay_default is not None:
-        arguments.append("weight_decay")  # Keras's AdamW: the base option is part of the method
-    for argument in arguments:
-        name = external.concept(argument, spec)
-        if accepts is not None and name not in accepts:
-            continue
-        low, high, log = RANGES.get(name.removesuffix("_l2"), (0.1, 0.9, False))
-        value = math.exp(rng.uniform(math.log(low), math.log(high))) if log else rng.uniform(low, high)
-        chosen[argument] = float(np.float32(value))
-    flag_names = {o.argument for o in spec.options if o.kind == "flag"}
+    for argument, hyperparameter in external.scalar_arguments(spec).items():
+        if accepts is None or argument in accepts:
+            chosen[argument] = float(np.float32(typical_value(hyperparameter, rng)))
+    flag_names = set(external.flags(spec))
     unknown = sorted(set(flags) - flag_names)
     if unknown:
         raise ValueError(f"{spec.name} has no flag {unknown[0]!r}; flags: {', '.join(sorted(flag_names)) or 'none'}")
     chosen.update({name: bool(flags.get(name, False)) for name in sorted(flag_names)})
+    drawn = {h.symbol: chosen[name] for name, h in external.scalar_arguments(spec).items() if name in chosen}
+    for argument, value in (requires or {}).items():
+        chosen[argument] = float(value.xreplace(drawn)) if isinstance(value, sympy.Basic) else value
+    return meet_constraints(spec, chosen)
+
+
+def typical_value(hyperparameter: Hyperparameter, rng: np.random.Generator) -> float:
+    """A value drawn from the hyperparameter's typical range: log-uniform or uniform, as the range says."""
+    return typical_point(hyperparameter, rng.random())
+
+
+def typical_point(hyperparameter: Hyperparameter, fraction: float) -> float:
+    """The point ``fraction`` of the way through the hyperparameter's typical range, on a log scale where the range
+    is log-uniform."""
+    typical = typical_range(hyperparameter)
+    if typical.log:
+        low, high = math.log(typical.low), math.log(typical.high)
+        return math.exp(low + fraction * (high - low))
+    return typical.low + fraction * (typical.high - typical.low)
+
+
+def meet_constraints(spec: OptimizerSpec, chosen: dict[str, float | bool]) -> dict[str, float | bool]:
+    """``chosen`` with every equality that a constraint in force demands set exactly (PyTorch's Nesterov momentum:
+    no dampening). A constraint is in force when it names no flag, or its flag is on in ``chosen``."""
+    arguments = {h.symbol: h.argument for h in spec.hyperparameters}
+    for constraint in spec.constraints:
+        if constraint.when is None or chosen.get(constraint.when):
+            for equality in constraint.condition.atoms(sympy.Eq):
+                symbol, value = sorted(equality.args, key=lambda side: not isinstance(side, sympy.Symbol))
+                chosen[arguments[symbol]] = float(value)
     return chosen
 
 
@@ -141,20 +162,12 @@ def relative_errors(actual: np.ndarray, expected: np.ndarray) -> np.ndarray:
     return difference / np.where(scale > 0, scale, np.finfo(np.float64).tiny)
 
 
-def implementation_stepper(
-    implementation: external.Implementation, spec: OptimizerSpec, arguments: Mapping
-) -> external.Stepper:
-    if implementation.accepts is None:
-        return implementation.make(dict(arguments))
-    return implementation.make({external.concept(k, spec): v for k, v in arguments.items()})
-
-
 # ----------------------------------------------------------------------------- the spec and its relatives
 
 
-def spec_trajectory(spec: OptimizerSpec, arguments: Mapping, start, gradients, source=None) -> np.ndarray:
-    """The spec's trajectory, computed by its generated class."""
-    optimizer = trainspec.OPTIMIZERS[spec.name](**_own_arguments(spec, arguments, source))
+def spec_trajectory(optimizer_class: type, arguments: Mapping, start, gradients) -> np.ndarray:
+    """The trajectory of a generated class built with ``arguments`` (its own argument names)."""
+    optimizer = optimizer_class(**arguments)
 
     def step(params, grads, _t):
         optimizer.apply(grads, params)
@@ -162,28 +175,23 @@ def spec_trajectory(spec: OptimizerSpec, arguments: Mapping, start, gradients, s
     return trajectory(step, start, gradients)
 
 
-def _own_arguments(spec: OptimizerSpec, arguments: Mapping, source: OptimizerSpec | None) -> dict:
-    """``arguments`` (by ``source``'s names) restated in ``spec``'s argument names, for the concepts it has."""
-    by_concept = {external.concept(k, source or spec): v for k, v in arguments.items()}
-    names = [h.argument for h in spec.hyperparameters] + [o.argument for o in spec.options if o.kind == "flag"]
-    if spec.base_options == "keras" and spec.weight_decay_default is not None:
-        names.append("weight_decay")
-    own = {name: external.concept(name, spec) for name in names}
-    return {name: by_concept[c] for name, c in own.items() if c in by_concept}
-
-
-def candidates(registry: Registry, spec: OptimizerSpec, arguments, start, gradients) -> list[Candidate]:
-    """Other conventions of the same method, then the spec with one classic slip each."""
+def candidates(
+    registry: Registry, package: ModuleType, spec: OptimizerSpec, arguments, start, gradients
+) -> list[Candidate]:
+    """Other conventions of the same method, each with the values of the arguments it shares with the spec, then
+    the spec with one classic slip each."""
     found = []
-    method = external.family(spec)
     for other in registry.optimizers:
-        if other is spec or not isinstance(other, OptimizerSpec) or external.family(other) != method:
+        if other is spec or other.method_name != spec.method_name:
             continue
+        shared = external.carried(arguments, spec, other, registry)
         found.append(
             Candidate(
                 f"{other.convention} {other.name} ({other.module_name})",
                 difference(spec, other),
-                lambda other=other: spec_trajectory(other, arguments, start, gradients, source=spec),
+                lambda other=other, shared=shared: spec_trajectory(
+                    package.OPTIMIZERS[other.name], shared, start, gradients
+                ),
             )
         )
     flags = {k: v for k, v in arguments.items() if isinstance(v, bool)}
@@ -241,21 +249,30 @@ def _plain(latex: str) -> str:
 
 
 def slips(spec: OptimizerSpec, flags: Mapping[str, bool]) -> list[tuple[str, Callable]]:
-    """Rewrites of the spec's update that model the usual mistakes; only those that change it are kept."""
-    symbols = {h.argument: h.symbol for h in spec.hyperparameters}
+    """Rewrites of the spec's update that model the usual mistakes; only those that change it are kept.
+
+    A term added to a square root or under it (ε) may move across it; a decay rate (a hyperparameter in [0, 1]
+    that the update weighs against 1 − itself: β, ρ) may lose its bias correction or swap with 1 − itself.
+    """
+    variant = select_variant(spec, flags)
     found: list[tuple[str, Callable]] = []
-    epsilon = symbols.get("epsilon")
-    if epsilon is not None:
-        found.append(("ε moved inside the root", lambda e: _move_inside(e, epsilon)))
-        found.append(("ε moved outside the root", lambda e: _move_outside(e, epsilon)))
-    decays = [symbols[a] for a in ("beta_1", "beta_2", "rho", "alpha") if a in symbols]
+    for h in spec.hyperparameters:
+        shown = sympy.pretty(h.symbol)
+        found.append((f"{shown} moved inside the root", lambda e, s=h.symbol: _move_inside(e, s)))
+        found.append((f"{shown} moved outside the root", lambda e, s=h.symbol: _move_outside(e, s)))
+    decays = [h.symbol for h in spec.hyperparameters if _is_decay_rate(h, variant.assignments)]
     if decays:
         corrections = {beta**t: 0 for beta in decays}
         found.append(("the bias correction dropped (1 − β^t → 1)", lambda e: e.subs(corrections)))
     for beta in decays:
         found.append((f"{beta} and 1 − {beta} swapped", lambda e, b=beta: e.xreplace({b: 1 - b})))
-    variant = select_variant(spec, flags)
     return [(label, rewrite) for label, rewrite in found if any(rewrite(rhs) != rhs for _, rhs in variant.assignments)]
+
+
+def _is_decay_rate(hyperparameter: Hyperparameter, assignments) -> bool:
+    """In [0, 1], and weighed against 1 − itself somewhere in the update (a moving average's rate)."""
+    inside = hyperparameter.domain.is_subset(sympy.Interval(0, 1))
+    return bool(inside) and any(rhs.has(1 - hyperparameter.symbol) for _, rhs in assignments)
 
 
 def _move_inside(expression: sympy.Expr, epsilon: sympy.Symbol) -> sympy.Expr:
@@ -265,7 +282,8 @@ def _move_inside(expression: sympy.Expr, epsilon: sympy.Symbol) -> sympy.Expr:
         if isinstance(node, sympy.Add) and epsilon in node.args:
             roots = [a for a in node.args if isinstance(a, sympy.Pow) and a.exp == sympy.Rational(1, 2)]
             if roots:
-                rest = [a for a in node.args if a is not epsilon and a is not roots[0]]
+                # Compared by value: once SymPy's cache has evicted a symbol, an equal one need not be the same object.
+                rest = [a for a in node.args if a not in (epsilon, roots[0])]
                 return sympy.Add(sympy.sqrt(roots[0].base + epsilon), *rest)
         return node
 
@@ -311,7 +329,7 @@ def interpret(spec: OptimizerSpec, flags, rewrite: Callable, arguments, start, g
     return trajectory(step, start, gradients)
 
 
-def verify_command(registry: Registry, arguments) -> Verdict:
+def verify_command(registry: Registry, arguments: argparse.Namespace, package: ModuleType) -> Verdict:
     """``trainspec verify`` for an optimizer, with the command line's arguments."""
     flags = {name: True for name in arguments.flag}
     return verify(
@@ -321,5 +339,6 @@ def verify_command(registry: Registry, arguments) -> Verdict:
         steps=arguments.steps,
         seed=arguments.seed,
         dtype=arguments.dtype,
+        package=package,
         flags=flags,
     )

@@ -4,6 +4,14 @@ Every adapter gives the same thing, a ``Stepper``: called with the parameter
 arrays, their gradients and the 1-based step, it updates the arrays in place,
 as the implementation computes, in float64 NumPy arrays.
 
+A library's class is the counterpart the spec declares in that library
+(``OptimizerSpec.counterparts``), or, where it declares none, the one another
+registered convention of the same method declares (Keras's Adagrad has
+``torch.optim.Adagrad``; a convention without one of its own is run against
+it). Values cross conventions by SymPy symbol: a derived spec shares its
+parent's symbols, and a derivation that replaces one symbol by another
+(TorchRMSprop's ρ → α) names one quantity twice. Flags go by name.
+
 A user's implementation (``--against module:function``) is a function with
 the signature::
 
@@ -22,193 +30,293 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import sympy
 
+from codegen.language.common import Counterpart, Hyperparameter, exact
 from codegen.language.optimizer import OptimizerSpec
+from codegen.load import Registry
+from codegen.lower.optimizer import WEIGHT_DECAY
 
 Stepper = Callable[[list[np.ndarray], list[np.ndarray], int], None]
+Values = Mapping[str, Any]
 
-# The method each spec implements, whatever its convention: an implementation of a method is refereed against
-# every registered convention of it.
-FAMILIES: dict[str, str] = {
-    "Adam": "adam",
-    "TorchAdam": "adam",
-    "AdamW": "adamw",
-    "TorchAdamW": "adamw",
-    "SGD": "sgd",
-    "TorchSGD": "sgd",
-    "RMSprop": "rmsprop",
-    "TorchRMSprop": "rmsprop",
-    "Adagrad": "adagrad",
-    "TorchAdagrad": "adagrad",
-    "Adadelta": "adadelta",
-    "TorchAdadelta": "adadelta",
-    "Adamax": "adamax",
-    "TorchAdamax": "adamax",
-    "Nadam": "nadam",
-    "TorchNAdam": "nadam",
-    "LegacyKerasNadam": "nadam",
-    "Lion": "lion",
-}
-
-# One name per concept across conventions: PyTorch's RMSprop calls Keras's rho alpha.
-SYNONYMS = {"alpha": "rho"}
-
-TORCH_CLASSES = {
-    "adam": "Adam",
-    "adamw": "AdamW",
-    "sgd": "SGD",
-    "rmsprop": "RMSprop",
-    "adagrad": "Adagrad",
-    "adadelta": "Adadelta",
-    "adamax": "Adamax",
-    "nadam": "NAdam",
-}
-# Concept → torch argument; beta_1 and beta_2 go together into ``betas``.
-TORCH_ARGUMENTS = {
-    "learning_rate": "lr",
-    "epsilon": "eps",
-    "rho": "rho",
-    "momentum": "momentum",
-    "dampening": "dampening",
-    "weight_decay": "weight_decay",
-    "weight_decay_l2": "weight_decay",
-    "lr_decay": "lr_decay",
-    "initial_accumulator_value": "initial_accumulator_value",
-    "momentum_decay": "momentum_decay",
-    "amsgrad": "amsgrad",
-    "nesterov": "nesterov",
-    "centered": "centered",
-}
-
-KERAS_CLASSES = {
-    "adam": "Adam",
-    "adamw": "AdamW",
-    "sgd": "SGD",
-    "rmsprop": "RMSprop",
-    "adagrad": "Adagrad",
-    "adadelta": "Adadelta",
-    "adamax": "Adamax",
-    "nadam": "Nadam",
-    "lion": "Lion",
-}
-KERAS_ARGUMENTS = (
-    "learning_rate",
-    "beta_1",
-    "beta_2",
-    "epsilon",
-    "rho",
-    "momentum",
-    "initial_accumulator_value",
-    "weight_decay",
-    "amsgrad",
-    "nesterov",
-    "centered",
-)
+# The library ``--against`` names, and the package its optimizers live in (for messages).
+LIBRARIES = {"torch": "torch.optim", "keras": "keras.optimizers"}
 
 
 @dataclass(frozen=True)
 class Implementation:
-    """An implementation to referee: which spec arguments it takes, and how to build a stepper from them."""
+    """An implementation to referee: which spec arguments it takes, and how to build a stepper from them.
+
+    ``requires``: spec arguments the implementation computes the spec for only at one value (a number, or an
+    expression of the spec's other symbols); ``notes``: what the report should say about it.
+    """
 
     label: str
-    accepts: frozenset[str] | None  # concepts it takes (None: every argument of the spec)
+    accepts: frozenset[str] | None  # the spec's arguments and flags it reads (None: every one)
     make: Callable[[Mapping[str, float | bool]], Stepper]
+    requires: Mapping[str, object] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
 
-def concept(argument: str, spec: OptimizerSpec | None = None) -> str:
-    """The convention-independent name of a spec argument (``alpha`` → ``rho``).
-
-    PyTorch's ``weight_decay`` is an L2 term on the gradient, except in AdamW; Keras's is always decoupled:
-    the same name, two concepts.
-    """
-    if argument == "weight_decay" and spec is not None and spec.base_options == "none" and family(spec) != "adamw":
-        return "weight_decay_l2"
-    return SYNONYMS.get(argument, argument)
-
-
-def family(spec: OptimizerSpec) -> str:
-    return FAMILIES.get(spec.name, spec.module_name)
-
-
-def implementation(against: str, spec: OptimizerSpec) -> Implementation:
+def implementation(against: str, spec: OptimizerSpec, registry: Registry) -> Implementation:
     """The adapter ``against`` names: ``torch``, ``keras``, or ``module:function``."""
-    if against == "torch":
-        return _torch(spec)
-    if against == "keras":
-        return _keras(spec)
+    if against in LIBRARIES:
+        return _library(against, spec, registry)
     if ":" in against:
         return _user(against)
     raise ValueError(f"--against must be torch, keras or module:function, not {against!r}")
 
 
-# ----------------------------------------------------------------------------- torch.optim
+# ----------------------------------------------------------------------------- a spec's arguments
 
 
-def _torch(spec: OptimizerSpec) -> Implementation:
-    name = TORCH_CLASSES.get(family(spec))
-    if name is None:
-        raise ValueError(f"torch.optim has no counterpart of {spec.name}")
-
-    def make(arguments: Mapping[str, float | bool]) -> Stepper:
-        import torch
-
-        keywords = {TORCH_ARGUMENTS[k]: v for k, v in arguments.items() if k in TORCH_ARGUMENTS}
-        if "beta_1" in arguments:
-            keywords["betas"] = (arguments["beta_1"], arguments["beta_2"])
-        if name == "RMSprop" and "rho" in keywords:
-            keywords["alpha"] = keywords.pop("rho")
-        tensors: list = []
-        optimizer: list = []
-
-        def step(params: list[np.ndarray], grads: list[np.ndarray], t: int) -> None:
-            if not tensors:
-                tensors.extend(torch.from_numpy(p.copy()).requires_grad_() for p in params)
-                # foreach=False: the single-tensor loop, whose arithmetic is the documented algorithm's.
-                optimizer.append(getattr(torch.optim, name)(tensors, foreach=False, **keywords))
-            for tensor, gradient in zip(tensors, grads):
-                tensor.grad = torch.from_numpy(gradient.copy())
-            optimizer[0].step()
-            for p, tensor in zip(params, tensors):
-                p[...] = tensor.detach().numpy()
-
-        return step
-
-    # torch's weight_decay is decoupled only in AdamW: Keras's decoupled decay has no counterpart elsewhere.
-    accepted = {*TORCH_ARGUMENTS, "beta_1", "beta_2"} - ({"weight_decay_l2"} if name == "AdamW" else {"weight_decay"})
-    return Implementation(f"torch.optim.{name}", frozenset(accepted), make)
+def scalar_arguments(spec: OptimizerSpec) -> dict[str, Hyperparameter]:
+    """The spec's scalar arguments by name: its hyperparameters, and Keras's base ``weight_decay`` where the spec
+    gives it a default of its own (Keras's AdamW: there the decay is part of the method)."""
+    found = {h.argument: h for h in spec.hyperparameters}
+    if spec.weight_decay_default is not None:
+        found[WEIGHT_DECAY.argument] = WEIGHT_DECAY
+    return found
 
 
-# ----------------------------------------------------------------------------- keras.optimizers
+def flags(spec: OptimizerSpec) -> tuple[str, ...]:
+    return tuple(option.argument for option in spec.options if option.kind == "flag")
 
 
-def _keras(spec: OptimizerSpec) -> Implementation:
-    name = KERAS_CLASSES.get(family(spec))
-    if name is None:
-        raise ValueError(f"keras.optimizers has no counterpart of {spec.name}")
+def same_arguments(source: OptimizerSpec, target: OptimizerSpec, registry: Registry) -> dict[str, str]:
+    """Each argument of ``source`` that ``target`` has too, with its name there: scalars by symbol, flags by name."""
+    renamed = _renamings(source, target, registry)
+    by_symbol = {h.symbol: name for name, h in scalar_arguments(target).items()}
+    names = {
+        name: by_symbol[_followed(h.symbol, renamed)]
+        for name, h in scalar_arguments(source).items()
+        if _followed(h.symbol, renamed) in by_symbol
+    }
+    names.update({flag: flag for flag in flags(source) if flag in flags(target)})
+    return names
 
-    def make(arguments: Mapping[str, float | bool]) -> Stepper:
+
+def carried(values: Values, source: OptimizerSpec, target: OptimizerSpec, registry: Registry) -> dict[str, Any]:
+    """``values`` of ``source``'s arguments restated as ``target``'s, for the arguments both have."""
+    return {name: values[own] for own, name in same_arguments(source, target, registry).items() if own in values}
+
+
+def _renamings(source: OptimizerSpec, target: OptimizerSpec, registry: Registry) -> dict[sympy.Symbol, sympy.Symbol]:
+    """Symbol-for-symbol replacements in the derivations leading to either spec, oriented from source to target."""
+    pairs = {new: old for old, new in _lineage_renamings(source, registry)}
+    pairs.update(dict(_lineage_renamings(target, registry)))
+    return pairs
+
+
+def _lineage_renamings(spec: OptimizerSpec, registry: Registry) -> list[tuple[sympy.Symbol, sympy.Symbol]]:
+    """(parent's symbol, child's symbol) for each bare renaming in the derivations from ``spec``'s ancestors."""
+    found = []
+    while spec.derived_from is not None:
+        substitution = spec.derived_from.substitution
+        found += [
+            (old, new) for old, new in substitution if isinstance(old, sympy.Symbol) and isinstance(new, sympy.Symbol)
+        ]
+        spec = registry.get(spec.derived_from.parent)
+    return found
+
+
+def _followed(symbol: sympy.Symbol, renamed: Mapping[sympy.Symbol, sympy.Symbol]) -> sympy.Symbol:
+    seen = set()
+    while symbol in renamed and symbol not in seen:
+        seen.add(symbol)
+        symbol = renamed[symbol]
+    return symbol
+
+
+# ----------------------------------------------------------------------------- declared counterparts
+
+
+def declared(spec: OptimizerSpec, library: str) -> Counterpart | None:
+    """The spec's own counterpart in ``library``: one that computes its formula before one that does its job."""
+    own = sorted((c for c in spec.counterparts if c.library == library), key=lambda c: not c.same)
+    return own[0] if own else None
+
+
+def counterpart(spec: OptimizerSpec, library: str, registry: Registry) -> tuple[Counterpart, OptimizerSpec]:
+    """The counterpart to run for ``spec`` and the spec that declares it: its own, else one that another registered
+    convention of its method declares (one computing that convention's formula first)."""
+    own = declared(spec, library)
+    if own is not None:
+        return own, spec
+    others = [(declared(other, library), other) for other in registry.optimizers if other is not spec]
+    found = [(c, other) for c, other in others if c is not None and other.method_name == spec.method_name]
+    if not found:
+        raise ValueError(
+            f"{LIBRARIES[library]} has no counterpart of {spec.name}: neither it nor another registered convention "
+            f"of the method {spec.method_name!r} declares one"
+        )
+    return min(found, key=lambda pair: not pair[0].same)
+
+
+def mapping(counterpart: Counterpart, spec: OptimizerSpec) -> dict[str, object]:
+    """Each argument the counterpart is called with, as declared; without a declaration, every scalar argument of
+    the spec (its symbol) and every flag, under their own names."""
+    if counterpart.arguments:
+        return dict(counterpart.arguments)
+    return {**{name: h.symbol for name, h in scalar_arguments(spec).items()}, **{flag: flag for flag in flags(spec)}}
+
+
+def call_arguments(counterpart: Counterpart, spec: OptimizerSpec, values: Values) -> dict[str, Any]:
+    """The keywords the counterpart is called with for ``spec``'s argument values by name. Where a value it needs
+    is missing (or None: a base option left off), the library's default stands."""
+    known = {
+        h.symbol: exact(values[name]) for name, h in scalar_arguments(spec).items() if values.get(name) is not None
+    }
+    keywords = {}
+    for keyword, declaration in mapping(counterpart, spec).items():
+        value = _evaluated(declaration, spec, values, known)
+        if value is not _MISSING:
+            keywords[keyword] = value
+    return keywords
+
+
+_MISSING = object()
+
+
+def _evaluated(declaration: object, spec: OptimizerSpec, values: Values, known: Mapping) -> Any:
+    if isinstance(declaration, tuple):
+        parts = tuple(_evaluated(part, spec, values, known) for part in declaration)
+        return _MISSING if any(part is _MISSING for part in parts) else parts
+    if isinstance(declaration, str):
+        if declaration in flags(spec):
+            return values.get(declaration, _MISSING)
+        declaration = _argument(spec, declaration).symbol
+    if isinstance(declaration, sympy.Basic):
+        if not declaration.free_symbols <= known.keys():
+            return _MISSING
+        return float(declaration.xreplace(known))
+    return declaration
+
+
+def _argument(spec: OptimizerSpec, name: str) -> Hyperparameter:
+    arguments = scalar_arguments(spec)
+    if name not in arguments:
+        raise ValueError(f"{spec.name}'s counterpart names {name!r}, which is none of its arguments or flags")
+    return arguments[name]
+
+
+def read_arguments(counterpart: Counterpart, spec: OptimizerSpec) -> frozenset[str]:
+    """The spec's arguments and flags whose values reach the counterpart's call."""
+    symbols = {h.symbol: name for name, h in scalar_arguments(spec).items()}
+    read: set[str] = set()
+    pending = list(mapping(counterpart, spec).values())
+    while pending:
+        declaration = pending.pop()
+        if isinstance(declaration, tuple):
+            pending += declaration
+        elif isinstance(declaration, str):
+            read.add(declaration)
+        elif isinstance(declaration, sympy.Basic):
+            read |= {symbols[s] for s in declaration.free_symbols if s in symbols}
+    return frozenset(read)
+
+
+def imported(counterpart: Counterpart) -> Any:
+    """The class the counterpart names (Keras on the torch backend unless ``KERAS_BACKEND`` says otherwise)."""
+    if counterpart.library == "keras":
         os.environ.setdefault("KERAS_BACKEND", "torch")  # must be set before keras is first imported
-        import keras
+    module, _, name = counterpart.name.rpartition(".")
+    return getattr(importlib.import_module(module), name)
 
-        keywords = {k: v for k, v in arguments.items() if k in KERAS_ARGUMENTS}
-        variables: list = []
-        optimizer: list = []
 
-        def step(params: list[np.ndarray], grads: list[np.ndarray], t: int) -> None:
-            if not variables:
-                variables.extend(keras.Variable(p.copy(), dtype=str(p.dtype)) for p in params)
-                optimizer.append(getattr(keras.optimizers, name)(**keywords))
-            tensors = [keras.ops.convert_to_tensor(gradient) for gradient in grads]
-            optimizer[0].apply_gradients(zip(tensors, variables))
-            for p, variable in zip(params, variables):
-                p[...] = keras.ops.convert_to_numpy(variable)
+def call_text(counterpart: Counterpart, spec: OptimizerSpec) -> str:
+    """The call as the report shows it, in the spec's argument names: ``torch.optim.RMSprop(lr=learning_rate, ...)``."""
+    names = {h.symbol: sympy.Symbol(name) for name, h in scalar_arguments(spec).items()}
 
-        return step
+    def shown(declaration: object) -> str:
+        if isinstance(declaration, tuple):
+            return "(" + ", ".join(shown(part) for part in declaration) + ")"
+        if isinstance(declaration, sympy.Basic):
+            return sympy.sstr(declaration.xreplace(names))
+        return declaration if isinstance(declaration, str) else repr(declaration)
 
-    return Implementation(f"keras.optimizers.{name}", frozenset(KERAS_ARGUMENTS), make)
+    arguments = ", ".join(f"{keyword}={shown(value)}" for keyword, value in mapping(counterpart, spec).items())
+    return f"{counterpart.name}({arguments})"
+
+
+# ----------------------------------------------------------------------------- torch.optim and keras.optimizers
+
+
+def _library(library: str, spec: OptimizerSpec, registry: Registry) -> Implementation:
+    chosen, declarer = counterpart(spec, library, registry)
+    names = same_arguments(spec, declarer, registry)
+    read = read_arguments(chosen, declarer)
+    accepts = frozenset(own for own, name in names.items() if name in read)
+    requires = _requirements(chosen, declarer, spec, registry)
+
+    def make(arguments: Mapping[str, float | bool]) -> Stepper:
+        keywords = call_arguments(chosen, declarer, carried(arguments, spec, declarer, registry))
+        return _STEPPERS[library](imported(chosen), keywords)
+
+    notes = [f"against {call_text(chosen, declarer)}" + (f": {chosen.note}" if chosen.note else "")]
+    if declarer is not spec:
+        notes.append(f"(as {declarer.name} declares it; {spec.name}'s values go to the arguments the two share)")
+    return Implementation(chosen.name, accepts, make, requires, tuple(notes))
+
+
+def _requirements(
+    chosen: Counterpart, declarer: OptimizerSpec, spec: OptimizerSpec, registry: Registry
+) -> dict[str, object]:
+    """The counterpart's pins, restated in ``spec``'s argument names and symbols."""
+    names = same_arguments(declarer, spec, registry)
+    own = scalar_arguments(spec)
+    symbols = {h.symbol: own[names[name]].symbol for name, h in scalar_arguments(declarer).items() if name in names}
+    return {
+        names[name]: value.xreplace(symbols) if isinstance(value, sympy.Basic) else value
+        for name, value in chosen.requires
+        if name in names
+    }
+
+
+def _torch_stepper(cls: type, keywords: Mapping[str, Any]) -> Stepper:
+    import torch
+
+    tensors: list = []
+    optimizer: list = []
+
+    def step(params: list[np.ndarray], grads: list[np.ndarray], t: int) -> None:
+        if not tensors:
+            tensors.extend(torch.from_numpy(p.copy()).requires_grad_() for p in params)
+            # foreach=False: the single-tensor loop, whose arithmetic is the documented algorithm's.
+            optimizer.append(cls(tensors, foreach=False, **keywords))
+        for tensor, gradient in zip(tensors, grads):
+            tensor.grad = torch.from_numpy(gradient.copy())
+        optimizer[0].step()
+        for p, tensor in zip(params, tensors):
+            p[...] = tensor.detach().numpy()
+
+    return step
+
+
+def _keras_stepper(cls: type, keywords: Mapping[str, Any]) -> Stepper:
+    import keras
+
+    variables: list = []
+    optimizer: list = []
+
+    def step(params: list[np.ndarray], grads: list[np.ndarray], t: int) -> None:
+        if not variables:
+            variables.extend(keras.Variable(p.copy(), dtype=str(p.dtype)) for p in params)
+            optimizer.append(cls(**keywords))
+        tensors = [keras.ops.convert_to_tensor(gradient) for gradient in grads]
+        optimizer[0].apply_gradients(zip(tensors, variables))
+        for p, variable in zip(params, variables):
+            p[...] = keras.ops.convert_to_numpy(variable)
+
+    return step
+
+
+_STEPPERS: dict[str, Callable[[type, Mapping[str, Any]], Stepper]] = {"torch": _torch_stepper, "keras": _keras_stepper}
 
 
 # ----------------------------------------------------------------------------- a user's function

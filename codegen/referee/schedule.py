@@ -1,8 +1,10 @@
 """``trainspec verify`` for schedules: run a spec and an implementation over the same steps and say where they part.
 
-Both sides get the same arguments, drawn at random (seeded) from ranges where
-the schedule does something over the run: step counts are fractions of the
-number of steps, so decays end, cycles repeat and warmups finish inside it.
+Both sides get the same arguments, drawn at random (seeded) from each
+argument's typical range, which the spec declares where the schedule does
+something over the run (or which its domain gives): step counts are
+fractions of the number of steps, so decays end, cycles repeat and warmups
+finish inside it. A library's side is the counterpart the spec declares.
 The spec side is trainspec's generated class in float64 (checked against the
 exact reference by the test suite). Per step ``k`` (0-based) the referee
 records the relative error normwise against the largest rate so far:
@@ -28,14 +30,25 @@ the displacement.
 
 from __future__ import annotations
 
+import argparse
 import math
 from collections.abc import Callable, Mapping
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 import sympy
 
-from codegen.language.schedule import Call, Element, ListArgument, ScheduleArgument, ScheduleSpec, k
+import trainspec
+from codegen.language.common import Hyperparameter, Typical, typical_range
+from codegen.language.schedule import (
+    Call,
+    Element,
+    ScheduleArgument,
+    ScheduleSpec,
+    k,
+    list_typical_range,
+)
 from codegen.load import Registry
 from codegen.lower.schedule import bind, log_ratio, variant_for
 from codegen.printers.source import call_text
@@ -43,35 +56,8 @@ from codegen.referee import schedule_adapters as schedule_external
 from codegen.referee.verdict import Candidate, Verdict
 from trainspec.runtime.schedule import floor_log
 
-# Where each argument is drawn, by name: (low, high, how). "log": log-uniform, "uniform", "steps": a whole number
-# of steps between low·N and high·N for a run of N steps. Rates span two decades; decay factors stay where a
-# schedule decays visibly but not to nothing over the run.
-RANGES: dict[str, tuple[float, float, str]] = {
-    "initial_learning_rate": (1e-3, 1e-1, "log"),
-    "warmup_target": (1e-3, 1e-1, "log"),
-    "end_learning_rate": (1e-5, 1e-3, "log"),
-    "base_lr": (1e-4, 1e-2, "log"),
-    "max_lr": (1e-2, 1e-1, "log"),
-    "values": (1e-4, 1e-1, "log"),
-    "decay_rate": (0.1, 0.9, "uniform"),
-    "alpha": (0.01, 0.2, "uniform"),
-    "power": (0.5, 3.0, "uniform"),
-    "t_mul": (1.0, 3.0, "uniform"),
-    "m_mul": (0.5, 1.0, "uniform"),
-    "gamma": (0.99, 0.999, "uniform"),
-    "decay_steps": (1 / 8, 1 / 2, "steps"),
-    "first_decay_steps": (1 / 20, 1 / 6, "steps"),
-    "warmup_steps": (1 / 20, 1 / 5, "steps"),
-    "step_size_up": (1 / 20, 1 / 6, "steps"),
-    "step_size_down": (1 / 20, 1 / 6, "steps"),
-}
-# A warmup's own start rate sits below the rate of the schedule it leads into (drawn from initial_learning_rate).
-SPEC_RANGES: dict[tuple[str, str], tuple[float, float, str]] = {
-    ("LinearWarmup", "initial_learning_rate"): (1e-5, 1e-3, "log"),
-}
-# The schedule drawn behind a warmup: the usual warmup-then-cosine, and one that torch and Keras both have.
-FOLLOWING = "CosineDecay"
-MAX_BOUNDARIES = 4
+# A list argument is drawn with 1 .. MAX_LIST_LENGTH elements in its shortest list (boundaries).
+MAX_LIST_LENGTH = 4
 
 MEASURE = "relative error, normwise against the largest rate so far; absolute while that is 0"
 
@@ -108,19 +94,23 @@ def verify(
     seed: int = 0,
     dtype: str = "float64",
     given: Mapping[str, Any] | None = None,
+    package: ModuleType = trainspec,
 ) -> Verdict:
-    """Referee ``against`` on ``spec_name`` over ``steps`` steps; ``given`` pins arguments instead of drawing them."""
+    """Referee ``against`` on ``spec_name`` over ``steps`` steps; ``given`` pins arguments instead of drawing them.
+
+    ``package`` is the generated package whose schedule is the spec's side (the one built from ``registry``).
+    """
     spec = registry.get(spec_name)
     if not isinstance(spec, ScheduleSpec):
         raise ValueError(f"{spec_name} is not a schedule spec")
     if steps < 1:
         raise ValueError(f"--steps must be at least 1, got {steps}")
     specs = {s.name: s for s in registry.schedules}
-    implementation = schedule_external.implementation(against, spec, np.dtype(dtype))
+    implementation = schedule_external.implementation(against, spec, np.dtype(dtype), specs, package)
     arguments = implementation.constrain(draw(specs, spec, np.random.default_rng(seed), steps, given or {}))
     compared = min(steps, implementation.horizon(arguments) or steps)
     actual = implementation.rates(arguments, compared)
-    errors = relative_errors(actual, spec_rates(spec, arguments, compared))
+    errors = relative_errors(actual, spec_rates(spec, arguments, compared, package))
     limit = tolerance(np.dtype(dtype))
     diverged = np.nonzero(~(errors <= limit))[0]
     first = int(diverged[0]) if diverged.size else None
@@ -171,18 +161,21 @@ class _Shown(str):
 def draw(
     specs: Mapping[str, ScheduleSpec], spec: ScheduleSpec, rng: np.random.Generator, steps: int, given: Mapping
 ) -> dict[str, Any]:
-    """Random arguments by the spec's names: float32-exact numbers (Keras keeps them in float32), choices, Nones."""
+    """Random arguments by the spec's names, from their typical ranges for a run of ``steps`` steps.
+
+    Numbers are float32-exact (Keras keeps them in float32), step counts whole; choices and Nones drawn evenly;
+    the schedule that follows a warmup is the one in the spec's example, with the arguments the example gives
+    drawn and the others at their defaults.
+    """
     unknown = sorted(set(given) - {a.argument for a in spec.arguments} - {c.argument for c in spec.choices})
     if unknown:
         raise ValueError(f"{spec.name} has no argument {unknown[0]!r}")
     drawn: dict[str, Any] = {}
     for argument in spec.arguments:
-        name = argument.argument
         if isinstance(argument, ScheduleArgument):
-            following = draw(specs, specs[FOLLOWING], rng, steps, {"warmup_target": None, "warmup_steps": 0})
-            drawn[name] = Call(FOLLOWING, following)
-        elif not isinstance(argument, ListArgument):
-            drawn[name] = _number(spec.name, name, rng, steps)
+            drawn[argument.argument] = _following(specs, spec, argument.argument, rng, steps)
+        elif isinstance(argument, Hyperparameter):
+            drawn[argument.argument] = draw_number(argument, rng, steps)
     if spec.length is not None:
         drawn.update(_lists(spec, rng, steps))
     for rule in spec.when_none:
@@ -194,32 +187,57 @@ def draw(
     return drawn
 
 
-def _number(spec: str, name: str, rng: np.random.Generator, steps: int) -> float | int:
-    low, high, how = SPEC_RANGES.get((spec, name)) or RANGES.get(name, (0.1, 0.9, "uniform"))
-    if how == "steps":
-        return max(1, round(rng.uniform(low * steps, high * steps)))
-    value = math.exp(rng.uniform(math.log(low), math.log(high))) if how == "log" else rng.uniform(low, high)
+def draw_number(argument: Hyperparameter, rng: np.random.Generator, steps: int) -> float | int:
+    """One value from the argument's typical range: a whole number for a step count or an integer domain."""
+    typical = typical_range(argument)
+    value = _uniform(typical, rng, steps)
+    if typical.per_run:
+        return max(1, round(value))  # at least one step
+    if isinstance(argument.domain, sympy.Range):
+        return max(int(argument.domain.inf), round(value))
     return float(np.float32(value))
 
 
+def _uniform(typical: Typical, rng: np.random.Generator, steps: int) -> float:
+    low, high = (typical.low * steps, typical.high * steps) if typical.per_run else (typical.low, typical.high)
+    return math.exp(rng.uniform(math.log(low), math.log(high))) if typical.log else rng.uniform(low, high)
+
+
+def _following(
+    specs: Mapping[str, ScheduleSpec], spec: ScheduleSpec, name: str, rng: np.random.Generator, steps: int
+) -> Call:
+    example = spec.example.arguments.get(name)
+    if not isinstance(example, Call):
+        raise ValueError(f"{spec.name}'s example must give {name} as a Call: the schedule drawn to follow")
+    following = specs[example.schedule]
+    unset = {a.argument: a.default for a in following.arguments if a.argument not in example.arguments}
+    unset.update({c.argument: c.default for c in following.choices if c.argument not in example.arguments})
+    return Call(following.name, draw(specs, following, rng, steps, unset))
+
+
 def _lists(spec: ScheduleSpec, rng: np.random.Generator, steps: int) -> dict[str, list]:
-    """Lists of one drawn length: increasing ones are distinct steps inside the run, the others numbers."""
+    """Lists of one drawn length: increasing steps are distinct and inside the run (the step after each too)."""
     if steps < 3:
         raise ValueError(f"{spec.name} needs --steps 3 or more, to place a boundary inside the run")
-    count = int(rng.integers(1, min(MAX_BOUNDARIES, steps - 2) + 1))
+    count = int(rng.integers(1, min(MAX_LIST_LENGTH, steps - 2) + 1))
     lists = {}
     for argument in spec.list_arguments:
         length = int(argument.length.subs(spec.length, count))
-        if argument.increasing:
-            lists[argument.argument] = sorted(int(b) for b in rng.choice(np.arange(1, steps - 1), length, False))
+        typical = list_typical_range(argument)
+        if argument.increasing and typical.per_run:
+            inside = np.arange(max(1, math.ceil(typical.low * steps)), min(steps - 1, int(typical.high * steps) + 1))
+            lists[argument.argument] = sorted(int(step) for step in rng.choice(inside, length, False))
+        elif typical.per_run:
+            lists[argument.argument] = [max(1, round(_uniform(typical, rng, steps))) for _ in range(length)]
         else:
-            lists[argument.argument] = [_number(spec.name, argument.argument, rng, steps) for _ in range(length)]
+            items = [float(np.float32(_uniform(typical, rng, steps))) for _ in range(length)]
+            lists[argument.argument] = sorted(items) if argument.increasing else items
     return lists
 
 
-def spec_rates(spec: ScheduleSpec, arguments: Mapping, steps: int) -> np.ndarray:
-    """The spec's rates at steps 0 .. steps - 1, computed by its generated class in float64."""
-    return schedule_external.build(Call(spec.name, dict(arguments))).values(steps)
+def spec_rates(spec: ScheduleSpec, arguments: Mapping, steps: int, package: ModuleType = trainspec) -> np.ndarray:
+    """The spec's rates at steps 0 .. steps - 1, computed by its generated class in ``package`` in float64."""
+    return schedule_external.build(Call(spec.name, dict(arguments)), package).values(steps)
 
 
 def relative_errors(actual: np.ndarray, expected: np.ndarray) -> np.ndarray:
@@ -429,10 +447,16 @@ def _bound_values(specs, call: Call, steps: int) -> np.ndarray:
     return evaluate(bound.inlined(), bound.numbers, steps)
 
 
-def verify_command(registry: Registry, arguments) -> Verdict:
+def verify_command(registry: Registry, arguments: argparse.Namespace, package: ModuleType) -> Verdict:
     """``trainspec verify`` for a schedule, with the command line's arguments."""
     if arguments.flag:
         raise ValueError(f"--flag is for optimizers; a schedule's choices are drawn ({arguments.spec})")
     return verify(
-        registry, arguments.spec, arguments.against, steps=arguments.steps, seed=arguments.seed, dtype=arguments.dtype
+        registry,
+        arguments.spec,
+        arguments.against,
+        steps=arguments.steps,
+        seed=arguments.seed,
+        dtype=arguments.dtype,
+        package=package,
     )

@@ -6,14 +6,17 @@ for arguments given by the spec's argument names.
 
 A library's schedule is a *counterpart* of a spec where it computes the same
 math after converting the arguments (``ExponentialDecay(staircase=True)`` is
-``StepLR(step_size=decay_steps, gamma=decay_rate)``). Where it covers only
-some arguments, ``constrain`` restates the drawn arguments inside what it
-covers (``PolynomialLR`` decays to 0: ``end_learning_rate = 0``), and
-``horizon`` gives the steps over which it matches the spec
-(``CosineAnnealingLR`` is periodic past ``T_max``, the spec stays at its
-floor). torch's schedulers compute in Python floats (float64); Keras's in its
-``floatx``, which the adapter sets to the dtype asked for while they run
-(float32 is Keras's default).
+``StepLR(step_size=decay_steps, gamma=decay_rate)``). The spec declares it
+(``ScheduleSpec.counterparts``; the conventions are in
+``codegen.language.schedule``), and this module reads the declaration: it
+picks the counterpart that applies to the drawn arguments, restates them
+inside what it covers (``constrain``: ``PolynomialLR`` decays to 0, so
+``end_learning_rate = 0``), gives the steps over which it matches the spec
+(``horizon``: ``CosineAnnealingLR`` is periodic past ``T_max``, the spec stays
+at its floor), and builds it. torch's schedulers compute in Python floats
+(float64), stepped on a dummy optimizer; Keras's in its ``floatx``, which the
+adapter sets to the dtype asked for while they run (float32 is Keras's
+default).
 
 A user's implementation (``--against module:function``) is a function::
 
@@ -31,19 +34,27 @@ argument is left out (``warmup_target=None``), lists (``boundaries``,
 from __future__ import annotations
 
 import contextlib
-import math
+import importlib
 import os
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
 
 import numpy as np
+import sympy
 
-import trainspec.schedules
-from codegen.language.schedule import Call, ScheduleSpec
+import trainspec
+from codegen.language.common import Counterpart, Hyperparameter
+from codegen.language.schedule import Call, Each, ListArgument, ScheduleCounterpart, ScheduleSpec
 from codegen.referee.optimizer_adapters import user_function
 
 Arguments = dict  # spec argument name -> number, choice, None, list, or a ``Call`` for a following schedule
+
+# What ``--against`` names, and where that library keeps its schedules.
+LIBRARIES = {"torch": "torch.optim.lr_scheduler", "keras": "keras.optimizers.schedules"}
+STEPPING = "each step's rate: the group's lr before optimizer.step(), then scheduler.step() (once per batch)"
 
 
 @dataclass(frozen=True)
@@ -57,319 +68,314 @@ class ScheduleImplementation:
     notes: Callable[[Mapping], tuple[str, ...]] = lambda arguments: ()  # what was converted, what was capped
 
 
-def implementation(against: str, spec: ScheduleSpec, dtype: np.dtype) -> ScheduleImplementation:
-    """The adapter ``against`` names: ``torch``, ``keras``, or ``module:function``."""
-    if against == "torch":
-        if dtype != np.float64:
-            raise ValueError("torch.optim.lr_scheduler computes in Python floats (float64): use --dtype float64")
-        return _torch(spec)
-    if against == "keras":
-        return _keras(spec, dtype)
+def implementation(
+    against: str,
+    spec: ScheduleSpec,
+    dtype: np.dtype,
+    specs: Mapping[str, ScheduleSpec],
+    package: ModuleType = trainspec,
+) -> ScheduleImplementation:
+    """The adapter ``against`` names: ``torch``, ``keras``, or ``module:function``.
+
+    ``specs`` are the registered schedules (a following schedule's defaults); ``package`` is the generated
+    package whose schedules a user's function gets as the following schedule.
+    """
+    if against == "torch" and dtype != np.float64:
+        raise ValueError("torch.optim.lr_scheduler computes in Python floats (float64): use --dtype float64")
+    if against in LIBRARIES:
+        counterparts = tuple(c for c in spec.counterparts if c.library == against and c.same)
+        if not counterparts:
+            raise ValueError(f"{LIBRARIES[against]} has no counterpart of {spec.name}")
+        declared = Declared(spec, specs, counterparts)
+        return _torch(declared) if against == "torch" else _keras(declared, dtype)
     if ":" in against:
-        return _user(against)
+        return _user(against, package)
     raise ValueError(f"--against must be torch, keras or module:function, not {against!r}")
 
 
-def build(call: Call):
-    """The trainspec schedule that ``call`` describes (a following schedule built first)."""
-    arguments = {name: build(value) if isinstance(value, Call) else value for name, value in call.arguments.items()}
-    return trainspec.schedules.SCHEDULES[call.schedule](**arguments)
+def build(call: Call, package: ModuleType = trainspec):
+    """The schedule of ``package`` that ``call`` describes (a following schedule built first)."""
+    arguments = {
+        name: build(value, package) if isinstance(value, Call) else value for name, value in call.arguments.items()
+    }
+    return package.schedules.SCHEDULES[call.schedule](**arguments)
+
+
+# ----------------------------------------------------------------------------- reading a counterpart
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The counterpart that applies to some arguments, those arguments with its pins applied, and its values.
+
+    ``scope`` gives every symbol its value: the spec's arguments (a list argument's label its list) and the
+    symbols of a following schedule's pattern.
+    """
+
+    counterpart: Counterpart
+    arguments: Arguments
+    scope: dict
+
+    def value(self, declared: Any, nested: Callable[[Counterpart], Any] | None = None) -> Any:
+        """A declared argument value, evaluated: see the conventions in ``codegen.language.schedule``."""
+        if isinstance(declared, Counterpart):
+            if nested is None:
+                raise ValueError(f"{self.counterpart.name} cannot take another library object ({declared.name})")
+            return nested(declared)
+        if isinstance(declared, Each):
+            length = len(self.arguments[declared.over])
+            return [_number(declared.element, {**self.scope, declared.index: j}) for j in range(length)]
+        if isinstance(declared, tuple):
+            return [self.value(item, nested) for item in declared]
+        if isinstance(declared, str):
+            return self.arguments[declared]
+        if isinstance(declared, sympy.Basic):
+            return _number(declared, self.scope)
+        return declared
+
+    def keywords(
+        self, counterpart: Counterpart, spec: ScheduleSpec, nested: Callable[[Counterpart], Any] | None = None
+    ) -> dict[str, Any]:
+        """What ``counterpart`` is called with (its ``optimizer`` aside): declared, or the spec's own arguments."""
+        if not counterpart.arguments:
+            names = [a.argument for a in spec.arguments] + [c.argument for c in spec.choices]
+            return {name: self.arguments[name] for name in names}
+        return {name: self.value(declared, nested) for name, declared in counterpart.arguments if name != "optimizer"}
+
+    def horizon(self) -> int | None:
+        horizon = self.counterpart.horizon if isinstance(self.counterpart, ScheduleCounterpart) else None
+        return None if horizon is None else int(_number(horizon, self.scope))
+
+
+@dataclass(frozen=True)
+class Declared:
+    """A spec's counterparts in one library, read for given arguments."""
+
+    spec: ScheduleSpec
+    specs: Mapping[str, ScheduleSpec]
+    counterparts: tuple[Counterpart, ...]
+
+    def resolve(self, arguments: Mapping) -> Resolved:
+        """The first counterpart that applies to ``arguments``, or failing that the first, with its pins applied."""
+        counterpart = next((c for c in self.counterparts if self._applies(c, arguments)), self.counterparts[0])
+        drawn = Resolved(counterpart, dict(arguments), self._scope(counterpart, arguments))
+        pinned = {
+            name: _pinned(value, drawn, arguments[name])
+            for name, value in counterpart.requires
+            if not isinstance(value, Call)
+        }
+        constrained = {**arguments, **pinned}
+        return Resolved(counterpart, constrained, self._scope(counterpart, constrained))
+
+    def _applies(self, counterpart: Counterpart, arguments: Mapping) -> bool:
+        """Its pinned choices and Nones are the drawn ones, its pattern matches, and it reads no argument left None."""
+        choices = {c.argument for c in self.spec.choices}
+        for name, value in counterpart.requires:
+            if isinstance(value, Call):
+                if self._pattern(value, arguments[name]) is None:
+                    return False
+            elif (name in choices or value is None) and not _same(arguments[name], value):
+                return False
+        unset = {a.symbol for a in self.spec.scalar_arguments if arguments.get(a.argument) is None}
+        return not read_symbols(counterpart) & unset
+
+    def _scope(self, counterpart: Counterpart, arguments: Mapping) -> dict:
+        scope: dict = {}
+        for argument in self.spec.arguments:
+            if isinstance(argument, Hyperparameter):
+                scope[argument.symbol] = arguments.get(argument.argument)
+            elif isinstance(argument, ListArgument):  # SymPy reads a list's symbol b in b[i] as its label
+                scope[argument.symbol.label] = list(arguments[argument.argument])
+        for name, value in counterpart.requires:
+            if isinstance(value, Call):
+                bound = self._pattern(value, arguments[name])
+                if bound is None:
+                    raise ValueError(
+                        f"{counterpart.name}, the counterpart of {self.spec.name}, needs {name}={_pattern_text(value)} "
+                        "with its other arguments at their defaults"
+                    )
+                scope.update(bound)
+        return scope
+
+    def _pattern(self, pattern: Call, given: Any) -> dict | None:
+        """The values of ``pattern``'s symbols in the schedule ``given``, or None where it does not match."""
+        if not isinstance(given, Call) or given.schedule != pattern.schedule:
+            return None
+        following = self.specs[pattern.schedule]
+        defaults = {a.argument: a.default for a in following.arguments}
+        defaults.update({c.argument: c.default for c in following.choices})
+        for name, default in defaults.items():
+            if name not in pattern.arguments and not _same(given.arguments.get(name, default), default):
+                return None
+        bound = {symbol: given.arguments.get(name, defaults[name]) for name, symbol in pattern.arguments.items()}
+        return None if any(value is None for value in bound.values()) else bound
+
+    def text(self, counterpart: Counterpart) -> str:
+        """The counterpart as a call, with the spec's argument names: ``...StepLR(step_size=floor(decay_steps))``."""
+        return _call_text(counterpart, self._names(counterpart), full=True)
+
+    def pins_text(self, counterpart: Counterpart) -> str | None:
+        """The arguments ``counterpart`` pins, for the report; None where it pins none."""
+        if not counterpart.requires:
+            return None
+        names = self._names(counterpart)
+        pins = [f"{name}={_value_text(value, names)}" for name, value in counterpart.requires]
+        return "pinned for it: " + ", ".join(pins)
+
+    def _names(self, counterpart: Counterpart) -> dict:
+        """Each symbol printed as the argument it stands for (``schedule.decay_steps`` in a pattern)."""
+        names: dict = {}
+        for argument in self.spec.arguments:
+            if isinstance(argument, Hyperparameter):
+                names[argument.symbol] = sympy.Symbol(argument.argument)
+            elif isinstance(argument, ListArgument):
+                names[argument.symbol] = sympy.IndexedBase(argument.argument)
+        for name, value in counterpart.requires:
+            if isinstance(value, Call):
+                names.update({symbol: sympy.Symbol(f"{name}.{own}") for own, symbol in value.arguments.items()})
+        return names
+
+
+def read_symbols(counterpart: Counterpart) -> set:
+    """Every symbol that ``counterpart``'s expressions read (a nested counterpart's included)."""
+
+    def symbols(value: Any) -> set:
+        if isinstance(value, Counterpart):
+            return read_symbols(value)
+        if isinstance(value, Each):
+            return sympy.sympify(value.element).free_symbols - {value.index}
+        if isinstance(value, tuple):
+            return set().union(*(symbols(item) for item in value))
+        if isinstance(value, sympy.Basic):
+            return value.free_symbols
+        return set()
+
+    found = set().union(*(symbols(value) for _, value in counterpart.arguments + counterpart.requires))
+    if isinstance(counterpart, ScheduleCounterpart) and counterpart.horizon is not None:
+        found |= sympy.sympify(counterpart.horizon).free_symbols
+    return found
+
+
+def _pinned(value: Any, drawn: Resolved, before: Any) -> Any:
+    """A pin's value: a choice or None as it is; numbers evaluated from the drawn ones, a float where it was one."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    number = drawn.value(value)
+    return float(number) if isinstance(before, float) else number
+
+
+def _same(value: Any, other: Any) -> bool:
+    """Equal, and a bool only to a bool (``False == 0`` in Python, not here)."""
+    return value == other and isinstance(value, bool) == isinstance(other, bool)
+
+
+def _number(expression: sympy.Basic, scope: Mapping) -> Any:
+    """``expression`` in Python arithmetic with the values in ``scope``: a symbol alone is its value as it is."""
+    if expression in scope:
+        return scope[expression]
+    used = sorted((key for key in scope if key in expression.free_symbols), key=str)
+    unknown = {s for s in expression.free_symbols if not isinstance(s, sympy.Indexed) and s not in scope}
+    missing = unknown | {key for key in used if scope[key] is None}
+    if missing:
+        raise ValueError(f"no value for {', '.join(sorted(map(str, missing)))} in {expression}")
+    return sympy.lambdify(used, expression, modules=["math"])(*(scope[key] for key in used))
+
+
+def _imported(path: str) -> Any:
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def _pattern_text(pattern: Call) -> str:
+    return f"{pattern.schedule}({', '.join(f'{name}={value}' for name, value in pattern.arguments.items())})"
+
+
+def _call_text(counterpart: Counterpart, names: dict, full: bool = False) -> str:
+    name = counterpart.name if full else counterpart.name.rpartition(".")[2]
+    if not counterpart.arguments:
+        return f"{name}(same arguments)"
+    parts = [
+        f"optimizer=SGD(lr={_value_text(value, names)})" if key == "optimizer" else f"{key}={_value_text(value, names)}"
+        for key, value in counterpart.arguments
+    ]
+    return f"{name}({', '.join(parts)})"
+
+
+def _value_text(value: Any, names: dict) -> str:
+    if isinstance(value, Counterpart):
+        return _call_text(value, names)
+    if isinstance(value, Call):
+        return _pattern_text(Call(value.schedule, {k: names.get(v, v) for k, v in value.arguments.items()}))
+    if isinstance(value, Each):
+        return f"[{_value_text(value.element, names)} for each {value.index}]"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_value_text(item, names) for item in value) + "]"
+    if isinstance(value, sympy.Basic):
+        return sympy.sstr(value.xreplace(names))
+    return value if isinstance(value, str) else repr(value)
+
+
+def _notes(declared: Declared, resolved: Resolved, *more: str) -> tuple[str, ...]:
+    counterpart = resolved.counterpart
+    lines = [declared.text(counterpart), *more, declared.pins_text(counterpart), counterpart.note]
+    return tuple(line for line in lines if line)
+
+
+def _implementation(
+    declared: Declared, rates: Callable[[Resolved, int], np.ndarray], *notes: str
+) -> ScheduleImplementation:
+    return ScheduleImplementation(
+        label=LIBRARIES[declared.counterparts[0].library],
+        rates=lambda arguments, steps: rates(declared.resolve(arguments), steps),
+        constrain=lambda arguments: declared.resolve(arguments).arguments,
+        horizon=lambda arguments: declared.resolve(arguments).horizon(),
+        notes=lambda arguments: _notes(declared, declared.resolve(arguments), *notes),
+    )
 
 
 # ----------------------------------------------------------------------------- torch.optim.lr_scheduler
 
 
-@dataclass(frozen=True)
-class TorchPlan:
-    """One torch scheduler (or a sequence of them) for one set of arguments."""
+def _torch(declared: Declared) -> ScheduleImplementation:
+    def rates(resolved: Resolved, steps: int) -> np.ndarray:
+        """The group's ``lr`` before each ``optimizer.step()``, the scheduler stepped once per batch after it."""
+        import torch
 
-    label: str
-    base_lr: float
-    make: Callable  # (torch, optimizer) -> scheduler
-    horizon: int | None = None
-    notes: tuple[str, ...] = ()
+        starting = dict(resolved.counterpart.arguments).get("optimizer")
+        if starting is None:
+            raise ValueError(f"{resolved.counterpart.name} needs optimizer= the rate it starts from")
+        parameter = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
+        optimizer = torch.optim.SGD([parameter], lr=resolved.value(starting))
 
+        def scheduler(counterpart: Counterpart):
+            return _imported(counterpart.name)(optimizer, **resolved.keywords(counterpart, declared.spec, scheduler))
 
-@dataclass(frozen=True)
-class TorchCounterpart:
-    plan: Callable[[Mapping], TorchPlan]
-    constrain: Callable[[Arguments], Arguments] = lambda arguments: arguments
+        stepped = scheduler(resolved.counterpart)
+        values = np.empty(steps, dtype=np.float64)
+        for step in range(steps):
+            values[step] = float(optimizer.param_groups[0]["lr"])
+            optimizer.step()  # no gradient: changes nothing, but the scheduler sees the documented order
+            stepped.step()
+        return values
 
-
-def _torch(spec: ScheduleSpec) -> ScheduleImplementation:
-    counterpart = TORCH_COUNTERPARTS.get(spec.name)
-    if counterpart is None:
-        raise ValueError(f"torch.optim.lr_scheduler has no counterpart of {spec.name}")
-
-    def rates(arguments: Mapping, steps: int) -> np.ndarray:
-        return _torch_rates(counterpart.plan(arguments), steps)
-
-    return ScheduleImplementation(
-        label="torch.optim.lr_scheduler",
-        rates=rates,
-        constrain=counterpart.constrain,
-        horizon=lambda arguments: counterpart.plan(arguments).horizon,
-        notes=lambda arguments: (
-            f"torch.optim.lr_scheduler.{counterpart.plan(arguments).label}",
-            "each step's rate: the group's lr before optimizer.step(), then scheduler.step() (once per batch)",
-            *counterpart.plan(arguments).notes,
-        ),
-    )
-
-
-def _torch_rates(plan: TorchPlan, steps: int) -> np.ndarray:
-    """The group's ``lr`` before each ``optimizer.step()``, the scheduler stepped once per batch after it."""
-    import torch
-
-    parameter = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
-    optimizer = torch.optim.SGD([parameter], lr=plan.base_lr)
-    scheduler = plan.make(torch, optimizer)
-    rates = np.empty(steps, dtype=np.float64)
-    for step in range(steps):
-        rates[step] = float(optimizer.param_groups[0]["lr"])
-        optimizer.step()  # no gradient: changes nothing, but the scheduler sees the documented order
-        scheduler.step()
-    return rates
-
-
-def _exponential_plan(arguments: Mapping, decay_rate: float, description: str) -> TorchPlan:
-    lr0, steps = arguments["initial_learning_rate"], int(arguments["decay_steps"])
-    if arguments["staircase"]:
-        return TorchPlan(
-            f"StepLR(step_size=decay_steps, gamma={description})",
-            lr0,
-            lambda torch, o: torch.optim.lr_scheduler.StepLR(o, step_size=steps, gamma=decay_rate),
-        )
-    gamma = decay_rate ** (1.0 / steps)
-    return TorchPlan(
-        f"ExponentialLR(gamma=({description}) ** (1 / decay_steps))",
-        lr0,
-        lambda torch, o: torch.optim.lr_scheduler.ExponentialLR(o, gamma=gamma),
-    )
-
-
-def _cosine_plan(
-    lr0: float,
-    decay_steps: int,
-    alpha: float,
-    target: float | None,
-    warmup: int,
-    names: tuple[str, str] = ("initial_learning_rate", "warmup_target"),
-) -> TorchPlan:
-    """CosineAnnealingLR from the decay's start rate, behind a LinearLR warmup when there is one.
-
-    ``names`` are the arguments holding the ramp's start and the decay's start, for the label.
-    """
-    start, peak = names
-    if target is None:
-        return TorchPlan(
-            "CosineAnnealingLR(T_max=decay_steps, eta_min=alpha * initial_learning_rate)",
-            lr0,
-            lambda torch, o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=decay_steps, eta_min=alpha * lr0),
-            horizon=decay_steps + 1,
-            notes=("compared over steps 0 .. decay_steps: past T_max CosineAnnealingLR rises again (it is periodic)",),
-        )
-
-    def make(torch, optimizer):
-        lr_scheduler = torch.optim.lr_scheduler
-        ramp = lr_scheduler.LinearLR(optimizer, start_factor=lr0 / target, end_factor=1.0, total_iters=warmup)
-        decay = lr_scheduler.CosineAnnealingLR(optimizer, T_max=decay_steps, eta_min=alpha * target)
-        return lr_scheduler.SequentialLR(optimizer, [ramp, decay], milestones=[warmup])
-
-    return TorchPlan(
-        f"SequentialLR([LinearLR(start_factor={start} / {peak}, total_iters=warmup_steps), "
-        f"CosineAnnealingLR(T_max=decay_steps, eta_min=alpha * {peak})], milestones=[warmup_steps]) "
-        f"with base rate {peak}",
-        target,
-        make,
-        horizon=warmup + decay_steps + 1,
-        notes=(
-            "compared over steps 0 .. warmup_steps + decay_steps: past T_max CosineAnnealingLR rises again "
-            "(it is periodic)",
-        ),
-    )
-
-
-def _warmup_below_target(arguments: Arguments) -> Arguments:
-    """LinearLR's start_factor is in (0, 1]: the ramp rises, so the smaller rate is its start."""
-    if arguments.get("warmup_target") is not None:
-        low, high = sorted((arguments["initial_learning_rate"], arguments["warmup_target"]))
-        arguments = {**arguments, "initial_learning_rate": low, "warmup_target": high}
-    return arguments
-
-
-def _cosine_decay_plan(a: Mapping) -> TorchPlan:
-    return _cosine_plan(
-        a["initial_learning_rate"], int(a["decay_steps"]), a["alpha"], a["warmup_target"], int(a["warmup_steps"])
-    )
-
-
-def _linear_warmup_plan(a: Mapping) -> TorchPlan:
-    """LinearLR + SequentialLR in front of the CosineAnnealingLR of the CosineDecay that follows the warmup."""
-    following = a["schedule"].arguments
-    return _cosine_plan(
-        a["initial_learning_rate"],
-        int(following["decay_steps"]),
-        following["alpha"],
-        following["initial_learning_rate"],
-        int(a["warmup_steps"]),
-        names=("initial_learning_rate", "schedule.initial_learning_rate"),
-    )
-
-
-def _linear_warmup_below_target(arguments: Arguments) -> Arguments:
-    target = _cosine_behind_warmup(arguments, "torch")["initial_learning_rate"]
-    return {**arguments, "initial_learning_rate": min(arguments["initial_learning_rate"], target)}
-
-
-def _cosine_behind_warmup(arguments: Mapping, library: str) -> Mapping:
-    """The arguments of the CosineDecay behind a LinearWarmup: the only following schedule both libraries join."""
-    following = arguments["schedule"]
-    if following.schedule != "CosineDecay" or following.arguments.get("warmup_target") is not None:
-        raise ValueError(
-            f"{library}'s counterpart of LinearWarmup is a warmup in front of a CosineDecay without warmup"
-        )
-    return following.arguments
-
-
-def _polynomial_plan(a: Mapping) -> TorchPlan:
-    steps, power = int(a["decay_steps"]), a["power"]
-    return TorchPlan(
-        "PolynomialLR(total_iters=decay_steps, power=power)",
-        a["initial_learning_rate"],
-        lambda torch, o: torch.optim.lr_scheduler.PolynomialLR(o, total_iters=steps, power=power),
-    )
-
-
-def _restarts_plan(a: Mapping) -> TorchPlan:
-    lr0, first, t_mul, alpha = a["initial_learning_rate"], int(a["first_decay_steps"]), int(a["t_mul"]), a["alpha"]
-    return TorchPlan(
-        "CosineAnnealingWarmRestarts(T_0=first_decay_steps, T_mult=t_mul, eta_min=alpha * initial_learning_rate)",
-        lr0,
-        lambda torch, o: torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(
-            o, T_0=first, T_mult=t_mul, eta_min=alpha * lr0
-        ),
-    )
-
-
-def _cyclic_plan(a: Mapping) -> TorchPlan:
-    down = None if a["step_size_down"] is None else int(a["step_size_down"])
-    keywords = dict(
-        base_lr=a["base_lr"],
-        max_lr=a["max_lr"],
-        step_size_up=int(a["step_size_up"]),
-        step_size_down=down,
-        mode=a["mode"],
-        gamma=a["gamma"],
-        cycle_momentum=False,  # the rate only: trainspec does not model the momentum cycling
-    )
-    return TorchPlan(
-        "CyclicLR(same arguments, cycle_momentum=False)",
-        a["base_lr"],
-        lambda torch, o: torch.optim.lr_scheduler.CyclicLR(o, **keywords),
-    )
-
-
-def _multistep_plan(a: Mapping) -> TorchPlan:
-    values = a["values"]
-    milestones = [int(b) + 1 for b in a["boundaries"]]
-    gamma = values[1] / values[0]
-    return TorchPlan(
-        "MultiStepLR(milestones=[b + 1 for b in boundaries], gamma=values[1] / values[0])",
-        values[0],
-        lambda torch, o: torch.optim.lr_scheduler.MultiStepLR(o, milestones=milestones, gamma=gamma),
-        notes=("values drawn geometric (values[j] = values[0] * gamma ** j): MultiStepLR multiplies by one gamma",),
-    )
-
-
-def _geometric_values(arguments: Arguments) -> Arguments:
-    values = arguments["values"]
-    gamma = values[1] / values[0]
-    return {**arguments, "values": [values[0] * gamma**j for j in range(len(values))]}
-
-
-def _pinned(**pins) -> Callable[[Arguments], Arguments]:
-    def constrain(arguments: Arguments) -> Arguments:
-        return {**arguments, **{name: pin(arguments[name]) if callable(pin) else pin for name, pin in pins.items()}}
-
-    return constrain
-
-
-TORCH_COUNTERPARTS: dict[str, TorchCounterpart] = {
-    "ExponentialDecay": TorchCounterpart(lambda a: _exponential_plan(a, a["decay_rate"], "decay_rate")),
-    "NaturalExpDecay": TorchCounterpart(lambda a: _exponential_plan(a, math.exp(-a["decay_rate"]), "exp(-decay_rate)")),
-    "CosineDecay": TorchCounterpart(_cosine_decay_plan, _warmup_below_target),
-    "LinearWarmup": TorchCounterpart(_linear_warmup_plan, _linear_warmup_below_target),
-    # PolynomialLR decays to 0 and stays there: Keras's end_learning_rate = 0 without cycle.
-    "PolynomialDecay": TorchCounterpart(_polynomial_plan, _pinned(end_learning_rate=0.0, cycle=False)),
-    # CosineAnnealingWarmRestarts restarts at the base rate (m_mul = 1) and takes an integer T_mult.
-    "CosineDecayRestarts": TorchCounterpart(
-        _restarts_plan, _pinned(m_mul=1.0, t_mul=lambda t: float(max(1, round(t))))
-    ),
-    "CyclicLR": TorchCounterpart(_cyclic_plan),
-    "PiecewiseConstantDecay": TorchCounterpart(_multistep_plan, _geometric_values),
-}
+    return _implementation(declared, rates, STEPPING)
 
 
 # ----------------------------------------------------------------------------- keras.optimizers.schedules
 
-# Spec → (Keras class, its keyword arguments from the spec's). A warmup is Keras's CosineDecay with a target
-# (the relation cosine_decay_warmup_is_linear_warmup proves the two the same).
-KERAS_COUNTERPARTS: dict[str, Callable[[Mapping], tuple[str, dict, str]]] = {
-    "ExponentialDecay": lambda a: ("ExponentialDecay", dict(a), "ExponentialDecay(same arguments)"),
-    "NaturalExpDecay": lambda a: (
-        "ExponentialDecay",
-        {**a, "decay_rate": math.exp(-a["decay_rate"])},
-        "ExponentialDecay(decay_rate=exp(-decay_rate)), as TF v1's natural_exp_decay",
-    ),
-    "InverseTimeDecay": lambda a: ("InverseTimeDecay", dict(a), "InverseTimeDecay(same arguments)"),
-    "PolynomialDecay": lambda a: ("PolynomialDecay", dict(a), "PolynomialDecay(same arguments)"),
-    "CosineDecay": lambda a: ("CosineDecay", dict(a), "CosineDecay(same arguments)"),
-    "CosineDecayRestarts": lambda a: ("CosineDecayRestarts", dict(a), "CosineDecayRestarts(same arguments)"),
-    "PiecewiseConstantDecay": lambda a: (
-        "PiecewiseConstantDecay",
-        {"boundaries": [int(b) for b in a["boundaries"]], "values": list(a["values"])},
-        "PiecewiseConstantDecay(same arguments)",
-    ),
-    "LinearWarmup": lambda a: (
-        "CosineDecay",
-        {
-            "initial_learning_rate": a["initial_learning_rate"],
-            "decay_steps": a["schedule"].arguments["decay_steps"],
-            "alpha": a["schedule"].arguments["alpha"],
-            "warmup_target": a["schedule"].arguments["initial_learning_rate"],
-            "warmup_steps": a["warmup_steps"],
-        },
-        "CosineDecay(initial_learning_rate, decay_steps, alpha, warmup_target=the following CosineDecay's "
-        "initial_learning_rate, warmup_steps)",
-    ),
-}
 
-
-def _keras(spec: ScheduleSpec, dtype: np.dtype) -> ScheduleImplementation:
-    counterpart = KERAS_COUNTERPARTS.get(spec.name)
-    if counterpart is None:
-        raise ValueError(f"keras.optimizers.schedules has no counterpart of {spec.name}")
-
-    def rates(arguments: Mapping, steps: int) -> np.ndarray:
+def _keras(declared: Declared, dtype: np.dtype) -> ScheduleImplementation:
+    def rates(resolved: Resolved, steps: int) -> np.ndarray:
         os.environ.setdefault("KERAS_BACKEND", "torch")  # must be set before keras is first imported
         import keras
 
-        name, keywords, _ = counterpart(arguments)
         with _floatx(keras, str(dtype)):
-            schedule = getattr(keras.optimizers.schedules, name)(**keywords)
+            keywords = resolved.keywords(resolved.counterpart, declared.spec)
+            schedule = _imported(resolved.counterpart.name)(**keywords)
             return np.array([float(schedule(step)) for step in range(steps)], dtype=np.float64)
 
-    def notes(arguments: Mapping) -> tuple[str, ...]:
-        precision = f"computed in {dtype} (keras.config.floatx() = {dtype!s} while it runs)"
-        return (f"keras.optimizers.schedules.{counterpart(arguments)[2]}", precision)
-
-    def constrain(arguments: Arguments) -> Arguments:
-        if spec.name == "LinearWarmup":
-            _cosine_behind_warmup(arguments, "keras")
-        return arguments
-
-    return ScheduleImplementation("keras.optimizers.schedules", rates, constrain=constrain, notes=notes)
+    precision = f"computed in {dtype} (keras.config.floatx() = {dtype!s} while it runs)"
+    return _implementation(declared, rates, precision)
 
 
 @contextlib.contextmanager
@@ -386,11 +392,11 @@ def _floatx(keras, dtype: str) -> Iterator[None]:
 # ----------------------------------------------------------------------------- a user's function
 
 
-def _user(target: str) -> ScheduleImplementation:
+def _user(target: str, package: ModuleType) -> ScheduleImplementation:
     function = user_function(target)
 
     def rates(arguments: Mapping, steps: int) -> np.ndarray:
-        given = {name: build(value) if isinstance(value, Call) else value for name, value in arguments.items()}
+        given = {name: build(value, package) if isinstance(value, Call) else value for name, value in arguments.items()}
         given = {name: list(value) if isinstance(value, (list, tuple)) else value for name, value in given.items()}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # a NaN or overflow is reported as a divergence

@@ -1,12 +1,17 @@
 """Benchmark of the generated initializers against NumPy's Generator and torch.nn.init.
 
-Every row fills the same preallocated float32 array in place (no allocation
-in any timing): trainspec with ``initializer.fill(out)``; NumPy with a
-``numpy.random.Generator`` doing the same job vectorised (the fastest way we
-know: ``out=`` draws in float32, then in-place arithmetic; truncation by
-redrawing the out-of-range values until none is left); torch with the
-``torch.nn.init`` function that draws from the same distribution, on a tensor
-sharing the array's memory, where torch has one. Each timing is the median of
+One row per initializer of the registry, at its defaults. Every row fills the
+same preallocated float32 array in place (no allocation in any timing):
+trainspec with ``initializer.fill(out)``; NumPy with a
+``numpy.random.Generator`` doing the same job vectorised for the spec's family
+and parameters at the array's fans (the fastest way we know: ``out=`` draws
+in float32, then in-place arithmetic; truncation by redrawing the
+out-of-range values until none is left); torch with the ``torch.nn.init``
+function that draws from the same distribution, on a tensor sharing the
+array's memory, where torch has one: the spec's declared counterpart that
+draws its distribution, else that of the registered initializer whose
+arguments are its family's parameters (TruncNormal's ``trunc_normal_`` for
+HeNormal's truncated normal), called with the spec's parameters. Each timing is the median of
 ``repeats`` runs; the three run in turn in every round, so load from other
 processes hits them alike. One trainspec run before the timing compiles the
 kernel (or loads it from Numba's cache) and touches every page of the array.
@@ -26,12 +31,17 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
-from trainspec import initializers as ts
-from trainspec.initializers.kernels import BLOCK_SIZE
-from trainspec.runtime import initializer as runtime
+import trainspec
+from codegen.build import SPECS_DIR
+from codegen.language.common import Counterpart
+from codegen.load import load_registry
+from codegen.lower.initializer import Resolved, arguments_as_parameters, distribution_with, parameters_at, resolve
+from codegen.referee.initializer_adapters import call_arguments, factor, imported, settle
 
 DEFAULT_SIZE = 10**8
 ORTHOGONAL_COLUMNS = 100
@@ -60,34 +70,38 @@ def _numpy_normal(rng: np.random.Generator, mean: float, stddev: float) -> Calla
     return fill
 
 
-def _numpy_truncated(rng: np.random.Generator, mean: float, stddev: float) -> Callable[[np.ndarray], None]:
+def _numpy_truncated(
+    rng: np.random.Generator, mean: float, stddev: float, lower: float, upper: float
+) -> Callable[[np.ndarray], None]:
+    low, high = np.float32((lower - mean) / stddev), np.float32((upper - mean) / stddev)
+
     def fill(out: np.ndarray) -> None:
         flat = out.reshape(-1)
         rng.standard_normal(out=flat, dtype=np.float32)
-        outside = np.flatnonzero(np.abs(flat) > 2)
+        outside = np.flatnonzero((flat < low) | (flat > high))
         while outside.size:
             flat[outside] = rng.standard_normal(outside.size, dtype=np.float32)
-            outside = outside[np.abs(flat[outside]) > 2]
+            outside = outside[(flat[outside] < low) | (flat[outside] > high)]
         flat *= np.float32(stddev)
         flat += np.float32(mean)
 
     return fill
 
 
-def _numpy_uniform(rng: np.random.Generator, low: float, high: float) -> Callable[[np.ndarray], None]:
+def _numpy_uniform(rng: np.random.Generator, minval: float, maxval: float) -> Callable[[np.ndarray], None]:
     def fill(out: np.ndarray) -> None:
         rng.random(out=out.reshape(-1), dtype=np.float32)
-        out *= np.float32(high - low)
-        out += np.float32(low)
+        out *= np.float32(maxval - minval)
+        out += np.float32(minval)
 
     return fill
 
 
-def _numpy_constant(value: float) -> Callable[[np.ndarray], None]:
+def _numpy_constant(rng: np.random.Generator, value: float) -> Callable[[np.ndarray], None]:
     return lambda out: out.fill(value)
 
 
-def _numpy_identity(gain: float) -> Callable[[np.ndarray], None]:
+def _numpy_identity(rng: np.random.Generator, gain: float) -> Callable[[np.ndarray], None]:
     def fill(out: np.ndarray) -> None:
         out.fill(0)
         np.fill_diagonal(out, gain)
@@ -105,80 +119,98 @@ def _numpy_orthogonal(rng: np.random.Generator, gain: float) -> Callable[[np.nda
     return fill
 
 
-def _torch_job(function: str, **arguments: object) -> Callable[[np.ndarray], object] | None:
+NUMPY_FILLS: dict[str, Callable[..., Callable[[np.ndarray], None]]] = {
+    "normal": _numpy_normal,
+    "truncated_normal": _numpy_truncated,
+    "uniform": _numpy_uniform,
+    "constant": _numpy_constant,
+    "identity": _numpy_identity,
+    "orthogonal": _numpy_orthogonal,
+}
+"""NumPy's fill for each family, called with a Generator and the family's parameters by name."""
+
+
+def _torch_job(
+    resolved: Resolved, counterpart: Counterpart, arguments: dict
+) -> tuple[Callable[[np.ndarray], object], str] | None:
+    """``counterpart`` called as declared with ``arguments``, in place on a tensor sharing the array's memory."""
     try:
         import torch
     except ImportError:
         return None
-    init = getattr(torch.nn.init, function)
-    return lambda out: init(torch.from_numpy(out), **arguments)
+    init = imported(counterpart)
+    keywords = call_arguments(resolved, counterpart, arguments)
+    times = factor(resolved, counterpart, arguments)
+
+    def fill(out: np.ndarray) -> None:
+        tensor = torch.from_numpy(out)
+        init(tensor, **keywords)
+        if times != 1.0:
+            tensor.mul_(times)
+
+    return fill, counterpart.name.rpartition(".")[2]
 
 
-def jobs(size: int) -> list[tuple[tuple[int, int], Job]]:
-    """Every generated initializer at its defaults, with its NumPy and torch counterparts, and its shape."""
+def _defaults(resolved: Resolved) -> dict:
+    return {h.argument: h.default for h in resolved.arguments} | {c.argument: c.default for c in resolved.choices}
+
+
+def _same_in_torch(resolved: Resolved, arguments: dict) -> Counterpart | None:
+    """The spec's torch counterpart that draws its distribution at these arguments, if it declares one."""
+    if not any(c.library == "torch" for c in resolved.spec.counterparts):
+        return None
+    counterpart, _ = settle(resolved, "torch", arguments)
+    return counterpart if counterpart.same else None
+
+
+def _takes_its_parameters(resolved: Resolved) -> bool:
+    """One case, whose family's parameters are all arguments as they are (RandomNormal, TruncNormal)."""
+    if len(resolved.cases) != 1:
+        return False
+    (case,) = resolved.cases
+    return set(arguments_as_parameters(resolved, case).values()) == {p.name for p, _ in case.distribution.parameters}
+
+
+def _torch_for(
+    resolved: Resolved, parametric: list[Resolved], parameters: dict[str, float]
+) -> tuple[Callable[[np.ndarray], object], str] | None:
+    """The torch job that draws ``resolved``'s distribution at its defaults: its own counterpart, else that of a
+    registered initializer whose arguments are the family's parameters, set to ``parameters``."""
+    counterpart = _same_in_torch(resolved, _defaults(resolved))
+    if counterpart is not None:
+        return _torch_job(resolved, counterpart, _defaults(resolved))
+    family = distribution_with(resolved, _defaults(resolved)).family
+    for other in parametric:
+        (case,) = other.cases
+        if case.distribution.family != family:
+            continue
+        arguments = {name: parameters[role] for name, role in arguments_as_parameters(other, case).items()}
+        counterpart = _same_in_torch(other, arguments)
+        if counterpart is not None:
+            return _torch_job(other, counterpart, arguments)
+    return None
+
+
+def jobs(size: int, specs_dir: Path = SPECS_DIR, package: ModuleType = trainspec) -> list[tuple[tuple[int, int], Job]]:
+    """Every initializer of the registry in ``specs_dir`` at its defaults, as ``package`` generates it, with its
+    NumPy and torch counterparts, and its shape."""
     side = math.isqrt(size)
-    square = (side, side)
+    square = (side, side)  # its fans read alike in either layout
     tall = (max(ORTHOGONAL_COLUMNS, min(size, ORTHOGONAL_MAX_VALUES) // ORTHOGONAL_COLUMNS), ORTHOGONAL_COLUMNS)
     rng = np.random.default_rng(0)
-    c = float(ts.kernels.TRUNCATED_STD)
-    fan = float(side)
-
-    def truncated(name: str, initializer, stddev: float) -> Job:
-        torch = _torch_job("trunc_normal_", mean=0.0, std=stddev, a=-2 * stddev, b=2 * stddev)
-        return Job(name, initializer.fill, _numpy_truncated(rng, 0.0, stddev), torch, "trunc_normal_")
-
-    def normal(name: str, initializer, stddev: float, torch_name: str, **torch_arguments: object) -> Job:
-        torch = _torch_job(torch_name, **torch_arguments)
-        return Job(name, initializer.fill, _numpy_normal(rng, 0.0, stddev), torch, torch_name)
-
-    def uniform(name: str, initializer, limit: float, torch_name: str, **torch_arguments: object) -> Job:
-        torch = _torch_job(torch_name, **torch_arguments)
-        return Job(name, initializer.fill, _numpy_uniform(rng, -limit, limit), torch, torch_name)
-
-    rows = [
-        Job(
-            "RandomNormal",
-            ts.RandomNormal(seed=1).fill,
-            _numpy_normal(rng, 0.0, 0.05),
-            _torch_job("normal_", mean=0.0, std=0.05),
-            "normal_",
-        ),
-        truncated("TruncatedNormal", ts.TruncatedNormal(seed=1), 0.05),
-        uniform("RandomUniform", ts.RandomUniform(seed=1), 0.05, "uniform_", a=-0.05, b=0.05),
-        Job("Zeros", ts.Zeros().fill, _numpy_constant(0.0), _torch_job("zeros_"), "zeros_"),
-        Job("Ones", ts.Ones().fill, _numpy_constant(1.0), _torch_job("ones_"), "ones_"),
-        Job("Constant", ts.Constant(0.5).fill, _numpy_constant(0.5), _torch_job("constant_", val=0.5), "constant_"),
-        truncated("VarianceScaling", ts.VarianceScaling(seed=1), math.sqrt(1 / fan) / c),
-        truncated("GlorotNormal", ts.GlorotNormal(seed=1), math.sqrt(1 / fan) / c),
-        uniform("GlorotUniform", ts.GlorotUniform(seed=1), math.sqrt(3 / fan), "xavier_uniform_"),
-        truncated("HeNormal", ts.HeNormal(seed=1), math.sqrt(2 / fan) / c),
-        uniform("HeUniform", ts.HeUniform(seed=1), math.sqrt(6 / fan), "kaiming_uniform_", a=0.0),
-        truncated("LecunNormal", ts.LecunNormal(seed=1), math.sqrt(1 / fan) / c),
-        # kaiming_uniform_ with the 'linear' gain 1 is U(±sqrt(3/fan_in)): LecunUniform.
-        uniform("LecunUniform", ts.LecunUniform(seed=1), math.sqrt(3 / fan), "kaiming_uniform_", nonlinearity="linear"),
-        Job("Identity", ts.Identity().fill, _numpy_identity(1.0), _torch_job("eye_"), "eye_"),
-        # PyTorch's conventions at their defaults, on the square shape (its fans read either way alike).
-        uniform("XavierUniform", ts.XavierUniform(seed=1), math.sqrt(3 / fan), "xavier_uniform_"),
-        normal("XavierNormal", ts.XavierNormal(seed=1), math.sqrt(1 / fan), "xavier_normal_"),
-        uniform("KaimingUniform", ts.KaimingUniform(seed=1), math.sqrt(6 / fan), "kaiming_uniform_", a=0.0),
-        normal("KaimingNormal", ts.KaimingNormal(seed=1), math.sqrt(2 / fan), "kaiming_normal_", a=0.0),
-        Job(
-            "TruncNormal",
-            ts.TruncNormal(seed=1).fill,
-            _numpy_truncated(rng, 0.0, 1.0),
-            _torch_job("trunc_normal_"),
-            "trunc_normal_",
-        ),
-    ]
-    shaped = [(square, job) for job in rows]
-    orthogonal = Job(
-        "Orthogonal",
-        ts.Orthogonal(seed=1).fill,
-        _numpy_orthogonal(rng, 1.0),
-        _torch_job("orthogonal_"),
-        "orthogonal_",
-    )
-    shaped.append((tall, orthogonal))
+    specs = {spec.name: spec for spec in load_registry(specs_dir).initializers}
+    registry = [resolve(spec, specs) for _, spec in sorted(specs.items())]
+    parametric = [r for r in registry if _takes_its_parameters(r)]
+    shaped = []
+    for resolved in registry:
+        cls = package.initializers.INITIALIZERS[resolved.spec.name]
+        family, parameters = parameters_at(resolved, {}, {}, cls.compute_fans(square))
+        shape = tall if family == "orthogonal" else square
+        initializer = cls(seed=1) if resolved.random else cls()
+        torch = _torch_for(resolved, parametric, parameters)
+        numpy = NUMPY_FILLS[family](rng, **parameters)
+        job = Job(resolved.spec.name, initializer.fill, numpy, *(torch if torch else (None, "")))
+        shaped.append((shape, job))
     return shaped
 
 
@@ -210,12 +242,12 @@ class Row:
     torch_name: str
 
 
-def measure(shape: tuple[int, int], job: Job, repeats: int) -> Row:
+def measure(shape: tuple[int, int], job: Job, repeats: int, package: ModuleType = trainspec) -> Row:
     out = np.empty(shape, dtype=np.float32)
     job.trainspec(out)  # warm-up: compiles the kernel (or loads it from Numba's cache) and touches every page
     steps = {
         "trainspec": lambda: job.trainspec(out),
-        "trainspec, one thread": lambda: _one_thread(job.trainspec, out),
+        "trainspec, one thread": lambda: _one_thread(job.trainspec, out, package.runtime.initializer),
         "numpy": lambda: job.numpy(out),
     }
     if job.torch is not None:
@@ -233,7 +265,7 @@ def measure(shape: tuple[int, int], job: Job, repeats: int) -> Row:
     )
 
 
-def _one_thread(fill: Callable[[np.ndarray], object], out: np.ndarray) -> None:
+def _one_thread(fill: Callable[[np.ndarray], object], out: np.ndarray, runtime: ModuleType) -> None:
     """``fill`` with the runtime's thread pool out of the way: the cost per core, whatever else runs."""
     threads = runtime.THREADS
     runtime.THREADS = 1
@@ -278,7 +310,7 @@ def markdown_table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def machine_lines() -> list[str]:
+def machine_lines(package: ModuleType = trainspec) -> list[str]:
     try:
         import torch
 
@@ -289,24 +321,32 @@ def machine_lines() -> list[str]:
     return [
         f"- {platform.machine()}, {os.cpu_count()} logical cores; load average before the run {load:.2f}",
         f"- NumPy {np.__version__}, {torch_text}",
-        f"- trainspec: blocks of {BLOCK_SIZE} values, each its own PCG64 stream, on up to {runtime.THREADS} threads",
+        f"- trainspec: blocks of {package.initializers.kernels.BLOCK_SIZE} values, each its own PCG64 stream, on up "
+        f"to {package.runtime.initializer.THREADS} threads",
     ]
 
 
-def run(size: int = DEFAULT_SIZE, repeats: int = 3, names: tuple[str, ...] = ()) -> str:
-    """Measure every initializer (or those in ``names``) on ``size`` float32 values; print Markdown, return it."""
+def run(
+    size: int = DEFAULT_SIZE,
+    repeats: int = 3,
+    names: tuple[str, ...] = (),
+    specs_dir: Path = SPECS_DIR,
+    package: ModuleType = trainspec,
+) -> str:
+    """Measure every initializer of the registry in ``specs_dir`` (or those in ``names``), as ``package`` generates
+    it, on ``size`` float32 values; print Markdown, return it."""
     try:
         import torch
 
         torch.set_num_threads(os.cpu_count() or 1)
     except ImportError:
         pass
-    header = machine_lines()
+    header = machine_lines(package)
     rows = []
-    for shape, job in jobs(size):
+    for shape, job in jobs(size, specs_dir, package):
         if names and job.name not in names:
             continue
-        rows.append(measure(shape, job, repeats))
+        rows.append(measure(shape, job, repeats, package))
         print(f"  measured {job.name}", file=sys.stderr, flush=True)
     text = "\n".join(
         [

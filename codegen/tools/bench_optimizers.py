@@ -12,8 +12,10 @@ defaults. Beside each generated kernel, in the same process and on the same data
   reads and writes (from its kernel plan) and does no real math, run alone and
   split across threads by the runtime's own ``_run``, so "% of roofline"
   compares like with like;
-* torch.optim's counterpart, ``foreach=True`` and ``fused=True`` where torch
-  supports it on the CPU, with the same hyperparameters.
+* the torch.optim counterpart the spec declares (the same formula, or the
+  same job in PyTorch's convention), ``foreach=True`` and ``fused=True`` where
+  torch supports it on the CPU, with the same hyperparameters through the
+  declared argument mapping.
 
 Each timing is the median of ``repeats`` steps after warm-up steps, which also
 take the page faults of first touch and any compilation out of the figures.
@@ -23,7 +25,6 @@ load from another process slows all of them alike and their ratios hold.
 
 from __future__ import annotations
 
-import inspect
 import itertools
 import os
 import platform
@@ -32,6 +33,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import numba
@@ -45,6 +47,8 @@ from codegen.language.optimizer import OptimizerSpec, Option, g, t, w
 from codegen.load import load_registry
 from codegen.lower.optimizer import Variant, lower
 from codegen.plan import plan_kernel
+from codegen.referee import optimizer_adapters as counterparts
+from codegen.referee.optimizer import typical_point
 from trainspec.runtime import optimizer as runtime
 
 WARMUP_STEPS = 2
@@ -86,12 +90,13 @@ class Case:
         return (len(self.reads) + len(self.writes)) * size * DTYPE.itemsize
 
 
-def cases(specs: Sequence[OptimizerSpec] | None = None) -> list[Case]:
-    """Every spec at its defaults and, where that is another variant, with all its own options on."""
+def cases(specs: Sequence[OptimizerSpec] | None = None, package: ModuleType = trainspec) -> list[Case]:
+    """Every spec at its defaults and, where that is another variant, with all its own options on; the classes are
+    ``package``'s (a generated package)."""
     specs = load_registry(SPECS_DIR).optimizers if specs is None else specs
     found: list[Case] = []
     for spec in specs:
-        optimizer_class = trainspec.OPTIMIZERS[spec.name]
+        optimizer_class = package.OPTIMIZERS[spec.name]
         variants = {v.name: v for v in lower(spec).variants}
         seen: set[str] = set()
         for config in ({}, _all_options_on(spec)):
@@ -99,7 +104,7 @@ def cases(specs: Sequence[OptimizerSpec] | None = None) -> list[Case]:
             if name in seen:
                 continue
             if name not in variants:
-                raise RuntimeError(f"trainspec.{spec.name} has no variant {name!r}; run `trainspec build`")
+                raise RuntimeError(f"{package.__name__}.{spec.name} has no variant {name!r}; run `trainspec build`")
             seen.add(name)
             found.append(_case(spec, optimizer_class, config, variants[name]))
     return found
@@ -114,13 +119,11 @@ def _all_options_on(spec: OptimizerSpec) -> dict[str, Any]:
 
 
 def _on_value(hyperparameter: Hyperparameter, option: Option) -> float:
-    """The default unless it selects the option's off form, else the middle of a finite part of the domain."""
+    """The default unless it selects the option's off form, else the middle of its typical range (geometric where
+    the range is log-uniform), or a quarter of the way in where the middle is the off value."""
     if hyperparameter.default is not None and hyperparameter.default != option.off_value:
         return hyperparameter.default
-    domain = hyperparameter.domain
-    low = domain.inf if domain.inf.is_finite else domain.sup - 2
-    high = domain.sup if domain.sup.is_finite else low + 2
-    return float((low + high) / 2)
+    return next(p for p in (typical_point(hyperparameter, f) for f in (0.5, 0.25)) if p != option.off_value)
 
 
 def _case(spec: OptimizerSpec, optimizer_class: type, config: dict[str, Any], variant: Variant) -> Case:
@@ -265,86 +268,6 @@ def _roofline_steps(case: Case, arrays: tuple[np.ndarray, ...]) -> tuple[Callabl
 # ----------------------------------------------------------------- torch.optim
 
 
-def _torch_adam(c: dict) -> tuple[str, dict]:
-    return "Adam", {**_torch_adam_family(c), "amsgrad": c["amsgrad"]}
-
-
-def _torch_adam_family(c: dict) -> dict:
-    return {"lr": c["learning_rate"], "betas": (c["beta_1"], c["beta_2"]), "eps": c["epsilon"]}
-
-
-def _torch_adamw(c: dict) -> tuple[str, dict]:
-    # torch's w ← w(1 − ηλ) is Keras's decoupled decay w ← w − ηλw.
-    return "AdamW", _torch_adam(c)[1] | {"weight_decay": c["weight_decay"]}
-
-
-def _torch_adamax(c: dict) -> tuple[str, dict]:
-    return "Adamax", _torch_adam_family(c)
-
-
-def _torch_nadam(c: dict) -> tuple[str, dict]:
-    # PyTorch's mu_t = beta_1 (1 - 0.96^(psi t) / 2) is the Keras schedule at psi = 1.
-    return "NAdam", {**_torch_adam_family(c), "momentum_decay": 1.0}
-
-
-def _torch_sgd(c: dict) -> tuple[str, dict]:
-    return "SGD", {"lr": c["learning_rate"], "momentum": c["momentum"], "nesterov": c["nesterov"]}
-
-
-def _torch_rmsprop(c: dict) -> tuple[str, dict]:
-    keys = {"lr": "learning_rate", "alpha": "rho", "eps": "epsilon", "momentum": "momentum", "centered": "centered"}
-    return "RMSprop", {torch_name: c[name] for torch_name, name in keys.items()}
-
-
-def _torch_adagrad(c: dict) -> tuple[str, dict]:
-    keys = {"lr": "learning_rate", "eps": "epsilon", "initial_accumulator_value": "initial_accumulator_value"}
-    return "Adagrad", {torch_name: c[name] for torch_name, name in keys.items()}
-
-
-def _torch_adadelta(c: dict) -> tuple[str, dict]:
-    return "Adadelta", {"lr": c["learning_rate"], "rho": c["rho"], "eps": c["epsilon"]}
-
-
-# The torch.optim class and arguments doing the same job, by spec name (conventions differ in
-# details such as where epsilon goes, not in memory traffic). A spec missing here gets no torch column.
-TORCH_COUNTERPARTS: dict[str, Callable[[dict], tuple[str, dict]]] = {
-    "Adam": _torch_adam,
-    "AdamW": _torch_adamw,
-    "Adamax": _torch_adamax,
-    "Nadam": _torch_nadam,
-    "SGD": _torch_sgd,
-    "RMSprop": _torch_rmsprop,
-    "Adagrad": _torch_adagrad,
-    "Adadelta": _torch_adadelta,
-}
-
-
-# Argument names of the Keras convention that torch.optim spells differently.
-TORCH_NAMES = {"learning_rate": "lr", "epsilon": "eps"}
-
-
-def _torch_counterpart(case: Case, torch: Any) -> tuple[str, dict] | None:
-    """The torch.optim class name and its arguments for ``case``, or None where torch has none."""
-    config = case.full_config()
-    if case.spec.name in TORCH_COUNTERPARTS:
-        return TORCH_COUNTERPARTS[case.spec.name](config)
-    if case.spec.name.startswith("Torch"):
-        return _same_convention(case.spec.name.removeprefix("Torch"), config, torch)
-    return None
-
-
-def _same_convention(name: str, config: dict, torch: Any) -> tuple[str, dict] | None:
-    """A spec named Torch<X> is torch.optim.<X>'s own convention: pass it the same values under torch's names."""
-    class_name = {n.lower(): n for n in dir(torch.optim)}.get(name.lower())
-    if class_name is None:
-        return None
-    accepted = inspect.signature(getattr(torch.optim, class_name)).parameters
-    arguments = {TORCH_NAMES.get(k, k): v for k, v in config.items() if v is not None}
-    if "beta_1" in arguments:
-        arguments["betas"] = (arguments.pop("beta_1"), arguments.pop("beta_2"))
-    return class_name, {k: v for k, v in arguments.items() if k in accepted}
-
-
 def _torch() -> Any:
     try:
         import torch
@@ -354,17 +277,18 @@ def _torch() -> Any:
 
 
 def _torch_step(case: Case, params: list[np.ndarray], grads: list[np.ndarray], mode: str) -> Callable | None:
-    """torch.optim's step over copies of ``params``, or None where torch lacks it or this mode."""
+    """The step of the torch.optim counterpart the spec declares, over copies of ``params``; None where the spec
+    declares none, or torch is missing or lacks this mode."""
     torch = _torch()
-    counterpart = None if torch is None else _torch_counterpart(case, torch)
-    if counterpart is None:
+    counterpart = counterparts.declared(case.spec, "torch")
+    if torch is None or counterpart is None:
         return None
-    class_name, arguments = counterpart
+    arguments = counterparts.call_arguments(counterpart, case.spec, case.full_config())
     tensors = [torch.nn.Parameter(torch.from_numpy(p.copy())) for p in params]
     for tensor, grad in zip(tensors, grads):
         tensor.grad = torch.from_numpy(grad.copy())
     try:
-        optimizer = getattr(torch.optim, class_name)(tensors, **arguments, **{mode: True})
+        optimizer = counterparts.imported(counterpart)(tensors, **arguments, **{mode: True})
         optimizer.step()  # raises here when a mode is unsupported for these tensors
     except (RuntimeError, TypeError, ValueError):
         return None
@@ -533,23 +457,29 @@ def markdown_small_table(rows: Sequence[Row], threads: int | None) -> str:
     return "\n".join(lines)
 
 
-def run(size: int, repeats: int, small_count: int = SMALL_COUNT, small_size: int = SMALL_SIZE) -> str:
-    """Measure every case, print the report (Markdown), and return it."""
+def run(
+    size: int,
+    repeats: int,
+    small_count: int = SMALL_COUNT,
+    small_size: int = SMALL_SIZE,
+    specs: Sequence[OptimizerSpec] | None = None,
+    package: ModuleType = trainspec,
+) -> str:
+    """Measure every case (``cases``), print the report (Markdown), and return it."""
     torch = _torch()
     threads = torch.get_num_threads() if torch else None
     if torch is not None:
         torch.set_num_threads(os.cpu_count() or 1)
     try:
-        report = _report(size, repeats, small_count, small_size)
+        report = _report(cases(specs, package), size, repeats, small_count, small_size)
     finally:
         if torch is not None:
             torch.set_num_threads(threads)
     return report
 
 
-def _report(size: int, repeats: int, small_count: int, small_size: int) -> str:
+def _report(all_cases: list[Case], size: int, repeats: int, small_count: int, small_size: int) -> str:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    all_cases = cases()
     rng = np.random.default_rng(0)
     rows = _measure_large(all_cases, rng, size, repeats)
     small_repeats = SMALL_REPEATS_FACTOR * repeats

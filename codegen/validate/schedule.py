@@ -11,8 +11,8 @@ import numbers
 import sympy
 
 from codegen.errors import SpecError
-from codegen.language.common import Hyperparameter, exact
-from codegen.language.schedule import ListArgument, ScheduleArgument, ScheduleSpec, k
+from codegen.language.common import Counterpart, Hyperparameter, exact
+from codegen.language.schedule import Call, Each, ListArgument, ScheduleArgument, ScheduleCounterpart, ScheduleSpec, k
 from codegen.load import Registry
 
 # Names the generated modules use for themselves; no argument or definition may take them.
@@ -43,6 +43,7 @@ class _ScheduleChecker:
         self.composition()
         self.derivation()
         self.example()
+        self.counterparts()
 
     def _name(self, name: str, what: str, symbol: object = None) -> None:
         if not name.isidentifier() or keyword.iskeyword(name) or name in RESERVED_NAMES:
@@ -86,6 +87,16 @@ class _ScheduleChecker:
                 self.fail(f"default {default!r} of {argument.argument!r} is not a number", argument.symbol)
             if not domain.contains(exact(default)):
                 self.fail(f"default {default!r} of {argument.argument!r} is outside {domain}", argument.symbol)
+        if argument.typical is not None:
+            self._typical(argument)
+
+    def _typical(self, argument: Hyperparameter) -> None:
+        typical, domain = argument.typical, argument.domain
+        if not (typical.low < typical.high and (typical.low > 0 or not typical.log)):
+            self.fail(f"typical range of {argument.argument!r} must have low < high (and low > 0 if log)")
+        inside = domain.contains(exact(typical.low)) and domain.contains(exact(typical.high))
+        if not typical.per_run and not inside:
+            self.fail(f"typical range of {argument.argument!r} is not inside {domain}", argument.symbol)
 
     def _list(self, argument: ListArgument) -> None:
         if not isinstance(argument.symbol, sympy.IndexedBase):
@@ -205,3 +216,63 @@ class _ScheduleChecker:
                 self.fail(f"the example must set the required argument {argument.argument!r}")
         if not isinstance(self.spec.example.steps, int) or self.spec.example.steps < 2:
             self.fail("the example's steps must be an integer >= 2")
+
+    def counterparts(self) -> None:
+        """Each counterpart names what it reads: arguments and choices that exist, symbols that have values."""
+        for counterpart in self.spec.counterparts:
+            if not isinstance(counterpart, Counterpart) or "." not in counterpart.name:
+                self.fail(f"counterpart {counterpart!r} must be a Counterpart with an import path as its name")
+            known = self._known() - {k} | self._pins(counterpart)
+            for _, value in counterpart.arguments:
+                self._counterpart_value(value, known, counterpart.name)
+            if isinstance(counterpart, ScheduleCounterpart) and counterpart.horizon is not None:
+                self._counterpart_value(counterpart.horizon, known, counterpart.name)
+
+    def _pins(self, counterpart: Counterpart) -> set:
+        """Check ``requires``; the symbols a following schedule's pattern binds."""
+        choices = {c.argument: c for c in self.spec.choices}
+        bound: set = set()
+        for name, value in counterpart.requires:
+            argument = None if name in choices else self._argument_named(name, counterpart.name)
+            if name in choices:
+                if not any(case.when == value and type(case.when) is type(value) for case in choices[name].cases):
+                    self.fail(f"{counterpart.name} pins {name}={value!r}, which is not one of its cases")
+            elif isinstance(argument, ScheduleArgument):
+                if not isinstance(value, Call) or value.schedule not in self.specs:
+                    self.fail(f"{counterpart.name} pins {name} to {value!r}, not a Call of a registered schedule")
+                if not all(isinstance(symbol, sympy.Symbol) for symbol in value.arguments.values()):
+                    self.fail(f"{counterpart.name}: the pattern for {name} must give each argument as a symbol")
+                bound |= set(value.arguments.values())
+            elif value is None and not self._none_allowed(name):
+                self.fail(f"{counterpart.name} pins {name} to None, which it does not allow")
+        known = self._known() - {k} | bound
+        for name, value in counterpart.requires:
+            if name not in choices and value is not None and not isinstance(value, Call):
+                self._counterpart_value(value, known, counterpart.name)
+        return bound
+
+    def _argument_named(self, name: str, where: str):
+        try:
+            return self.spec.argument(name)
+        except KeyError:
+            self.fail(f"{where} names {name!r}, which is neither an argument nor a choice")
+
+    def _counterpart_value(self, value: object, known: set, where: str) -> None:
+        if isinstance(value, Counterpart):
+            for _, item in value.arguments:
+                self._counterpart_value(item, known, where)
+        elif isinstance(value, tuple):
+            for item in value:
+                self._counterpart_value(item, known, where)
+        elif isinstance(value, Each):
+            if not isinstance(self._argument_named(value.over, where), ListArgument):
+                self.fail(f"{where}: Each runs over {value.over!r}, which is not a list argument")
+            self._counterpart_value(value.element, known | {value.index}, where)
+        elif isinstance(value, str):
+            if value not in {c.argument for c in self.spec.choices}:
+                self._argument_named(value, where)
+        elif isinstance(value, sympy.Basic):
+            labels = {s.label for s in known if isinstance(s, sympy.IndexedBase)}
+            for symbol in value.free_symbols - known - labels:
+                if not isinstance(symbol, sympy.Indexed):
+                    self.fail(f"{where} reads {symbol}, which is neither an argument nor bound by a pattern", symbol)

@@ -14,8 +14,8 @@ from codegen.proofs.initializer import (
     CONSTANTS,
     KERAS_MODE_FANS,
     LAYOUT_AXES,
-    assert_close_in_ulps,
     assert_identical,
+    assert_scalars_match,
     generated_package,
     max_difference_in_ulps_of_largest,
     submodule,
@@ -40,44 +40,24 @@ FANS = ((1, 1), (3, 5), (784, 256), (144, 288), (1000000, 7))
 
 def test_kaiming_normal_fan_in_scalars_match_the_spec():
     """KaimingNormal (mode='fan_in'): the generated scalar function equals the spec's expressions to 4
-    ulp.
-
-    Each scalar is a handful (at most 6) of correctly rounded float64 operations on exact
-    inputs, each adding at most half an ulp of relative error: 4 ulp bounds their sum.
-    """
-    function = module.kaiming_normal_fan_in_scalars
+    ulp."""
     expected = {
         "mean": S(0),
         "stddev": gain / sqrt(fan_in),
     }
-    for arguments in [(0.0, 1.4142135623730951), (-1.0, 0.5), (1.0, 2.0)]:
-        for fans in FANS:
-            actual = function(*fans, *arguments)
-            assert len(actual) == len(expected)
-            point = {fan_in: fans[0], fan_out: fans[1], **dict(zip([a, gain], arguments)), **CONSTANTS}
-            for computed, (scalar, expr) in zip(actual, expected.items()):
-                assert_close_in_ulps(computed, sympy.sympify(expr).subs(point), 4, f"{scalar} at {fans}, {arguments}")
+    samples = [(0.0, 1.4142135623730951), (0.01, 0.5), (0.3, 2.0)]
+    assert_scalars_match(module.kaiming_normal_fan_in_scalars, expected, FANS, samples, [a, gain])
 
 
 def test_kaiming_normal_fan_out_scalars_match_the_spec():
     """KaimingNormal (mode='fan_out'): the generated scalar function equals the spec's expressions to 4
-    ulp.
-
-    Each scalar is a handful (at most 6) of correctly rounded float64 operations on exact
-    inputs, each adding at most half an ulp of relative error: 4 ulp bounds their sum.
-    """
-    function = module.kaiming_normal_fan_out_scalars
+    ulp."""
     expected = {
         "mean": S(0),
         "stddev": gain / sqrt(fan_out),
     }
-    for arguments in [(0.0, 1.4142135623730951), (-1.0, 0.5), (1.0, 2.0)]:
-        for fans in FANS:
-            actual = function(*fans, *arguments)
-            assert len(actual) == len(expected)
-            point = {fan_in: fans[0], fan_out: fans[1], **dict(zip([a, gain], arguments)), **CONSTANTS}
-            for computed, (scalar, expr) in zip(actual, expected.items()):
-                assert_close_in_ulps(computed, sympy.sympify(expr).subs(point), 4, f"{scalar} at {fans}, {arguments}")
+    samples = [(0.0, 1.4142135623730951), (0.01, 0.5), (0.3, 2.0)]
+    assert_scalars_match(module.kaiming_normal_fan_out_scalars, expected, FANS, samples, [a, gain])
 
 
 def test_kaiming_normal_is_variance_scaling_with_its_settings():

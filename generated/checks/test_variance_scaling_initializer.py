@@ -5,14 +5,13 @@ with SymPy and confirmed on the kernels."""
 
 from pathlib import Path
 
-import sympy
 from sympy import S, Symbol, sqrt
 
 from codegen.proofs.initializer import (
     CONSTANTS,
     KERAS_MODE_FANS,
-    assert_close_in_ulps,
     assert_identical,
+    assert_scalars_match,
     generated_package,
     submodule,
     variance_by_integration,
@@ -33,197 +32,107 @@ FANS = ((1, 1), (3, 5), (784, 256), (144, 288), (1000000, 7))
 
 def test_variance_scaling_fan_in_truncated_normal_scalars_match_the_spec():
     """VarianceScaling (mode='fan_in', distribution='truncated_normal'): the generated scalar function
-    equals the spec's expressions to 4 ulp.
-
-    Each scalar is a handful (at most 6) of correctly rounded float64 operations on exact
-    inputs, each adding at most half an ulp of relative error: 4 ulp bounds their sum.
-    """
-    function = module.variance_scaling_fan_in_truncated_normal_scalars
+    equals the spec's expressions to 4 ulp."""
     expected = {
         "mean": S(0),
         "stddev": sqrt(scale) / (sqrt(fan_in) * truncated_std),
         "lower": -S(2) * sqrt(scale) / (sqrt(fan_in) * truncated_std),
         "upper": S(2) * sqrt(scale) / (sqrt(fan_in) * truncated_std),
     }
-    for arguments in [(1.0,), (0.001,)]:
-        for fans in FANS:
-            actual = function(*fans, *arguments)
-            assert len(actual) == len(expected)
-            point = {fan_in: fans[0], fan_out: fans[1], **dict(zip([scale], arguments)), **CONSTANTS}
-            for computed, (scalar, expr) in zip(actual, expected.items()):
-                assert_close_in_ulps(computed, sympy.sympify(expr).subs(point), 4, f"{scalar} at {fans}, {arguments}")
+    samples = [(1.0,), (0.5,), (2.0,)]
+    assert_scalars_match(module.variance_scaling_fan_in_truncated_normal_scalars, expected, FANS, samples, [scale])
 
 
 def test_variance_scaling_fan_in_untruncated_normal_scalars_match_the_spec():
     """VarianceScaling (mode='fan_in', distribution='untruncated_normal'): the generated scalar
-    function equals the spec's expressions to 4 ulp.
-
-    Each scalar is a handful (at most 6) of correctly rounded float64 operations on exact
-    inputs, each adding at most half an ulp of relative error: 4 ulp bounds their sum.
-    """
-    function = module.variance_scaling_fan_in_untruncated_normal_scalars
+    function equals the spec's expressions to 4 ulp."""
     expected = {
         "mean": S(0),
         "stddev": sqrt(scale) / sqrt(fan_in),
     }
-    for arguments in [(1.0,), (0.001,)]:
-        for fans in FANS:
-            actual = function(*fans, *arguments)
-            assert len(actual) == len(expected)
-            point = {fan_in: fans[0], fan_out: fans[1], **dict(zip([scale], arguments)), **CONSTANTS}
-            for computed, (scalar, expr) in zip(actual, expected.items()):
-                assert_close_in_ulps(computed, sympy.sympify(expr).subs(point), 4, f"{scalar} at {fans}, {arguments}")
+    samples = [(1.0,), (0.5,), (2.0,)]
+    assert_scalars_match(module.variance_scaling_fan_in_untruncated_normal_scalars, expected, FANS, samples, [scale])
 
 
 def test_variance_scaling_fan_in_uniform_scalars_match_the_spec():
     """VarianceScaling (mode='fan_in', distribution='uniform'): the generated scalar function equals
-    the spec's expressions to 4 ulp.
-
-    Each scalar is a handful (at most 6) of correctly rounded float64 operations on exact
-    inputs, each adding at most half an ulp of relative error: 4 ulp bounds their sum.
-    """
-    function = module.variance_scaling_fan_in_uniform_scalars
+    the spec's expressions to 4 ulp."""
     expected = {
         "minval": -sqrt(S(3)) * sqrt(scale) / sqrt(fan_in),
         "k0": S(2) * sqrt(S(3)) * sqrt(scale) / sqrt(fan_in),
     }
-    for arguments in [(1.0,), (0.001,)]:
-        for fans in FANS:
-            actual = function(*fans, *arguments)
-            assert len(actual) == len(expected)
-            point = {fan_in: fans[0], fan_out: fans[1], **dict(zip([scale], arguments)), **CONSTANTS}
-            for computed, (scalar, expr) in zip(actual, expected.items()):
-                assert_close_in_ulps(computed, sympy.sympify(expr).subs(point), 4, f"{scalar} at {fans}, {arguments}")
+    samples = [(1.0,), (0.5,), (2.0,)]
+    assert_scalars_match(module.variance_scaling_fan_in_uniform_scalars, expected, FANS, samples, [scale])
 
 
 def test_variance_scaling_fan_out_truncated_normal_scalars_match_the_spec():
     """VarianceScaling (mode='fan_out', distribution='truncated_normal'): the generated scalar function
-    equals the spec's expressions to 4 ulp.
-
-    Each scalar is a handful (at most 6) of correctly rounded float64 operations on exact
-    inputs, each adding at most half an ulp of relative error: 4 ulp bounds their sum.
-    """
-    function = module.variance_scaling_fan_out_truncated_normal_scalars
+    equals the spec's expressions to 4 ulp."""
     expected = {
         "mean": S(0),
         "stddev": sqrt(scale) / (sqrt(fan_out) * truncated_std),
         "lower": -S(2) * sqrt(scale) / (sqrt(fan_out) * truncated_std),
         "upper": S(2) * sqrt(scale) / (sqrt(fan_out) * truncated_std),
     }
-    for arguments in [(1.0,), (0.001,)]:
-        for fans in FANS:
-            actual = function(*fans, *arguments)
-            assert len(actual) == len(expected)
-            point = {fan_in: fans[0], fan_out: fans[1], **dict(zip([scale], arguments)), **CONSTANTS}
-            for computed, (scalar, expr) in zip(actual, expected.items()):
-                assert_close_in_ulps(computed, sympy.sympify(expr).subs(point), 4, f"{scalar} at {fans}, {arguments}")
+    samples = [(1.0,), (0.5,), (2.0,)]
+    assert_scalars_match(module.variance_scaling_fan_out_truncated_normal_scalars, expected, FANS, samples, [scale])
 
 
 def test_variance_scaling_fan_out_untruncated_normal_scalars_match_the_spec():
     """VarianceScaling (mode='fan_out', distribution='untruncated_normal'): the generated scalar
-    function equals the spec's expressions to 4 ulp.
-
-    Each scalar is a handful (at most 6) of correctly rounded float64 operations on exact
-    inputs, each adding at most half an ulp of relative error: 4 ulp bounds their sum.
-    """
-    function = module.variance_scaling_fan_out_untruncated_normal_scalars
+    function equals the spec's expressions to 4 ulp."""
     expected = {
         "mean": S(0),
         "stddev": sqrt(scale) / sqrt(fan_out),
     }
-    for arguments in [(1.0,), (0.001,)]:
-        for fans in FANS:
-            actual = function(*fans, *arguments)
-            assert len(actual) == len(expected)
-            point = {fan_in: fans[0], fan_out: fans[1], **dict(zip([scale], arguments)), **CONSTANTS}
-            for computed, (scalar, expr) in zip(actual, expected.items()):
-                assert_close_in_ulps(computed, sympy.sympify(expr).subs(point), 4, f"{scalar} at {fans}, {arguments}")
+    samples = [(1.0,), (0.5,), (2.0,)]
+    assert_scalars_match(module.variance_scaling_fan_out_untruncated_normal_scalars, expected, FANS, samples, [scale])
 
 
 def test_variance_scaling_fan_out_uniform_scalars_match_the_spec():
     """VarianceScaling (mode='fan_out', distribution='uniform'): the generated scalar function equals
-    the spec's expressions to 4 ulp.
-
-    Each scalar is a handful (at most 6) of correctly rounded float64 operations on exact
-    inputs, each adding at most half an ulp of relative error: 4 ulp bounds their sum.
-    """
-    function = module.variance_scaling_fan_out_uniform_scalars
+    the spec's expressions to 4 ulp."""
     expected = {
         "minval": -sqrt(S(3)) * sqrt(scale) / sqrt(fan_out),
         "k0": S(2) * sqrt(S(3)) * sqrt(scale) / sqrt(fan_out),
     }
-    for arguments in [(1.0,), (0.001,)]:
-        for fans in FANS:
-            actual = function(*fans, *arguments)
-            assert len(actual) == len(expected)
-            point = {fan_in: fans[0], fan_out: fans[1], **dict(zip([scale], arguments)), **CONSTANTS}
-            for computed, (scalar, expr) in zip(actual, expected.items()):
-                assert_close_in_ulps(computed, sympy.sympify(expr).subs(point), 4, f"{scalar} at {fans}, {arguments}")
+    samples = [(1.0,), (0.5,), (2.0,)]
+    assert_scalars_match(module.variance_scaling_fan_out_uniform_scalars, expected, FANS, samples, [scale])
 
 
 def test_variance_scaling_fan_avg_truncated_normal_scalars_match_the_spec():
     """VarianceScaling (mode='fan_avg', distribution='truncated_normal'): the generated scalar function
-    equals the spec's expressions to 4 ulp.
-
-    Each scalar is a handful (at most 6) of correctly rounded float64 operations on exact
-    inputs, each adding at most half an ulp of relative error: 4 ulp bounds their sum.
-    """
-    function = module.variance_scaling_fan_avg_truncated_normal_scalars
+    equals the spec's expressions to 4 ulp."""
     expected = {
         "mean": S(0),
         "stddev": sqrt(scale) / (truncated_std * sqrt(fan_in / S(2) + fan_out / S(2))),
         "lower": -S(2) * sqrt(scale) / (truncated_std * sqrt(fan_in / S(2) + fan_out / S(2))),
         "upper": S(2) * sqrt(scale) / (truncated_std * sqrt(fan_in / S(2) + fan_out / S(2))),
     }
-    for arguments in [(1.0,), (0.001,)]:
-        for fans in FANS:
-            actual = function(*fans, *arguments)
-            assert len(actual) == len(expected)
-            point = {fan_in: fans[0], fan_out: fans[1], **dict(zip([scale], arguments)), **CONSTANTS}
-            for computed, (scalar, expr) in zip(actual, expected.items()):
-                assert_close_in_ulps(computed, sympy.sympify(expr).subs(point), 4, f"{scalar} at {fans}, {arguments}")
+    samples = [(1.0,), (0.5,), (2.0,)]
+    assert_scalars_match(module.variance_scaling_fan_avg_truncated_normal_scalars, expected, FANS, samples, [scale])
 
 
 def test_variance_scaling_fan_avg_untruncated_normal_scalars_match_the_spec():
     """VarianceScaling (mode='fan_avg', distribution='untruncated_normal'): the generated scalar
-    function equals the spec's expressions to 4 ulp.
-
-    Each scalar is a handful (at most 6) of correctly rounded float64 operations on exact
-    inputs, each adding at most half an ulp of relative error: 4 ulp bounds their sum.
-    """
-    function = module.variance_scaling_fan_avg_untruncated_normal_scalars
+    function equals the spec's expressions to 4 ulp."""
     expected = {
         "mean": S(0),
         "stddev": sqrt(scale) / sqrt(fan_in / S(2) + fan_out / S(2)),
     }
-    for arguments in [(1.0,), (0.001,)]:
-        for fans in FANS:
-            actual = function(*fans, *arguments)
-            assert len(actual) == len(expected)
-            point = {fan_in: fans[0], fan_out: fans[1], **dict(zip([scale], arguments)), **CONSTANTS}
-            for computed, (scalar, expr) in zip(actual, expected.items()):
-                assert_close_in_ulps(computed, sympy.sympify(expr).subs(point), 4, f"{scalar} at {fans}, {arguments}")
+    samples = [(1.0,), (0.5,), (2.0,)]
+    assert_scalars_match(module.variance_scaling_fan_avg_untruncated_normal_scalars, expected, FANS, samples, [scale])
 
 
 def test_variance_scaling_fan_avg_uniform_scalars_match_the_spec():
     """VarianceScaling (mode='fan_avg', distribution='uniform'): the generated scalar function equals
-    the spec's expressions to 4 ulp.
-
-    Each scalar is a handful (at most 6) of correctly rounded float64 operations on exact
-    inputs, each adding at most half an ulp of relative error: 4 ulp bounds their sum.
-    """
-    function = module.variance_scaling_fan_avg_uniform_scalars
+    the spec's expressions to 4 ulp."""
     expected = {
         "minval": -sqrt(S(3)) * sqrt(scale) / sqrt(fan_in / S(2) + fan_out / S(2)),
         "k0": S(2) * sqrt(S(3)) * sqrt(scale) / sqrt(fan_in / S(2) + fan_out / S(2)),
     }
-    for arguments in [(1.0,), (0.001,)]:
-        for fans in FANS:
-            actual = function(*fans, *arguments)
-            assert len(actual) == len(expected)
-            point = {fan_in: fans[0], fan_out: fans[1], **dict(zip([scale], arguments)), **CONSTANTS}
-            for computed, (scalar, expr) in zip(actual, expected.items()):
-                assert_close_in_ulps(computed, sympy.sympify(expr).subs(point), 4, f"{scalar} at {fans}, {arguments}")
+    samples = [(1.0,), (0.5,), (2.0,)]
+    assert_scalars_match(module.variance_scaling_fan_avg_uniform_scalars, expected, FANS, samples, [scale])
 
 
 def test_variance_scaling_fan_in_uniform_uniform_limit_is_sqrt_3_variance():

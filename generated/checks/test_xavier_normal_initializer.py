@@ -14,8 +14,8 @@ from codegen.proofs.initializer import (
     CONSTANTS,
     KERAS_MODE_FANS,
     LAYOUT_AXES,
-    assert_close_in_ulps,
     assert_identical,
+    assert_scalars_match,
     generated_package,
     max_difference_in_ulps_of_largest,
     submodule,
@@ -38,23 +38,13 @@ FANS = ((1, 1), (3, 5), (784, 256), (144, 288), (1000000, 7))
 
 
 def test_xavier_normal_scalars_match_the_spec():
-    """XavierNormal (defaults): the generated scalar function equals the spec's expressions to 4 ulp.
-
-    Each scalar is a handful (at most 6) of correctly rounded float64 operations on exact
-    inputs, each adding at most half an ulp of relative error: 4 ulp bounds their sum.
-    """
-    function = module.xavier_normal_scalars
+    """XavierNormal: the generated scalar function equals the spec's expressions to 4 ulp."""
     expected = {
         "mean": S(0),
         "stddev": gain / sqrt(fan_in / S(2) + fan_out / S(2)),
     }
-    for arguments in [(1.0,), (0.001,)]:
-        for fans in FANS:
-            actual = function(*fans, *arguments)
-            assert len(actual) == len(expected)
-            point = {fan_in: fans[0], fan_out: fans[1], **dict(zip([gain], arguments)), **CONSTANTS}
-            for computed, (scalar, expr) in zip(actual, expected.items()):
-                assert_close_in_ulps(computed, sympy.sympify(expr).subs(point), 4, f"{scalar} at {fans}, {arguments}")
+    samples = [(1.0,), (1.25,), (2.0,)]
+    assert_scalars_match(module.xavier_normal_scalars, expected, FANS, samples, [gain])
 
 
 def test_xavier_normal_is_variance_scaling_with_its_settings():

@@ -1,6 +1,6 @@
 """GlorotNormal: VarianceScaling(scale=1, mode='fan_avg', distribution='truncated_normal')."""
 
-from codegen.language.initializer import ClosedForm, Derivation, InitializerSpec, fan_in, fan_out
+from codegen.language.initializer import ClosedForm, Counterpart, Derivation, InitializerSpec, fan_in, fan_out
 
 GLOROT = "X. Glorot, Y. Bengio, Understanding the difficulty of training deep feedforward neural networks, AISTATS 2010"
 
@@ -12,6 +12,10 @@ SPEC = InitializerSpec(
         "VarianceScaling",
         choices=(("mode", "fan_avg"), ("distribution", "truncated_normal")),
         arguments=(("scale", 1),),
+    ),
+    counterparts=(
+        Counterpart("keras.initializers.GlorotNormal"),
+        Counterpart("torch.nn.init.xavier_normal_", same=False, note="untruncated"),
     ),
     references=(GLOROT + ".",),
 )

@@ -2,7 +2,7 @@
 
 from sympy import sqrt
 
-from codegen.language.initializer import ClosedForm, Derivation, InitializerSpec, fan_in, fan_out
+from codegen.language.initializer import ClosedForm, Counterpart, Derivation, InitializerSpec, fan_in, fan_out
 
 GLOROT = "X. Glorot, Y. Bengio, Understanding the difficulty of training deep feedforward neural networks, AISTATS 2010"
 
@@ -14,6 +14,10 @@ SPEC = InitializerSpec(
         "VarianceScaling",
         choices=(("mode", "fan_avg"), ("distribution", "uniform")),
         arguments=(("scale", 1),),
+    ),
+    counterparts=(
+        Counterpart("keras.initializers.GlorotUniform"),
+        Counterpart("torch.nn.init.xavier_uniform_"),
     ),
     references=(GLOROT + ".",),
 )

@@ -1,6 +1,6 @@
 """HeNormal: VarianceScaling(scale=2, mode='fan_in', distribution='truncated_normal')."""
 
-from codegen.language.initializer import ClosedForm, Derivation, InitializerSpec, fan_in
+from codegen.language.initializer import ClosedForm, Counterpart, Derivation, InitializerSpec, fan_in
 
 HE = (
     "K. He, X. Zhang, S. Ren, J. Sun, Delving deep into rectifiers: surpassing human-level performance "
@@ -15,6 +15,15 @@ SPEC = InitializerSpec(
         "VarianceScaling",
         choices=(("mode", "fan_in"), ("distribution", "truncated_normal")),
         arguments=(("scale", 2),),
+    ),
+    counterparts=(
+        Counterpart("keras.initializers.HeNormal"),
+        Counterpart(
+            "torch.nn.init.kaiming_normal_",
+            (("mode", "fan_in"), ("nonlinearity", "relu")),
+            same=False,
+            note="untruncated",
+        ),
     ),
     references=(HE + ".",),
 )

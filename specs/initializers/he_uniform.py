@@ -2,7 +2,7 @@
 
 from sympy import sqrt
 
-from codegen.language.initializer import ClosedForm, Derivation, InitializerSpec, SeedExample, fan_in
+from codegen.language.initializer import ClosedForm, Counterpart, Derivation, InitializerSpec, SeedExample, fan_in
 
 HE = (
     "K. He, X. Zhang, S. Ren, J. Sun, Delving deep into rectifiers: surpassing human-level performance "
@@ -17,6 +17,10 @@ SPEC = InitializerSpec(
         "VarianceScaling",
         choices=(("mode", "fan_in"), ("distribution", "uniform")),
         arguments=(("scale", 2),),
+    ),
+    counterparts=(
+        Counterpart("keras.initializers.HeUniform"),
+        Counterpart("torch.nn.init.kaiming_uniform_", (("mode", "fan_in"), ("nonlinearity", "relu"))),
     ),
     references=(HE + ".",),
 )

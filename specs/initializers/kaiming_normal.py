@@ -6,8 +6,15 @@ Keras's HeNormal has the variance of the relu case but truncates at ±2σ (and w
 
 from sympy import Interval, Symbol, oo
 
-from codegen.language.common import Hyperparameter
-from codegen.language.initializer import Comparison, Derivation, InitializerSpec, torch_nonlinearity
+from codegen.language.initializer import (
+    Comparison,
+    Counterpart,
+    Derivation,
+    Hyperparameter,
+    InitializerSpec,
+    Typical,
+    torch_nonlinearity,
+)
 
 a = Symbol("a", real=True)
 gain = Symbol("gain", positive=True)
@@ -16,7 +23,18 @@ SPEC = InitializerSpec(
     name="KaimingNormal",
     aliases=("kaiming_normal",),
     summary="PyTorch's Kaiming normal: untruncated, variance g²/n, n the fan that mode picks.",
-    arguments=(Hyperparameter(a, "a", 0.0, Interval.open(-oo, oo), "negative slope of the leaky ReLU that follows"),),
+    arguments=(
+        # Drawn among the slopes in use, from torch's LeakyReLU default 0.01 to Keras's 0.3, away from 0, where
+        # leaky_relu's gain is relu's.
+        Hyperparameter(
+            a,
+            "a",
+            0.0,
+            Interval.open(-oo, oo),
+            "negative slope of the leaky ReLU that follows",
+            typical=Typical(0.01, 0.3),
+        ),
+    ),
     choices=(torch_nonlinearity(gain, a),),
     derived_from=Derivation(
         "VarianceScaling",
@@ -35,6 +53,7 @@ SPEC = InitializerSpec(
         "leaky_relu with a = 0, whose gain is relu's, sqrt(2).",
     ),
     latex_names={gain: "g", a: "a"},
+    counterparts=(Counterpart("torch.nn.init.kaiming_normal_"),),
 )
 
 RELATIONS = (

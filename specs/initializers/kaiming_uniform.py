@@ -7,7 +7,7 @@ linear one) on the transposed shape.
 
 from dataclasses import replace
 
-from codegen.language.initializer import Comparison
+from codegen.language.initializer import Comparison, Counterpart
 from specs.initializers.kaiming_normal import SPEC as KAIMING_NORMAL
 
 SPEC = replace(
@@ -20,6 +20,7 @@ SPEC = replace(
         "torch.nn.init.kaiming_uniform_(tensor, a, mode, nonlinearity); its default nonlinearity is "
         "leaky_relu with a = 0, whose gain is relu's, sqrt(2).",
     ),
+    counterparts=(Counterpart("torch.nn.init.kaiming_uniform_"),),
 )
 
 RELATIONS = (

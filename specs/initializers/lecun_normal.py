@@ -1,6 +1,6 @@
 """LecunNormal: VarianceScaling(scale=1, mode='fan_in', distribution='truncated_normal')."""
 
-from codegen.language.initializer import ClosedForm, Derivation, InitializerSpec, fan_in
+from codegen.language.initializer import ClosedForm, Counterpart, Derivation, InitializerSpec, fan_in
 
 LECUN = (
     "Y. LeCun, L. Bottou, G. B. Orr, K.-R. Müller, Efficient BackProp, in Neural Networks: Tricks of the Trade, 1998"
@@ -14,6 +14,15 @@ SPEC = InitializerSpec(
         "VarianceScaling",
         choices=(("mode", "fan_in"), ("distribution", "truncated_normal")),
         arguments=(("scale", 1),),
+    ),
+    counterparts=(
+        Counterpart("keras.initializers.LecunNormal"),
+        Counterpart(
+            "torch.nn.init.kaiming_normal_",
+            (("mode", "fan_in"), ("nonlinearity", "linear")),
+            same=False,
+            note="untruncated",
+        ),
     ),
     references=(LECUN + ".",),
 )

@@ -2,7 +2,7 @@
 
 from sympy import sqrt
 
-from codegen.language.initializer import ClosedForm, Derivation, InitializerSpec, SeedExample, fan_in
+from codegen.language.initializer import ClosedForm, Counterpart, Derivation, InitializerSpec, SeedExample, fan_in
 
 LECUN = (
     "Y. LeCun, L. Bottou, G. B. Orr, K.-R. Müller, Efficient BackProp, in Neural Networks: Tricks of the Trade, 1998"
@@ -16,6 +16,10 @@ SPEC = InitializerSpec(
         "VarianceScaling",
         choices=(("mode", "fan_in"), ("distribution", "uniform")),
         arguments=(("scale", 1),),
+    ),
+    counterparts=(
+        Counterpart("keras.initializers.LecunUniform"),
+        Counterpart("torch.nn.init.kaiming_uniform_", (("mode", "fan_in"), ("nonlinearity", "linear"))),
     ),
     references=(LECUN + ".",),
 )

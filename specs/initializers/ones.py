@@ -1,10 +1,11 @@
 """Ones: Constant with value 1."""
 
-from codegen.language.initializer import Derivation, InitializerSpec
+from codegen.language.initializer import Counterpart, Derivation, InitializerSpec
 
 SPEC = InitializerSpec(
     name="Ones",
     aliases=("ones",),
     summary="Every element 1.",
     derived_from=Derivation("Constant", arguments=(("value", 1),)),
+    counterparts=(Counterpart("keras.initializers.Ones"), Counterpart("torch.nn.init.ones_")),
 )

@@ -2,8 +2,7 @@
 
 from sympy import Interval, Symbol, oo
 
-from codegen.language.common import Hyperparameter
-from codegen.language.initializer import Case, InitializerSpec, distribution
+from codegen.language.initializer import Case, Counterpart, Hyperparameter, InitializerSpec, Typical, distribution
 
 gain = Symbol("gain", real=True)
 
@@ -15,7 +14,12 @@ SPEC = InitializerSpec(
         "each column multiplied by the sign of R's diagonal element in it, so that Q is uniformly (Haar) "
         "distributed. Shapes of rank above 2 are flattened to (product of all leading dimensions, last dimension)."
     ),
-    arguments=(Hyperparameter(gain, "gain", 1.0, Interval.open(-oo, oo), "multiplies the orthogonal matrix"),),
+    arguments=(
+        # Drawn away from 1, where a gain ignored would pass.
+        Hyperparameter(
+            gain, "gain", 1.0, Interval.open(-oo, oo), "multiplies the orthogonal matrix", typical=Typical(1.25, 2.0)
+        ),
+    ),
     cases=(Case((), distribution("orthogonal", gain=gain)),),
     ranks=(2, None),
     references=(
@@ -27,5 +31,13 @@ SPEC = InitializerSpec(
     notes=(
         "torch.nn.init.orthogonal_ flattens as (shape[0], product of the rest), so the same shape of rank "
         "above 2 gives a differently laid out matrix.",
+    ),
+    counterparts=(
+        Counterpart("keras.initializers.Orthogonal"),
+        Counterpart(
+            "torch.nn.init.orthogonal_",
+            (("gain", gain),),
+            note="it flattens to (shape[0], the rest), Keras to (the rest, shape[-1]): alike for 2-D shapes only",
+        ),
     ),
 )

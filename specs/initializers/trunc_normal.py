@@ -8,8 +8,16 @@ b = mean + 2·std (a relation below, proven by the generated checks).
 import sympy
 from sympy import Interval, Symbol, erf, oo, sqrt
 
-from codegen.language.common import Constraint, Hyperparameter
-from codegen.language.initializer import Case, Comparison, InitializerSpec, distribution
+from codegen.language.initializer import (
+    Case,
+    Comparison,
+    Constraint,
+    Counterpart,
+    Hyperparameter,
+    InitializerSpec,
+    Typical,
+    distribution,
+)
 
 mean = Symbol("mean", real=True)
 std = Symbol("std", positive=True)
@@ -24,8 +32,24 @@ SPEC = InitializerSpec(
     aliases=("trunc_normal",),
     summary="PyTorch's truncated normal: N(μ, σ²) restricted to [a, b], absolute bounds.",
     arguments=(
-        Hyperparameter(mean, "mean", 0.0, Interval.open(-oo, oo), "mean of the normal before truncation"),
-        Hyperparameter(std, "std", 1.0, Interval.open(0, oo), "standard deviation of the normal before truncation"),
+        Hyperparameter(
+            mean,
+            "mean",
+            0.0,
+            Interval.open(-oo, oo),
+            "mean of the normal before truncation",
+            typical=Typical(-0.5, 0.5),
+        ),
+        # Drawn below 1, where the bounds ±2 would be ±2 std (Keras's cut). The bounds a and b are drawn around the
+        # drawn mean, a few std away (codegen.referee.initializer), so that the cut matters.
+        Hyperparameter(
+            std,
+            "std",
+            1.0,
+            Interval.open(0, oo),
+            "standard deviation of the normal before truncation",
+            typical=Typical(0.01, 0.5, log=True),
+        ),
         Hyperparameter(a, "a", -2.0, Interval.open(-oo, oo), "the smallest value, absolute"),
         Hyperparameter(b, "b", 2.0, Interval.open(-oo, oo), "the largest value, absolute"),
     ),
@@ -41,6 +65,9 @@ SPEC = InitializerSpec(
         "the distribution is the same.",
     ),
     latex_names={mean: r"\mu", std: r"\sigma"},
+    counterparts=(
+        Counterpart("torch.nn.init.trunc_normal_", note="draws by inverting the CDF, the same distribution"),
+    ),
 )
 
 _m, _s = Symbol("m", real=True), Symbol("s", positive=True)

@@ -6,8 +6,15 @@ the smaller standard deviation ``truncated_std * stddev`` (0.8796…·stddev).
 
 from sympy import Interval, Symbol, erf, exp, oo, pi, sqrt
 
-from codegen.language.common import Hyperparameter
-from codegen.language.initializer import Case, ClosedForm, InitializerSpec, keras_truncated_normal
+from codegen.language.initializer import (
+    Case,
+    ClosedForm,
+    Counterpart,
+    Hyperparameter,
+    InitializerSpec,
+    Typical,
+    keras_truncated_normal,
+)
 
 mean = Symbol("mean", real=True)
 stddev = Symbol("stddev", real=True)
@@ -20,12 +27,26 @@ SPEC = InitializerSpec(
         "σ is the standard deviation before truncation."
     ),
     arguments=(
-        Hyperparameter(mean, "mean", 0.0, Interval.open(-oo, oo), "mean of the values"),
+        Hyperparameter(mean, "mean", 0.0, Interval.open(-oo, oo), "mean of the values", typical=Typical(-0.5, 0.5)),
+        # Drawn below 1: at a stddev of 1 (and mean 0) the cut at ±2 absolute, torch's habit, is the cut at ±2σ.
         Hyperparameter(
-            stddev, "stddev", 0.05, Interval.Ropen(0, oo), "standard deviation of the normal before truncation"
+            stddev,
+            "stddev",
+            0.05,
+            Interval.Ropen(0, oo),
+            "standard deviation of the normal before truncation",
+            typical=Typical(0.01, 0.5, log=True),
         ),
     ),
     cases=(Case((), keras_truncated_normal(mean, stddev)),),
+    counterparts=(
+        Counterpart("keras.initializers.TruncatedNormal"),
+        Counterpart(
+            "torch.nn.init.trunc_normal_",
+            (("mean", mean), ("std", stddev), ("a", mean - 2 * stddev), ("b", mean + 2 * stddev)),
+            note="its bounds a, b are absolute: mean -/+ 2 stddev",
+        ),
+    ),
     notes=(
         "torch.nn.init.trunc_normal_ takes its bounds a, b in absolute units (default ±2), not in "
         "multiples of std; pass a = mean - 2 std, b = mean + 2 std for these values' distribution.",

@@ -8,11 +8,13 @@ are this initializer with ``scale``, ``mode`` and ``distribution`` fixed
 
 from sympy import Interval, Symbol, oo, sqrt
 
-from codegen.language.common import Hyperparameter
 from codegen.language.initializer import (
     Case,
     Choice,
+    Counterpart,
+    Hyperparameter,
     InitializerSpec,
+    Typical,
     distribution,
     fan_in,
     fan_out,
@@ -25,6 +27,36 @@ n = Symbol("n", positive=True)
 """The fan that ``mode`` selects."""
 
 variance = scale / n
+
+# torch has no variance-scaling initializer: xavier_* (fan_avg, gain sqrt(scale)) and kaiming_* (fan_in or fan_out,
+# gain sqrt(scale) through leaky_relu's slope), all untruncated; listed per distribution, fan_avg first.
+_LEAKY_SLOPE = sqrt(2 / scale - 1)
+_LEAKY = "calculate_gain('leaky_relu', a) = sqrt(2 / (1 + a^2)) is sqrt(scale) for a = sqrt(2/scale - 1): scale <= 2"
+_UNTRUNCATED = "untruncated: torch has no truncated variance scaling"
+IN_TORCH = tuple(
+    counterpart
+    for distribution_name, kind, same, note in (
+        ("uniform", "uniform", True, ""),
+        ("untruncated_normal", "normal", True, ""),
+        ("truncated_normal", "normal", False, _UNTRUNCATED),
+    )
+    for counterpart in (
+        Counterpart(
+            f"torch.nn.init.xavier_{kind}_",
+            (("gain", sqrt(scale)),),
+            same=same,
+            requires=(("mode", "fan_avg"), ("distribution", distribution_name)),
+            note=note,
+        ),
+        Counterpart(
+            f"torch.nn.init.kaiming_{kind}_",
+            (("a", _LEAKY_SLOPE), ("mode", "mode"), ("nonlinearity", "leaky_relu")),
+            same=same,
+            requires=(("distribution", distribution_name),),
+            note="; ".join(filter(None, (note, _LEAKY))),
+        ),
+    )
+)
 
 MODES = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}
 
@@ -42,7 +74,12 @@ SPEC = InitializerSpec(
     summary=(
         "Zero-mean draws whose variance is the scale divided by a fan of the shape: fan_in, fan_out or their average."
     ),
-    arguments=(Hyperparameter(scale, "scale", 1.0, Interval.open(0, oo), "the target variance times the fan"),),
+    arguments=(
+        # Drawn around 1 and within 2, the largest scale torch's kaiming_* reach through leaky_relu's gain.
+        Hyperparameter(
+            scale, "scale", 1.0, Interval.open(0, oo), "the target variance times the fan", typical=Typical(0.5, 2.0)
+        ),
+    ),
     choices=(
         Choice(
             "mode",
@@ -73,4 +110,5 @@ SPEC = InitializerSpec(
         "are untruncated.",
     ),
     latex_names={scale: "s", n: "n"},
+    counterparts=(Counterpart("keras.initializers.VarianceScaling"), *IN_TORCH),
 )

@@ -7,7 +7,7 @@ truncates at ±2σ (and widens σ to make up for it).
 
 from dataclasses import replace
 
-from codegen.language.initializer import Comparison
+from codegen.language.initializer import Comparison, Counterpart
 from specs.initializers.xavier_uniform import SPEC as XAVIER_UNIFORM
 
 SPEC = replace(
@@ -19,6 +19,7 @@ SPEC = replace(
         XAVIER_UNIFORM.derived_from, choices=(("mode", "fan_avg"), ("distribution", "untruncated_normal"))
     ),
     notes=("torch.nn.init.xavier_normal_(tensor, gain): untruncated, unlike Keras's GlorotNormal.",),
+    counterparts=(Counterpart("torch.nn.init.xavier_normal_"),),
 )
 
 RELATIONS = (

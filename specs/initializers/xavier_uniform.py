@@ -6,8 +6,17 @@ GlorotUniform is the case g = 1 on the transposed shape.
 
 from sympy import Interval, Symbol, oo, sqrt
 
-from codegen.language.common import Hyperparameter
-from codegen.language.initializer import ClosedForm, Comparison, Derivation, InitializerSpec, fan_in, fan_out
+from codegen.language.initializer import (
+    ClosedForm,
+    Comparison,
+    Counterpart,
+    Derivation,
+    Hyperparameter,
+    InitializerSpec,
+    Typical,
+    fan_in,
+    fan_out,
+)
 
 gain = Symbol("gain", positive=True)
 GLOROT = "X. Glorot, Y. Bengio, Understanding the difficulty of training deep feedforward neural networks, AISTATS 2010"
@@ -16,7 +25,10 @@ SPEC = InitializerSpec(
     name="XavierUniform",
     aliases=("xavier_uniform",),
     summary="PyTorch's Xavier uniform: uniform on ±g√(6/(fan_in + fan_out)).",
-    arguments=(Hyperparameter(gain, "gain", 1.0, Interval.open(0, oo), "scaling factor g"),),
+    # Drawn away from 1, where a gain ignored would pass.
+    arguments=(
+        Hyperparameter(gain, "gain", 1.0, Interval.open(0, oo), "scaling factor g", typical=Typical(1.25, 2.0)),
+    ),
     derived_from=Derivation(
         "VarianceScaling",
         choices=(("mode", "fan_avg"), ("distribution", "uniform")),
@@ -27,6 +39,7 @@ SPEC = InitializerSpec(
     references=(GLOROT + ".",),
     notes=("torch.nn.init.xavier_uniform_(tensor, gain); the fans of an (out, in, *kernel) tensor.",),
     latex_names={gain: "g"},
+    counterparts=(Counterpart("torch.nn.init.xavier_uniform_"),),
 )
 
 RELATIONS = (

@@ -1,10 +1,11 @@
 """Zeros: Constant with value 0 (Keras's default bias initializer)."""
 
-from codegen.language.initializer import Derivation, InitializerSpec
+from codegen.language.initializer import Counterpart, Derivation, InitializerSpec
 
 SPEC = InitializerSpec(
     name="Zeros",
     aliases=("zeros",),
     summary="Every element 0.",
     derived_from=Derivation("Constant", arguments=(("value", 0),)),
+    counterparts=(Counterpart("keras.initializers.Zeros"), Counterpart("torch.nn.init.zeros_")),
 )

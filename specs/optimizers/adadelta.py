@@ -2,7 +2,18 @@
 
 from sympy import Interval, oo, sqrt, symbols
 
-from codegen.language.optimizer import Convention, Hyperparameter, OptimizerSpec, State, eta, g, learning_rate, w
+from codegen.language.optimizer import (
+    Convention,
+    Counterpart,
+    Hyperparameter,
+    OptimizerSpec,
+    State,
+    Typical,
+    eta,
+    g,
+    learning_rate,
+    w,
+)
 from codegen.language.relations import ScaleInvariance, SpecUpdate
 
 rho, epsilon = symbols("rho epsilon")
@@ -14,8 +25,18 @@ SPEC = OptimizerSpec(
     summary="Steps whose units match the parameter: RMS of past steps over RMS of gradients.",
     hyperparameters=(
         learning_rate(0.001),
-        Hyperparameter(rho, "rho", 0.95, Interval.Ropen(0, 1), "decay rate of both moving averages"),
-        Hyperparameter(epsilon, "epsilon", 1e-7, Interval.Lopen(0, oo), "added inside both roots"),
+        Hyperparameter(
+            rho, "rho", 0.95, Interval.Ropen(0, 1), "decay rate of both moving averages", typical=Typical(0.5, 0.99)
+        ),
+        # ε sets Adadelta's first steps (E_x starts at 0): large enough that they move visibly.
+        Hyperparameter(
+            epsilon,
+            "epsilon",
+            1e-7,
+            Interval.Lopen(0, oo),
+            "added inside both roots",
+            typical=Typical(1e-3, 1e-1, log=True),
+        ),
     ),
     state=(
         State(Eg, "accumulated_gradient", 0, "moving average of the squared gradient"),
@@ -37,6 +58,15 @@ SPEC = OptimizerSpec(
         ),
     ),
     latex_names={Eg: r"E[g^2]", Ex: r"E[\Delta^2]"},
+    counterparts=(
+        Counterpart("keras.optimizers.Adadelta"),
+        Counterpart(
+            "torch.optim.Adadelta",
+            arguments=(("lr", eta), ("rho", rho), ("eps", epsilon)),
+            same=False,
+            note="the same rule with PyTorch's defaults (TorchAdadelta's convention)",
+        ),
+    ),
 )
 
 # Adadelta's one ε sits in two roots. Only the one under the gradient average must vanish for the step

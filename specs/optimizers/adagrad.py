@@ -2,7 +2,18 @@
 
 from sympy import Interval, oo, sqrt, symbols
 
-from codegen.language.optimizer import Convention, Hyperparameter, OptimizerSpec, State, eta, g, learning_rate, w
+from codegen.language.optimizer import (
+    Convention,
+    Counterpart,
+    Hyperparameter,
+    OptimizerSpec,
+    State,
+    Typical,
+    eta,
+    g,
+    learning_rate,
+    w,
+)
 from codegen.language.relations import ScaleInvariance, SpecUpdate
 
 A, A0, epsilon = symbols("A A_0 epsilon")
@@ -13,8 +24,24 @@ SPEC = OptimizerSpec(
     summary="Per-coordinate step sizes from the running sum of squared gradients.",
     hyperparameters=(
         learning_rate(0.001),
-        Hyperparameter(A0, "initial_accumulator_value", 0.1, Interval(0, oo), "initial accumulator"),
-        Hyperparameter(epsilon, "epsilon", 1e-7, Interval(0, oo), "added inside the square root"),
+        # Never 0 when drawn: with ε = 0 too, a coordinate whose gradients have all been 0 computes 0/0, as Keras does.
+        Hyperparameter(
+            A0,
+            "initial_accumulator_value",
+            0.1,
+            Interval(0, oo),
+            "initial accumulator",
+            typical=Typical(1e-2, 1.0, log=True),
+        ),
+        # Large enough that ε inside or outside the root tells the conventions apart (see adam.py).
+        Hyperparameter(
+            epsilon,
+            "epsilon",
+            1e-7,
+            Interval(0, oo),
+            "added inside the square root",
+            typical=Typical(1e-3, 1e-1, log=True),
+        ),
     ),
     state=(State(A, "accumulator", A0, "sum of squared gradients"),),
     update=(
@@ -33,6 +60,15 @@ SPEC = OptimizerSpec(
             r"and decays the rate as $\eta_t = \eta/(1 + (t-1)\,\mathrm{lr\_decay})$.",
         ),
         Convention("Optax", r"\texttt{adagrad} is this update (accumulator 0.1, $\epsilon$ inside)."),
+    ),
+    counterparts=(
+        Counterpart("keras.optimizers.Adagrad"),
+        Counterpart(
+            "torch.optim.Adagrad",
+            arguments=(("lr", eta), ("eps", epsilon), ("initial_accumulator_value", A0)),
+            same=False,
+            note="torch adds ε outside the root (TorchAdagrad's convention)",
+        ),
     ),
 )
 

@@ -9,10 +9,12 @@ from sympy import Interval, Max, oo, sqrt, symbols
 
 from codegen.language.optimizer import (
     Convention,
+    Counterpart,
     Hyperparameter,
     OptimizerSpec,
     Option,
     State,
+    Typical,
     eta,
     g,
     learning_rate,
@@ -24,15 +26,26 @@ from codegen.language.relations import Equivalence, ScaleInvariance, SpecUpdate,
 beta_1, beta_2, epsilon = symbols("beta_1 beta_2 epsilon")
 m, v, vhat, alpha = symbols("m v vhat alpha_t")
 
+# Where the decay rates are set in practice. ε is taken large (1e-3 to 1e-1), not at its tiny default: there, where
+# ε sits (inside or outside a root, bias-corrected or not) changes the step by far more than rounding, which is what
+# tells the conventions apart; the specs deriving from this one share these ranges.
+TYPICAL_BETA_1 = Typical(0.5, 0.99)
+TYPICAL_BETA_2 = Typical(0.8, 0.999)
+TYPICAL_EPSILON = Typical(1e-3, 1e-1, log=True)
+
 SPEC = OptimizerSpec(
     name="Adam",
     aliases=("adam",),
     summary="Adaptive moment estimation: bias-corrected moving averages of g and g squared.",
     hyperparameters=(
         learning_rate(0.001),
-        Hyperparameter(beta_1, "beta_1", 0.9, Interval.Ropen(0, 1), "decay rate of the first moment"),
-        Hyperparameter(beta_2, "beta_2", 0.999, Interval.Ropen(0, 1), "decay rate of the second moment"),
-        Hyperparameter(epsilon, "epsilon", 1e-7, Interval(0, oo), "the paper's ε̂"),
+        Hyperparameter(
+            beta_1, "beta_1", 0.9, Interval.Ropen(0, 1), "decay rate of the first moment", typical=TYPICAL_BETA_1
+        ),
+        Hyperparameter(
+            beta_2, "beta_2", 0.999, Interval.Ropen(0, 1), "decay rate of the second moment", typical=TYPICAL_BETA_2
+        ),
+        Hyperparameter(epsilon, "epsilon", 1e-7, Interval(0, oo), "the paper's ε̂", typical=TYPICAL_EPSILON),
     ),
     state=(
         State(m, "momentum", 0, "first moment: moving average of g"),
@@ -62,6 +75,15 @@ SPEC = OptimizerSpec(
             "Optax",
             r"\texttt{adam} is PyTorch's form; \texttt{amsgrad} takes the maximum over the "
             r"bias-corrected $\hat v$ instead of the raw $v$.",
+        ),
+    ),
+    counterparts=(
+        Counterpart("keras.optimizers.Adam"),
+        Counterpart(
+            "torch.optim.Adam",
+            arguments=(("lr", eta), ("betas", (beta_1, beta_2)), ("eps", epsilon), ("amsgrad", "amsgrad")),
+            same=False,
+            note="torch adds ε to the root of the bias-corrected v̂ (TorchAdam's convention)",
         ),
     ),
 )

@@ -7,7 +7,19 @@ is bias-corrected.
 
 from sympy import Abs, Interval, Max, oo, symbols
 
-from codegen.language.optimizer import Convention, Hyperparameter, OptimizerSpec, State, eta, g, learning_rate, t, w
+from codegen.language.optimizer import (
+    Convention,
+    Counterpart,
+    Hyperparameter,
+    OptimizerSpec,
+    State,
+    Typical,
+    eta,
+    g,
+    learning_rate,
+    t,
+    w,
+)
 
 beta_1, beta_2, epsilon = symbols("beta_1 beta_2 epsilon")
 m, u = symbols("m u")
@@ -18,9 +30,26 @@ SPEC = OptimizerSpec(
     summary="Adam with the infinity norm: steps scaled by a decaying maximum of |g|.",
     hyperparameters=(
         learning_rate(0.001),
-        Hyperparameter(beta_1, "beta_1", 0.9, Interval.Ropen(0, 1), "decay rate of the first moment"),
-        Hyperparameter(beta_2, "beta_2", 0.999, Interval.Ropen(0, 1), "decay rate of the infinity norm"),
-        Hyperparameter(epsilon, "epsilon", 1e-7, Interval.Lopen(0, oo), "added to the norm in the step"),
+        Hyperparameter(
+            beta_1, "beta_1", 0.9, Interval.Ropen(0, 1), "decay rate of the first moment", typical=Typical(0.5, 0.99)
+        ),
+        Hyperparameter(
+            beta_2,
+            "beta_2",
+            0.999,
+            Interval.Ropen(0, 1),
+            "decay rate of the infinity norm",
+            typical=Typical(0.8, 0.999),
+        ),
+        # Large enough that ε inside or outside the maximum tells the conventions apart (see adam.py).
+        Hyperparameter(
+            epsilon,
+            "epsilon",
+            1e-7,
+            Interval.Lopen(0, oo),
+            "added to the norm in the step",
+            typical=Typical(1e-3, 1e-1, log=True),
+        ),
     ),
     state=(
         State(m, "momentum", 0, "first moment: moving average of g"),
@@ -38,6 +67,15 @@ SPEC = OptimizerSpec(
             r"adds $\epsilon$ inside the maximum, $u \leftarrow \max(\beta_2 u, |g| + \epsilon)$, and "
             r"divides by $u$ alone; defaults $\eta = 2\cdot 10^{-3}$, $\epsilon = 10^{-8}$ "
             r"(\texttt{TorchAdamax}).",
+        ),
+    ),
+    counterparts=(
+        Counterpart("keras.optimizers.Adamax"),
+        Counterpart(
+            "torch.optim.Adamax",
+            arguments=(("lr", eta), ("betas", (beta_1, beta_2)), ("eps", epsilon)),
+            same=False,
+            note="torch adds ε inside the maximum (TorchAdamax's convention)",
         ),
     ),
 )

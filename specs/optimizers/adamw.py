@@ -4,8 +4,12 @@ Keras's decoupled decay ``w ← w − λ·η·w`` (the base option every Keras o
 is already AdamW's; Keras's ``AdamW`` only makes it default to 0.004.
 """
 
-from codegen.language.optimizer import derive
+from sympy import symbols
+
+from codegen.language.optimizer import Counterpart, derive, eta
 from specs.optimizers.adam import SPEC as KERAS_ADAM
+
+beta_1, beta_2, epsilon = symbols("beta_1 beta_2 epsilon")
 
 SPEC = derive(
     KERAS_ADAM,
@@ -20,4 +24,28 @@ SPEC = derive(
         "I. Loshchilov, F. Hutter, Decoupled weight decay regularization, ICLR 2019.",
     ),
     conventions=KERAS_ADAM.conventions,
+    method="adamw",
+    counterparts=(
+        # The same formula, but not to float64 precision: keras 3.15's torch backend multiplies w by 1 − λη computed
+        # in float32 (keras/src/backend/torch/optimizers/torch_optimizer.py, _apply_weight_decay; with zero
+        # gradients η = 0.01 acts as 0.01·(1 − 1.29e-5)). That moves a float64 trajectory by 1e-6 or more of its
+        # displacement, past `trainspec verify`'s float64 tolerance (1.5e-8); in float32 it passes (1e-5 < 3.4e-4).
+        Counterpart(
+            "keras.optimizers.AdamW",
+            same=False,
+            note="keras applies the decay factor 1 − λη in float32: the same formula to float32 precision only",
+        ),
+        Counterpart(
+            "torch.optim.AdamW",
+            arguments=(
+                ("lr", eta),
+                ("betas", (beta_1, beta_2)),
+                ("eps", epsilon),
+                ("weight_decay", "weight_decay"),
+                ("amsgrad", "amsgrad"),
+            ),
+            same=False,
+            note="torch's decay w(1 − ηλ) is Keras's; torch adds ε to the root of the bias-corrected v̂ (TorchAdamW)",
+        ),
+    ),
 )

@@ -4,10 +4,12 @@ from sympy import Interval, Max, Min, Rational, oo, symbols
 
 from codegen.language.optimizer import (
     Convention,
+    Counterpart,
     Hyperparameter,
     OptimizerSpec,
     Option,
     State,
+    Typical,
     eta,
     g,
     learning_rate,
@@ -18,6 +20,7 @@ from codegen.language.relations import Equivalence, SpecUpdate
 p, n0, l1, l2, ls, beta = symbols("p n_0 lambda_1 lambda_2 lambda_s beta")
 n, z = symbols("n z")
 l2_eff, g_shrunk, n_next, sigma, q = symbols("lambda_2_eff g_s n_next sigma q")
+L_TYPICAL = Typical(0.0, 0.1)
 
 SPEC = OptimizerSpec(
     name="Ftrl",
@@ -26,10 +29,21 @@ SPEC = OptimizerSpec(
     hyperparameters=(
         learning_rate(0.001),
         Hyperparameter(p, "learning_rate_power", -0.5, Interval(-oo, 0), "power of the accumulator"),
-        Hyperparameter(n0, "initial_accumulator_value", 0.1, Interval(0, oo), "initial accumulator"),
-        Hyperparameter(l1, "l1_regularization_strength", 0.0, Interval(0, oo), "L1 strength"),
-        Hyperparameter(l2, "l2_regularization_strength", 0.0, Interval(0, oo), "L2 strength"),
-        Hyperparameter(ls, "l2_shrinkage_regularization_strength", 0.0, Interval(0, oo), "L2 shrinkage"),
+        # Never 0 when drawn: without L2 or β, a coordinate whose gradients have all been 0 would compute 0/0.
+        Hyperparameter(
+            n0,
+            "initial_accumulator_value",
+            0.1,
+            Interval(0, oo),
+            "initial accumulator",
+            typical=Typical(1e-2, 1.0, log=True),
+        ),
+        # Strengths that shape the solution without pinning every coordinate at 0.
+        Hyperparameter(l1, "l1_regularization_strength", 0.0, Interval(0, oo), "L1 strength", typical=L_TYPICAL),
+        Hyperparameter(l2, "l2_regularization_strength", 0.0, Interval(0, oo), "L2 strength", typical=L_TYPICAL),
+        Hyperparameter(
+            ls, "l2_shrinkage_regularization_strength", 0.0, Interval(0, oo), "L2 shrinkage", typical=L_TYPICAL
+        ),
         Hyperparameter(beta, "beta", 0.0, Interval(0, oo), "added to the accumulator's root"),
     ),
     state=(
@@ -61,6 +75,7 @@ SPEC = OptimizerSpec(
         Convention("Optax", "has no FTRL optimizer."),
     ),
     latex_names={l2_eff: r"\lambda_2'", n_next: "n'", g_shrunk: r"g_s"},
+    counterparts=(Counterpart("keras.optimizers.Ftrl"),),
 )
 
 # Adagrad's accumulator, its initial value and ε, by name (a relation never imports another spec).

@@ -6,11 +6,12 @@ Keras 3 dropped the 0.004. No weight decay.
 
 from sympy import Rational, symbols
 
-from codegen.language.optimizer import Convention, derive
+from codegen.language.optimizer import Convention, Counterpart, derive, eta
 from codegen.language.relations import Equivalence, SpecUpdate
 from specs.optimizers.nadam import SPEC as KERAS_NADAM
 from specs.optimizers.nadam import decay
 
+beta_1, beta_2, epsilon = symbols("beta_1 beta_2 epsilon")
 psi, m, v, Pi = symbols("psi m v Pi")
 
 SPEC = derive(
@@ -25,6 +26,14 @@ SPEC = derive(
     convention="tf.keras (legacy)",
     references=KERAS_NADAM.references,
     conventions=(Convention("PyTorch", r"\texttt{NAdam} with the default momentum\_decay $0.004$ is this update."),),
+    counterparts=(
+        Counterpart(
+            "torch.optim.NAdam",
+            arguments=(("lr", eta), ("betas", (beta_1, beta_2)), ("eps", epsilon), ("momentum_decay", 0.004)),
+            same=False,
+            note="the same rule with PyTorch's defaults (η = 0.002, ε = 1e-8)",
+        ),
+    ),
 )
 
 RELATIONS = (

@@ -6,7 +6,17 @@ gradient; the momentum is then updated with a second, slower rate.
 
 from sympy import Interval, sign, symbols
 
-from codegen.language.optimizer import Hyperparameter, OptimizerSpec, State, eta, g, learning_rate, w
+from codegen.language.optimizer import (
+    Counterpart,
+    Hyperparameter,
+    OptimizerSpec,
+    State,
+    Typical,
+    eta,
+    g,
+    learning_rate,
+    w,
+)
 
 beta_1, beta_2 = symbols("beta_1 beta_2")
 m, c = symbols("m c")
@@ -17,8 +27,17 @@ SPEC = OptimizerSpec(
     summary="Sign of an interpolated momentum: every coordinate moves by exactly the learning rate.",
     hyperparameters=(
         learning_rate(0.001),
-        Hyperparameter(beta_1, "beta_1", 0.9, Interval.Lopen(0, 1), "interpolation weight of the momentum"),
-        Hyperparameter(beta_2, "beta_2", 0.99, Interval.Ropen(0, 1), "decay rate of the momentum"),
+        Hyperparameter(
+            beta_1,
+            "beta_1",
+            0.9,
+            Interval.Lopen(0, 1),
+            "interpolation weight of the momentum",
+            typical=Typical(0.5, 0.99),
+        ),
+        Hyperparameter(
+            beta_2, "beta_2", 0.99, Interval.Ropen(0, 1), "decay rate of the momentum", typical=Typical(0.8, 0.999)
+        ),
     ),
     state=(State(m, "momentum", 0, "moving average of g"),),
     update=(
@@ -27,4 +46,5 @@ SPEC = OptimizerSpec(
         (m, beta_2 * m + (1 - beta_2) * g),
     ),
     references=("X. Chen et al., Symbolic discovery of optimization algorithms, NeurIPS 2023.",),
+    counterparts=(Counterpart("keras.optimizers.Lion"),),
 )

@@ -6,7 +6,19 @@ so far is one scalar for the whole optimizer, updated once per step.
 
 from sympy import Interval, Rational, oo, sqrt, symbols
 
-from codegen.language.optimizer import Convention, Hyperparameter, OptimizerSpec, State, eta, g, learning_rate, t, w
+from codegen.language.optimizer import (
+    Convention,
+    Counterpart,
+    Hyperparameter,
+    OptimizerSpec,
+    State,
+    Typical,
+    eta,
+    g,
+    learning_rate,
+    t,
+    w,
+)
 from codegen.language.relations import Equivalence, ScaleInvariance, SpecUpdate, WrittenUpdate
 
 beta_1, beta_2, epsilon = symbols("beta_1 beta_2 epsilon")
@@ -21,9 +33,26 @@ SPEC = OptimizerSpec(
     summary="Adam whose first moment takes a Nesterov look-ahead, with a warming momentum schedule.",
     hyperparameters=(
         learning_rate(0.001),
-        Hyperparameter(beta_1, "beta_1", 0.9, Interval.Ropen(0, 1), "decay rate of the first moment"),
-        Hyperparameter(beta_2, "beta_2", 0.999, Interval.Ropen(0, 1), "decay rate of the second moment"),
-        Hyperparameter(epsilon, "epsilon", 1e-7, Interval(0, oo), "added to the root of the corrected v"),
+        Hyperparameter(
+            beta_1, "beta_1", 0.9, Interval.Ropen(0, 1), "decay rate of the first moment", typical=Typical(0.5, 0.99)
+        ),
+        Hyperparameter(
+            beta_2,
+            "beta_2",
+            0.999,
+            Interval.Ropen(0, 1),
+            "decay rate of the second moment",
+            typical=Typical(0.8, 0.999),
+        ),
+        # Large enough that where ε sits tells the conventions apart (see adam.py).
+        Hyperparameter(
+            epsilon,
+            "epsilon",
+            1e-7,
+            Interval(0, oo),
+            "added to the root of the corrected v",
+            typical=Typical(1e-3, 1e-1, log=True),
+        ),
     ),
     state=(
         State(m, "momentum", 0, "first moment: moving average of g"),
@@ -51,6 +80,18 @@ SPEC = OptimizerSpec(
         Convention("Optax", r"\texttt{nadam} keeps $\mu_t = \beta_1$ constant (the limit $\psi \to \infty$)."),
     ),
     latex_names={mu_next: r"\mu_{t+1}", Pi: r"\Pi"},
+    counterparts=(
+        Counterpart("keras.optimizers.Nadam"),
+        Counterpart(
+            "torch.optim.NAdam",
+            arguments=(("lr", eta), ("betas", (beta_1, beta_2)), ("eps", epsilon)),
+            same=False,
+            note=(
+                "torch's default momentum_decay 0.004 is the legacy tf.keras schedule (TorchNAdam); "
+                "momentum_decay=1 would be Keras 3's"
+            ),
+        ),
+    ),
 )
 
 RELATIONS = (

@@ -8,10 +8,12 @@ from sympy import Interval, oo, sqrt, symbols
 
 from codegen.language.optimizer import (
     Convention,
+    Counterpart,
     Hyperparameter,
     OptimizerSpec,
     Option,
     State,
+    Typical,
     eta,
     g,
     learning_rate,
@@ -28,9 +30,19 @@ SPEC = OptimizerSpec(
     summary="Steps scaled by a moving root mean square of the gradient.",
     hyperparameters=(
         learning_rate(0.001),
-        Hyperparameter(rho, "rho", 0.9, Interval.Ropen(0, 1), "decay rate of the moving averages"),
-        Hyperparameter(mu, "momentum", 0.0, Interval(0, 1), "momentum coefficient"),
-        Hyperparameter(epsilon, "epsilon", 1e-7, Interval(0, oo), "added inside the square root"),
+        Hyperparameter(
+            rho, "rho", 0.9, Interval.Ropen(0, 1), "decay rate of the moving averages", typical=Typical(0.5, 0.99)
+        ),
+        Hyperparameter(mu, "momentum", 0.0, Interval(0, 1), "momentum coefficient", typical=Typical(0.5, 0.95)),
+        # Large enough that ε inside or outside the root tells the conventions apart (see adam.py).
+        Hyperparameter(
+            epsilon,
+            "epsilon",
+            1e-7,
+            Interval(0, oo),
+            "added inside the square root",
+            typical=Typical(1e-3, 1e-1, log=True),
+        ),
     ),
     state=(
         State(v, "velocity", 0, "moving average of the squared gradient"),
@@ -61,6 +73,21 @@ SPEC = OptimizerSpec(
             r"outside the momentum buffer; identical to this update only when $\epsilon = 0$.",
         ),
         Convention("Optax", r"\texttt{rmsprop} with \texttt{eps\_in\_sqrt=True} is this update."),
+    ),
+    counterparts=(
+        Counterpart("keras.optimizers.RMSprop"),
+        Counterpart(
+            "torch.optim.RMSprop",
+            arguments=(
+                ("lr", eta),
+                ("alpha", rho),
+                ("eps", epsilon),
+                ("momentum", mu),
+                ("centered", "centered"),
+            ),
+            same=False,
+            note="torch's alpha is ρ; torch adds ε outside the root and keeps η out of the buffer (TorchRMSprop)",
+        ),
     ),
     latex_names={D: "D", Delta: r"\Delta"},
 )

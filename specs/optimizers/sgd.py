@@ -9,10 +9,12 @@ from sympy import Interval, symbols
 
 from codegen.language.optimizer import (
     Convention,
+    Counterpart,
     Hyperparameter,
     OptimizerSpec,
     Option,
     State,
+    Typical,
     eta,
     g,
     learning_rate,
@@ -28,7 +30,7 @@ SPEC = OptimizerSpec(
     summary="Gradient descent with optional momentum and Nesterov momentum.",
     hyperparameters=(
         learning_rate(0.01),
-        Hyperparameter(mu, "momentum", 0.0, Interval(0, 1), "momentum coefficient"),
+        Hyperparameter(mu, "momentum", 0.0, Interval(0, 1), "momentum coefficient", typical=Typical(0.5, 0.95)),
     ),
     state=(State(v, "velocity", 0, "velocity: the step applied last time, learning rate included"),),
     update=(
@@ -57,6 +59,15 @@ SPEC = OptimizerSpec(
             r"identical to this update for a constant $\eta$, not under a schedule.",
         ),
         Convention("Optax", r"\texttt{sgd} uses PyTorch's form: $t \leftarrow g + \mu t$."),
+    ),
+    counterparts=(
+        Counterpart("keras.optimizers.SGD"),
+        Counterpart(
+            "torch.optim.SGD",
+            arguments=(("lr", eta), ("momentum", mu), ("nesterov", "nesterov")),
+            same=False,
+            note="torch's buffer leaves η out: the same steps while η is constant (TorchSGD's convention)",
+        ),
     ),
 )
 

@@ -2,11 +2,11 @@
 
 from sympy import Interval, oo, symbols
 
-from codegen.language.optimizer import Convention, Hyperparameter, Option, derive, g, w
+from codegen.language.optimizer import Convention, Counterpart, Hyperparameter, Option, Typical, derive, eta, g, w
 from codegen.language.relations import Equivalence, SpecUpdate
 from specs.optimizers.adadelta import SPEC as KERAS_ADADELTA
 
-lambda_l2, g_l2, Eg, Ex = symbols("lambda_l2 g_l2 E_g E_x")
+rho, epsilon, lambda_l2, g_l2, Eg, Ex = symbols("rho epsilon lambda_l2 g_l2 E_g E_x")
 
 SPEC = derive(
     KERAS_ADADELTA,
@@ -19,7 +19,14 @@ SPEC = derive(
     prepend=((g_l2, g + lambda_l2 * w),),
     hyperparameters=(
         *KERAS_ADADELTA.hyperparameters,
-        Hyperparameter(lambda_l2, "weight_decay", 0.0, Interval(0, oo), "L2 penalty: λw is added to g"),
+        Hyperparameter(
+            lambda_l2,
+            "weight_decay",
+            0.0,
+            Interval(0, oo),
+            "L2 penalty: λw is added to g",
+            typical=Typical(1e-3, 1e-1, log=True),
+        ),
     ),
     defaults={"learning_rate": 1.0, "rho": 0.9, "epsilon": 1e-6},
     options=(Option("weight_decay", when_off={lambda_l2: 0}, kind="nonzero", description="no L2 term"),),
@@ -30,6 +37,12 @@ SPEC = derive(
         Convention("Keras 3", r"\texttt{Adadelta}: the same rule, defaults $\eta = 10^{-3}$, $\rho = 0.95$."),
     ),
     latex_names={**KERAS_ADADELTA.latex_names, g_l2: r"\tilde g", lambda_l2: r"\lambda"},
+    counterparts=(
+        Counterpart(
+            "torch.optim.Adadelta",
+            arguments=(("lr", eta), ("rho", rho), ("eps", epsilon), ("weight_decay", lambda_l2)),
+        ),
+    ),
 )
 
 RELATIONS = (

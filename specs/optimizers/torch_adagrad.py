@@ -6,7 +6,19 @@ the rate as η/(1 + (t − 1)·lr_decay), and adds an L2 term to the gradient.
 
 from sympy import Interval, oo, sqrt, symbols
 
-from codegen.language.optimizer import Convention, Hyperparameter, Option, derive, eta, g, learning_rate, t, w
+from codegen.language.optimizer import (
+    Convention,
+    Counterpart,
+    Hyperparameter,
+    Option,
+    Typical,
+    derive,
+    eta,
+    g,
+    learning_rate,
+    t,
+    w,
+)
 from codegen.language.relations import Equivalence, SpecUpdate
 from specs.optimizers.adagrad import SPEC as KERAS_ADAGRAD
 
@@ -23,10 +35,38 @@ SPEC = derive(
     prepend=((g_l2, g + lambda_l2 * w),),
     hyperparameters=(
         learning_rate(0.01),
-        Hyperparameter(kappa, "lr_decay", 0.0, Interval(0, oo), "the rate at step t is η/(1 + (t − 1)κ)"),
-        Hyperparameter(A0, "initial_accumulator_value", 0.0, Interval(0, oo), "initial accumulator"),
-        Hyperparameter(epsilon, "epsilon", 1e-10, Interval(0, oo), "added outside the square root"),
-        Hyperparameter(lambda_l2, "weight_decay", 0.0, Interval(0, oo), "L2 penalty: λw is added to g"),
+        Hyperparameter(
+            kappa,
+            "lr_decay",
+            0.0,
+            Interval(0, oo),
+            "the rate at step t is η/(1 + (t − 1)κ)",
+            typical=Typical(1e-3, 1e-1, log=True),
+        ),
+        Hyperparameter(
+            A0,
+            "initial_accumulator_value",
+            0.0,
+            Interval(0, oo),
+            "initial accumulator",
+            typical=KERAS_ADAGRAD.hyperparameter("initial_accumulator_value").typical,
+        ),
+        Hyperparameter(
+            epsilon,
+            "epsilon",
+            1e-10,
+            Interval(0, oo),
+            "added outside the square root",
+            typical=KERAS_ADAGRAD.hyperparameter("epsilon").typical,
+        ),
+        Hyperparameter(
+            lambda_l2,
+            "weight_decay",
+            0.0,
+            Interval(0, oo),
+            "L2 penalty: λw is added to g",
+            typical=Typical(1e-3, 1e-1, log=True),
+        ),
     ),
     options=(Option("weight_decay", when_off={lambda_l2: 0}, kind="nonzero", description="no L2 term"),),
     base_options="none",
@@ -40,6 +80,18 @@ SPEC = derive(
         ),
     ),
     latex_names={kappa: r"\kappa", g_l2: r"\tilde g", lambda_l2: r"\lambda"},
+    counterparts=(
+        Counterpart(
+            "torch.optim.Adagrad",
+            arguments=(
+                ("lr", eta),
+                ("lr_decay", kappa),
+                ("weight_decay", lambda_l2),
+                ("initial_accumulator_value", A0),
+                ("eps", epsilon),
+            ),
+        ),
+    ),
 )
 
 RELATIONS = (

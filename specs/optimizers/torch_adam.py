@@ -9,15 +9,35 @@ decay; there is no clipping argument.
 
 from sympy import Interval, Max, oo, sqrt, symbols
 
-from codegen.language.optimizer import Convention, Hyperparameter, Option, derive, eta, g, learning_rate, t, w
+from codegen.language.optimizer import (
+    Convention,
+    Counterpart,
+    Hyperparameter,
+    Option,
+    Typical,
+    derive,
+    eta,
+    g,
+    learning_rate,
+    t,
+    w,
+)
 from codegen.language.relations import Equivalence, SpecUpdate, WrittenUpdate
 from specs.optimizers.adam import SPEC as KERAS_ADAM
+from specs.optimizers.adam import TYPICAL_EPSILON
 
 beta_1, beta_2, epsilon, lambda_l2 = symbols("beta_1 beta_2 epsilon lambda_l2")
 m, v, vhat, g_l2 = symbols("m v vhat g_l2")
 
+# Penalties where they regularise without swamping the gradient.
+TYPICAL_WEIGHT_DECAY = Typical(1e-3, 1e-1, log=True)
 L2 = Hyperparameter(
-    lambda_l2, "weight_decay", 0.0, Interval(0, oo), "L2 penalty: λw is added to the gradient"
+    lambda_l2,
+    "weight_decay",
+    0.0,
+    Interval(0, oo),
+    "L2 penalty: λw is added to the gradient",
+    typical=TYPICAL_WEIGHT_DECAY,
 )
 L2_OPTION = Option("weight_decay", when_off={lambda_l2: 0}, kind="nonzero", description="no L2 term")
 
@@ -34,7 +54,9 @@ SPEC = derive(
         learning_rate(0.001),
         KERAS_ADAM.hyperparameter("beta_1"),
         KERAS_ADAM.hyperparameter("beta_2"),
-        Hyperparameter(epsilon, "epsilon", 1e-8, Interval(0, oo), "added to the root of the corrected v̂"),
+        Hyperparameter(
+            epsilon, "epsilon", 1e-8, Interval(0, oo), "added to the root of the corrected v̂", typical=TYPICAL_EPSILON
+        ),
         L2,
     ),
     options=(*KERAS_ADAM.options, L2_OPTION),
@@ -49,6 +71,18 @@ SPEC = derive(
         ),
     ),
     latex_names={g_l2: r"\tilde g", lambda_l2: r"\lambda"},
+    counterparts=(
+        Counterpart(
+            "torch.optim.Adam",
+            arguments=(
+                ("lr", eta),
+                ("betas", (beta_1, beta_2)),
+                ("eps", epsilon),
+                ("weight_decay", lambda_l2),
+                ("amsgrad", "amsgrad"),
+            ),
+        ),
+    ),
 )
 
 # PyTorch's documented algorithm, written out here rather than derived, so the checks below are not circular.

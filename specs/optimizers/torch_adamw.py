@@ -7,9 +7,11 @@ from this one only by where ε sits (see TorchAdam) and the default λ.
 
 from sympy import Interval, oo, sqrt, symbols
 
-from codegen.language.optimizer import Convention, Hyperparameter, Option, derive, eta, t, w
+from codegen.language.optimizer import Convention, Counterpart, Hyperparameter, Option, derive, eta, t, w
 from codegen.language.relations import Equivalence, SpecUpdate
 from specs.optimizers.adam import SPEC as KERAS_ADAM
+from specs.optimizers.adam import TYPICAL_EPSILON
+from specs.optimizers.torch_adam import TYPICAL_WEIGHT_DECAY
 
 beta_1, beta_2, epsilon, lambda_wd = symbols("beta_1 beta_2 epsilon lambda_wd")
 m, v, w_decayed = symbols("m v w_decayed")
@@ -25,8 +27,12 @@ SPEC = derive(
     prepend=((w_decayed, w * (1 - eta * lambda_wd)),),
     hyperparameters=(
         *(KERAS_ADAM.hyperparameter(a) for a in ("learning_rate", "beta_1", "beta_2")),
-        Hyperparameter(epsilon, "epsilon", 1e-8, Interval(0, oo), "added to the root of the corrected v̂"),
-        Hyperparameter(lambda_wd, "weight_decay", 0.01, Interval(0, oo), "decoupled weight decay"),
+        Hyperparameter(
+            epsilon, "epsilon", 1e-8, Interval(0, oo), "added to the root of the corrected v̂", typical=TYPICAL_EPSILON
+        ),
+        Hyperparameter(
+            lambda_wd, "weight_decay", 0.01, Interval(0, oo), "decoupled weight decay", typical=TYPICAL_WEIGHT_DECAY
+        ),
     ),
     options=(
         *KERAS_ADAM.options,
@@ -43,6 +49,19 @@ SPEC = derive(
         ),
     ),
     latex_names={w_decayed: r"\tilde w", lambda_wd: r"\lambda"},
+    method="adamw",
+    counterparts=(
+        Counterpart(
+            "torch.optim.AdamW",
+            arguments=(
+                ("lr", eta),
+                ("betas", (beta_1, beta_2)),
+                ("eps", epsilon),
+                ("weight_decay", lambda_wd),
+                ("amsgrad", "amsgrad"),
+            ),
+        ),
+    ),
 )
 
 RELATIONS = (

@@ -6,11 +6,12 @@ PyTorch's momentum schedule is μ_t = β1(1 − ½·0.96^(ψt)) with ``momentum_
 
 from sympy import Interval, Rational, oo, symbols
 
-from codegen.language.optimizer import Convention, Hyperparameter, Option, derive, g, w
+from codegen.language.optimizer import Convention, Counterpart, Hyperparameter, Option, Typical, derive, eta, g, w
 from codegen.language.relations import Equivalence, SpecUpdate
 from specs.optimizers.nadam import SPEC as KERAS_NADAM
 from specs.optimizers.nadam import decay
 
+beta_1, beta_2, epsilon = symbols("beta_1 beta_2 epsilon")
 psi, lambda_l2, g_l2, m, v, Pi = symbols("psi lambda_l2 g_l2 m v Pi")
 
 SPEC = derive(
@@ -24,8 +25,18 @@ SPEC = derive(
     prepend=((g_l2, g + lambda_l2 * w),),
     hyperparameters=(
         *KERAS_NADAM.hyperparameters,
-        Hyperparameter(psi, "momentum_decay", 0.004, Interval.Lopen(0, oo), "ψ in 0.96^(ψt)"),
-        Hyperparameter(lambda_l2, "weight_decay", 0.0, Interval(0, oo), "L2 penalty: λw is added to g"),
+        # Around PyTorch's default: the momentum warms up over a few hundred to a few thousand steps.
+        Hyperparameter(
+            psi, "momentum_decay", 0.004, Interval.Lopen(0, oo), "ψ in 0.96^(ψt)", typical=Typical(1e-3, 1e-2, log=True)
+        ),
+        Hyperparameter(
+            lambda_l2,
+            "weight_decay",
+            0.0,
+            Interval(0, oo),
+            "L2 penalty: λw is added to g",
+            typical=Typical(1e-3, 1e-1, log=True),
+        ),
     ),
     defaults={"learning_rate": 0.002, "epsilon": 1e-8},
     options=(Option("weight_decay", when_off={lambda_l2: 0}, kind="nonzero", description="no L2 term"),),
@@ -37,6 +48,18 @@ SPEC = derive(
         Convention("tf.keras (legacy)", r"\texttt{Nadam} is this update with the default $\psi = 0.004$."),
     ),
     latex_names={**KERAS_NADAM.latex_names, psi: r"\psi", g_l2: r"\tilde g", lambda_l2: r"\lambda"},
+    counterparts=(
+        Counterpart(
+            "torch.optim.NAdam",
+            arguments=(
+                ("lr", eta),
+                ("betas", (beta_1, beta_2)),
+                ("eps", epsilon),
+                ("weight_decay", lambda_l2),
+                ("momentum_decay", psi),
+            ),
+        ),
+    ),
 )
 
 RELATIONS = (

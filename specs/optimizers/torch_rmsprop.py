@@ -7,7 +7,18 @@ term to the gradient. The two agree if and only if ε = 0 (α = ρ, constant η)
 
 from sympy import Interval, oo, sqrt, symbols
 
-from codegen.language.optimizer import Convention, Hyperparameter, Option, derive, eta, g, learning_rate, w
+from codegen.language.optimizer import (
+    Convention,
+    Counterpart,
+    Hyperparameter,
+    Option,
+    Typical,
+    derive,
+    eta,
+    g,
+    learning_rate,
+    w,
+)
 from codegen.language.relations import Equivalence, SpecUpdate
 from specs.optimizers.rmsprop import SPEC as KERAS_RMSPROP
 
@@ -26,17 +37,36 @@ SPEC = derive(
         w - b: w - eta * b,
         g: g_l2,
     },
-    text=(
-        "ρ → α, ε → 0 under the root, ηg/√D → g/(√D + ε), w − b → w − ηb, g → g + λw"
-    ),
+    text="ρ → α, ε → 0 under the root, ηg/√D → g/(√D + ε), w − b → w − ηb, g → g + λw",
     note="ε is outside the root, and the momentum buffer does not hold the learning rate.",
     prepend=((g_l2, g + lambda_l2 * w),),
     hyperparameters=(
         learning_rate(0.01),
-        Hyperparameter(alpha, "alpha", 0.99, Interval.Ropen(0, 1), "decay rate of the moving averages"),
+        Hyperparameter(
+            alpha,
+            "alpha",
+            0.99,
+            Interval.Ropen(0, 1),
+            "decay rate of the moving averages",
+            typical=KERAS_RMSPROP.hyperparameter("rho").typical,
+        ),
         KERAS_RMSPROP.hyperparameter("momentum"),
-        Hyperparameter(epsilon, "epsilon", 1e-8, Interval(0, oo), "added outside the square root"),
-        Hyperparameter(lambda_l2, "weight_decay", 0.0, Interval(0, oo), "L2 penalty: λw is added to g"),
+        Hyperparameter(
+            epsilon,
+            "epsilon",
+            1e-8,
+            Interval(0, oo),
+            "added outside the square root",
+            typical=KERAS_RMSPROP.hyperparameter("epsilon").typical,
+        ),
+        Hyperparameter(
+            lambda_l2,
+            "weight_decay",
+            0.0,
+            Interval(0, oo),
+            "L2 penalty: λw is added to g",
+            typical=Typical(1e-3, 1e-1, log=True),
+        ),
     ),
     options=(
         *KERAS_RMSPROP.options,
@@ -53,6 +83,19 @@ SPEC = derive(
         ),
     ),
     latex_names={**KERAS_RMSPROP.latex_names, g_l2: r"\tilde g", lambda_l2: r"\lambda"},
+    counterparts=(
+        Counterpart(
+            "torch.optim.RMSprop",
+            arguments=(
+                ("lr", eta),
+                ("alpha", alpha),
+                ("eps", epsilon),
+                ("weight_decay", lambda_l2),
+                ("momentum", mu),
+                ("centered", "centered"),
+            ),
+        ),
+    ),
 )
 
 RELATIONS = (

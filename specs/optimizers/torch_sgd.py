@@ -11,10 +11,12 @@ from sympy import Eq, Interval, Min, Piecewise, oo, symbols
 from codegen.language.optimizer import (
     Constraint,
     Convention,
+    Counterpart,
     Hyperparameter,
     OptimizerSpec,
     Option,
     State,
+    Typical,
     eta,
     g,
     learning_rate,
@@ -32,9 +34,23 @@ SPEC = OptimizerSpec(
     summary="Gradient descent as torch.optim.SGD computes it: the buffer holds gradients, not steps.",
     hyperparameters=(
         learning_rate(0.001),
-        Hyperparameter(mu, "momentum", 0.0, Interval(0, 1), "momentum coefficient"),
-        Hyperparameter(dampening, "dampening", 0.0, Interval(0, 1), "the buffer takes (1 - dampening) g"),
-        Hyperparameter(lambda_l2, "weight_decay", 0.0, Interval(0, oo), "L2 penalty: λw is added to g"),
+        Hyperparameter(mu, "momentum", 0.0, Interval(0, 1), "momentum coefficient", typical=Typical(0.5, 0.95)),
+        Hyperparameter(
+            dampening,
+            "dampening",
+            0.0,
+            Interval(0, 1),
+            "the buffer takes (1 - dampening) g",
+            typical=Typical(0.1, 0.9),
+        ),
+        Hyperparameter(
+            lambda_l2,
+            "weight_decay",
+            0.0,
+            Interval(0, oo),
+            "L2 penalty: λw is added to g",
+            typical=Typical(1e-3, 1e-1, log=True),
+        ),
     ),
     state=(State(b, "momentum_buffer", 0, "momentum buffer: a moving sum of gradients, learning rate excluded"),),
     update=(
@@ -75,6 +91,19 @@ SPEC = OptimizerSpec(
         ),
     ),
     latex_names={mu: r"\mu", dampening: r"\tau", d_t: r"\tau_t", g_l2: r"\tilde g", lambda_l2: r"\lambda"},
+    method="sgd",
+    counterparts=(
+        Counterpart(
+            "torch.optim.SGD",
+            arguments=(
+                ("lr", eta),
+                ("momentum", mu),
+                ("dampening", dampening),
+                ("weight_decay", lambda_l2),
+                ("nesterov", "nesterov"),
+            ),
+        ),
+    ),
 )
 
 RELATIONS = (

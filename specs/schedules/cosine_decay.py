@@ -9,10 +9,20 @@ linearly from ``initial_learning_rate`` to ``warmup_target`` over
 ``warmup_cosine_decay_schedule`` counts it in).
 """
 
-from sympy import Interval, Min, Piecewise, Symbol, cos, oo, pi
+from sympy import Interval, Max, Min, Piecewise, Symbol, cos, floor, oo, pi
 
-from codegen.language.common import Hyperparameter
-from codegen.language.schedule import Call, Example, ScheduleSpec, ValueAt, WhenNone, k
+from codegen.language.schedule import (
+    Call,
+    Counterpart,
+    Example,
+    Hyperparameter,
+    ScheduleCounterpart,
+    ScheduleSpec,
+    Typical,
+    ValueAt,
+    WhenNone,
+    k,
+)
 
 eta_0 = Symbol("eta_0", positive=True)
 D = Symbol("D", positive=True)
@@ -26,11 +36,46 @@ SPEC = ScheduleSpec(
     aliases=("cosine_decay",),
     summary="Half a cosine from the initial rate (or the warmup target) down to alpha times it.",
     arguments=(
-        Hyperparameter(eta_0, "initial_learning_rate", None, Interval(0, oo), "the rate at step 0"),
-        Hyperparameter(D, "decay_steps", None, Interval.open(0, oo), "the length of the decay, warmup excluded"),
-        Hyperparameter(alpha, "alpha", 0.0, Interval(0, 1), "the final rate as a fraction of the decay's start"),
-        Hyperparameter(T, "warmup_target", None, Interval(0, oo), "the rate the warmup reaches (None: no warmup)"),
-        Hyperparameter(W, "warmup_steps", 0.0, Interval(0, oo), "the length of the warmup"),
+        Hyperparameter(
+            eta_0,
+            "initial_learning_rate",
+            None,
+            Interval(0, oo),
+            "the rate at step 0",
+            typical=Typical(1e-3, 1e-1, log=True),
+        ),
+        Hyperparameter(
+            D,
+            "decay_steps",
+            None,
+            Interval.open(0, oo),
+            "the length of the decay, warmup excluded",
+            typical=Typical(1 / 8, 1 / 2, per_run=True),
+        ),
+        Hyperparameter(
+            alpha,
+            "alpha",
+            0.0,
+            Interval(0, 1),
+            "the final rate as a fraction of the decay's start",
+            typical=Typical(0.01, 0.2),
+        ),
+        Hyperparameter(
+            T,
+            "warmup_target",
+            None,
+            Interval(0, oo),
+            "the rate the warmup reaches (None: no warmup)",
+            typical=Typical(1e-3, 1e-1, log=True),
+        ),
+        Hyperparameter(
+            W,
+            "warmup_steps",
+            0.0,
+            Interval(0, oo),
+            "the length of the warmup",
+            typical=Typical(1 / 20, 1 / 5, per_run=True),
+        ),
     ),
     definitions=((s, Min(k, D + W)),),
     value=Piecewise(
@@ -52,6 +97,43 @@ SPEC = ScheduleSpec(
         ),
     ),
     latex_names={eta_0: r"\eta_0", D: "D", alpha: r"\alpha", T: "T", W: "W", s: r"\bar k"},
+    counterparts=(
+        ScheduleCounterpart(
+            "torch.optim.lr_scheduler.CosineAnnealingLR",
+            arguments=(("optimizer", eta_0), ("T_max", floor(D)), ("eta_min", alpha * eta_0)),
+            requires=(("warmup_target", None),),
+            horizon=floor(D) + 1,
+            note="compared over steps 0 .. decay_steps: past T_max CosineAnnealingLR rises again (it is periodic)",
+        ),
+        ScheduleCounterpart(
+            "torch.optim.lr_scheduler.SequentialLR",
+            arguments=(
+                ("optimizer", T),
+                (
+                    "schedulers",
+                    (
+                        Counterpart(
+                            "torch.optim.lr_scheduler.LinearLR",
+                            arguments=(("start_factor", eta_0 / T), ("end_factor", 1.0), ("total_iters", floor(W))),
+                        ),
+                        Counterpart(
+                            "torch.optim.lr_scheduler.CosineAnnealingLR",
+                            arguments=(("T_max", floor(D)), ("eta_min", alpha * T)),
+                        ),
+                    ),
+                ),
+                ("milestones", (floor(W),)),
+            ),
+            # LinearLR's start_factor is in (0, 1]: the ramp rises, so the smaller rate is its start.
+            requires=(("initial_learning_rate", Min(eta_0, T)), ("warmup_target", Max(eta_0, T))),
+            horizon=floor(W) + floor(D) + 1,
+            note=(
+                "the warmup ramps up; compared over steps 0 .. warmup_steps + decay_steps: past T_max "
+                "CosineAnnealingLR rises again (it is periodic)"
+            ),
+        ),
+        Counterpart("keras.optimizers.schedules.CosineDecay"),
+    ),
 )
 
 _W = Symbol("W", positive=True)  # a warmup that exists, so that 0 < W is decided

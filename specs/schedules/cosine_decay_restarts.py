@@ -11,10 +11,19 @@ exactly for the floating-point ``x`` (``floor_log`` in the runtime), so
 exact restarts land where the formula puts them.
 """
 
-from sympy import Eq, Interval, Piecewise, Symbol, cos, floor, log, oo, pi
+from sympy import Eq, Interval, Piecewise, Rational, Symbol, cos, floor, log, oo, pi
 
-from codegen.language.common import Hyperparameter
-from codegen.language.schedule import Call, Example, Identity, Periodic, ScheduleSpec, k
+from codegen.language.schedule import (
+    Call,
+    Counterpart,
+    Example,
+    Hyperparameter,
+    Identity,
+    Periodic,
+    ScheduleSpec,
+    Typical,
+    k,
+)
 
 eta_0 = Symbol("eta_0", positive=True)
 D_0 = Symbol("D_0", positive=True)
@@ -30,11 +39,36 @@ SPEC = ScheduleSpec(
     aliases=("cosine_decay_restarts",),
     summary="Cosine decay that restarts, each cycle t_mul times longer and its peak m_mul times lower.",
     arguments=(
-        Hyperparameter(eta_0, "initial_learning_rate", None, Interval(0, oo), "the rate at step 0"),
-        Hyperparameter(D_0, "first_decay_steps", None, Interval.open(0, oo), "the length of the first cycle"),
-        Hyperparameter(t, "t_mul", 2.0, Interval(1, oo), "each cycle's length over the previous one's"),
-        Hyperparameter(m, "m_mul", 1.0, Interval(0, oo), "each cycle's peak over the previous one's"),
-        Hyperparameter(alpha, "alpha", 0.0, Interval(0, 1), "the floor, as a fraction of initial_learning_rate"),
+        Hyperparameter(
+            eta_0,
+            "initial_learning_rate",
+            None,
+            Interval(0, oo),
+            "the rate at step 0",
+            typical=Typical(1e-3, 1e-1, log=True),
+        ),
+        Hyperparameter(
+            D_0,
+            "first_decay_steps",
+            None,
+            Interval.open(0, oo),
+            "the length of the first cycle",
+            typical=Typical(1 / 20, 1 / 6, per_run=True),
+        ),
+        Hyperparameter(
+            t, "t_mul", 2.0, Interval(1, oo), "each cycle's length over the previous one's", typical=Typical(1.0, 3.0)
+        ),
+        Hyperparameter(
+            m, "m_mul", 1.0, Interval(0, oo), "each cycle's peak over the previous one's", typical=Typical(0.5, 1.0)
+        ),
+        Hyperparameter(
+            alpha,
+            "alpha",
+            0.0,
+            Interval(0, 1),
+            "the floor, as a fraction of initial_learning_rate",
+            typical=Typical(0.01, 0.2),
+        ),
     ),
     definitions=(
         (f, k / D_0),
@@ -57,6 +91,15 @@ SPEC = ScheduleSpec(
         ("Optax", r"\texttt{sgdr\_schedule} takes an explicit list of cycles instead."),
     ),
     latex_names={eta_0: r"\eta_0", D_0: "D_0", t: "t", m: "m", alpha: r"\alpha", f: "f", i: "i", rho: r"\rho"},
+    counterparts=(
+        Counterpart(
+            "torch.optim.lr_scheduler.CosineAnnealingWarmRestarts",
+            arguments=(("optimizer", eta_0), ("T_0", floor(D_0)), ("T_mult", floor(t)), ("eta_min", alpha * eta_0)),
+            requires=(("m_mul", 1), ("t_mul", floor(t + Rational(1, 2)))),
+            note="it restarts at the base rate (m_mul = 1) and takes a whole T_mult (t_mul rounded)",
+        ),
+        Counterpart("keras.optimizers.schedules.CosineDecayRestarts"),
+    ),
 )
 
 _RESTARTS = Call(

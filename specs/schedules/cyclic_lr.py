@@ -9,8 +9,21 @@ scheduler is stepped once per batch, which is the 0-based step ``k``.
 
 from sympy import Interval, Piecewise, Rational, Symbol, floor, oo
 
-from codegen.language.common import Hyperparameter
-from codegen.language.schedule import Bounded, Call, Case, Choice, Example, Periodic, ScheduleSpec, ValueAt, WhenNone, k
+from codegen.language.schedule import (
+    Bounded,
+    Call,
+    Case,
+    Choice,
+    Counterpart,
+    Example,
+    Hyperparameter,
+    Periodic,
+    ScheduleSpec,
+    Typical,
+    ValueAt,
+    WhenNone,
+    k,
+)
 
 eta_b = Symbol("eta_b", nonnegative=True)
 eta_m = Symbol("eta_m", nonnegative=True)
@@ -29,11 +42,37 @@ SPEC = ScheduleSpec(
     aliases=("cyclic_lr",),
     summary="Linear up from base_lr to max_lr in step_size_up steps, down in step_size_down, repeat.",
     arguments=(
-        Hyperparameter(eta_b, "base_lr", None, Interval(0, oo), "the low end of each cycle"),
-        Hyperparameter(eta_m, "max_lr", None, Interval(0, oo), "the high end of the first cycle"),
-        Hyperparameter(u, "step_size_up", 2000.0, Interval.open(0, oo), "steps from base_lr up to the peak"),
-        Hyperparameter(d, "step_size_down", None, Interval.open(0, oo), "steps back down (None: step_size_up)"),
-        Hyperparameter(gamma, "gamma", 1.0, Interval.open(0, oo), "the per-step factor of exp_range"),
+        Hyperparameter(
+            eta_b, "base_lr", None, Interval(0, oo), "the low end of each cycle", typical=Typical(1e-4, 1e-2, log=True)
+        ),
+        Hyperparameter(
+            eta_m,
+            "max_lr",
+            None,
+            Interval(0, oo),
+            "the high end of the first cycle",
+            typical=Typical(1e-2, 1e-1, log=True),
+        ),
+        Hyperparameter(
+            u,
+            "step_size_up",
+            2000.0,
+            Interval.open(0, oo),
+            "steps from base_lr up to the peak",
+            typical=Typical(1 / 20, 1 / 6, per_run=True),
+        ),
+        Hyperparameter(
+            d,
+            "step_size_down",
+            None,
+            Interval.open(0, oo),
+            "steps back down (None: step_size_up)",
+            typical=Typical(1 / 20, 1 / 6, per_run=True),
+        ),
+        # Typical: exp_range's amplitude fades over a run of some hundred steps, not at once.
+        Hyperparameter(
+            gamma, "gamma", 1.0, Interval.open(0, oo), "the per-step factor of exp_range", typical=Typical(0.99, 0.999)
+        ),
     ),
     definitions=(
         (L, u + d),
@@ -82,6 +121,22 @@ SPEC = ScheduleSpec(
         h: "h",
         sc: r"\sigma",
     },
+    counterparts=(
+        Counterpart(
+            "torch.optim.lr_scheduler.CyclicLR",
+            arguments=(
+                ("optimizer", eta_b),
+                ("base_lr", eta_b),
+                ("max_lr", eta_m),
+                ("step_size_up", u),
+                ("step_size_down", "step_size_down"),
+                ("mode", "mode"),
+                ("gamma", gamma),
+                ("cycle_momentum", False),
+            ),
+            note="cycle_momentum=False: the rate only, trainspec does not model the momentum cycling",
+        ),
+    ),
 )
 
 _delta = Symbol("Delta", positive=True)  # max_lr - base_lr > 0, so that the bounds are decided exactly

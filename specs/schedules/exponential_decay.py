@@ -8,8 +8,18 @@ period (Keras's piecewise schedule keeps the earlier value *at* a boundary).
 
 from sympy import Interval, Symbol, floor, oo
 
-from codegen.language.common import Hyperparameter
-from codegen.language.schedule import Call, Case, Choice, Example, Identity, ScheduleSpec, k
+from codegen.language.schedule import (
+    Call,
+    Case,
+    Choice,
+    Counterpart,
+    Example,
+    Hyperparameter,
+    Identity,
+    ScheduleSpec,
+    Typical,
+    k,
+)
 
 eta_0 = Symbol("eta_0", positive=True)
 D = Symbol("D", positive=True)
@@ -21,9 +31,26 @@ SPEC = ScheduleSpec(
     aliases=("exponential_decay",),
     summary="The initial rate times decay_rate to the power of the completed fraction k/decay_steps.",
     arguments=(
-        Hyperparameter(eta_0, "initial_learning_rate", None, Interval(0, oo), "the rate at step 0"),
-        Hyperparameter(D, "decay_steps", None, Interval.open(0, oo), "steps per factor of decay_rate"),
-        Hyperparameter(r, "decay_rate", None, Interval.open(0, oo), "the factor per decay_steps steps"),
+        Hyperparameter(
+            eta_0,
+            "initial_learning_rate",
+            None,
+            Interval(0, oo),
+            "the rate at step 0",
+            typical=Typical(1e-3, 1e-1, log=True),
+        ),
+        Hyperparameter(
+            D,
+            "decay_steps",
+            None,
+            Interval.open(0, oo),
+            "steps per factor of decay_rate",
+            typical=Typical(1 / 8, 1 / 2, per_run=True),
+        ),
+        # Typical: a decay that shows over a run without reaching nothing.
+        Hyperparameter(
+            r, "decay_rate", None, Interval.open(0, oo), "the factor per decay_steps steps", typical=Typical(0.1, 0.9)
+        ),
     ),
     definitions=((p, k / D),),
     value=eta_0 * r**p,
@@ -44,6 +71,20 @@ SPEC = ScheduleSpec(
         ),
     ),
     latex_names={eta_0: r"\eta_0", D: "D", r: "r", p: "p"},
+    counterparts=(
+        Counterpart(
+            "torch.optim.lr_scheduler.ExponentialLR",
+            arguments=(("optimizer", eta_0), ("gamma", r ** (1 / D))),
+            requires=(("staircase", False),),
+            note="the factor per step is decay_rate ** (1 / decay_steps)",
+        ),
+        Counterpart(
+            "torch.optim.lr_scheduler.StepLR",
+            arguments=(("optimizer", eta_0), ("step_size", floor(D)), ("gamma", r)),
+            requires=(("staircase", True),),
+        ),
+        Counterpart("keras.optimizers.schedules.ExponentialDecay"),
+    ),
 )
 
 _BOUNDARIES = 4  # enough periods that every boundary has a neighbour on each side

@@ -2,8 +2,7 @@
 
 from sympy import Interval, Symbol, floor, oo
 
-from codegen.language.common import Hyperparameter
-from codegen.language.schedule import Case, Choice, Example, ScheduleSpec, k
+from codegen.language.schedule import Case, Choice, Counterpart, Example, Hyperparameter, ScheduleSpec, Typical, k
 
 eta_0 = Symbol("eta_0", positive=True)
 D = Symbol("D", positive=True)
@@ -15,9 +14,24 @@ SPEC = ScheduleSpec(
     aliases=("inverse_time_decay",),
     summary="The initial rate divided by 1 + decay_rate * k/decay_steps.",
     arguments=(
-        Hyperparameter(eta_0, "initial_learning_rate", None, Interval(0, oo), "the rate at step 0"),
-        Hyperparameter(D, "decay_steps", None, Interval.open(0, oo), "the steps that one decay_rate spans"),
-        Hyperparameter(r, "decay_rate", None, Interval(0, oo), "how fast the rate falls"),
+        Hyperparameter(
+            eta_0,
+            "initial_learning_rate",
+            None,
+            Interval(0, oo),
+            "the rate at step 0",
+            typical=Typical(1e-3, 1e-1, log=True),
+        ),
+        Hyperparameter(
+            D,
+            "decay_steps",
+            None,
+            Interval.open(0, oo),
+            "the steps that one decay_rate spans",
+            typical=Typical(1 / 8, 1 / 2, per_run=True),
+        ),
+        # Typical: a decay that shows over a run without reaching nothing.
+        Hyperparameter(r, "decay_rate", None, Interval(0, oo), "how fast the rate falls", typical=Typical(0.1, 0.9)),
     ),
     definitions=((p, k / D),),
     value=eta_0 / (1 + r * p),
@@ -32,4 +46,5 @@ SPEC = ScheduleSpec(
     example=Example({"initial_learning_rate": 0.1, "decay_steps": 50, "decay_rate": 1.0}, steps=500),
     past_the_end="It never ends: the rate keeps falling like 1/k.",
     latex_names={eta_0: r"\eta_0", D: "D", r: "r", p: "p"},
+    counterparts=(Counterpart("keras.optimizers.schedules.InverseTimeDecay"),),
 )

@@ -11,7 +11,17 @@ only the selected one is read.
 
 from sympy import IndexedBase, Piecewise, Sum, Symbol
 
-from codegen.language.schedule import Call, Example, ListArgument, ScheduleSpec, ValueAt, k
+from codegen.language.schedule import (
+    Call,
+    Counterpart,
+    Each,
+    Example,
+    ListArgument,
+    ScheduleSpec,
+    Typical,
+    ValueAt,
+    k,
+)
 
 n = Symbol("n", integer=True, positive=True)
 b = IndexedBase("b", real=True)
@@ -24,8 +34,21 @@ SPEC = ScheduleSpec(
     aliases=("piecewise_constant_decay",),
     summary="A constant value between consecutive boundaries; a boundary step keeps the earlier value.",
     arguments=(
-        ListArgument(b, "boundaries", n, "the steps after which the next value starts", increasing=True),
-        ListArgument(v, "values", n + 1, "the value up to the first boundary, between each pair, after the last"),
+        ListArgument(
+            b,
+            "boundaries",
+            n,
+            "the steps after which the next value starts",
+            increasing=True,
+            typical=Typical(0.0, 1.0, per_run=True),
+        ),
+        ListArgument(
+            v,
+            "values",
+            n + 1,
+            "the value up to the first boundary, between each pair, after the last",
+            typical=Typical(1e-4, 1e-1, log=True),
+        ),
     ),
     length=n,
     definitions=((j, Sum(Piecewise((1, b[i] < k), (0, True)), (i, 0, n - 1))),),
@@ -40,6 +63,15 @@ SPEC = ScheduleSpec(
         ),
     ),
     latex_names={n: "n", b: "b", v: "v", i: "i", j: "j"},
+    counterparts=(
+        Counterpart(
+            "torch.optim.lr_scheduler.MultiStepLR",
+            arguments=(("optimizer", v[0]), ("milestones", Each(b[i] + 1, i, "boundaries")), ("gamma", v[1] / v[0])),
+            requires=(("values", Each(v[0] * (v[1] / v[0]) ** i, i, "values")),),
+            note="values made geometric: MultiStepLR multiplies by one gamma, from step boundaries[i] + 1 on",
+        ),
+        Counterpart("keras.optimizers.schedules.PiecewiseConstantDecay"),
+    ),
 )
 
 _B = Symbol("B", integer=True, positive=True)

@@ -6,10 +6,20 @@ the end value. With ``cycle`` the horizon grows to the next multiple of
 sawtooth whose peaks shrink.
 """
 
-from sympy import Eq, Interval, Min, Piecewise, Symbol, ceiling, oo
+from sympy import Eq, Interval, Min, Piecewise, Symbol, ceiling, floor, oo
 
-from codegen.language.common import Hyperparameter
-from codegen.language.schedule import Call, Case, Choice, Example, ScheduleSpec, ValueAt, k
+from codegen.language.schedule import (
+    Call,
+    Case,
+    Choice,
+    Counterpart,
+    Example,
+    Hyperparameter,
+    ScheduleSpec,
+    Typical,
+    ValueAt,
+    k,
+)
 
 eta_0 = Symbol("eta_0", positive=True)
 D = Symbol("D", positive=True)
@@ -23,10 +33,33 @@ SPEC = ScheduleSpec(
     aliases=("polynomial_decay",),
     summary="From the initial rate to end_learning_rate along (1 - k/decay_steps) to the power `power`.",
     arguments=(
-        Hyperparameter(eta_0, "initial_learning_rate", None, Interval(0, oo), "the rate at step 0"),
-        Hyperparameter(D, "decay_steps", None, Interval.open(0, oo), "the step at which the end rate is reached"),
-        Hyperparameter(eta_end, "end_learning_rate", 0.0001, Interval(0, oo), "the rate at and after decay_steps"),
-        Hyperparameter(power, "power", 1.0, Interval.open(0, oo), "the exponent of the decay curve"),
+        Hyperparameter(
+            eta_0,
+            "initial_learning_rate",
+            None,
+            Interval(0, oo),
+            "the rate at step 0",
+            typical=Typical(1e-3, 1e-1, log=True),
+        ),
+        Hyperparameter(
+            D,
+            "decay_steps",
+            None,
+            Interval.open(0, oo),
+            "the step at which the end rate is reached",
+            typical=Typical(1 / 8, 1 / 2, per_run=True),
+        ),
+        Hyperparameter(
+            eta_end,
+            "end_learning_rate",
+            0.0001,
+            Interval(0, oo),
+            "the rate at and after decay_steps",
+            typical=Typical(1e-5, 1e-3, log=True),
+        ),
+        Hyperparameter(
+            power, "power", 1.0, Interval.open(0, oo), "the exponent of the decay curve", typical=Typical(0.5, 3.0)
+        ),
     ),
     definitions=((s, Min(k, D)), (H, D)),
     value=(eta_0 - eta_end) * (1 - s / H) ** power + eta_end,
@@ -49,6 +82,15 @@ SPEC = ScheduleSpec(
         ("Optax", r"\texttt{polynomial\_schedule} is the form without cycle, plus \texttt{transition\_begin}."),
     ),
     latex_names={eta_0: r"\eta_0", D: "D", eta_end: r"\eta_{\mathrm{end}}", power: "q", s: r"\bar k", H: "H"},
+    counterparts=(
+        Counterpart(
+            "torch.optim.lr_scheduler.PolynomialLR",
+            arguments=(("optimizer", eta_0), ("total_iters", floor(D)), ("power", power)),
+            requires=(("end_learning_rate", 0), ("cycle", False)),
+            note="PolynomialLR decays to 0 and stays there",
+        ),
+        Counterpart("keras.optimizers.schedules.PolynomialDecay"),
+    ),
 )
 
 _CALL = Call(

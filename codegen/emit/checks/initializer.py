@@ -197,16 +197,14 @@ def _scalar_checks(resolved: Resolved, plans: tuple[CasePlan, ...]) -> tuple[Sca
     for case, plan in zip(resolved.cases, plans):
         names, expressions = plan.names, plan.expressions
         suffix = f"_{case.name}" if case.name else ""
-        label = ", ".join(f"{k}={v!r}" for k, v in case.settings) or "defaults"
+        settings = ", ".join(f"{k}={v!r}" for k, v in case.settings)
+        label = f"{resolved.spec.name} ({settings})" if settings else resolved.spec.name
         checks.append(
             ScalarCheck(
                 test=f"test_{module}{suffix}_scalars_match_the_spec",
-                doc=docstring(
-                    f"{resolved.spec.name} ({label}): the generated scalar function equals the spec's expressions "
-                    "to 4 ulp."
-                ),
+                doc=docstring(f"{label}: the generated scalar function equals the spec's expressions to 4 ulp."),
                 function=scalars_function(resolved, case.settings),
-                label=f"{resolved.spec.name} ({label})",
+                label=label,
                 arguments="[" + ", ".join(symbol.name for symbol in scalar_inputs(resolved)) + "]",
                 argument_samples=_argument_samples(resolved),
                 scalars=tuple((name.name, code(expr)) for name, expr in zip(names, expressions)),
