@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import jinja2
 import sympy
 
 from codegen.cache import BuildCache
@@ -32,7 +33,7 @@ from codegen.emit.docs.master import master_document
 from codegen.kinds import BY_NAME, KINDS
 from codegen.load import Registry, load_registry
 from codegen.output import GeneratedFile
-from codegen.render import format_python, render
+from codegen.render import environment, format_python, render
 
 REPO = Path(__file__).resolve().parent.parent
 SPECS_DIR = REPO / "specs"
@@ -68,34 +69,45 @@ class StageTimer:
 
 
 class Build:
-    """One build's state: the registry, its settings, the planned form of each spec (planned once)."""
+    """One build's state: the registry, its settings, the lowered and planned form of each spec (each made once)."""
 
-    def __init__(self, registry: Registry, package: str, specs_location: str, timer: StageTimer):
+    def __init__(
+        self, registry: Registry, package: str, specs_location: str, timer: StageTimer, templates: jinja2.Environment
+    ):
         self.registry = registry
         self.package = package
         self.specs_location = specs_location
         self.timer = timer
+        self.templates = templates
+        self._lowered: dict[tuple[str, str], object] = {}
         self._planned: dict[tuple[str, str], object] = {}
 
-    def planned(self, kind: str, name: str) -> object:
-        """The planned form of the spec ``name`` of ``kind``: validated, lowered and planned on first use."""
+    def lowered(self, kind: str, name: str) -> object:
+        """The lowered form of the spec ``name`` of ``kind``: validated and lowered on first use."""
         key = (kind, name)
-        if key not in self._planned:
+        if key not in self._lowered:
             stages = BY_NAME[kind]
             spec = next(s for s in self.registry.of(kind) if s.name == name)
             with self.timer("validate"):
                 stages.validate(spec, self)
             with self.timer("lower"):
-                lowered = stages.lower(spec, self)
+                self._lowered[key] = stages.lower(spec, self)
+        return self._lowered[key]
+
+    def planned(self, kind: str, name: str) -> object:
+        """The planned form of the spec ``name`` of ``kind``: validated, lowered and planned on first use."""
+        key = (kind, name)
+        if key not in self._planned:
+            lowered = self.lowered(kind, name)
             with self.timer("plan"):
-                self._planned[key] = stages.plan(lowered, self)
+                self._planned[key] = BY_NAME[kind].plan(lowered, self)
         return self._planned[key]
 
     def emit(self, produce: Callable[[], Iterable[Emitted]]) -> list[GeneratedFile]:
         with self.timer("emit"):
             emitted = list(produce())
         with self.timer("render"):
-            return [render(e) for e in emitted]
+            return [render(e, self.templates) for e in emitted]
 
 
 def generate(
@@ -116,9 +128,13 @@ def generate(
     with timer("load"):
         registry = load_registry(specs_dir)
     specs_location = Path(os.path.relpath(Path(specs_dir).resolve(), Path(out_dir).resolve() / "checks")).as_posix()
-    build = Build(registry, package, specs_location, timer)
+    build = Build(registry, package, specs_location, timer, environment(cache.templates_folder()))
     inputs = _Inputs(registry)
-    units: list[tuple[str, list[Path], Callable[[], Iterable[Emitted]]]] = []
+    # The files that depend on the generator alone come first: on a cold cache, with no costs known, they are
+    # started first (the initializers' kernels derive their constants by integration: the longest unit).
+    units: list[tuple[str, list[Path], Callable[[], Iterable[Emitted]]]] = [
+        (f"{kind.name} shared", [], functools.partial(kind.shared, build)) for kind in KINDS
+    ]
     for kind in KINDS:
         for spec in registry.of(kind.name):
             label = f"{spec.source} → {spec.name}"
@@ -126,25 +142,25 @@ def generate(
             units.append((label, inputs.of(spec.source), produce))
         kind_sources = [spec.source for spec in registry.of(kind.name)]
         units.append((f"{kind.name} index", inputs.of(*kind_sources), functools.partial(kind.index, build)))
-        units.append((f"{kind.name} shared", [], functools.partial(kind.shared, build)))
     units.append(("package", inputs.of(*registry.files), functools.partial(_package_files, registry, package)))
 
     settings = (package, specs_location)
     files: list[GeneratedFile] = []
-    missed: list[tuple[str, Callable[[], Iterable[Emitted]]]] = []
+    missed: list[tuple[str, str, Callable[[], Iterable[Emitted]]]] = []
     for label, unit_inputs, produce in units:
         key = cache.key(label, settings, unit_inputs)
         cached = cache.load(key)
         if cached is None:
-            missed.append((key, produce))
+            missed.append((key, label, produce))
             if progress:
                 progress(label)
         else:
             files.extend(cached)
-    produced = _emit_all(build, [produce for _, produce in missed])
+    produced, seconds = _emit_all(build, [(label, produce) for _, label, produce in missed], cache.costs())
+    cache.record_costs(seconds)
     with timer("format"):
         formatted = iter(format_python(f for unit_files in produced for f in unit_files))
-    for (key, _), unit_files in zip(missed, produced):
+    for (key, _, _), unit_files in zip(missed, produced):
         done = [next(formatted) for _ in unit_files]
         cache.store(key, done)
         files.extend(done)
@@ -159,35 +175,59 @@ def _spec_files(build: Build, kind: str, name: str) -> Iterable[Emitted]:
 
 # ----------------------------------------------------------------------------- units of work on every core
 
-# Below this many units a worker process costs more (a fork, the results sent back) than it saves.
-PARALLEL_MIN_UNITS = 3
+UNKNOWN_COST = 0.1
+"""The seconds a unit of work is assumed to take before it has run once with this cache (a cold cache)."""
+WORKER_OVERHEAD = 0.15
+"""Seconds that worker processes add to a build: the fork, the results sent back, the parents each worker plans
+again. They are used only where they are expected to save more than that."""
 _WORK: tuple[Build, list[Callable[[], Iterable[Emitted]]]] | None = None
 """The build and its pending units, which forked workers inherit (the units are closures: they do not pickle)."""
 
-
-def _emit_all(build: Build, producers: list[Callable[[], Iterable[Emitted]]]) -> list[list[GeneratedFile]]:
-    """Every unit's rendered files, in order: on one worker per core when there is enough work."""
-    workers = min(os.cpu_count() or 1, len(producers))
-    if workers < 2 or len(producers) < PARALLEL_MIN_UNITS or "fork" not in multiprocessing.get_all_start_methods():
-        return [build.emit(produce) for produce in producers]
-    global _WORK
-    _WORK = (build, producers)
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            results = pool.map(_emit_in_worker, range(len(producers)), chunksize=1)
-    finally:
-        _WORK = None
-    for _, seconds in results:  # the stages' times, summed over the workers
-        for stage, spent in seconds.items():
-            build.timer.seconds[stage] = build.timer.seconds.get(stage, 0.0) + spent
-    return [unit_files for unit_files, _ in results]
+Produced = tuple[list[GeneratedFile], dict[str, float], float]
+"""One unit's rendered files, the seconds each stage took on it, and its seconds in all."""
 
 
-def _emit_in_worker(index: int) -> tuple[list[GeneratedFile], dict[str, float]]:
+def _emit_all(
+    build: Build, pending: list[tuple[str, Callable[[], Iterable[Emitted]]]], costs: dict[str, float]
+) -> tuple[list[list[GeneratedFile]], dict[str, float]]:
+    """Every pending unit's rendered files, in order, and the seconds each took (by label).
+
+    ``costs``: what each unit took when it last ran. With enough work, the units run on one worker per core, the
+    longest first, so that no long unit is left for last on one worker.
+    """
+    expected = [costs.get(label, UNKNOWN_COST) for label, _ in pending]
+    producers = [produce for _, produce in pending]
+    workers = min(os.cpu_count() or 1, len(pending))
+    alone, shared = sum(expected), max(max(expected, default=0.0), sum(expected) / max(workers, 1))
+    if workers < 2 or alone - shared < WORKER_OVERHEAD or "fork" not in multiprocessing.get_all_start_methods():
+        results = [_produce(build, produce) for produce in producers]
+    else:
+        order = sorted(range(len(pending)), key=lambda i: -expected[i])
+        global _WORK
+        _WORK = (build, producers)
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                finished = dict(zip(order, pool.map(_produce_in_worker, order, chunksize=1)))
+        finally:
+            _WORK = None
+        results = [finished[i] for i in range(len(pending))]
+        for _, spent, _ in results:  # the stages' times, summed over the workers
+            for stage, stage_seconds in spent.items():
+                build.timer.seconds[stage] = build.timer.seconds.get(stage, 0.0) + stage_seconds
+    seconds = {label: total for (label, _), (_, _, total) in zip(pending, results)}
+    return [unit_files for unit_files, _, _ in results], seconds
+
+
+def _produce(build: Build, produce: Callable[[], Iterable[Emitted]]) -> Produced:
+    before, start = dict(build.timer.seconds), time.perf_counter()
+    unit_files = build.emit(produce)
+    spent = {stage: build.timer.seconds[stage] - before.get(stage, 0.0) for stage in build.timer.seconds}
+    return unit_files, spent, time.perf_counter() - start
+
+
+def _produce_in_worker(index: int) -> Produced:
     build, producers = _WORK
-    before = dict(build.timer.seconds)
-    unit_files = build.emit(producers[index])
-    return unit_files, {stage: build.timer.seconds[stage] - before.get(stage, 0.0) for stage in build.timer.seconds}
+    return _produce(build, producers[index])
 
 
 def _package_files(registry: Registry, package: str) -> list[Emitted]:

@@ -27,6 +27,8 @@ from codegen.output import GeneratedFile
 GENERATOR = Path(__file__).resolve().parent
 # Libraries whose version can change what the generator writes.
 SHAPING_LIBRARIES = ("sympy", "jinja2", "ruff")
+COSTS = "costs.json"
+"""The seconds each unit of work last took, by label: the driver schedules the next build's work by them."""
 
 
 def default_folder() -> Path:
@@ -56,6 +58,30 @@ class BuildCache:
     def __init__(self, folder: Path | None):
         self.folder = folder
 
+    def costs(self) -> dict[str, float]:
+        """The seconds each unit of work took when it last ran, by label; empty without a cache or a record."""
+        if self.folder is None:
+            return {}
+        try:
+            recorded = json.loads((self.folder / COSTS).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return {label: float(seconds) for label, seconds in recorded.items()} if isinstance(recorded, dict) else {}
+
+    def record_costs(self, seconds: dict[str, float]) -> None:
+        """Remember what these units took, for the next build to schedule its work by."""
+        if self.folder is None or not seconds:
+            return
+        self._write(COSTS, json.dumps({**self.costs(), **seconds}, sort_keys=True))
+
+    def templates_folder(self) -> Path | None:
+        """Where the compiled templates are kept (created on demand), or None without a cache."""
+        if self.folder is None:
+            return None
+        folder = self.folder / "templates"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
     def key(self, unit: str, settings: Iterable[str], inputs: Iterable[Path]) -> str:
         digest = hashlib.sha256(generator_fingerprint().encode())
         for part in (unit, *settings):
@@ -76,9 +102,12 @@ class BuildCache:
     def store(self, key: str, files: list[GeneratedFile]) -> None:
         if self.folder is None:
             return
+        self._write(f"{key}.json", json.dumps({"files": [dataclasses.asdict(f) for f in files]}))
+
+    def _write(self, name: str, text: str) -> None:
+        """Write ``name`` in the cache folder atomically: a reader sees the old file or the new one, whole."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        text = json.dumps({"files": [dataclasses.asdict(f) for f in files]})
-        handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=f".{key}.", suffix=".tmp")
+        handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=f".{name}.", suffix=".tmp")
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
-        os.replace(temporary, self.folder / f"{key}.json")
+        os.replace(temporary, self.folder / name)

@@ -24,7 +24,7 @@ from codegen.emit.code.package import PackageStyle, kind_package
 from codegen.emit.code.schedule import schedule_module
 from codegen.emit.common import Emitted
 from codegen.emit.docs.initializer import family_table, initializer_section, initializers_part, overview
-from codegen.emit.docs.optimizer import optimizer_section, optimizers_part
+from codegen.emit.docs.optimizer import base_options_part, optimizer_section, optimizers_part
 from codegen.emit.docs.schedule import schedule_section, schedules_part
 from codegen.language.initializer import FAMILIES, InitializerSpec
 from codegen.language.optimizer import OptimizerSpec
@@ -47,6 +47,9 @@ class Context(Protocol):
     """The name of the generated package."""
     specs_location: str
     """The specs folder relative to the generated checks' folder (a POSIX path)."""
+
+    def lowered(self, kind: str, name: str) -> object:
+        """The lowered form of the spec ``name`` of ``kind``, lowered once per build."""
 
     def planned(self, kind: str, name: str) -> object:
         """The planned form of the spec ``name`` of ``kind``, planned once per build."""
@@ -100,6 +103,10 @@ def _emit_optimizer(planned: PlannedOptimizer, context: Context) -> tuple[Emitte
         optimizer_section(planned.lowered),
         *((checks,) if checks else ()),
     )
+
+
+def _shared_optimizers(context: Context) -> tuple[Emitted, ...]:
+    return (base_options_part(),)
 
 
 def _index_optimizers(context: Context) -> tuple[Emitted, ...]:
@@ -166,7 +173,7 @@ def _plan_initializer(resolved: initializers.Resolved, context: Context) -> Plan
 def _emit_initializer(planned: PlannedInitializer, context: Context) -> tuple[Emitted, ...]:
     resolved = planned.resolved
     named = {name for relation in context.registry.relations for name in initializers.names_in(relation)}
-    by_name = {name: context.planned("initializer", name).resolved for name in sorted(named)}
+    by_name = {name: context.lowered("initializer", name) for name in sorted(named)}
     by_name[resolved.spec.name] = resolved
     return (
         initializer_module(resolved, planned.cases, context.package),
@@ -176,7 +183,7 @@ def _emit_initializer(planned: PlannedInitializer, context: Context) -> tuple[Em
 
 
 def _all_resolved(context: Context) -> tuple[initializers.Resolved, ...]:
-    return tuple(context.planned("initializer", spec.name).resolved for spec in context.registry.initializers)
+    return tuple(context.lowered("initializer", spec.name) for spec in context.registry.initializers)
 
 
 def _index_initializers(context: Context) -> tuple[Emitted, ...]:
@@ -206,7 +213,7 @@ OPTIMIZERS = Kind(
     plan=_plan_optimizer,
     emit=_emit_optimizer,
     index=_index_optimizers,
-    shared=_no_files,
+    shared=_shared_optimizers,
     package=PackageStyle(
         folder="optimizers",
         noun="optimizer",

@@ -39,7 +39,8 @@ RUFF_FIXES = ("I", "F401", "RUF022", "SIM300")
 
 
 @functools.cache
-def environment() -> jinja2.Environment:
+def environment(compiled: Path | None = None) -> jinja2.Environment:
+    """The templates, strict; ``compiled``: a folder that keeps each template's compiled form between builds."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         undefined=jinja2.StrictUndefined,
@@ -47,6 +48,8 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         autoescape=False,
+        # Jinja checks each entry against its template's source, so an edited template is compiled again.
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None,
     )
 
 
@@ -58,9 +61,9 @@ def header(source: str) -> list[str]:
     ]
 
 
-def render(emitted: Emitted) -> GeneratedFile:
+def render(emitted: Emitted, templates: jinja2.Environment | None = None) -> GeneratedFile:
     """Lay out ``emitted`` with its template (a path in ``codegen/templates``)."""
-    template = environment().get_template(emitted.template)
+    template = (templates or environment()).get_template(emitted.template)
     text = template.render(model=emitted.model, header=header(emitted.source))
     return GeneratedFile(emitted.path, text, emitted.source)
 

@@ -259,6 +259,19 @@ def test_an_edited_spec_rebuilds_what_reads_it_and_nothing_else(specs_copy: Path
     assert "beta_2=0.98" in edited.files["trainspec/optimizers/lion.py"].text
 
 
+def test_work_ordered_by_recorded_costs_builds_the_same_files(specs_copy: Path, tmp_path: Path) -> None:
+    """The second build knows what each unit took and starts the longest first: the files must not move."""
+    cache, out = BuildCache(tmp_path / "cache"), tmp_path / "generated"
+    cold = generate(specs_copy, out, cache=cache)
+    assert len(cache.costs()) == cold.units and all(seconds >= 0 for seconds in cache.costs().values())
+    for entry in (tmp_path / "cache").glob("*.json"):
+        if entry.name != "costs.json":
+            entry.unlink()
+    warm = generate(specs_copy, out, cache=cache)
+    assert warm.cached == 0
+    assert _texts(warm) == _texts(cold)
+
+
 def test_a_damaged_cache_entry_is_built_again(specs_copy: Path, tmp_path: Path) -> None:
     cache, out = BuildCache(tmp_path / "cache"), tmp_path / "generated"
     clean = _texts(generate(specs_copy, out, cache=cache))

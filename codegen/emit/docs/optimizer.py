@@ -12,6 +12,7 @@ notes and references keep the ``$...$`` math their author wrote.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import sympy
@@ -309,16 +310,27 @@ class Clipping:
     what: str  # LaTeX
 
 
-CLIPPING = (
-    Clipping("clipnorm", g, g * CLIP / sympy.Max(TENSOR_NORM, CLIP), r"clip each gradient tensor $g$ by its own norm"),
-    Clipping("clipvalue", g, sympy.Min(CLIP, sympy.Max(-CLIP, g)), "clip each element of each gradient"),
-    Clipping(
-        "global_clipnorm", g_i, CLIP * g_i * sympy.Min(1 / GLOBAL_NORM, 1 / CLIP), r"clip all gradients $g_i$ by $N$"
-    ),
-)
+@functools.cache
+def clipping_rules() -> tuple[Clipping, ...]:
+    """The three Keras clipping arguments (built on first use: SymPy's Min and Max are slow to construct)."""
+    return (
+        Clipping(
+            "clipnorm", g, g * CLIP / sympy.Max(TENSOR_NORM, CLIP), r"clip each gradient tensor $g$ by its own norm"
+        ),
+        Clipping("clipvalue", g, sympy.Min(CLIP, sympy.Max(-CLIP, g)), "clip each element of each gradient"),
+        Clipping(
+            "global_clipnorm",
+            g_i,
+            CLIP * g_i * sympy.Min(1 / GLOBAL_NORM, 1 / CLIP),
+            r"clip all gradients $g_i$ by $N$",
+        ),
+    )
 
-GLOBAL_NORM_DEFINITION = sympy.sqrt(sympy.Sum(TENSOR_NORM_J**2, (TENSOR_INDEX, 1, TENSOR_COUNT)))
-"""``N`` over the ``k`` gradient tensors of one step."""
+
+def global_norm_definition() -> sympy.Expr:
+    """``N`` over the ``k`` gradient tensors of one step."""
+    return sympy.sqrt(sympy.Sum(TENSOR_NORM_J**2, (TENSOR_INDEX, 1, TENSOR_COUNT)))
+
 
 CLIP_DOMAIN = Interval.open(0, oo)
 """Each clipping argument is None (off) or a positive float."""
@@ -329,7 +341,7 @@ def base_options_doc() -> BaseOptionsDoc:
     _, decayed = weight_decay_assignment()
     clip_rows = tuple(
         hyperparameter_row(Hyperparameter(CLIP, rule.argument, None, CLIP_DOMAIN, rule.what), CLIP_NAMES, rule.what)
-        for rule in CLIPPING
+        for rule in clipping_rules()
     )
     return BaseOptionsDoc(
         arguments=(hyperparameter_row(WEIGHT_DECAY, BASE_NAMES, text(WEIGHT_DECAY.description)), *clip_rows),
@@ -341,26 +353,30 @@ def base_options_doc() -> BaseOptionsDoc:
             ClippingRule(
                 texttt(rule.argument), f"{latex(rule.target, CLIP_NAMES)} {UPDATE} {latex(rule.clipped, CLIP_NAMES)}"
             )
-            for rule in CLIPPING
+            for rule in clipping_rules()
         ),
-        global_norm=math(f"{latex(GLOBAL_NORM, CLIP_NAMES)} = {latex(GLOBAL_NORM_DEFINITION, CLIP_NAMES)}"),
+        global_norm=math(f"{latex(GLOBAL_NORM, CLIP_NAMES)} = {latex(global_norm_definition(), CLIP_NAMES)}"),
     )
 
 
 @dataclass(frozen=True)
 class OptimizersPart:
-    """The optimizers' part of the documentation: the Keras base options, then a section per optimizer."""
+    """The optimizers' part of the documentation: the general part on the base options, then a section each."""
 
-    base: BaseOptionsDoc
+    base: str
     sections: tuple[str, ...]
 
 
 def optimizers_part(specs: tuple[OptimizerSpec, ...]) -> Emitted:
-    """The document that inputs every optimizer's section after the general one on the base options."""
-    model = OptimizersPart(base_options_doc(), tuple(f"optimizers/{spec.module_name}" for spec in specs))
-    return Emitted(
-        PART, "docs/optimizers.tex.jinja", model, "the specs in specs/optimizers/ and codegen/lower/optimizer.py"
-    )
+    """The document that inputs the general part, then every optimizer's section."""
+    model = OptimizersPart("optimizers/base_options", tuple(f"optimizers/{spec.module_name}" for spec in specs))
+    return Emitted(PART, "docs/optimizers.tex.jinja", model, "the specs in specs/optimizers/")
+
+
+def base_options_part() -> Emitted:
+    """How to read a section, and the Keras base options: the same for every registry, so built once."""
+    return Emitted(BASE, "docs/optimizers_base.tex.jinja", base_options_doc(), "codegen/lower/optimizer.py")
 
 
 PART = "docs/optimizers/optimizers.tex"
+BASE = "docs/optimizers/base_options.tex"
