@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 
 from codegen.build import GENERATED_DIR, PACKAGE, SPECS_DIR, generate
@@ -157,7 +158,9 @@ def _build(arguments: argparse.Namespace) -> int:
             return 1
         print(f"{arguments.out}: all {len(report.files)} files up to date.")
         return 0
+    started = time.perf_counter()
     changes = write(report.files, arguments.out)
+    report.stage_seconds["write"] = time.perf_counter() - started
     for change in changes:
         verb = {"missing": "created", "stale": "updated", "extra": "removed"}[change.kind]
         print(f"  {verb} {change.path}")

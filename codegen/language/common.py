@@ -113,3 +113,15 @@ def exact(value: object) -> sympy.Expr:
     if isinstance(value, float):
         return sympy.Rational(value)
     return sympy.sympify(value)
+
+
+class Named:
+    """What every kind of spec has: a class name, snake_case aliases, and a generated module named after them."""
+
+    name: str
+    aliases: tuple[str, ...]
+
+    @property
+    def module_name(self) -> str:
+        """The snake_case name of the generated module (``CosineDecay`` → ``cosine_decay``): the first alias."""
+        return self.aliases[0] if self.aliases else self.name.lower()

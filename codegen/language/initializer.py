@@ -28,7 +28,7 @@ from typing import ClassVar
 import sympy
 from sympy import Eq, IndexedBase, Integer, Piecewise, Product, Symbol, exp, sqrt
 
-from codegen.language.common import Constraint, Counterpart, Hyperparameter, Typical
+from codegen.language.common import Constraint, Counterpart, Hyperparameter, Named, Typical
 
 # What spec files import from here: the vocabulary of this kind, and the pieces every kind shares.
 __all__ = [
@@ -387,7 +387,7 @@ class Derivation:
 
 
 @dataclass(frozen=True)
-class InitializerSpec:
+class InitializerSpec(Named):
     """One Keras initializer, declared once."""
 
     kind: ClassVar[str] = "initializer"
@@ -411,11 +411,6 @@ class InitializerSpec:
     Where a library has several (one per option of a choice), ``requires`` names the options each covers; the
     first declared whose required options hold is used, one with ``same=True`` before any other."""
     source: str = "<unknown>"
-
-    @property
-    def module_name(self) -> str:
-        """The snake_case name of the generated module (``HeUniform`` → ``he_uniform``)."""
-        return self.aliases[0] if self.aliases else self.name.lower()
 
 
 def distribution(family: str, **parameters: sympy.Expr) -> Distribution:

@@ -20,7 +20,7 @@ from typing import ClassVar, Literal
 import sympy
 from sympy import Interval, oo
 
-from codegen.language.common import Constraint, Counterpart, Hyperparameter, Typical
+from codegen.language.common import Constraint, Counterpart, Hyperparameter, Named, Typical
 
 # What spec files import from here: the vocabulary of this kind, and the pieces every kind shares.
 __all__ = [
@@ -140,7 +140,7 @@ class Derivation:
 
 
 @dataclass(frozen=True)
-class OptimizerSpec:
+class OptimizerSpec(Named):
     """One optimizer, declared once."""
 
     kind: ClassVar[str] = "optimizer"
@@ -167,11 +167,6 @@ class OptimizerSpec:
     registered convention of it. None: its own (the module name); a derived spec keeps its parent's."""
     counterparts: tuple[Counterpart, ...] = ()
     source: str = "<unknown>"
-
-    @property
-    def module_name(self) -> str:
-        """The snake_case name of the generated module (``Adam`` → ``adam``)."""
-        return self.aliases[0] if self.aliases else self.name.lower()
 
     @property
     def method_name(self) -> str:

@@ -72,7 +72,7 @@ from typing import Any, ClassVar
 
 import sympy
 
-from codegen.language.common import Counterpart, Hyperparameter, Typical
+from codegen.language.common import Counterpart, Hyperparameter, Named, Typical
 
 # What spec files import from here: the vocabulary of this kind, and the pieces every kind shares.
 __all__ = [
@@ -247,7 +247,7 @@ class ScheduleCounterpart(Counterpart):
 
 
 @dataclass(frozen=True)
-class ScheduleSpec:
+class ScheduleSpec(Named):
     """One learning-rate schedule, declared once."""
 
     kind: ClassVar[str] = "schedule"
@@ -270,11 +270,6 @@ class ScheduleSpec:
     latex_names: dict = field(default_factory=dict)
     counterparts: tuple[Counterpart, ...] = ()
     source: str = "<unknown>"
-
-    @property
-    def module_name(self) -> str:
-        """The snake_case name of the generated module (``CosineDecay`` → ``cosine_decay``)."""
-        return self.aliases[0] if self.aliases else self.name.lower()
 
     def argument(self, name: str) -> Hyperparameter | ListArgument | ScheduleArgument:
         for argument in self.arguments:
