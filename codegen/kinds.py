@@ -91,15 +91,10 @@ def _plan_optimizer(lowered: optimizers.Lowered, context: Context) -> PlannedOpt
 
 def _emit_optimizer(planned: PlannedOptimizer, context: Context) -> tuple[Emitted, ...]:
     spec = planned.lowered.spec
-    ancestors = []
-    parent = spec.derived_from.parent if spec.derived_from else None
-    while parent is not None:
-        theirs = context.planned("optimizer", parent)
-        ancestors.append((theirs.lowered.spec.module_name, theirs.functions))
-        parent = theirs.lowered.spec.derived_from.parent if theirs.lowered.spec.derived_from else None
+    checks = relations_check_module(spec, context.registry, context.specs_location, context.package)
     checks = relations_check_module(spec, context.registry, context.specs_location, context.package)
     return (
-        optimizer_module(planned.lowered, planned.functions, tuple(ancestors), context.package),
+        optimizer_module(planned.lowered, planned.functions, _providers(spec, context), context.package),
         optimizer_section(planned.lowered),
         *((checks,) if checks else ()),
     )
@@ -107,6 +102,16 @@ def _emit_optimizer(planned: PlannedOptimizer, context: Context) -> tuple[Emitte
 
 def _shared_optimizers(context: Context) -> tuple[Emitted, ...]:
     return (base_options_part(),)
+
+
+def _providers(spec: OptimizerSpec, context: Context) -> tuple[tuple[str, Functions], ...]:
+    """The modules a spec's module may import identical functions from: those of the specs its file imports (its
+    parent among them), nearest first. Only imported files: their order is acyclic, and the cache key covers them."""
+    imported = context.registry.imported_by(spec.source)
+    ordered = sorted(
+        (s for s in context.registry.optimizers if s.source in imported), key=lambda s: imported.index(s.source)
+    )
+    return tuple((s.module_name, context.planned("optimizer", s.name).functions) for s in ordered)
 
 
 def _index_optimizers(context: Context) -> tuple[Emitted, ...]:

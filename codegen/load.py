@@ -60,6 +60,17 @@ class Registry:
         """Every spec of every kind, kind by kind, in load order within each kind."""
         return tuple(spec for specs in self.by_kind.values() for spec in specs)
 
+    def imported_by(self, source: str) -> tuple[str, ...]:
+        """The sources of every spec file that ``source`` imports, directly or through another, nearest first."""
+        found: list[str] = []
+        pending = list(self.imports.get(source, ()))
+        while pending:
+            imported = pending.pop(0)
+            if imported not in found and imported != source:
+                found.append(imported)
+                pending.extend(self.imports.get(imported, ()))
+        return tuple(found)
+
     def get(self, name: str):
         """The spec called ``name`` (or one of its aliases); KeyError listing the registered names."""
         for spec in self.everything:

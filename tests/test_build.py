@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.metadata
 import json
 import re
@@ -225,6 +226,26 @@ def test_a_spec_that_only_changes_defaults_shares_its_parents_kernels():
     assert {v.kernel for v in adamw.VARIANTS.values()} == {v.kernel for v in adam.VARIANTS.values()}
     assert {v.scalars for v in adamw.VARIANTS.values()} <= {v.scalars for v in adam.VARIANTS.values()}
     assert "numba" not in (GENERATED_DIR / "trainspec" / "optimizers" / "adamw.py").read_text("utf-8")
+
+
+def _function_texts(module: Path) -> list[str]:
+    """The text of every top-level function a generated module writes, its own name taken out."""
+    functions = [node for node in ast.parse(module.read_text("utf-8")).body if isinstance(node, ast.FunctionDef)]
+    return [ast.unparse(node).replace(f"def {node.name}(", "def _(", 1) for node in functions]
+
+
+@pytest.mark.parametrize("spec", load_registry(SPECS_DIR).optimizers, ids=lambda spec: spec.name)
+def test_no_function_is_written_twice_where_it_can_be_imported(spec) -> None:
+    """Within a module, and between a module and those of the specs its file imports (TorchAdamW's no-decay
+    kernel is TorchAdam's): an identical function is written once and imported where it is used again."""
+    registry = load_registry(SPECS_DIR)
+    folder = GENERATED_DIR / "trainspec" / "optimizers"
+    own = _function_texts(folder / f"{spec.module_name}.py")
+    assert len(own) == len(set(own)), f"{spec.name} writes a function twice"
+    for other in registry.optimizers:
+        if other.source in registry.imported_by(spec.source):
+            again = set(own) & set(_function_texts(folder / f"{other.module_name}.py"))
+            assert not again, f"{spec.name} writes again {len(again)} function(s) of {other.name}, which it imports"
 
 
 # ----------------------------------------------------------------------------- the cache

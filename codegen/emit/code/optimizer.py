@@ -140,13 +140,13 @@ def functions(lowered: Lowered, plans: tuple[KernelPlan, ...]) -> Functions:
 
 
 def optimizer_module(
-    lowered: Lowered, own: Functions, ancestors: tuple[tuple[str, Functions], ...], package: str
+    lowered: Lowered, own: Functions, providers: tuple[tuple[str, Functions], ...], package: str
 ) -> Emitted:
-    """The module of ``lowered``'s spec in ``package``; ``ancestors`` are the modules of the specs it derives from,
-    nearest first."""
+    """The module of ``lowered``'s spec in ``package``. A function whose text one of ``providers`` (modules of other
+    specs, nearest first) already has is imported from it instead of being written again."""
     spec = lowered.spec
-    inherited: dict[tuple, tuple[str, str]] = {}  # key → (module, name), the nearest ancestor winning
-    for module, theirs in reversed(ancestors):
+    inherited: dict[tuple, tuple[str, str]] = {}  # key → (module, name), the nearest provider winning
+    for module, theirs in reversed(providers):
         for function in (theirs.initial_state, *theirs.scalars, *theirs.kernels):
             inherited[function.key] = (module, function.name)
     names: dict[tuple, str] = {}

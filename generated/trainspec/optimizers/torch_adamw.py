@@ -9,15 +9,7 @@ import numba
 
 from ..runtime.optimizer import Domain, KernelVariant, Optimizer, Switch
 from .adam import initial_state
-
-
-def torch_adamw_scalars(eta, beta_1, beta_2, epsilon, t):
-    """The per-step scalars, in float64, and the new optimizer-wide state."""
-    alpha_t = eta * math.sqrt(1 - beta_2**t) / (1 - beta_1**t)
-    k0 = 1 - beta_1
-    k1 = 1 - beta_2
-    k2 = epsilon * math.sqrt(1 - beta_2**t)
-    return (alpha_t, k0, k1, k2), ()
+from .torch_adam import torch_adam_amsgrad_kernel, torch_adam_kernel, torch_adam_scalars
 
 
 def torch_adamw_weight_decay_scalars(eta, beta_1, beta_2, epsilon, lambda_wd, t):
@@ -28,22 +20,6 @@ def torch_adamw_weight_decay_scalars(eta, beta_1, beta_2, epsilon, lambda_wd, t)
     k2 = 1 - beta_2
     k3 = epsilon * math.sqrt(1 - beta_2**t)
     return (alpha_t, k0, k1, k2, k3), ()
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def torch_adamw_kernel(param, grad, momentum, velocity, alpha_t, k0, k1, k2):
-    """One step, in place, over flat contiguous arrays of one dtype."""
-    for i in range(param.size):
-        w = param[i]
-        g = grad[i]
-        m = momentum[i]
-        v = velocity[i]
-        m_new = m + k0 * (g - m)
-        v_new = v + k1 * (g * g - v)
-        w_new = w - alpha_t * m_new / (k2 + math.sqrt(v_new))
-        param[i] = w_new
-        momentum[i] = m_new
-        velocity[i] = v_new
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -61,25 +37,6 @@ def torch_adamw_weight_decay_kernel(param, grad, momentum, velocity, alpha_t, k0
         param[i] = w_new
         momentum[i] = m_new
         velocity[i] = v_new
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def torch_adamw_amsgrad_kernel(param, grad, momentum, velocity, velocity_hat, alpha_t, k0, k1, k2):
-    """One step, in place, over flat contiguous arrays of one dtype."""
-    for i in range(param.size):
-        w = param[i]
-        g = grad[i]
-        m = momentum[i]
-        v = velocity[i]
-        vhat = velocity_hat[i]
-        m_new = m + k0 * (g - m)
-        v_new = v + k1 * (g * g - v)
-        vhat_new = max(v_new, vhat)
-        w_new = w - alpha_t * m_new / (k2 + math.sqrt(vhat_new))
-        param[i] = w_new
-        momentum[i] = m_new
-        velocity[i] = v_new
-        velocity_hat[i] = vhat_new
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -106,8 +63,8 @@ VARIANTS = {
     # no options
     "torch_adamw": KernelVariant(
         name="torch_adamw",
-        scalars=torch_adamw_scalars,
-        kernel=torch_adamw_kernel,
+        scalars=torch_adam_scalars,
+        kernel=torch_adam_kernel,
         hyperparameters=("learning_rate", "beta_1", "beta_2", "epsilon"),
         state=("momentum", "velocity"),
         optimizer_state=(),
@@ -124,8 +81,8 @@ VARIANTS = {
     # amsgrad
     "torch_adamw_amsgrad": KernelVariant(
         name="torch_adamw_amsgrad",
-        scalars=torch_adamw_scalars,
-        kernel=torch_adamw_amsgrad_kernel,
+        scalars=torch_adam_scalars,
+        kernel=torch_adam_amsgrad_kernel,
         hyperparameters=("learning_rate", "beta_1", "beta_2", "epsilon"),
         state=("momentum", "velocity", "velocity_hat"),
         optimizer_state=(),
