@@ -154,6 +154,12 @@ def test_cli_exit_status(capsys) -> None:
     assert "FAIL: first diverges at step" in capsys.readouterr().out
 
 
+def test_a_package_that_was_not_built_is_named_in_the_error(tmp_path: Path, capsys) -> None:
+    arguments = ["verify", "Adam", "--against", "torch", "--out", str(tmp_path), "--package", "never_built"]
+    assert main([*arguments, "--steps", "5"]) == 2
+    assert f"no generated package never_built in {tmp_path.resolve()}" in capsys.readouterr().err
+
+
 def test_the_console_script_finds_a_users_module_in_the_working_directory(tmp_path: Path) -> None:
     """`trainspec` (unlike `python -m`) does not put the working directory on sys.path; verify searches it."""
     _adam_or_skip()

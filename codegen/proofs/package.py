@@ -20,6 +20,8 @@ def generated_package(folder: Path, name: str) -> ModuleType:
     """The package in ``folder``, imported as ``name``; an error if ``name`` is already taken by another folder."""
     folder = Path(folder).resolve()
     init = folder / "__init__.py"
+    if not init.is_file():
+        raise ImportError(f"no generated package {name} in {folder.parent}: build it there first (trainspec build)")
     if name in sys.modules:
         module = sys.modules[name]
         imported = Path(getattr(module, "__file__", "") or "").resolve()
