@@ -92,7 +92,6 @@ def _plan_optimizer(lowered: optimizers.Lowered, context: Context) -> PlannedOpt
 def _emit_optimizer(planned: PlannedOptimizer, context: Context) -> tuple[Emitted, ...]:
     spec = planned.lowered.spec
     checks = relations_check_module(spec, context.registry, context.specs_location, context.package)
-    checks = relations_check_module(spec, context.registry, context.specs_location, context.package)
     return (
         optimizer_module(planned.lowered, planned.functions, _providers(spec, context), context.package),
         optimizer_section(planned.lowered),
