@@ -11,6 +11,7 @@ change to any lowering.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -22,6 +23,7 @@ from codegen.emit.code.initializer import initializer_module, kernels_module
 from codegen.emit.code.optimizer import Functions, functions, optimizer_module
 from codegen.emit.code.package import PackageStyle, kind_package
 from codegen.emit.code.schedule import schedule_module
+from codegen.emit.code.torch_optimizer import torch_optimizer_module
 from codegen.emit.common import Emitted
 from codegen.emit.docs.initializer import family_table, initializer_section, initializers_part, overview
 from codegen.emit.docs.optimizer import base_options_part, optimizer_section, optimizers_part
@@ -94,6 +96,7 @@ def _emit_optimizer(planned: PlannedOptimizer, context: Context) -> tuple[Emitte
     checks = relations_check_module(spec, context.registry, context.specs_location, context.package)
     return (
         optimizer_module(planned.lowered, planned.functions, _providers(spec, context), context.package),
+        torch_optimizer_module(spec, context.package),
         optimizer_section(planned.lowered),
         *((checks,) if checks else ()),
     )
@@ -115,7 +118,11 @@ def _providers(spec: OptimizerSpec, context: Context) -> tuple[tuple[str, Functi
 
 def _index_optimizers(context: Context) -> tuple[Emitted, ...]:
     specs = context.registry.optimizers
-    return (kind_package(OPTIMIZERS.package, specs, context.package), optimizers_part(specs))
+    return (
+        kind_package(OPTIMIZERS.package, specs, context.package),
+        kind_package(TORCH_OPTIMIZERS, specs, context.package),
+        optimizers_part(specs),
+    )
 
 
 # ----------------------------------------------------------------------------- schedules
@@ -244,6 +251,15 @@ OPTIMIZERS = Kind(
     ),
     part="optimizers/optimizers",
 )
+
+TORCH_OPTIMIZERS = dataclasses.replace(
+    OPTIMIZERS.package,
+    folder="torch",
+    noun="PyTorch optimizer",
+    docstring="Every optimizer spec as a torch.optim.Optimizer: its generated kernels on CPU tensors.",
+    specs_folder="optimizers",
+)
+"""The optimizers' second package: the same table and lookup, of the ``torch.optim`` classes."""
 
 SCHEDULES = Kind(
     name="schedule",

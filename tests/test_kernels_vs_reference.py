@@ -45,77 +45,19 @@ import numba
 import numpy as np
 import pytest
 import sympy
-from helpers import SPECS_DIR, package, submodule_of
+from helpers import package, submodule_of
 from numba import types
+from optimizer_cases import SPECS, Case, all_cases, arguments
 
 from codegen.language.optimizer import Hyperparameter, OptimizerSpec, State, eta, g, learning_rate, w
-from codegen.load import load_registry
-from codegen.lower.optimizer import WEIGHT_DECAY, lower
+from codegen.lower.optimizer import lower
 from codegen.proofs.optimizer_reference import Reference, StepResult, join
-from codegen.referee.optimizer import meet_constraints, typical_value
 
 STEPS = 200
 SIZE = 16
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-SPECS = tuple(spec for spec in load_registry(SPECS_DIR).optimizers if isinstance(spec, OptimizerSpec))
 trainspec = package()
-
-# --------------------------------------------------------------------------- cases
-
-
-@dataclass(frozen=True)
-class Case:
-    """One spec, one setting of its switches (the variant it selects), one dtype."""
-
-    spec: OptimizerSpec = field(hash=False, compare=False)
-    switches: tuple[tuple[str, bool], ...]
-    variant: str
-    dtype: np.dtype
-
-    @property
-    def id(self) -> str:
-        on = "+".join(argument for argument, value in self.switches if value) or "plain"
-        return f"{self.spec.name}-{on}-{self.dtype.name}"
-
-
-def all_cases() -> list[Case]:
-    cases = []
-    for spec in SPECS:
-        lowered = lower(spec)
-        arguments = [option.argument for option in lowered.options]
-        for switches, variant in lowered.selection:
-            for dtype in DTYPES:
-                cases.append(Case(spec, tuple(zip(arguments, switches)), variant, dtype))
-    return cases
-
-
-CASES = {case.id: case for case in all_cases()}
-
-
-def draw(hyperparameter: Hyperparameter, rng: np.random.Generator) -> float:
-    """A value from the hyperparameter's typical range, which must lie inside its declared domain (checked)."""
-    value = typical_value(hyperparameter, rng)
-    assert hyperparameter.domain.contains(sympy.Float(value)) == sympy.true, (hyperparameter.argument, value)
-    return value
-
-
-def arguments(case: Case, rng: np.random.Generator) -> dict[str, object]:
-    """Constructor arguments of the generated class that select ``case``'s variant."""
-    switches = dict(case.switches)
-    options = {option.argument: option for option in lower(case.spec).options}
-    chosen: dict[str, object] = {}
-    for hyperparameter in case.spec.hyperparameters:
-        option = options.get(hyperparameter.argument)
-        if option is not None and option.kind != "flag" and not switches[hyperparameter.argument]:
-            chosen[hyperparameter.argument] = option.off_value
-        else:
-            chosen[hyperparameter.argument] = draw(hyperparameter, rng)
-    for option in case.spec.options:
-        if option.kind == "flag":
-            chosen[option.argument] = switches[option.argument]
-    if case.spec.base_options == "keras":  # another convention's weight_decay is its own hyperparameter, drawn above
-        chosen["weight_decay"] = draw(WEIGHT_DECAY, rng) if switches["weight_decay"] else None
-    return meet_constraints(case.spec, chosen)  # an equality a constraint demands (no dampening) is met exactly
+CASES = {case.id: case for case in all_cases(DTYPES)}
 
 
 def gradients(rng: np.random.Generator, dtype: np.dtype, steps: int) -> np.ndarray:

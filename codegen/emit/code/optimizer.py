@@ -182,7 +182,7 @@ def optimizer_module(
         spec_name=spec.name,
         default_name=spec.module_name,
         summary=docstring(f"{spec.name}: {spec.summary}", indent=""),
-        docstring=docstring(_class_docstring(spec)),
+        docstring=docstring(class_docstring(spec)),
         modules=modules_used(
             *domains,
             *(line.value for f in scalars_functions for line in f.lines),
@@ -203,9 +203,9 @@ def optimizer_module(
         constraints=tuple(
             constraint_source(c, {h.symbol: h.argument for h in spec.hyperparameters}) for c in spec.constraints
         ),
-        hyperparameters=tuple(ArgumentModel(h.argument, repr(h.default)) for h in spec.hyperparameters),
-        flags=tuple(ArgumentModel(o.argument, repr(o.default)) for o in spec.options if o.kind == "flag"),
-        base_arguments=_base_arguments(spec),
+        hyperparameters=hyperparameter_arguments(spec),
+        flags=flag_arguments(spec),
+        base_arguments=base_arguments(spec),
     )
     return Emitted(f"{package}/optimizers/{spec.module_name}.py", "code/optimizer.py.jinja", model, spec.source)
 
@@ -264,7 +264,15 @@ def _switch(option: Option) -> str:
     return f"Switch({option.argument!r}, {option.kind!r})"
 
 
-def _base_arguments(spec: OptimizerSpec) -> tuple[ArgumentModel, ...]:
+def hyperparameter_arguments(spec: OptimizerSpec) -> tuple[ArgumentModel, ...]:
+    return tuple(ArgumentModel(h.argument, repr(h.default)) for h in spec.hyperparameters)
+
+
+def flag_arguments(spec: OptimizerSpec) -> tuple[ArgumentModel, ...]:
+    return tuple(ArgumentModel(o.argument, repr(o.default)) for o in spec.options if o.kind == "flag")
+
+
+def base_arguments(spec: OptimizerSpec) -> tuple[ArgumentModel, ...]:
     """The base arguments with their defaults as source text; none for a spec in another convention."""
     if spec.base_options != "keras":
         return ()
@@ -282,7 +290,7 @@ def _initial_state(spec: OptimizerSpec) -> tuple[Line, ...]:
     return tuple(Line(s.name, printer.doprint(sympy.sympify(s.initial))) for s in spec.state)
 
 
-def _class_docstring(spec: OptimizerSpec) -> str:
+def class_docstring(spec: OptimizerSpec) -> str:
     lines = [spec.summary, "", f"{spec.convention} convention; generated from {spec.source}."]
     if spec.derived_from is not None:
         lines.append(f"Derived from {spec.derived_from.parent} by {spec.derived_from.text}.")

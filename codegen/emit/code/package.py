@@ -31,6 +31,8 @@ class PackageStyle:
     """Whether the snake_case spellings are exported too (initializers, as Keras has them)."""
     registers: bool
     """Whether the classes are registered with the runtime (schedules, for deserialization)."""
+    specs_folder: str = ""
+    """The folder of ``specs/`` the classes come from, where it is not ``folder``."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,8 @@ def kind_package(style: PackageStyle, specs: tuple, package: str) -> Emitted:
     """``<package>/<folder>/__init__.py``: the kind's classes by name, and its lookup."""
     model = KindPackage(style, exports(specs))
     path = f"{package}/{style.folder}/__init__.py"
-    return Emitted(path, "code/kind_package.py.jinja", model, f"the specs in specs/{style.folder}/")
+    source = f"the specs in specs/{style.specs_folder or style.folder}/"
+    return Emitted(path, "code/kind_package.py.jinja", model, source)
 
 
 def top_package(package: str, kinds: tuple[tuple[PackageStyle, tuple], ...]) -> Emitted:

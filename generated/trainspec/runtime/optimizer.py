@@ -79,31 +79,14 @@ class Optimizer:
         global_clipnorm: float | None = None,
         name: str | None = None,
     ):
-        domains = {domain.argument: domain for domain in self.domains}
-        # A schedule as learning_rate is evaluated at the 0-based iterations once per step (Keras's convention).
-        self._schedule = _learning_rate_schedule(hyperparameters.get("learning_rate"))
-        self.iterations = 0
-        self._hyperparameters = {
-            arg: checked_real(arg, value, domains[arg])
-            for arg, value in hyperparameters.items()
-            if not (arg == "learning_rate" and self._schedule is not None)
-        }
-        self._flags = {arg: _checked_flag(arg, value) for arg, value in flags.items()}
-        for constraint in self.constraints:
-            constraint.check({**self._hyperparameters, **self._flags})
-        self.weight_decay = (
-            None if weight_decay is None else checked_real("weight_decay", weight_decay, domains["weight_decay"])
-        )
         clipping = {"clipnorm": clipnorm, "clipvalue": clipvalue, "global_clipnorm": global_clipnorm}
-        for arg, value in clipping.items():
-            if value is not None:
-                checked_real(arg, value, Domain(arg, 0.0, math.inf, True, True))
-        if sum(value is not None for value in clipping.values()) > 1:
-            given = ", ".join(arg for arg, value in clipping.items() if value is not None)
-            raise ValueError(f"set at most one of clipnorm, clipvalue, global_clipnorm; got {given}")
+        settings = checked_settings(type(self), hyperparameters, flags, weight_decay, clipping)
+        self._hyperparameters, self._flags, self._schedule = settings.hyperparameters, settings.flags, settings.schedule
+        self.weight_decay = settings.weight_decay
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
+        self.iterations = 0
         self.name = self.default_name if name is None else str(name)
-        self.variant = self.variants[self._switch_values()]
+        self.variant = select_variant(type(self), {**self._flags, **self._all_hyperparameters()})
         self._slots: list[dict[str, np.ndarray]] | None = None
         self._optimizer_state = {
             n: float(v)
@@ -120,12 +103,6 @@ class Optimizer:
         if self._schedule is not None:
             values["learning_rate"] = float(self._schedule(self.iterations))
         return values
-
-    def _switch_values(self) -> tuple[bool, ...]:
-        values = {**self._flags, **self._all_hyperparameters()}
-        return tuple(
-            bool(values[s.argument]) if s.kind == "flag" else values[s.argument] != s.value for s in self.switches
-        )
 
     @property
     def learning_rate(self) -> float:
@@ -185,7 +162,7 @@ class Optimizer:
         self._check_step(grads, params)
         if self._slots is None:
             self.build(params)
-        grads = self._clipped(grads)
+        grads = clipped(grads, self.clipnorm, self.clipvalue, self.global_clipnorm)
         t = self.iterations + 1
         hyperparameters = self._all_hyperparameters()
         arguments = [hyperparameters[arg] for arg in self.variant.hyperparameters]
@@ -196,7 +173,7 @@ class Optimizer:
             if p.dtype not in typed:
                 typed[p.dtype] = tuple(p.dtype.type(s) for s in scalars)
             arrays = (p.reshape(-1), g.reshape(-1), *(slots[n].reshape(-1) for n in self.variant.state))
-            _run(self.variant.kernel, arrays, typed[p.dtype])
+            run_kernel(self.variant.kernel, arrays, typed[p.dtype])
         self._optimizer_state = dict(zip(self.variant.optimizer_state, map(float, new_optimizer_state)))
         self.iterations += 1
 
@@ -225,22 +202,6 @@ class Optimizer:
                             f"params[{index}] is {p.dtype}{list(p.shape)} but its state {name!r} "
                             f"was built for {array.dtype}{list(array.shape)}"
                         )
-
-    def _clipped(self, grads: list[np.ndarray]) -> list[np.ndarray]:
-        """Keras's clipping, on copies: the caller's gradients are never modified."""
-        if self.clipvalue is not None:
-            return [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
-        if self.clipnorm is not None:
-            c = self.clipnorm
-            return [g * g.dtype.type(c / max(float(np.linalg.norm(g)), c)) for g in grads]
-        if self.global_clipnorm is not None:
-            c = self.global_clipnorm
-            norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
-            scale = (
-                c * min(1.0 / norm, 1.0 / c) if math.isfinite(norm) and norm > 0 else (1.0 if norm == 0 else math.nan)
-            )
-            return [g * g.dtype.type(scale) for g in grads]
-        return grads
 
     # ----------------------------------------------------------------- state
 
@@ -311,6 +272,78 @@ class Optimizer:
         self.set_state({**header, "slots": slots})
 
 
+@dataclass(frozen=True)
+class Settings:
+    """An optimizer's arguments, checked: what its kernels and its base options run with."""
+
+    hyperparameters: dict[str, float]
+    """Every hyperparameter but a scheduled learning rate."""
+    flags: dict[str, bool]
+    schedule: Schedule | None
+    """The schedule given as learning_rate, or None for a constant rate."""
+    weight_decay: float | None
+    """The Keras base option; None when off (and always for another library's convention)."""
+
+
+def checked_settings(
+    declaration: type[Optimizer],
+    hyperparameters: dict[str, Any],
+    flags: dict[str, Any],
+    weight_decay: float | None = None,
+    clipping: dict[str, float | None] | None = None,
+) -> Settings:
+    """The arguments of an optimizer of class ``declaration``, each checked against its domain, or an error naming
+    the argument and its value."""
+    domains = {domain.argument: domain for domain in declaration.domains}
+    unknown = set(hyperparameters) - set(domains)
+    if unknown:
+        raise TypeError(f"{declaration.__name__} has no hyperparameter {sorted(unknown)[0]!r}")
+    # A schedule as learning_rate is evaluated at the 0-based iterations once per step (Keras's convention).
+    schedule = _learning_rate_schedule(hyperparameters.get("learning_rate"))
+    checked = {
+        arg: checked_real(arg, value, domains[arg])
+        for arg, value in hyperparameters.items()
+        if not (arg == "learning_rate" and schedule is not None)
+    }
+    checked_flags = {arg: _checked_flag(arg, value) for arg, value in flags.items()}
+    for constraint in declaration.constraints:
+        constraint.check({**checked, **checked_flags})
+    if weight_decay is not None:
+        weight_decay = checked_real("weight_decay", weight_decay, domains["weight_decay"])
+    clipping = clipping or {}
+    for arg, value in clipping.items():
+        if value is not None:
+            checked_real(arg, value, Domain(arg, 0.0, math.inf, True, True))
+    if sum(value is not None for value in clipping.values()) > 1:
+        given = ", ".join(arg for arg, value in clipping.items() if value is not None)
+        raise ValueError(f"set at most one of clipnorm, clipvalue, global_clipnorm; got {given}")
+    return Settings(checked, checked_flags, schedule, weight_decay)
+
+
+def select_variant(declaration: type[Optimizer], values: dict[str, Any]) -> KernelVariant:
+    """The variant that the switches of ``declaration`` select for these argument values."""
+    switches = tuple(
+        bool(values[s.argument]) if s.kind == "flag" else values[s.argument] != s.value for s in declaration.switches
+    )
+    return declaration.variants[switches]
+
+
+def clipped(
+    grads: list[np.ndarray], clipnorm: float | None, clipvalue: float | None, global_clipnorm: float | None
+) -> list[np.ndarray]:
+    """Keras's gradient clipping, on copies: the caller's gradients are never modified."""
+    if clipvalue is not None:
+        return [np.clip(g, -clipvalue, clipvalue) for g in grads]
+    if clipnorm is not None:
+        return [g * g.dtype.type(clipnorm / max(float(np.linalg.norm(g)), clipnorm)) for g in grads]
+    if global_clipnorm is not None:
+        c = global_clipnorm
+        norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
+        scale = c * min(1.0 / norm, 1.0 / c) if math.isfinite(norm) and norm > 0 else (1.0 if norm == 0 else math.nan)
+        return [g * g.dtype.type(scale) for g in grads]
+    return grads
+
+
 def _learning_rate_schedule(value: Any) -> Schedule | None:
     """``value`` if it is a schedule; None for a number (checked as a float later); an error otherwise."""
     if isinstance(value, Schedule):
@@ -356,7 +389,7 @@ def _check_params(params: list) -> None:
         seen[id(p)] = index
 
 
-def _run(kernel: Callable[..., None], arrays: tuple[np.ndarray, ...], scalars: tuple) -> None:
+def run_kernel(kernel: Callable[..., None], arrays: tuple[np.ndarray, ...], scalars: tuple) -> None:
     """Call the kernel, split across threads when the arrays are large (kernels release the GIL)."""
     size = arrays[0].size
     if size < PARALLEL_MIN_SIZE or THREADS == 1:

@@ -1,0 +1,239 @@
+"""The ``torch.optim.Optimizer`` that every class of ``trainspec.torch`` extends.
+
+A generated class names its spec's declaration (the NumPy class: argument
+domains, switches, the kernel of each variant, initial state) and its
+constructor arguments; this module runs the same kernels on zero-copy NumPy
+views of CPU tensors. Parameter groups carry their own hyperparameters, the
+learning rate is read from ``group["lr"]`` at every step (so
+``torch.optim.lr_scheduler`` drives it), and ``state_dict()`` holds tensors and
+plain numbers only, so that ``torch.load(..., weights_only=True)`` reads it.
+
+Every step checks every group, parameter, gradient and state first: on any
+error nothing has changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from .optimizer import KernelVariant, Optimizer, Settings, checked_settings, clipped, run_kernel, select_variant
+from .schedule import Schedule, deserialize, serialize
+
+TRAINABLE_DTYPES = (torch.float32, torch.float64)
+"""The dtypes the generated CPU kernels are compiled for."""
+CLIPPING = ("clipnorm", "clipvalue", "global_clipnorm")
+STEP = "step"
+"""The key of a parameter's step count in its state: the steps taken, as in ``torch.optim``."""
+TORCH_KEYS = ("initial_lr",)
+"""Keys that torch's own tools add to a group (``lr_scheduler``'s starting rate)."""
+SCHEDULE = "lr_schedule"
+"""The key of a group's learning-rate schedule (its config), where ``learning_rate`` was a trainspec schedule."""
+
+
+class TorchOptimizer(torch.optim.Optimizer):
+    """A spec's update as a ``torch.optim.Optimizer``: the kernels of ``declaration`` on every parameter group."""
+
+    declaration: ClassVar[type[Optimizer]]
+    """The spec's NumPy class, whose data (domains, switches, variants, initial state) this class runs."""
+
+    def __init__(self, params: Iterable[Any], defaults: dict[str, Any]):
+        self._schedules: dict[str, Schedule] = {}
+        super().__init__(params, self._group_settings(defaults, "the defaults", {}))
+
+    # ----------------------------------------------------------------- groups
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group; its hyperparameters (``learning_rate`` or ``lr`` for the rate) are checked first."""
+        group = dict(param_group)
+        params = group.pop("params")
+        params = [params] if isinstance(params, torch.Tensor) else list(params)
+        label = f"param_groups[{len(self.param_groups)}]"
+        for index, p in enumerate(params):
+            _check_parameter(f"{label}['params'][{index}]", p)
+        seen: dict[int, int] = {}
+        for index, p in enumerate(params):
+            if id(p) in seen:
+                raise ValueError(f"{label}['params'][{index}] is the same tensor as {label}['params'][{seen[id(p)]}]")
+            seen[id(p)] = index
+        given = {**self.defaults, **self._group_settings(group, label, self.defaults)}
+        super().add_param_group({"params": params, **given})
+
+    def _group_settings(self, given: dict[str, Any], label: str, defaults: dict[str, Any]) -> dict[str, Any]:
+        """The group's hyperparameters by the keys ``param_groups`` holds them under, checked with ``defaults``
+        filling in what the group does not set."""
+        given = dict(given)
+        if "learning_rate" in given:
+            if "lr" in given:
+                raise TypeError(f"{label} sets both learning_rate and lr; they are the same hyperparameter")
+            given["lr"] = given.pop("learning_rate")
+        if isinstance(given.get("lr"), Schedule):
+            schedule = given.pop("lr")
+            given[SCHEDULE] = serialize(schedule)
+            given["lr"] = float(schedule(0))
+        known = {"lr", SCHEDULE, *TORCH_KEYS, *_declared_arguments(self.declaration)} - {"learning_rate"}
+        unknown = sorted(set(given) - known)
+        if unknown:
+            raise TypeError(
+                f"{label}: {type(self).__name__} has no argument {unknown[0]!r}; it takes {', '.join(sorted(known))}"
+            )
+        self._settings({**defaults, **given}, label)
+        return given
+
+    def _settings(self, group: dict[str, Any], label: str) -> Settings:
+        """The group's checked settings, read at every step (a scheduler may have changed them)."""
+        declaration = self.declaration
+        flags = {s.argument for s in declaration.switches if s.kind == "flag"}
+        hyperparameters = {d.argument for d in declaration.domains}
+        if declaration.keras_base_options:
+            hyperparameters.discard("weight_decay")
+        values = {"learning_rate" if key == "lr" else key: value for key, value in group.items()}
+        try:
+            return checked_settings(
+                declaration,
+                {key: values[key] for key in hyperparameters if key in values},
+                {key: values[key] for key in flags if key in values},
+                values.get("weight_decay") if declaration.keras_base_options else None,
+                {key: values.get(key) for key in CLIPPING} if declaration.keras_base_options else None,
+            )
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{label}: {error}") from None
+
+    def _learning_rate(self, group: dict[str, Any], step: int) -> float:
+        """The rate of a step that starts with ``step`` steps taken: the schedule's value there, or ``lr``."""
+        config = group.get(SCHEDULE)
+        if config is None:
+            return group["lr"]
+        key = repr(sorted(config.items()))
+        if key not in self._schedules:
+            self._schedules[key] = deserialize(config)
+        return float(self._schedules[key](step))
+
+    # ----------------------------------------------------------------- stepping
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One step for every parameter with a gradient; the closure, if given, recomputes the loss first."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        plans = [self._plan(index, group) for index, group in enumerate(self.param_groups)]
+        for group, (variant, params, settings) in zip(self.param_groups, plans):
+            if params:
+                self._update(group, variant, params, settings)
+        return loss
+
+    def _plan(self, index: int, group: dict[str, Any]) -> tuple[KernelVariant, list[torch.Tensor], Settings]:
+        """Everything one group's step needs, checked before any tensor changes."""
+        label = f"param_groups[{index}]"
+        settings = self._settings(group, label)
+        values = self._values(group, settings, 0)
+        variant = select_variant(self.declaration, {**settings.flags, **values})
+        params = []
+        for position, p in enumerate(group["params"]):
+            if p.grad is None:
+                continue
+            name = f"{label}['params'][{position}]"
+            _check_parameter(name, p)
+            _check_gradient(name, p)
+            state = self.state.get(p)
+            if state:
+                self._check_state(name, p, state, variant)
+            params.append(p)
+        return variant, params, settings
+
+    def _values(self, group: dict[str, Any], settings: Settings, step: int) -> dict[str, float]:
+        """The hyperparameters by argument name for a step that starts with ``step`` steps taken."""
+        values = dict(settings.hyperparameters)
+        values["learning_rate"] = self._learning_rate(group, step)
+        if self.declaration.keras_base_options:
+            values["weight_decay"] = settings.weight_decay or 0.0
+        return values
+
+    def _check_state(self, name: str, p: torch.Tensor, state: dict[str, Any], variant: KernelVariant) -> None:
+        for slot in variant.state:
+            if slot not in state:
+                raise ValueError(
+                    f"{name} has no state {slot!r}: its state was made by another variant of {type(self).__name__} "
+                    "(an option switched on after the first step)"
+                )
+            tensor = state[slot]
+            if not isinstance(tensor, torch.Tensor) or tensor.shape != p.shape or tensor.dtype != p.dtype:
+                shown = f"{tensor.dtype}{list(tensor.shape)}" if isinstance(tensor, torch.Tensor) else repr(tensor)
+                raise ValueError(f"{name} is {p.dtype}{list(p.shape)} but its state {slot!r} is {shown}")
+        step = state.get(STEP)
+        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+            raise ValueError(f"{name} has step {step!r} in its state; a step count is a non-negative integer")
+
+    def _update(
+        self, group: dict[str, Any], variant: KernelVariant, params: list[torch.Tensor], settings: Settings
+    ) -> None:
+        grads = [_view(p.grad) for p in params]
+        grads = clipped(grads, *(group.get(key) for key in CLIPPING))
+        for p in params:
+            if not self.state[p]:
+                self._initialize(group, p, settings, variant)
+        scalars: dict[tuple, tuple] = {}
+        for p, g in zip(params, grads):
+            state = self.state[p]
+            step = state[STEP]
+            optimizer_state = tuple(state[name] for name in variant.optimizer_state)
+            key = (step, optimizer_state, p.dtype)
+            if key not in scalars:
+                values = self._values(group, settings, step)
+                arguments = [values[arg] for arg in variant.hyperparameters]
+                computed, new_state = variant.scalars(*arguments, step + 1, *optimizer_state)
+                dtype = np.float32 if p.dtype == torch.float32 else np.float64
+                scalars[key] = (tuple(dtype(s) for s in computed), tuple(map(float, new_state)))
+            typed, new_state = scalars[key]
+            arrays = (_view(p), g.reshape(-1), *(_view(state[name]) for name in variant.state))
+            run_kernel(variant.kernel, arrays, typed)
+            state.update(zip(variant.optimizer_state, new_state))
+            state[STEP] = step + 1
+
+    def _initialize(self, group: dict[str, Any], p: torch.Tensor, settings: Settings, variant: KernelVariant) -> None:
+        """The state of a parameter's first step: the variant's slots and its per-step scalars at their start."""
+        initial = self.declaration.initial_state(self._values(group, settings, 0))
+        state = self.state[p]
+        state[STEP] = 0
+        for name in variant.state:
+            state[name] = torch.full_like(p, float(initial[name]), memory_format=torch.contiguous_format)
+        for name in variant.optimizer_state:
+            state[name] = float(initial[name])
+
+
+def _declared_arguments(declaration: type[Optimizer]) -> set[str]:
+    arguments = {d.argument for d in declaration.domains} | {s.argument for s in declaration.switches}
+    return arguments | (set(CLIPPING) if declaration.keras_base_options else set())
+
+
+def _view(tensor: torch.Tensor) -> np.ndarray:
+    """A flat NumPy array sharing ``tensor``'s memory (a copy only for a non-contiguous gradient, read alone)."""
+    return tensor.detach().contiguous().numpy().reshape(-1)
+
+
+def _check_parameter(name: str, p: Any) -> None:
+    if not isinstance(p, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(p).__name__}")
+    if p.dtype not in TRAINABLE_DTYPES:
+        raise TypeError(f"{name} has dtype {p.dtype}; trainspec's kernels train float32 and float64 tensors")
+    if p.device.type != "cpu":
+        raise ValueError(f"{name} is on {p.device}; trainspec's generated kernels run on CPU tensors")
+    if not p.is_contiguous():
+        raise ValueError(f"{name} is not contiguous; the kernels update parameters in place through flat views")
+
+
+def _check_gradient(name: str, p: torch.Tensor) -> None:
+    g = p.grad
+    if g.is_sparse or g.layout != torch.strided:
+        raise TypeError(f"{name} has a sparse gradient; trainspec's optimizers take dense gradients only")
+    if g.dtype != p.dtype:
+        raise TypeError(f"{name} is {p.dtype} but its gradient is {g.dtype}")
+    if g.shape != p.shape:
+        raise ValueError(f"{name} has shape {list(p.shape)} but its gradient has shape {list(g.shape)}")
+    if g.device != p.device:
+        raise ValueError(f"{name} is on {p.device} but its gradient is on {g.device}")
