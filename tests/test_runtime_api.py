@@ -570,6 +570,9 @@ def _broken_states(optimizer: object) -> dict[str, dict]:
         cases["a slot missing"] = {**state, "slots": [{k: v for k, v in s.items() if k != name} for s in slots]}
         cases["an unknown slot"] = {**state, "slots": [{**s, "bogus": s[name]} for s in slots]}
         cases["an integer slot"] = {**state, "slots": [{**s, name: s[name].astype(np.int64)} for s in slots]}
+        cases["a slot of another shape"] = {**state, "slots": [{**s, name: np.zeros(7)} for s in slots]}
+        cases["a slot of another dtype"] = {**state, "slots": [{**s, name: s[name].astype(np.float32)} for s in slots]}
+        cases["a parameter's slots missing"] = {**state, "slots": slots[:-1]}
     for key in state["optimizer_state"]:
         cases[f"{key} not a number"] = {**state, "optimizer_state": {**state["optimizer_state"], key: "abc"}}
     return cases
@@ -599,6 +602,24 @@ def test_restored_state_of_the_wrong_shape_is_refused_before_the_step(cls: type)
     with pytest.raises(ValueError, match=r"state '\w+' was built for float64\[7\]"):
         restored.apply(grads, params)
     _assert_untouched(restored, snapshot, grads, params)
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [lambda data: data[: len(data) // 2], lambda data: b"not a state file", lambda data: data[:100] + bytes(200)],
+    ids=["truncated", "garbage", "corrupted"],
+)
+def test_a_broken_state_file_is_named_and_changes_nothing(spoil, tmp_path: Path) -> None:
+    adam_class = _class_or_skip("Adam")
+    adam = adam_class()
+    adam.apply(_arrays(2), _arrays(1))
+    path = tmp_path / "adam.npz"
+    adam.save_state(path)
+    path.write_bytes(spoil(path.read_bytes()))
+    before = adam.get_state()
+    with pytest.raises(ValueError, match=rf"{re.escape(str(path))} is not an optimizer state saved by save_state"):
+        adam.load_state(path)
+    assert _same_state(adam.get_state(), before)
 
 
 def test_state_of_another_optimizer_is_refused_from_a_file(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import json
 import math
 import numbers
 import os
+import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -236,12 +237,27 @@ class Optimizer:
                     raise ValueError(f"slots[{index}] must hold {self.variant.state}, got {sorted(s)}")
                 for name, array in s.items():
                     _check_array(f"slots[{index}][{name!r}]", array)
+            self._check_slots_fit(slots)
             slots = [{n: np.array(a, copy=True) for n, a in s.items()} for s in slots]
         # Convert everything before assigning anything: a refused restore leaves the optimizer as it was.
         optimizer_state = {n: _checked_state_scalar(n, v) for n, v in state["optimizer_state"].items()}
         self.iterations = int(iterations)
         self._optimizer_state = optimizer_state
         self._slots = slots
+
+    def _check_slots_fit(self, slots: list[dict[str, np.ndarray]]) -> None:
+        """Each parameter's slots share one shape and dtype: the built parameters' where the optimizer is built."""
+        if self._slots is not None and len(slots) != len(self._slots):
+            raise ValueError(f"slots hold state for {len(slots)} parameters; this optimizer has {len(self._slots)}")
+        for index, s in enumerate(slots):
+            built = None if self._slots is None else next(iter(self._slots[index].values()), None)
+            expected = built if built is not None else next(iter(s.values()), None)
+            for name, array in s.items():
+                if array.shape != expected.shape or array.dtype != expected.dtype:
+                    raise ValueError(
+                        f"slots[{index}][{name!r}] is {array.dtype}{list(array.shape)} but parameter {index} "
+                        f"is {expected.dtype}{list(expected.shape)}"
+                    )
 
     def save_state(self, path: str | os.PathLike) -> None:
         """Write ``get_state()`` and the config to one ``.npz`` file."""
@@ -256,19 +272,27 @@ class Optimizer:
         np.savez(path, header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8), **arrays)
 
     def load_state(self, path: str | os.PathLike) -> None:
-        """Restore what ``save_state`` wrote."""
-        with np.load(path) as data:
-            header = json.loads(bytes(data["header"]).decode())
-            n_params = header.pop("n_params")
-            header.pop("config")
-            slots = None
-            if n_params is not None:
-                # The names come from the file, so set_state can say what does not fit (another variant's state).
-                slots = [{} for _ in range(n_params)]
-                for key in data.files:
-                    if key.startswith("slot."):
-                        _, index, name = key.split(".", 2)
-                        slots[int(index)][name] = data[key]
+        """Restore what ``save_state`` wrote; a file that is not one (truncated, corrupted) is named in the error."""
+        try:
+            with np.load(path) as data:
+                header = json.loads(bytes(data["header"]).decode())
+                n_params = header.pop("n_params")
+                header.pop("config")
+                slots = None
+                if n_params is not None:
+                    # The names come from the file, so set_state can say what does not fit (another variant's state).
+                    slots = [{} for _ in range(n_params)]
+                    for key in data.files:
+                        if key.startswith("slot."):
+                            _, index, name = key.split(".", 2)
+                            slots[int(index)][name] = data[key]
+        except FileNotFoundError:
+            raise
+        except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError, zipfile.BadZipFile) as error:
+            raise ValueError(
+                f"{os.fspath(path)} is not an optimizer state saved by save_state (truncated or corrupted?): "
+                f"{type(error).__name__}: {error}"
+            ) from error
         self.set_state({**header, "slots": slots})
 
 
