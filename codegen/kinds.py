@@ -24,6 +24,7 @@ from codegen.emit.code.optimizer import Functions, functions, optimizer_module
 from codegen.emit.code.package import PackageStyle, kind_package
 from codegen.emit.code.schedule import schedule_module
 from codegen.emit.code.torch_optimizer import torch_optimizer_module
+from codegen.emit.code.triton_optimizer import triton_optimizer_module, triton_package
 from codegen.emit.common import Emitted
 from codegen.emit.docs.initializer import family_table, initializer_section, initializers_part, overview
 from codegen.emit.docs.optimizer import base_options_part, optimizer_section, optimizers_part
@@ -97,13 +98,14 @@ def _emit_optimizer(planned: PlannedOptimizer, context: Context) -> tuple[Emitte
     return (
         optimizer_module(planned.lowered, planned.functions, _providers(spec, context), context.package),
         torch_optimizer_module(spec, context.package),
+        triton_optimizer_module(spec, planned.kernels, context.package),
         optimizer_section(planned.lowered),
         *((checks,) if checks else ()),
     )
 
 
 def _shared_optimizers(context: Context) -> tuple[Emitted, ...]:
-    return (base_options_part(),)
+    return (base_options_part(), triton_package(context.package))
 
 
 def _providers(spec: OptimizerSpec, context: Context) -> tuple[tuple[str, Functions], ...]:

@@ -285,7 +285,7 @@ def test_a_bad_hyperparameter_set_in_a_group_is_refused_before_anything_changes(
         (lambda: [torch.zeros(3, dtype=torch.int64)], {}, TypeError, r"dtype torch.int64; .* float32 and float64"),
         (lambda: [torch.zeros(3, dtype=torch.complex64)], {}, TypeError, "dtype torch.complex64"),
         (lambda: [torch.zeros(3, dtype=torch.float16)], {}, TypeError, "dtype torch.float16"),
-        (lambda: [torch.zeros(3, device="meta")], {}, ValueError, "is on meta; .* CPU tensors"),
+        (lambda: [torch.zeros(3, device="meta")], {}, ValueError, "is on meta; .* CPU and CUDA tensors"),
         (lambda: [torch.zeros(4, 4).t()], {}, ValueError, "is not contiguous"),
         (lambda: [torch.zeros(3)] * 2, {}, ValueError, r"\['params'\]\[1\] is the same tensor as .*\[0\]"),
         (lambda: [torch.zeros(3)], {"learning_rate": -1.0}, ValueError, r"learning_rate must lie in \(0, inf\)"),

@@ -151,8 +151,12 @@ class LoopPrinter(ScalarPrinter):
             raise LiteralInLoopError(f"cannot print {expr} in a loop without a literal 1")
         text = "*".join(self.parenthesize(f, PRECEDENCE["Mul"]) for f in numerator)
         for factor in denominator:
-            text += "/" + self.parenthesize(factor, PRECEDENCE["Mul"] + 1)
+            text = self._divided(text, factor)
         return text
+
+    def _divided(self, numerator: str, denominator: sympy.Expr) -> str:
+        """``numerator`` (printed) divided by ``denominator``."""
+        return f"{numerator}/{self.parenthesize(denominator, PRECEDENCE['Mul'] + 1)}"
 
 
 def float_literal(value: sympy.Expr | float) -> str:

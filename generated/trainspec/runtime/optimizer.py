@@ -359,13 +359,24 @@ def clipped(
     if clipvalue is not None:
         return [np.clip(g, -clipvalue, clipvalue) for g in grads]
     if clipnorm is not None:
-        return [g * g.dtype.type(clipnorm / max(float(np.linalg.norm(g)), clipnorm)) for g in grads]
+        return [g * g.dtype.type(norm_clip_scale(float(np.linalg.norm(g)), clipnorm)) for g in grads]
     if global_clipnorm is not None:
-        c = global_clipnorm
-        norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
-        scale = c * min(1.0 / norm, 1.0 / c) if math.isfinite(norm) and norm > 0 else (1.0 if norm == 0 else math.nan)
+        scale = global_clip_scale(math.sqrt(sum(float(np.vdot(g, g)) for g in grads)), global_clipnorm)
         return [g * g.dtype.type(scale) for g in grads]
     return grads
+
+
+def norm_clip_scale(norm: float, clipnorm: float) -> float:
+    """The factor Keras's ``clipnorm`` scales a gradient of L2 norm ``norm`` by."""
+    return clipnorm / max(norm, clipnorm)
+
+
+def global_clip_scale(norm: float, global_clipnorm: float) -> float:
+    """The factor Keras's ``global_clipnorm`` scales every gradient by, given their joint L2 norm ``norm``."""
+    c = global_clipnorm
+    if not math.isfinite(norm):
+        return math.nan
+    return c * min(1.0 / norm, 1.0 / c) if norm > 0 else 1.0
 
 
 def _learning_rate_schedule(value: Any) -> Schedule | None:

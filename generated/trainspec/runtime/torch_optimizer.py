@@ -2,8 +2,10 @@
 
 A generated class names its spec's declaration (the NumPy class: argument
 domains, switches, the kernel of each variant, initial state) and its
-constructor arguments; this module runs the same kernels on zero-copy NumPy
-views of CPU tensors. Parameter groups carry their own hyperparameters, the
+constructor arguments; this module runs the same Numba kernels on zero-copy
+NumPy views of CPU tensors, and the spec's generated Triton kernels on CUDA
+tensors (one launch per group and step, over a table of every tensor's
+chunks). Parameter groups carry their own hyperparameters, the
 learning rate is read from ``group["lr"]`` at every step (so
 ``torch.optim.lr_scheduler`` drives it), and ``state_dict()`` holds tensors and
 plain numbers only, so that ``torch.load(..., weights_only=True)`` reads it.
@@ -14,17 +16,34 @@ error nothing has changed.
 
 from __future__ import annotations
 
+import importlib
+import math
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
-from .optimizer import KernelVariant, Optimizer, Settings, checked_settings, clipped, run_kernel, select_variant
+from .optimizer import (
+    KernelVariant,
+    Optimizer,
+    Settings,
+    checked_settings,
+    clipped,
+    global_clip_scale,
+    norm_clip_scale,
+    run_kernel,
+    select_variant,
+)
 from .schedule import Schedule, deserialize, serialize
 
 TRAINABLE_DTYPES = (torch.float32, torch.float64)
-"""The dtypes the generated CPU kernels are compiled for."""
+"""The dtypes the generated kernels are compiled for."""
+DEVICES = ("cpu", "cuda")
+CHUNK = 1 << 16
+"""Elements of a tensor that one program of a GPU kernel steps (a row of its table)."""
+BLOCK = 1024
+"""Elements a GPU program steps at once."""
 CLIPPING = ("clipnorm", "clipvalue", "global_clipnorm")
 STEP = "step"
 """The key of a parameter's step count in its state: the steps taken, as in ``torch.optim``."""
@@ -39,6 +58,9 @@ class TorchOptimizer(torch.optim.Optimizer):
 
     declaration: ClassVar[type[Optimizer]]
     """The spec's NumPy class, whose data (domains, switches, variants, initial state) this class runs."""
+    backend: str | None = None
+    """Which kernels step: None chooses by device (the Numba kernels on CPU, the Triton kernels on CUDA);
+    ``"triton"`` runs the Triton kernels on any device (on CPU tensors under ``TRITON_INTERPRET=1``: the tests)."""
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]):
         self._schedules: dict[str, Schedule] = {}
@@ -172,28 +194,59 @@ class TorchOptimizer(torch.optim.Optimizer):
     def _update(
         self, group: dict[str, Any], variant: KernelVariant, params: list[torch.Tensor], settings: Settings
     ) -> None:
-        grads = [_view(p.grad) for p in params]
-        grads = clipped(grads, *(group.get(key) for key in CLIPPING))
         for p in params:
             if not self.state[p]:
                 self._initialize(group, p, settings, variant)
-        scalars: dict[tuple, tuple] = {}
+        on_gpu = self._backend(params[0].device) == "triton"
+        clipping = [group.get(key) for key in CLIPPING]
+        grads = _clipped_tensors(params, *clipping) if on_gpu else clipped([_view(p.grad) for p in params], *clipping)
+        # Parameters that take the same scalars step together: those with the same step count and dtype.
+        batches: dict[tuple, list[tuple[torch.Tensor, Any]]] = {}
         for p, g in zip(params, grads):
             state = self.state[p]
-            step = state[STEP]
-            optimizer_state = tuple(state[name] for name in variant.optimizer_state)
-            key = (step, optimizer_state, p.dtype)
-            if key not in scalars:
-                values = self._values(group, settings, step)
-                arguments = [values[arg] for arg in variant.hyperparameters]
-                computed, new_state = variant.scalars(*arguments, step + 1, *optimizer_state)
-                dtype = np.float32 if p.dtype == torch.float32 else np.float64
-                scalars[key] = (tuple(dtype(s) for s in computed), tuple(map(float, new_state)))
-            typed, new_state = scalars[key]
-            arrays = (_view(p), g.reshape(-1), *(_view(state[name]) for name in variant.state))
-            run_kernel(variant.kernel, arrays, typed)
-            state.update(zip(variant.optimizer_state, new_state))
-            state[STEP] = step + 1
+            key = (state[STEP], tuple(state[name] for name in variant.optimizer_state), p.dtype)
+            batches.setdefault(key, []).append((p, g))
+        for (step, optimizer_state, dtype), batch in batches.items():
+            values = self._values(group, settings, step)
+            arguments = [values[arg] for arg in variant.hyperparameters]
+            scalars, new_state = variant.scalars(*arguments, step + 1, *optimizer_state)
+            if on_gpu:
+                self._launch(variant, batch, scalars, dtype)
+            else:
+                typed = tuple(np.dtype(str(dtype).removeprefix("torch.")).type(s) for s in scalars)
+                for p, g in batch:
+                    arrays = (_view(p), g.reshape(-1), *(_view(self.state[p][name]) for name in variant.state))
+                    run_kernel(variant.kernel, arrays, typed)
+            for p, _ in batch:
+                self.state[p].update(zip(variant.optimizer_state, map(float, new_state)))
+                self.state[p][STEP] = step + 1
+
+    def _backend(self, device: torch.device) -> str:
+        """``numba`` for CPU tensors, ``triton`` for CUDA tensors, unless ``backend`` says which."""
+        if self.backend is not None:
+            return self.backend
+        return "triton" if device.type == "cuda" else "numba"
+
+    def _launch(self, variant: KernelVariant, batch: list, scalars: tuple[float, ...], dtype: torch.dtype) -> None:
+        """One launch of the variant's Triton kernel over every chunk of every tensor of ``batch``."""
+        kernels, dtypes = self._triton()
+        kernel = kernels[variant.name]
+        device = batch[0][0].device
+        rows = []
+        for p, g in batch:
+            addresses = [p.data_ptr(), g.data_ptr(), *(self.state[p][name].data_ptr() for name in variant.state)]
+            size = p.numel()
+            rows += [(start, min(start + CHUNK, size), *addresses) for start in range(0, size, CHUNK)]
+        table = torch.tensor(rows, dtype=torch.int64).to(device)
+        typed = torch.tensor(scalars, dtype=dtype).to(device)
+        kernel[(len(rows),)](table, typed, BLOCK=BLOCK, DTYPE=dtypes[dtype])
+
+    def _triton(self) -> tuple[dict[str, Any], dict[torch.dtype, Any]]:
+        """The spec's Triton kernels by variant (``<package>.triton.<module>``) and Triton's dtypes by torch's,
+        imported on the first GPU step: Triton is needed for GPU tensors only."""
+        package, _, module = self.declaration.__module__.rpartition(".optimizers.")
+        kernels = importlib.import_module(f"{package}.triton.{module}").KERNELS
+        return kernels, importlib.import_module(f"{package}.runtime.triton_math").DTYPES
 
     def _initialize(self, group: dict[str, Any], p: torch.Tensor, settings: Settings, variant: KernelVariant) -> None:
         """The state of a parameter's first step: the variant's slots and its per-step scalars at their start."""
@@ -211,6 +264,24 @@ def _declared_arguments(declaration: type[Optimizer]) -> set[str]:
     return arguments | (set(CLIPPING) if declaration.keras_base_options else set())
 
 
+def _clipped_tensors(
+    params: list[torch.Tensor], clipnorm: float | None, clipvalue: float | None, global_clipnorm: float | None
+) -> list[torch.Tensor]:
+    """The gradients of ``params``, contiguous and clipped as ``runtime.optimizer.clipped`` clips NumPy arrays,
+    with torch operations on the tensors' device; the caller's gradients are never modified."""
+    grads = [p.grad.contiguous() for p in params]
+    if clipvalue is not None:
+        return [g.clamp(-clipvalue, clipvalue) for g in grads]
+    if clipnorm is not None:
+        scales = [norm_clip_scale(torch.linalg.vector_norm(g).item(), clipnorm) for g in grads]
+    elif global_clipnorm is not None:
+        norm = math.sqrt(sum(torch.vdot(g.reshape(-1), g.reshape(-1)).item() for g in grads))
+        scales = [global_clip_scale(norm, global_clipnorm)] * len(grads)
+    else:
+        return grads
+    return [g * torch.tensor(scale, dtype=g.dtype, device=g.device) for g, scale in zip(grads, scales)]
+
+
 def _view(tensor: torch.Tensor) -> np.ndarray:
     """A flat NumPy array sharing ``tensor``'s memory (a copy only for a non-contiguous gradient, read alone)."""
     return tensor.detach().contiguous().numpy().reshape(-1)
@@ -221,8 +292,8 @@ def _check_parameter(name: str, p: Any) -> None:
         raise TypeError(f"{name} must be a torch.Tensor, got {type(p).__name__}")
     if p.dtype not in TRAINABLE_DTYPES:
         raise TypeError(f"{name} has dtype {p.dtype}; trainspec's kernels train float32 and float64 tensors")
-    if p.device.type != "cpu":
-        raise ValueError(f"{name} is on {p.device}; trainspec's generated kernels run on CPU tensors")
+    if p.device.type not in DEVICES:
+        raise ValueError(f"{name} is on {p.device}; trainspec's generated kernels run on CPU and CUDA tensors")
     if not p.is_contiguous():
         raise ValueError(f"{name} is not contiguous; the kernels update parameters in place through flat views")
 

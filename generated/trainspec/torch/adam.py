@@ -22,8 +22,8 @@ class Adam(TorchOptimizer):
     A torch.optim.Optimizer: parameter groups may set any of these arguments (the learning rate as
     learning_rate or lr); the rate is read from param_groups[i]['lr'] at every step, so
     torch.optim.lr_scheduler drives it, and a trainspec schedule as learning_rate is evaluated at
-    each parameter's step count. It runs the generated kernels in place on CPU tensors of float32 or
-    float64.
+    each parameter's step count. It steps float32 and float64 tensors in place: with the generated
+    Numba kernels on the CPU, the generated Triton kernels on CUDA.
     """
 
     declaration = adam.Adam

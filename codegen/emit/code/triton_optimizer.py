@@ -1,0 +1,95 @@
+"""The model of one optimizer's Triton module: each variant's element update as a multi-tensor GPU kernel.
+
+One launch steps every tensor of a parameter group: the runtime passes a
+table with one row per chunk of a tensor (where the chunk starts and stops,
+and the address of each array), and each program of the grid steps one chunk,
+a block of elements at a time. The per-step scalars are the same function of
+the hyperparameters as on the CPU (the spec's NumPy module computes them); the
+kernel reads them from a small tensor of the parameters' dtype.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from codegen.emit.common import Emitted, Line, docstring
+from codegen.language.optimizer import OptimizerSpec
+from codegen.plan import KernelPlan
+from codegen.printers.triton import RUNTIME_FUNCTIONS, TritonPrinter
+
+FIXED_COLUMNS = ("start", "stop")
+"""The columns of a table row before the arrays' addresses."""
+
+
+@dataclass(frozen=True)
+class TritonKernel:
+    name: str
+    arrays: tuple[str, ...]
+    """The arrays, in the order of the table's address columns: param, grad, then the state."""
+    scalars: tuple[str, ...]
+    loads: tuple[Line, ...]
+    body: tuple[Line, ...]
+    stores: tuple[Line, ...]
+
+    @property
+    def key(self) -> tuple:
+        return (self.arrays, self.scalars, self.loads, self.body, self.stores)
+
+    @property
+    def docstring(self) -> str:
+        return docstring(
+            "One step, in place, over one chunk of one tensor. The table's row for this program holds the chunk's "
+            f"start and stop and the addresses of {', '.join(self.arrays)}; ``scalars`` the per-step scalars."
+        )
+
+    @property
+    def columns(self) -> int:
+        return len(FIXED_COLUMNS) + len(self.arrays)
+
+
+@dataclass(frozen=True)
+class TritonModule:
+    summary: str
+    kernels: tuple[TritonKernel, ...]
+    variants: tuple[tuple[str, str], ...]
+    """(variant, the name of its kernel)."""
+    runtime_functions: str
+
+
+def triton_optimizer_module(spec: OptimizerSpec, plans: tuple[KernelPlan, ...], package: str) -> Emitted:
+    """``<package>/triton/<module>.py``: every variant's kernel, each distinct text once."""
+    kernels: dict[tuple, TritonKernel] = {}
+    variants = []
+    for plan in plans:
+        kernel = _kernel(plan)
+        kernel = kernels.setdefault(kernel.key, kernel)
+        variants.append((plan.variant.name, kernel.name))
+    used = sorted(
+        name for name in RUNTIME_FUNCTIONS if any(f"{name}(" in line.value for k in kernels.values() for line in k.body)
+    )
+    model = TritonModule(
+        summary=docstring(f"{spec.name} on the GPU: {spec.summary}", indent=""),
+        kernels=tuple(kernels.values()),
+        variants=tuple(variants),
+        runtime_functions=", ".join(used),
+    )
+    return Emitted(f"{package}/triton/{spec.module_name}.py", "code/triton_optimizer.py.jinja", model, spec.source)
+
+
+def triton_package(package: str) -> Emitted:
+    """``<package>/triton/__init__.py``."""
+    source = "the specs in specs/optimizers/"
+    return Emitted(f"{package}/triton/__init__.py", "code/triton_package.py.jinja", None, source)
+
+
+def _kernel(plan: KernelPlan) -> TritonKernel:
+    variant = plan.variant
+    printer = TritonPrinter(scalars=frozenset(plan.scalars))
+    return TritonKernel(
+        name=f"{variant.name}_kernel",
+        arrays=("param", "grad", *(s.name for s in variant.parameter_state)),
+        scalars=tuple(s.name for s in plan.scalars),
+        loads=tuple(Line(symbol.name, array) for array, symbol in plan.loads),
+        body=tuple(Line(lhs.name, printer.doprint(rhs)) for lhs, rhs in plan.body),
+        stores=tuple(Line(array, symbol.name) for array, symbol in plan.stores),
+    )
