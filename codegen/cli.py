@@ -63,7 +63,10 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--repeats", type=int, default=7, help="timed steps per row (the median is shown)")
     bench.add_argument("--initializers-size", type=int, default=100_000_000, help="values per initializer (float32)")
     bench.add_argument(
-        "--only", choices=("optimizers", "initializers"), default=None, help="run one of the two tables only"
+        "--only",
+        choices=("optimizers", "initializers", "torch"),
+        default=None,
+        help="run one table only (torch: trainspec.torch's TorchAdam against torch's fused Adam on four models)",
     )
     bench.set_defaults(command=_bench)
 
@@ -208,10 +211,12 @@ def _plot_schedule(arguments: argparse.Namespace) -> int:
 
 
 def _bench(arguments: argparse.Namespace) -> int:
-    from codegen.tools import bench_initializers, bench_optimizers  # numba, the generated package, torch
+    from codegen.tools import bench_initializers, bench_optimizers, bench_torch  # numba, the package, torch
 
-    if arguments.only != "initializers":
+    if arguments.only in (None, "optimizers"):
         bench_optimizers.run(size=arguments.size, repeats=arguments.repeats)
-    if arguments.only != "optimizers":
+    if arguments.only in (None, "initializers"):
         bench_initializers.run(size=arguments.initializers_size)
+    if arguments.only in (None, "torch"):
+        bench_torch.run(repeats=arguments.repeats)
     return 0

@@ -6,6 +6,8 @@ is asserted: timings depend on the machine and its load.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from helpers import SPECS_DIR, package, submodule_of
@@ -15,7 +17,7 @@ from codegen.tools import bench_optimizers as bench
 
 SPECS = load_registry(SPECS_DIR).optimizers
 trainspec = package()
-runtime = submodule_of("runtime.optimizer")
+runtime = submodule_of("runtime.multi_tensor")
 CASES = bench.cases(SPECS, trainspec)
 
 
@@ -123,8 +125,30 @@ def test_threaded_split_matches_one_call() -> None:
     start = [param, grad, np.zeros(size, np.float32), np.zeros(size, np.float32)]
     scalars = tuple(np.float32(x) for x in adam.adam_scalars(1e-3, 0.9, 0.999, 1e-7, 1)[0])
     split, whole = ([a.copy() for a in start] for _ in range(2))
-    runtime._run(adam.adam_kernel, tuple(split), scalars)
+    runtime.run_kernel(adam.adam_kernel, tuple(split), scalars)
     adam.adam_kernel(*whole, *scalars)
     for name, a, b in zip(("param", "grad", "momentum", "velocity"), split, whole):
         np.testing.assert_array_equal(a, b, err_msg=name)
     assert not np.array_equal(split[0], start[0]), "the step changed the parameters"
+
+
+def test_the_resnet50_workload_has_resnet50s_parameters() -> None:
+    """torchvision documents ResNet-50 as 25,557,032 parameters in 161 tensors (weights and biases)."""
+    bench_torch = pytest.importorskip("codegen.tools.bench_torch")
+    shapes = bench_torch.resnet50_shapes()
+    assert len(shapes) == 161
+    assert sum(math.prod(shape) for shape in shapes) == 25_557_032
+    transformer = bench_torch.transformer_shapes()
+    assert len(transformer) == 289
+    assert abs(sum(math.prod(shape) for shape in transformer) - 101e6) < 0.5e6
+
+
+def test_the_torch_table_times_every_contender(monkeypatch) -> None:
+    bench_torch = pytest.importorskip("codegen.tools.bench_torch")
+    monkeypatch.setattr(bench_torch, "WORKLOADS", {"tiny": [(3, 4), (5,)]})
+    report = bench_torch.run(repeats=2)
+    row = next(line for line in report.splitlines() if line.startswith("| tiny |"))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[1:3] == ["2", "17"]
+    assert all(float(cell) > 0 for cell in cells[3:7])  # four contenders' milliseconds
+    assert all(cell.endswith("×") for cell in cells[7:9])

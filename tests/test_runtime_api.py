@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import SPECS_DIR, package
+from helpers import SPECS_DIR, package, submodule_of
+from optimizer_cases import all_cases, arguments
 
 from codegen.language.optimizer import Counterpart, OptimizerSpec
 from codegen.load import load_registry
@@ -30,6 +31,7 @@ os.environ.setdefault("KERAS_BACKEND", "torch")  # before anything imports keras
 SPECS = load_registry(SPECS_DIR).optimizers
 SPEC_OF = {spec.name: spec for spec in SPECS}
 trainspec = package()
+multi_tensor = submodule_of("runtime.multi_tensor")
 CLASSES = [trainspec.OPTIMIZERS[spec.name] for spec in SPECS]
 
 # Keras's base options, in Keras's order, after a Keras 3 class's own arguments (keras.optimizers.Optimizer).
@@ -794,3 +796,30 @@ def test_gradients_are_never_modified(cls: type, config: str, clipping: str) -> 
         cls(**arguments).apply(grads, params)
         assert _same_arrays(grads, kept), "the caller's gradients were modified"
         assert not _same_arrays(params, before), "the step did nothing, so it proves nothing"
+
+
+# ------------------------------------------------------------------ multi-tensor rows and threads
+
+ROW_CASES = {case.id: case for case in all_cases((np.dtype(np.float32), np.dtype(np.float64)))}
+
+
+def _steps_with(case, rng_seed: int = 5) -> list[np.ndarray]:
+    rng = np.random.default_rng(rng_seed)
+    params = [np.asarray(rng.standard_normal(shape), case.dtype) for shape in ((3, 7), (40,), (), (2, 1, 5))]
+    optimizer = trainspec.optimizers.get(case.spec.name)(**arguments(case, np.random.default_rng(7)))
+    for _ in range(3):
+        optimizer.apply([np.asarray(rng.standard_normal(p.shape) * 0.1, case.dtype) for p in params], params)
+    return params
+
+
+@pytest.mark.parametrize("case_id", sorted(ROW_CASES))
+def test_tensors_cut_into_rows_and_shared_by_threads_step_as_whole_tensors(case_id: str, monkeypatch) -> None:
+    """Chunks of 4 elements, and every step shared between the threads: the same bits as whole tensors on one
+    thread (each element's arithmetic is the same whichever row and thread computes it)."""
+    case = ROW_CASES[case_id]
+    whole = _steps_with(case)
+    monkeypatch.setattr(multi_tensor, "CHUNK", 4)
+    monkeypatch.setattr(multi_tensor, "PARALLEL_MIN_SIZE", 0)
+    monkeypatch.setattr(multi_tensor, "THREADS", 2)
+    for index, (a, b) in enumerate(zip(_steps_with(case), whole)):
+        np.testing.assert_array_equal(a, b, err_msg=f"params[{index}]")

@@ -49,7 +49,7 @@ STEPS = 3
 def small_chunks(monkeypatch) -> None:
     """Chunks of 16 elements in blocks of 8: every tensor over 16 elements spans several rows of the table, and
     the last block of a chunk is partly masked."""
-    monkeypatch.setattr(torch_runtime, "CHUNK", 16)
+    monkeypatch.setattr(torch_runtime, "GPU_CHUNK", 16)
     monkeypatch.setattr(torch_runtime, "BLOCK", 8)
 
 
@@ -116,7 +116,7 @@ def test_one_launch_steps_every_tensor_of_a_group_across_chunks(monkeypatch) -> 
     kernels = submodule_of("triton.adam").KERNELS
     counting = Launches(kernels["adam"])
     monkeypatch.setitem(kernels, "adam", counting)
-    shapes = ((torch_runtime.CHUNK + 3,), (7,), (2, 2))
+    shapes = ((torch_runtime.GPU_CHUNK + 3,), (7,), (2, 2))
     expected, _ = trained(torch_optimizers.Adam, torch.float32, "numba", shapes=shapes)
     actual, _ = trained(torch_optimizers.Adam, torch.float32, "triton", shapes=shapes)
     assert all(torch.equal(a, e) for a, e in zip(actual, expected))

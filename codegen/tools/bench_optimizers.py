@@ -10,7 +10,7 @@ defaults. Beside each generated kernel, in the same process and on the same data
   NumPy's temporaries;
 * a roofline: a Numba loop that reads and writes exactly the arrays the kernel
   reads and writes (from its kernel plan) and does no real math, run alone and
-  split across threads by the runtime's own ``_run``, so "% of roofline"
+  split across threads by the runtime's own ``run_kernel``, so "% of roofline"
   compares like with like;
 * the torch.optim counterpart the spec declares (the same formula, or the
   same job in PyTorch's convention), ``foreach=True`` and ``fused=True`` where
@@ -49,7 +49,7 @@ from codegen.lower.optimizer import Variant, lower
 from codegen.plan import plan_kernel
 from codegen.referee import optimizer_adapters as counterparts
 from codegen.referee.optimizer import typical_point
-from trainspec.runtime import optimizer as runtime
+from trainspec.runtime import multi_tensor as runtime
 
 WARMUP_STEPS = 2
 # Each timed step starts from an idle machine: torch's OpenMP threads may keep spinning for a while after
@@ -149,13 +149,19 @@ class Timing:
 
 
 def time_interleaved(steps: dict[str, Callable[[], object]], repeats: int, warmup: int = WARMUP_STEPS) -> dict:
-    """Time each step in turn, round after round, so a burst of load elsewhere hits all of them alike."""
+    """Time each step in turn, round after round, so a burst of load elsewhere hits all of them alike. The order
+    turns by one each round: the step that follows another is measurably slowed by what that one left behind
+    (measured: whichever contender ran right after torch's Adam was 8–15% slower), so every step takes
+    every place equally often."""
     for _ in range(warmup):
         for step in steps.values():
             step()
     seconds: dict[str, list[float]] = {name: [] for name in steps}
-    for _ in range(max(1, repeats)):
-        for name, step in steps.items():
+    names = list(steps)
+    for round_ in range(max(1, repeats)):
+        turn = round_ % max(len(names), 1)
+        for name in names[turn:] + names[:turn]:
+            step = steps[name]
             time.sleep(IDLE_GAP)
             start = time.perf_counter()
             step()
@@ -262,7 +268,7 @@ def _roofline_steps(case: Case, arrays: tuple[np.ndarray, ...]) -> tuple[Callabl
     """The roofline run on one thread, and split across threads exactly as the runtime splits a kernel."""
     kernel = roofline_kernel(case.arrays, case.reads, case.writes)
     scale = (DTYPE.type(1 / len(case.reads)),)
-    return lambda: kernel(*arrays, *scale), lambda: runtime._run(kernel, arrays, scale)
+    return lambda: kernel(*arrays, *scale), lambda: runtime.run_kernel(kernel, arrays, scale)
 
 
 # ----------------------------------------------------------------- torch.optim

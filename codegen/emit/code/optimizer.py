@@ -45,14 +45,24 @@ class KernelFunction:
     """The element loop of a variant: one fused in-place pass over flat arrays."""
 
     name: str
-    arguments: tuple[str, ...]
+    arrays: tuple[str, ...]
+    scalars: tuple[str, ...]
     loads: tuple[Line, ...]
     body: tuple[Line, ...]
     stores: tuple[Line, ...]
 
     @property
     def key(self) -> tuple:
-        return ("kernel", self.arguments, self.loads, self.body, self.stores)
+        return ("kernel", self.arrays, self.scalars, self.loads, self.body, self.stores)
+
+    @property
+    def arguments(self) -> tuple[str, ...]:
+        return (*self.arrays, *self.scalars)
+
+    @property
+    def rows_name(self) -> str:
+        """The name of its companion over the rows of a multi-tensor table (``runtime.multi_tensor``)."""
+        return f"{self.name}_rows"
 
 
 @dataclass(frozen=True)
@@ -73,6 +83,7 @@ class VariantModel:
     enabled: str
     scalars: str
     kernel: str
+    rows: str
     hyperparameters: str
     state: str
     optimizer_state: str
@@ -155,7 +166,8 @@ def optimizer_module(
     for function in (own.initial_state, *own.scalars, *own.kernels):
         if function.key in inherited:
             module, name = inherited[function.key]
-            shared.setdefault(module, []).append(name)
+            companions = [f"{name}_rows"] if isinstance(function, KernelFunction) else []
+            shared.setdefault(module, []).extend([name, *companions])
             names[function.key] = name
         else:
             local.append(function)
@@ -168,6 +180,7 @@ def optimizer_module(
             enabled=", ".join(variant.enabled) or "no options",
             scalars=names[own.by_variant[variant.name][0]],
             kernel=names[own.by_variant[variant.name][1]],
+            rows=f"{names[own.by_variant[variant.name][1]]}_rows",
             hyperparameters=repr(tuple(h.argument for h in variant.hyperparameters)),
             state=repr(tuple(s.name for s in variant.parameter_state)),
             optimizer_state=repr(tuple(s.name for s in variant.optimizer_state)),
@@ -233,7 +246,8 @@ def _kernel_function(plan: KernelPlan) -> KernelFunction:
     arrays = ("param", "grad", *(s.name for s in variant.parameter_state))
     return KernelFunction(
         name=f"{variant.name}_kernel",
-        arguments=(*arrays, *(s.name for s in plan.scalars)),
+        arrays=arrays,
+        scalars=tuple(s.name for s in plan.scalars),
         loads=tuple(Line(symbol.name, f"{array}[i]") for array, symbol in plan.loads),
         body=tuple(Line(lhs.name, printer.doprint(rhs)) for lhs, rhs in plan.body),
         stores=tuple(Line(f"{array}[i]", symbol.name) for array, symbol in plan.stores),

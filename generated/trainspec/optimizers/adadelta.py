@@ -6,6 +6,7 @@ import math
 
 import numba
 
+from ..runtime.multi_tensor import array_at
 from ..runtime.optimizer import Domain, KernelVariant, Optimizer, Switch
 
 
@@ -48,6 +49,23 @@ def adadelta_kernel(param, grad, accumulated_gradient, accumulated_delta, eta, r
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def adadelta_kernel_rows(rows, first, last, like, eta, rho, epsilon, k0):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        adadelta_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            eta,
+            rho,
+            epsilon,
+            k0,
+        )
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def adadelta_weight_decay_kernel(param, grad, accumulated_gradient, accumulated_delta, eta, rho, epsilon, k0, k1):
     """One step, in place, over flat contiguous arrays of one dtype."""
     for i in range(param.size):
@@ -65,12 +83,31 @@ def adadelta_weight_decay_kernel(param, grad, accumulated_gradient, accumulated_
         accumulated_delta[i] = E_x_new
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def adadelta_weight_decay_kernel_rows(rows, first, last, like, eta, rho, epsilon, k0, k1):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        adadelta_weight_decay_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            eta,
+            rho,
+            epsilon,
+            k0,
+            k1,
+        )
+
+
 VARIANTS = {
     # no options
     "adadelta": KernelVariant(
         name="adadelta",
         scalars=adadelta_scalars,
         kernel=adadelta_kernel,
+        rows=adadelta_kernel_rows,
         hyperparameters=("learning_rate", "rho", "epsilon"),
         state=("accumulated_gradient", "accumulated_delta"),
         optimizer_state=(),
@@ -80,6 +117,7 @@ VARIANTS = {
         name="adadelta_weight_decay",
         scalars=adadelta_weight_decay_scalars,
         kernel=adadelta_weight_decay_kernel,
+        rows=adadelta_weight_decay_kernel_rows,
         hyperparameters=("learning_rate", "rho", "epsilon", "weight_decay"),
         state=("accumulated_gradient", "accumulated_delta"),
         optimizer_state=(),

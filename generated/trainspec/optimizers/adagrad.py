@@ -6,6 +6,7 @@ import math
 
 import numba
 
+from ..runtime.multi_tensor import array_at
 from ..runtime.optimizer import Domain, KernelVariant, Optimizer, Switch
 
 
@@ -41,6 +42,20 @@ def adagrad_kernel(param, grad, accumulator, eta, epsilon):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def adagrad_kernel_rows(rows, first, last, like, eta, epsilon):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        adagrad_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            eta,
+            epsilon,
+        )
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def adagrad_weight_decay_kernel(param, grad, accumulator, eta, epsilon, k0):
     """One step, in place, over flat contiguous arrays of one dtype."""
     for i in range(param.size):
@@ -54,12 +69,28 @@ def adagrad_weight_decay_kernel(param, grad, accumulator, eta, epsilon, k0):
         accumulator[i] = A_new
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def adagrad_weight_decay_kernel_rows(rows, first, last, like, eta, epsilon, k0):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        adagrad_weight_decay_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            eta,
+            epsilon,
+            k0,
+        )
+
+
 VARIANTS = {
     # no options
     "adagrad": KernelVariant(
         name="adagrad",
         scalars=adagrad_scalars,
         kernel=adagrad_kernel,
+        rows=adagrad_kernel_rows,
         hyperparameters=("learning_rate", "epsilon"),
         state=("accumulator",),
         optimizer_state=(),
@@ -69,6 +100,7 @@ VARIANTS = {
         name="adagrad_weight_decay",
         scalars=adagrad_weight_decay_scalars,
         kernel=adagrad_weight_decay_kernel,
+        rows=adagrad_weight_decay_kernel_rows,
         hyperparameters=("learning_rate", "epsilon", "weight_decay"),
         state=("accumulator",),
         optimizer_state=(),

@@ -6,6 +6,7 @@ import math
 
 import numba
 
+from ..runtime.multi_tensor import array_at
 from ..runtime.optimizer import Domain, KernelVariant, Optimizer, Switch
 
 
@@ -52,6 +53,23 @@ def adam_kernel(param, grad, momentum, velocity, epsilon, alpha_t, k0, k1):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def adam_kernel_rows(rows, first, last, like, epsilon, alpha_t, k0, k1):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        adam_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            epsilon,
+            alpha_t,
+            k0,
+            k1,
+        )
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def adam_weight_decay_kernel(param, grad, momentum, velocity, epsilon, alpha_t, k0, k1, k2):
     """One step, in place, over flat contiguous arrays of one dtype."""
     for i in range(param.size):
@@ -66,6 +84,24 @@ def adam_weight_decay_kernel(param, grad, momentum, velocity, epsilon, alpha_t, 
         param[i] = w_new
         momentum[i] = m_new
         velocity[i] = v_new
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def adam_weight_decay_kernel_rows(rows, first, last, like, epsilon, alpha_t, k0, k1, k2):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        adam_weight_decay_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            epsilon,
+            alpha_t,
+            k0,
+            k1,
+            k2,
+        )
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -88,6 +124,24 @@ def adam_amsgrad_kernel(param, grad, momentum, velocity, velocity_hat, epsilon, 
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def adam_amsgrad_kernel_rows(rows, first, last, like, epsilon, alpha_t, k0, k1):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        adam_amsgrad_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            array_at(rows[row, 6], start, stop, like),
+            epsilon,
+            alpha_t,
+            k0,
+            k1,
+        )
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def adam_amsgrad_weight_decay_kernel(param, grad, momentum, velocity, velocity_hat, epsilon, alpha_t, k0, k1, k2):
     """One step, in place, over flat contiguous arrays of one dtype."""
     for i in range(param.size):
@@ -107,12 +161,32 @@ def adam_amsgrad_weight_decay_kernel(param, grad, momentum, velocity, velocity_h
         velocity_hat[i] = vhat_new
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def adam_amsgrad_weight_decay_kernel_rows(rows, first, last, like, epsilon, alpha_t, k0, k1, k2):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        adam_amsgrad_weight_decay_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            array_at(rows[row, 6], start, stop, like),
+            epsilon,
+            alpha_t,
+            k0,
+            k1,
+            k2,
+        )
+
+
 VARIANTS = {
     # no options
     "adam": KernelVariant(
         name="adam",
         scalars=adam_scalars,
         kernel=adam_kernel,
+        rows=adam_kernel_rows,
         hyperparameters=("learning_rate", "beta_1", "beta_2", "epsilon"),
         state=("momentum", "velocity"),
         optimizer_state=(),
@@ -122,6 +196,7 @@ VARIANTS = {
         name="adam_weight_decay",
         scalars=adam_weight_decay_scalars,
         kernel=adam_weight_decay_kernel,
+        rows=adam_weight_decay_kernel_rows,
         hyperparameters=("learning_rate", "beta_1", "beta_2", "epsilon", "weight_decay"),
         state=("momentum", "velocity"),
         optimizer_state=(),
@@ -131,6 +206,7 @@ VARIANTS = {
         name="adam_amsgrad",
         scalars=adam_scalars,
         kernel=adam_amsgrad_kernel,
+        rows=adam_amsgrad_kernel_rows,
         hyperparameters=("learning_rate", "beta_1", "beta_2", "epsilon"),
         state=("momentum", "velocity", "velocity_hat"),
         optimizer_state=(),
@@ -140,6 +216,7 @@ VARIANTS = {
         name="adam_amsgrad_weight_decay",
         scalars=adam_weight_decay_scalars,
         kernel=adam_amsgrad_weight_decay_kernel,
+        rows=adam_amsgrad_weight_decay_kernel_rows,
         hyperparameters=("learning_rate", "beta_1", "beta_2", "epsilon", "weight_decay"),
         state=("momentum", "velocity", "velocity_hat"),
         optimizer_state=(),

@@ -6,6 +6,7 @@ import math
 
 import numba
 
+from ..runtime.multi_tensor import array_at
 from ..runtime.optimizer import Domain, KernelVariant, Optimizer, Switch
 
 
@@ -49,6 +50,23 @@ def adamax_kernel(param, grad, momentum, norm, beta_2, epsilon, k0, k1):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def adamax_kernel_rows(rows, first, last, like, beta_2, epsilon, k0, k1):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        adamax_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            beta_2,
+            epsilon,
+            k0,
+            k1,
+        )
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def adamax_weight_decay_kernel(param, grad, momentum, norm, beta_2, epsilon, k0, k1, k2):
     """One step, in place, over flat contiguous arrays of one dtype."""
     for i in range(param.size):
@@ -65,12 +83,31 @@ def adamax_weight_decay_kernel(param, grad, momentum, norm, beta_2, epsilon, k0,
         norm[i] = u_new
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def adamax_weight_decay_kernel_rows(rows, first, last, like, beta_2, epsilon, k0, k1, k2):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        adamax_weight_decay_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            beta_2,
+            epsilon,
+            k0,
+            k1,
+            k2,
+        )
+
+
 VARIANTS = {
     # no options
     "adamax": KernelVariant(
         name="adamax",
         scalars=adamax_scalars,
         kernel=adamax_kernel,
+        rows=adamax_kernel_rows,
         hyperparameters=("learning_rate", "beta_1", "beta_2", "epsilon"),
         state=("momentum", "norm"),
         optimizer_state=(),
@@ -80,6 +117,7 @@ VARIANTS = {
         name="adamax_weight_decay",
         scalars=adamax_weight_decay_scalars,
         kernel=adamax_weight_decay_kernel,
+        rows=adamax_weight_decay_kernel_rows,
         hyperparameters=("learning_rate", "beta_1", "beta_2", "epsilon", "weight_decay"),
         state=("momentum", "norm"),
         optimizer_state=(),

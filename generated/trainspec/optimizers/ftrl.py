@@ -6,6 +6,7 @@ import math
 
 import numba
 
+from ..runtime.multi_tensor import array_at
 from ..runtime.optimizer import Domain, KernelVariant, Optimizer, Switch
 
 
@@ -83,6 +84,24 @@ def ftrl_kernel(param, grad, accumulator, linear, lambda_1, k0, k1, k2, k3):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def ftrl_kernel_rows(rows, first, last, like, lambda_1, k0, k1, k2, k3):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        ftrl_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            lambda_1,
+            k0,
+            k1,
+            k2,
+            k3,
+        )
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def ftrl_weight_decay_kernel(param, grad, accumulator, linear, lambda_1, k0, k1, k2, k3, k4):
     """One step, in place, over flat contiguous arrays of one dtype."""
     for i in range(param.size):
@@ -102,6 +121,25 @@ def ftrl_weight_decay_kernel(param, grad, accumulator, linear, lambda_1, k0, k1,
         param[i] = w_new
         accumulator[i] = n_new
         linear[i] = z_new
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def ftrl_weight_decay_kernel_rows(rows, first, last, like, lambda_1, k0, k1, k2, k3, k4):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        ftrl_weight_decay_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            lambda_1,
+            k0,
+            k1,
+            k2,
+            k3,
+            k4,
+        )
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -126,6 +164,25 @@ def ftrl_learning_rate_power_kernel(param, grad, accumulator, linear, lambda_1, 
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def ftrl_learning_rate_power_kernel_rows(rows, first, last, like, lambda_1, k0, k1, k2, k3, k4):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        ftrl_learning_rate_power_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            lambda_1,
+            k0,
+            k1,
+            k2,
+            k3,
+            k4,
+        )
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def ftrl_learning_rate_power_weight_decay_kernel(param, grad, accumulator, linear, lambda_1, k0, k1, k2, k3, k4, k5):
     """One step, in place, over flat contiguous arrays of one dtype."""
     for i in range(param.size):
@@ -147,12 +204,33 @@ def ftrl_learning_rate_power_weight_decay_kernel(param, grad, accumulator, linea
         linear[i] = z_new
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def ftrl_learning_rate_power_weight_decay_kernel_rows(rows, first, last, like, lambda_1, k0, k1, k2, k3, k4, k5):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        ftrl_learning_rate_power_weight_decay_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            lambda_1,
+            k0,
+            k1,
+            k2,
+            k3,
+            k4,
+            k5,
+        )
+
+
 VARIANTS = {
     # no options
     "ftrl": KernelVariant(
         name="ftrl",
         scalars=ftrl_scalars,
         kernel=ftrl_kernel,
+        rows=ftrl_kernel_rows,
         hyperparameters=(
             "learning_rate",
             "l1_regularization_strength",
@@ -168,6 +246,7 @@ VARIANTS = {
         name="ftrl_weight_decay",
         scalars=ftrl_weight_decay_scalars,
         kernel=ftrl_weight_decay_kernel,
+        rows=ftrl_weight_decay_kernel_rows,
         hyperparameters=(
             "learning_rate",
             "l1_regularization_strength",
@@ -184,6 +263,7 @@ VARIANTS = {
         name="ftrl_learning_rate_power",
         scalars=ftrl_learning_rate_power_scalars,
         kernel=ftrl_learning_rate_power_kernel,
+        rows=ftrl_learning_rate_power_kernel_rows,
         hyperparameters=(
             "learning_rate",
             "learning_rate_power",
@@ -200,6 +280,7 @@ VARIANTS = {
         name="ftrl_learning_rate_power_weight_decay",
         scalars=ftrl_learning_rate_power_weight_decay_scalars,
         kernel=ftrl_learning_rate_power_weight_decay_kernel,
+        rows=ftrl_learning_rate_power_weight_decay_kernel_rows,
         hyperparameters=(
             "learning_rate",
             "learning_rate_power",

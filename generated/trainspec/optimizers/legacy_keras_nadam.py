@@ -6,7 +6,7 @@ times more slowly."""
 import math
 
 from ..runtime.optimizer import Domain, KernelVariant, Optimizer
-from .nadam import initial_state, nadam_kernel
+from .nadam import initial_state, nadam_kernel, nadam_kernel_rows
 
 
 def legacy_keras_nadam_scalars(eta, beta_1, beta_2, epsilon, t, Pi):
@@ -28,6 +28,7 @@ VARIANTS = {
         name="legacy_keras_nadam",
         scalars=legacy_keras_nadam_scalars,
         kernel=nadam_kernel,
+        rows=nadam_kernel_rows,
         hyperparameters=("learning_rate", "beta_1", "beta_2", "epsilon"),
         state=("momentum", "velocity"),
         optimizer_state=("momentum_product",),

@@ -7,6 +7,7 @@ import math
 import numba
 import numpy as np
 
+from ..runtime.multi_tensor import array_at
 from ..runtime.optimizer import Domain, KernelVariant, Optimizer, Switch
 
 
@@ -47,6 +48,23 @@ def lion_kernel(param, grad, momentum, eta, beta_1, beta_2, k0, k1):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def lion_kernel_rows(rows, first, last, like, eta, beta_1, beta_2, k0, k1):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        lion_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            eta,
+            beta_1,
+            beta_2,
+            k0,
+            k1,
+        )
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def lion_weight_decay_kernel(param, grad, momentum, eta, beta_1, beta_2, k0, k1, k2):
     """One step, in place, over flat contiguous arrays of one dtype."""
     for i in range(param.size):
@@ -61,12 +79,31 @@ def lion_weight_decay_kernel(param, grad, momentum, eta, beta_1, beta_2, k0, k1,
         momentum[i] = m_new
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def lion_weight_decay_kernel_rows(rows, first, last, like, eta, beta_1, beta_2, k0, k1, k2):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        lion_weight_decay_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            eta,
+            beta_1,
+            beta_2,
+            k0,
+            k1,
+            k2,
+        )
+
+
 VARIANTS = {
     # no options
     "lion": KernelVariant(
         name="lion",
         scalars=lion_scalars,
         kernel=lion_kernel,
+        rows=lion_kernel_rows,
         hyperparameters=("learning_rate", "beta_1", "beta_2"),
         state=("momentum",),
         optimizer_state=(),
@@ -76,6 +113,7 @@ VARIANTS = {
         name="lion_weight_decay",
         scalars=lion_weight_decay_scalars,
         kernel=lion_weight_decay_kernel,
+        rows=lion_weight_decay_kernel_rows,
         hyperparameters=("learning_rate", "beta_1", "beta_2", "weight_decay"),
         state=("momentum",),
         optimizer_state=(),

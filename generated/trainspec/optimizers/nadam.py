@@ -6,6 +6,7 @@ import math
 
 import numba
 
+from ..runtime.multi_tensor import array_at
 from ..runtime.optimizer import Domain, KernelVariant, Optimizer, Switch
 
 
@@ -64,6 +65,26 @@ def nadam_kernel(param, grad, momentum, velocity, eta, epsilon, k0, k1, k2, k3, 
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def nadam_kernel_rows(rows, first, last, like, eta, epsilon, k0, k1, k2, k3, k4):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        nadam_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            eta,
+            epsilon,
+            k0,
+            k1,
+            k2,
+            k3,
+            k4,
+        )
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def nadam_weight_decay_kernel(param, grad, momentum, velocity, eta, epsilon, k0, k1, k2, k3, k4, k5):
     """One step, in place, over flat contiguous arrays of one dtype."""
     for i in range(param.size):
@@ -82,12 +103,34 @@ def nadam_weight_decay_kernel(param, grad, momentum, velocity, eta, epsilon, k0,
         velocity[i] = v_new
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def nadam_weight_decay_kernel_rows(rows, first, last, like, eta, epsilon, k0, k1, k2, k3, k4, k5):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        nadam_weight_decay_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            eta,
+            epsilon,
+            k0,
+            k1,
+            k2,
+            k3,
+            k4,
+            k5,
+        )
+
+
 VARIANTS = {
     # no options
     "nadam": KernelVariant(
         name="nadam",
         scalars=nadam_scalars,
         kernel=nadam_kernel,
+        rows=nadam_kernel_rows,
         hyperparameters=("learning_rate", "beta_1", "beta_2", "epsilon"),
         state=("momentum", "velocity"),
         optimizer_state=("momentum_product",),
@@ -97,6 +140,7 @@ VARIANTS = {
         name="nadam_weight_decay",
         scalars=nadam_weight_decay_scalars,
         kernel=nadam_weight_decay_kernel,
+        rows=nadam_weight_decay_kernel_rows,
         hyperparameters=("learning_rate", "beta_1", "beta_2", "epsilon", "weight_decay"),
         state=("momentum", "velocity"),
         optimizer_state=("momentum_product",),

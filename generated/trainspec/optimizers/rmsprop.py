@@ -6,6 +6,7 @@ import math
 
 import numba
 
+from ..runtime.multi_tensor import array_at
 from ..runtime.optimizer import Domain, KernelVariant, Optimizer, Switch
 
 
@@ -60,6 +61,22 @@ def rmsprop_kernel(param, grad, velocity, eta, rho, epsilon, k0):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def rmsprop_kernel_rows(rows, first, last, like, eta, rho, epsilon, k0):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        rmsprop_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            eta,
+            rho,
+            epsilon,
+            k0,
+        )
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def rmsprop_weight_decay_kernel(param, grad, velocity, eta, rho, epsilon, k0, k1):
     """One step, in place, over flat contiguous arrays of one dtype."""
     for i in range(param.size):
@@ -73,6 +90,23 @@ def rmsprop_weight_decay_kernel(param, grad, velocity, eta, rho, epsilon, k0, k1
         w_new = w_decayed - Delta
         param[i] = w_new
         velocity[i] = v_new
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def rmsprop_weight_decay_kernel_rows(rows, first, last, like, eta, rho, epsilon, k0, k1):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        rmsprop_weight_decay_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            eta,
+            rho,
+            epsilon,
+            k0,
+            k1,
+        )
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -91,6 +125,24 @@ def rmsprop_momentum_kernel(param, grad, velocity, momentum, eta, rho, mu, epsil
         param[i] = w_new
         velocity[i] = v_new
         momentum[i] = b_new
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def rmsprop_momentum_kernel_rows(rows, first, last, like, eta, rho, mu, epsilon, k0):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        rmsprop_momentum_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            eta,
+            rho,
+            mu,
+            epsilon,
+            k0,
+        )
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -113,6 +165,25 @@ def rmsprop_momentum_weight_decay_kernel(param, grad, velocity, momentum, eta, r
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def rmsprop_momentum_weight_decay_kernel_rows(rows, first, last, like, eta, rho, mu, epsilon, k0, k1):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        rmsprop_momentum_weight_decay_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            eta,
+            rho,
+            mu,
+            epsilon,
+            k0,
+            k1,
+        )
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def rmsprop_centered_kernel(param, grad, velocity, average_gradient, eta, rho, epsilon, k0):
     """One step, in place, over flat contiguous arrays of one dtype."""
     for i in range(param.size):
@@ -128,6 +199,23 @@ def rmsprop_centered_kernel(param, grad, velocity, average_gradient, eta, rho, e
         param[i] = w_new
         velocity[i] = v_new
         average_gradient[i] = gbar_new
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def rmsprop_centered_kernel_rows(rows, first, last, like, eta, rho, epsilon, k0):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        rmsprop_centered_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            eta,
+            rho,
+            epsilon,
+            k0,
+        )
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -150,6 +238,24 @@ def rmsprop_centered_weight_decay_kernel(param, grad, velocity, average_gradient
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def rmsprop_centered_weight_decay_kernel_rows(rows, first, last, like, eta, rho, epsilon, k0, k1):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        rmsprop_centered_weight_decay_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            eta,
+            rho,
+            epsilon,
+            k0,
+            k1,
+        )
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def rmsprop_centered_momentum_kernel(param, grad, velocity, average_gradient, momentum, eta, rho, mu, epsilon, k0):
     """One step, in place, over flat contiguous arrays of one dtype."""
     for i in range(param.size):
@@ -168,6 +274,25 @@ def rmsprop_centered_momentum_kernel(param, grad, velocity, average_gradient, mo
         velocity[i] = v_new
         average_gradient[i] = gbar_new
         momentum[i] = b_new
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def rmsprop_centered_momentum_kernel_rows(rows, first, last, like, eta, rho, mu, epsilon, k0):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        rmsprop_centered_momentum_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            array_at(rows[row, 6], start, stop, like),
+            eta,
+            rho,
+            mu,
+            epsilon,
+            k0,
+        )
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -194,12 +319,33 @@ def rmsprop_centered_momentum_weight_decay_kernel(
         momentum[i] = b_new
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def rmsprop_centered_momentum_weight_decay_kernel_rows(rows, first, last, like, eta, rho, mu, epsilon, k0, k1):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        rmsprop_centered_momentum_weight_decay_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            array_at(rows[row, 6], start, stop, like),
+            eta,
+            rho,
+            mu,
+            epsilon,
+            k0,
+            k1,
+        )
+
+
 VARIANTS = {
     # no options
     "rmsprop": KernelVariant(
         name="rmsprop",
         scalars=rmsprop_scalars,
         kernel=rmsprop_kernel,
+        rows=rmsprop_kernel_rows,
         hyperparameters=("learning_rate", "rho", "epsilon"),
         state=("velocity",),
         optimizer_state=(),
@@ -209,6 +355,7 @@ VARIANTS = {
         name="rmsprop_weight_decay",
         scalars=rmsprop_weight_decay_scalars,
         kernel=rmsprop_weight_decay_kernel,
+        rows=rmsprop_weight_decay_kernel_rows,
         hyperparameters=("learning_rate", "rho", "epsilon", "weight_decay"),
         state=("velocity",),
         optimizer_state=(),
@@ -218,6 +365,7 @@ VARIANTS = {
         name="rmsprop_momentum",
         scalars=rmsprop_momentum_scalars,
         kernel=rmsprop_momentum_kernel,
+        rows=rmsprop_momentum_kernel_rows,
         hyperparameters=("learning_rate", "rho", "momentum", "epsilon"),
         state=("velocity", "momentum"),
         optimizer_state=(),
@@ -227,6 +375,7 @@ VARIANTS = {
         name="rmsprop_momentum_weight_decay",
         scalars=rmsprop_momentum_weight_decay_scalars,
         kernel=rmsprop_momentum_weight_decay_kernel,
+        rows=rmsprop_momentum_weight_decay_kernel_rows,
         hyperparameters=("learning_rate", "rho", "momentum", "epsilon", "weight_decay"),
         state=("velocity", "momentum"),
         optimizer_state=(),
@@ -236,6 +385,7 @@ VARIANTS = {
         name="rmsprop_centered",
         scalars=rmsprop_scalars,
         kernel=rmsprop_centered_kernel,
+        rows=rmsprop_centered_kernel_rows,
         hyperparameters=("learning_rate", "rho", "epsilon"),
         state=("velocity", "average_gradient"),
         optimizer_state=(),
@@ -245,6 +395,7 @@ VARIANTS = {
         name="rmsprop_centered_weight_decay",
         scalars=rmsprop_weight_decay_scalars,
         kernel=rmsprop_centered_weight_decay_kernel,
+        rows=rmsprop_centered_weight_decay_kernel_rows,
         hyperparameters=("learning_rate", "rho", "epsilon", "weight_decay"),
         state=("velocity", "average_gradient"),
         optimizer_state=(),
@@ -254,6 +405,7 @@ VARIANTS = {
         name="rmsprop_centered_momentum",
         scalars=rmsprop_momentum_scalars,
         kernel=rmsprop_centered_momentum_kernel,
+        rows=rmsprop_centered_momentum_kernel_rows,
         hyperparameters=("learning_rate", "rho", "momentum", "epsilon"),
         state=("velocity", "average_gradient", "momentum"),
         optimizer_state=(),
@@ -263,6 +415,7 @@ VARIANTS = {
         name="rmsprop_centered_momentum_weight_decay",
         scalars=rmsprop_momentum_weight_decay_scalars,
         kernel=rmsprop_centered_momentum_weight_decay_kernel,
+        rows=rmsprop_centered_momentum_weight_decay_kernel_rows,
         hyperparameters=("learning_rate", "rho", "momentum", "epsilon", "weight_decay"),
         state=("velocity", "average_gradient", "momentum"),
         optimizer_state=(),

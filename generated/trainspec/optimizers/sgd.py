@@ -6,6 +6,7 @@ import math
 
 import numba
 
+from ..runtime.multi_tensor import array_at
 from ..runtime.optimizer import Domain, KernelVariant, Optimizer, Switch
 
 
@@ -49,6 +50,18 @@ def sgd_kernel(param, grad, eta):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def sgd_kernel_rows(rows, first, last, like, eta):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        sgd_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            eta,
+        )
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def sgd_weight_decay_kernel(param, grad, eta, k0):
     """One step, in place, over flat contiguous arrays of one dtype."""
     for i in range(param.size):
@@ -57,6 +70,19 @@ def sgd_weight_decay_kernel(param, grad, eta, k0):
         w_decayed = w - k0 * w
         w_new = w_decayed - eta * g
         param[i] = w_new
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def sgd_weight_decay_kernel_rows(rows, first, last, like, eta, k0):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        sgd_weight_decay_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            eta,
+            k0,
+        )
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -70,6 +96,20 @@ def sgd_momentum_kernel(param, grad, velocity, eta, mu):
         w_new = v_new + w
         param[i] = w_new
         velocity[i] = v_new
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def sgd_momentum_kernel_rows(rows, first, last, like, eta, mu):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        sgd_momentum_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            eta,
+            mu,
+        )
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -87,6 +127,21 @@ def sgd_momentum_weight_decay_kernel(param, grad, velocity, eta, mu, k0):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def sgd_momentum_weight_decay_kernel_rows(rows, first, last, like, eta, mu, k0):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        sgd_momentum_weight_decay_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            eta,
+            mu,
+            k0,
+        )
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def sgd_momentum_nesterov_kernel(param, grad, velocity, eta, mu):
     """One step, in place, over flat contiguous arrays of one dtype."""
     for i in range(param.size):
@@ -98,6 +153,20 @@ def sgd_momentum_nesterov_kernel(param, grad, velocity, eta, mu):
         w_new = w + mu * v_new - tmp0
         param[i] = w_new
         velocity[i] = v_new
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def sgd_momentum_nesterov_kernel_rows(rows, first, last, like, eta, mu):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        sgd_momentum_nesterov_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            eta,
+            mu,
+        )
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -115,12 +184,28 @@ def sgd_momentum_nesterov_weight_decay_kernel(param, grad, velocity, eta, mu, k0
         velocity[i] = v_new
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def sgd_momentum_nesterov_weight_decay_kernel_rows(rows, first, last, like, eta, mu, k0):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        sgd_momentum_nesterov_weight_decay_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            eta,
+            mu,
+            k0,
+        )
+
+
 VARIANTS = {
     # no options
     "sgd": KernelVariant(
         name="sgd",
         scalars=sgd_scalars,
         kernel=sgd_kernel,
+        rows=sgd_kernel_rows,
         hyperparameters=("learning_rate",),
         state=(),
         optimizer_state=(),
@@ -130,6 +215,7 @@ VARIANTS = {
         name="sgd_weight_decay",
         scalars=sgd_weight_decay_scalars,
         kernel=sgd_weight_decay_kernel,
+        rows=sgd_weight_decay_kernel_rows,
         hyperparameters=("learning_rate", "weight_decay"),
         state=(),
         optimizer_state=(),
@@ -139,6 +225,7 @@ VARIANTS = {
         name="sgd_momentum",
         scalars=sgd_momentum_scalars,
         kernel=sgd_momentum_kernel,
+        rows=sgd_momentum_kernel_rows,
         hyperparameters=("learning_rate", "momentum"),
         state=("velocity",),
         optimizer_state=(),
@@ -148,6 +235,7 @@ VARIANTS = {
         name="sgd_momentum_weight_decay",
         scalars=sgd_momentum_weight_decay_scalars,
         kernel=sgd_momentum_weight_decay_kernel,
+        rows=sgd_momentum_weight_decay_kernel_rows,
         hyperparameters=("learning_rate", "momentum", "weight_decay"),
         state=("velocity",),
         optimizer_state=(),
@@ -157,6 +245,7 @@ VARIANTS = {
         name="sgd_momentum_nesterov",
         scalars=sgd_momentum_scalars,
         kernel=sgd_momentum_nesterov_kernel,
+        rows=sgd_momentum_nesterov_kernel_rows,
         hyperparameters=("learning_rate", "momentum"),
         state=("velocity",),
         optimizer_state=(),
@@ -166,6 +255,7 @@ VARIANTS = {
         name="sgd_momentum_nesterov_weight_decay",
         scalars=sgd_momentum_weight_decay_scalars,
         kernel=sgd_momentum_nesterov_weight_decay_kernel,
+        rows=sgd_momentum_nesterov_weight_decay_kernel_rows,
         hyperparameters=("learning_rate", "momentum", "weight_decay"),
         state=("velocity",),
         optimizer_state=(),

@@ -7,8 +7,9 @@ import math
 
 import numba
 
+from ..runtime.multi_tensor import array_at
 from ..runtime.optimizer import Domain, KernelVariant, Optimizer, Switch
-from .adadelta import adadelta_kernel, adadelta_scalars, initial_state
+from .adadelta import adadelta_kernel, adadelta_kernel_rows, adadelta_scalars, initial_state
 
 
 def torch_adadelta_weight_decay_scalars(eta, rho, epsilon, lambda_l2, t):
@@ -37,12 +38,31 @@ def torch_adadelta_weight_decay_kernel(
         accumulated_delta[i] = E_x_new
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def torch_adadelta_weight_decay_kernel_rows(rows, first, last, like, eta, rho, epsilon, lambda_l2, k0):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        torch_adadelta_weight_decay_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            eta,
+            rho,
+            epsilon,
+            lambda_l2,
+            k0,
+        )
+
+
 VARIANTS = {
     # no options
     "torch_adadelta": KernelVariant(
         name="torch_adadelta",
         scalars=adadelta_scalars,
         kernel=adadelta_kernel,
+        rows=adadelta_kernel_rows,
         hyperparameters=("learning_rate", "rho", "epsilon"),
         state=("accumulated_gradient", "accumulated_delta"),
         optimizer_state=(),
@@ -52,6 +72,7 @@ VARIANTS = {
         name="torch_adadelta_weight_decay",
         scalars=torch_adadelta_weight_decay_scalars,
         kernel=torch_adadelta_weight_decay_kernel,
+        rows=torch_adadelta_weight_decay_kernel_rows,
         hyperparameters=("learning_rate", "rho", "epsilon", "weight_decay"),
         state=("accumulated_gradient", "accumulated_delta"),
         optimizer_state=(),

@@ -6,6 +6,7 @@ import math
 
 import numba
 
+from ..runtime.multi_tensor import array_at
 from ..runtime.optimizer import Domain, KernelVariant, Optimizer, Switch
 from .adagrad import initial_state
 
@@ -36,6 +37,20 @@ def torch_adagrad_kernel(param, grad, accumulator, epsilon, k0):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def torch_adagrad_kernel_rows(rows, first, last, like, epsilon, k0):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        torch_adagrad_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            epsilon,
+            k0,
+        )
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_adagrad_weight_decay_kernel(param, grad, accumulator, epsilon, lambda_l2, k0):
     """One step, in place, over flat contiguous arrays of one dtype."""
     for i in range(param.size):
@@ -49,12 +64,28 @@ def torch_adagrad_weight_decay_kernel(param, grad, accumulator, epsilon, lambda_
         accumulator[i] = A_new
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def torch_adagrad_weight_decay_kernel_rows(rows, first, last, like, epsilon, lambda_l2, k0):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        torch_adagrad_weight_decay_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            epsilon,
+            lambda_l2,
+            k0,
+        )
+
+
 VARIANTS = {
     # no options
     "torch_adagrad": KernelVariant(
         name="torch_adagrad",
         scalars=torch_adagrad_scalars,
         kernel=torch_adagrad_kernel,
+        rows=torch_adagrad_kernel_rows,
         hyperparameters=("learning_rate", "lr_decay", "epsilon"),
         state=("accumulator",),
         optimizer_state=(),
@@ -64,6 +95,7 @@ VARIANTS = {
         name="torch_adagrad_weight_decay",
         scalars=torch_adagrad_weight_decay_scalars,
         kernel=torch_adagrad_weight_decay_kernel,
+        rows=torch_adagrad_weight_decay_kernel_rows,
         hyperparameters=("learning_rate", "lr_decay", "epsilon", "weight_decay"),
         state=("accumulator",),
         optimizer_state=(),

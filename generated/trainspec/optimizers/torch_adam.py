@@ -6,6 +6,7 @@ import math
 
 import numba
 
+from ..runtime.multi_tensor import array_at
 from ..runtime.optimizer import Domain, KernelVariant, Optimizer, Switch
 from .adam import initial_state
 
@@ -45,6 +46,23 @@ def torch_adam_kernel(param, grad, momentum, velocity, alpha_t, k0, k1, k2):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def torch_adam_kernel_rows(rows, first, last, like, alpha_t, k0, k1, k2):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        torch_adam_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            alpha_t,
+            k0,
+            k1,
+            k2,
+        )
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_adam_weight_decay_kernel(param, grad, momentum, velocity, lambda_l2, alpha_t, k0, k1, k2):
     """One step, in place, over flat contiguous arrays of one dtype."""
     for i in range(param.size):
@@ -59,6 +77,24 @@ def torch_adam_weight_decay_kernel(param, grad, momentum, velocity, lambda_l2, a
         param[i] = w_new
         momentum[i] = m_new
         velocity[i] = v_new
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def torch_adam_weight_decay_kernel_rows(rows, first, last, like, lambda_l2, alpha_t, k0, k1, k2):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        torch_adam_weight_decay_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            lambda_l2,
+            alpha_t,
+            k0,
+            k1,
+            k2,
+        )
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -78,6 +114,24 @@ def torch_adam_amsgrad_kernel(param, grad, momentum, velocity, velocity_hat, alp
         momentum[i] = m_new
         velocity[i] = v_new
         velocity_hat[i] = vhat_new
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def torch_adam_amsgrad_kernel_rows(rows, first, last, like, alpha_t, k0, k1, k2):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        torch_adam_amsgrad_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            array_at(rows[row, 6], start, stop, like),
+            alpha_t,
+            k0,
+            k1,
+            k2,
+        )
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -102,12 +156,32 @@ def torch_adam_amsgrad_weight_decay_kernel(
         velocity_hat[i] = vhat_new
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def torch_adam_amsgrad_weight_decay_kernel_rows(rows, first, last, like, lambda_l2, alpha_t, k0, k1, k2):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        torch_adam_amsgrad_weight_decay_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            array_at(rows[row, 6], start, stop, like),
+            lambda_l2,
+            alpha_t,
+            k0,
+            k1,
+            k2,
+        )
+
+
 VARIANTS = {
     # no options
     "torch_adam": KernelVariant(
         name="torch_adam",
         scalars=torch_adam_scalars,
         kernel=torch_adam_kernel,
+        rows=torch_adam_kernel_rows,
         hyperparameters=("learning_rate", "beta_1", "beta_2", "epsilon"),
         state=("momentum", "velocity"),
         optimizer_state=(),
@@ -117,6 +191,7 @@ VARIANTS = {
         name="torch_adam_weight_decay",
         scalars=torch_adam_weight_decay_scalars,
         kernel=torch_adam_weight_decay_kernel,
+        rows=torch_adam_weight_decay_kernel_rows,
         hyperparameters=("learning_rate", "beta_1", "beta_2", "epsilon", "weight_decay"),
         state=("momentum", "velocity"),
         optimizer_state=(),
@@ -126,6 +201,7 @@ VARIANTS = {
         name="torch_adam_amsgrad",
         scalars=torch_adam_scalars,
         kernel=torch_adam_amsgrad_kernel,
+        rows=torch_adam_amsgrad_kernel_rows,
         hyperparameters=("learning_rate", "beta_1", "beta_2", "epsilon"),
         state=("momentum", "velocity", "velocity_hat"),
         optimizer_state=(),
@@ -135,6 +211,7 @@ VARIANTS = {
         name="torch_adam_amsgrad_weight_decay",
         scalars=torch_adam_weight_decay_scalars,
         kernel=torch_adam_amsgrad_weight_decay_kernel,
+        rows=torch_adam_amsgrad_weight_decay_kernel_rows,
         hyperparameters=("learning_rate", "beta_1", "beta_2", "epsilon", "weight_decay"),
         state=("momentum", "velocity", "velocity_hat"),
         optimizer_state=(),

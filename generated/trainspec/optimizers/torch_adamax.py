@@ -6,6 +6,7 @@ import math
 
 import numba
 
+from ..runtime.multi_tensor import array_at
 from ..runtime.optimizer import Domain, KernelVariant, Optimizer, Switch
 from .adamax import adamax_scalars, initial_state
 
@@ -34,6 +35,23 @@ def torch_adamax_kernel(param, grad, momentum, norm, beta_2, epsilon, k0, k1):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def torch_adamax_kernel_rows(rows, first, last, like, beta_2, epsilon, k0, k1):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        torch_adamax_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            beta_2,
+            epsilon,
+            k0,
+            k1,
+        )
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_adamax_weight_decay_kernel(param, grad, momentum, norm, beta_2, epsilon, lambda_l2, k0, k1):
     """One step, in place, over flat contiguous arrays of one dtype."""
     for i in range(param.size):
@@ -50,12 +68,31 @@ def torch_adamax_weight_decay_kernel(param, grad, momentum, norm, beta_2, epsilo
         norm[i] = u_new
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def torch_adamax_weight_decay_kernel_rows(rows, first, last, like, beta_2, epsilon, lambda_l2, k0, k1):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        torch_adamax_weight_decay_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            beta_2,
+            epsilon,
+            lambda_l2,
+            k0,
+            k1,
+        )
+
+
 VARIANTS = {
     # no options
     "torch_adamax": KernelVariant(
         name="torch_adamax",
         scalars=adamax_scalars,
         kernel=torch_adamax_kernel,
+        rows=torch_adamax_kernel_rows,
         hyperparameters=("learning_rate", "beta_1", "beta_2", "epsilon"),
         state=("momentum", "norm"),
         optimizer_state=(),
@@ -65,6 +102,7 @@ VARIANTS = {
         name="torch_adamax_weight_decay",
         scalars=torch_adamax_weight_decay_scalars,
         kernel=torch_adamax_weight_decay_kernel,
+        rows=torch_adamax_weight_decay_kernel_rows,
         hyperparameters=("learning_rate", "beta_1", "beta_2", "epsilon", "weight_decay"),
         state=("momentum", "norm"),
         optimizer_state=(),

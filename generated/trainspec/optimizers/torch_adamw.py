@@ -7,9 +7,16 @@ import math
 
 import numba
 
+from ..runtime.multi_tensor import array_at
 from ..runtime.optimizer import Domain, KernelVariant, Optimizer, Switch
 from .adam import initial_state
-from .torch_adam import torch_adam_amsgrad_kernel, torch_adam_kernel, torch_adam_scalars
+from .torch_adam import (
+    torch_adam_amsgrad_kernel,
+    torch_adam_amsgrad_kernel_rows,
+    torch_adam_kernel,
+    torch_adam_kernel_rows,
+    torch_adam_scalars,
+)
 
 
 def torch_adamw_weight_decay_scalars(eta, beta_1, beta_2, epsilon, lambda_wd, t):
@@ -40,6 +47,24 @@ def torch_adamw_weight_decay_kernel(param, grad, momentum, velocity, alpha_t, k0
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def torch_adamw_weight_decay_kernel_rows(rows, first, last, like, alpha_t, k0, k1, k2, k3):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        torch_adamw_weight_decay_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            alpha_t,
+            k0,
+            k1,
+            k2,
+            k3,
+        )
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_adamw_amsgrad_weight_decay_kernel(param, grad, momentum, velocity, velocity_hat, alpha_t, k0, k1, k2, k3):
     """One step, in place, over flat contiguous arrays of one dtype."""
     for i in range(param.size):
@@ -59,12 +84,32 @@ def torch_adamw_amsgrad_weight_decay_kernel(param, grad, momentum, velocity, vel
         velocity_hat[i] = vhat_new
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def torch_adamw_amsgrad_weight_decay_kernel_rows(rows, first, last, like, alpha_t, k0, k1, k2, k3):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        torch_adamw_amsgrad_weight_decay_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            array_at(rows[row, 6], start, stop, like),
+            alpha_t,
+            k0,
+            k1,
+            k2,
+            k3,
+        )
+
+
 VARIANTS = {
     # no options
     "torch_adamw": KernelVariant(
         name="torch_adamw",
         scalars=torch_adam_scalars,
         kernel=torch_adam_kernel,
+        rows=torch_adam_kernel_rows,
         hyperparameters=("learning_rate", "beta_1", "beta_2", "epsilon"),
         state=("momentum", "velocity"),
         optimizer_state=(),
@@ -74,6 +119,7 @@ VARIANTS = {
         name="torch_adamw_weight_decay",
         scalars=torch_adamw_weight_decay_scalars,
         kernel=torch_adamw_weight_decay_kernel,
+        rows=torch_adamw_weight_decay_kernel_rows,
         hyperparameters=("learning_rate", "beta_1", "beta_2", "epsilon", "weight_decay"),
         state=("momentum", "velocity"),
         optimizer_state=(),
@@ -83,6 +129,7 @@ VARIANTS = {
         name="torch_adamw_amsgrad",
         scalars=torch_adam_scalars,
         kernel=torch_adam_amsgrad_kernel,
+        rows=torch_adam_amsgrad_kernel_rows,
         hyperparameters=("learning_rate", "beta_1", "beta_2", "epsilon"),
         state=("momentum", "velocity", "velocity_hat"),
         optimizer_state=(),
@@ -92,6 +139,7 @@ VARIANTS = {
         name="torch_adamw_amsgrad_weight_decay",
         scalars=torch_adamw_weight_decay_scalars,
         kernel=torch_adamw_amsgrad_weight_decay_kernel,
+        rows=torch_adamw_amsgrad_weight_decay_kernel_rows,
         hyperparameters=("learning_rate", "beta_1", "beta_2", "epsilon", "weight_decay"),
         state=("momentum", "velocity", "velocity_hat"),
         optimizer_state=(),

@@ -6,8 +6,9 @@ import math
 
 import numba
 
+from ..runtime.multi_tensor import array_at
 from ..runtime.optimizer import Domain, KernelVariant, Optimizer, Switch
-from .nadam import initial_state, nadam_kernel
+from .nadam import initial_state, nadam_kernel, nadam_kernel_rows
 
 
 def torch_nadam_scalars(eta, beta_1, beta_2, epsilon, psi, t, Pi):
@@ -55,12 +56,34 @@ def torch_nadam_weight_decay_kernel(param, grad, momentum, velocity, eta, epsilo
         velocity[i] = v_new
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def torch_nadam_weight_decay_kernel_rows(rows, first, last, like, eta, epsilon, lambda_l2, k0, k1, k2, k3, k4):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        torch_nadam_weight_decay_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            eta,
+            epsilon,
+            lambda_l2,
+            k0,
+            k1,
+            k2,
+            k3,
+            k4,
+        )
+
+
 VARIANTS = {
     # no options
     "torch_nadam": KernelVariant(
         name="torch_nadam",
         scalars=torch_nadam_scalars,
         kernel=nadam_kernel,
+        rows=nadam_kernel_rows,
         hyperparameters=("learning_rate", "beta_1", "beta_2", "epsilon", "momentum_decay"),
         state=("momentum", "velocity"),
         optimizer_state=("momentum_product",),
@@ -70,6 +93,7 @@ VARIANTS = {
         name="torch_nadam_weight_decay",
         scalars=torch_nadam_weight_decay_scalars,
         kernel=torch_nadam_weight_decay_kernel,
+        rows=torch_nadam_weight_decay_kernel_rows,
         hyperparameters=("learning_rate", "beta_1", "beta_2", "epsilon", "momentum_decay", "weight_decay"),
         state=("momentum", "velocity"),
         optimizer_state=("momentum_product",),

@@ -6,6 +6,7 @@ import math
 
 import numba
 
+from ..runtime.multi_tensor import array_at
 from ..runtime.optimizer import Domain, KernelVariant, Optimizer, Switch
 from .rmsprop import initial_state
 
@@ -49,6 +50,22 @@ def torch_rmsprop_kernel(param, grad, velocity, eta, alpha, epsilon, k0):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def torch_rmsprop_kernel_rows(rows, first, last, like, eta, alpha, epsilon, k0):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        torch_rmsprop_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            eta,
+            alpha,
+            epsilon,
+            k0,
+        )
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_rmsprop_weight_decay_kernel(param, grad, velocity, eta, alpha, epsilon, lambda_l2, k0):
     """One step, in place, over flat contiguous arrays of one dtype."""
     for i in range(param.size):
@@ -61,6 +78,23 @@ def torch_rmsprop_weight_decay_kernel(param, grad, velocity, eta, alpha, epsilon
         w_new = w - eta * Delta
         param[i] = w_new
         velocity[i] = v_new
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def torch_rmsprop_weight_decay_kernel_rows(rows, first, last, like, eta, alpha, epsilon, lambda_l2, k0):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        torch_rmsprop_weight_decay_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            eta,
+            alpha,
+            epsilon,
+            lambda_l2,
+            k0,
+        )
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -78,6 +112,24 @@ def torch_rmsprop_momentum_kernel(param, grad, velocity, momentum, eta, alpha, m
         param[i] = w_new
         velocity[i] = v_new
         momentum[i] = b_new
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def torch_rmsprop_momentum_kernel_rows(rows, first, last, like, eta, alpha, mu, epsilon, k0):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        torch_rmsprop_momentum_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            eta,
+            alpha,
+            mu,
+            epsilon,
+            k0,
+        )
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -99,6 +151,25 @@ def torch_rmsprop_momentum_weight_decay_kernel(param, grad, velocity, momentum, 
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def torch_rmsprop_momentum_weight_decay_kernel_rows(rows, first, last, like, eta, alpha, mu, epsilon, lambda_l2, k0):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        torch_rmsprop_momentum_weight_decay_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            eta,
+            alpha,
+            mu,
+            epsilon,
+            lambda_l2,
+            k0,
+        )
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_rmsprop_centered_kernel(param, grad, velocity, average_gradient, eta, alpha, epsilon, k0):
     """One step, in place, over flat contiguous arrays of one dtype."""
     for i in range(param.size):
@@ -114,6 +185,23 @@ def torch_rmsprop_centered_kernel(param, grad, velocity, average_gradient, eta, 
         param[i] = w_new
         velocity[i] = v_new
         average_gradient[i] = gbar_new
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def torch_rmsprop_centered_kernel_rows(rows, first, last, like, eta, alpha, epsilon, k0):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        torch_rmsprop_centered_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            eta,
+            alpha,
+            epsilon,
+            k0,
+        )
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -135,6 +223,24 @@ def torch_rmsprop_centered_weight_decay_kernel(
         param[i] = w_new
         velocity[i] = v_new
         average_gradient[i] = gbar_new
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def torch_rmsprop_centered_weight_decay_kernel_rows(rows, first, last, like, eta, alpha, epsilon, lambda_l2, k0):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        torch_rmsprop_centered_weight_decay_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            eta,
+            alpha,
+            epsilon,
+            lambda_l2,
+            k0,
+        )
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -161,6 +267,25 @@ def torch_rmsprop_centered_momentum_kernel(
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def torch_rmsprop_centered_momentum_kernel_rows(rows, first, last, like, eta, alpha, mu, epsilon, k0):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        torch_rmsprop_centered_momentum_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            array_at(rows[row, 6], start, stop, like),
+            eta,
+            alpha,
+            mu,
+            epsilon,
+            k0,
+        )
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_rmsprop_centered_momentum_weight_decay_kernel(
     param, grad, velocity, average_gradient, momentum, eta, alpha, mu, epsilon, lambda_l2, k0
 ):
@@ -184,12 +309,35 @@ def torch_rmsprop_centered_momentum_weight_decay_kernel(
         momentum[i] = b_new
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def torch_rmsprop_centered_momentum_weight_decay_kernel_rows(
+    rows, first, last, like, eta, alpha, mu, epsilon, lambda_l2, k0
+):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        torch_rmsprop_centered_momentum_weight_decay_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            array_at(rows[row, 5], start, stop, like),
+            array_at(rows[row, 6], start, stop, like),
+            eta,
+            alpha,
+            mu,
+            epsilon,
+            lambda_l2,
+            k0,
+        )
+
+
 VARIANTS = {
     # no options
     "torch_rmsprop": KernelVariant(
         name="torch_rmsprop",
         scalars=torch_rmsprop_scalars,
         kernel=torch_rmsprop_kernel,
+        rows=torch_rmsprop_kernel_rows,
         hyperparameters=("learning_rate", "alpha", "epsilon"),
         state=("velocity",),
         optimizer_state=(),
@@ -199,6 +347,7 @@ VARIANTS = {
         name="torch_rmsprop_weight_decay",
         scalars=torch_rmsprop_weight_decay_scalars,
         kernel=torch_rmsprop_weight_decay_kernel,
+        rows=torch_rmsprop_weight_decay_kernel_rows,
         hyperparameters=("learning_rate", "alpha", "epsilon", "weight_decay"),
         state=("velocity",),
         optimizer_state=(),
@@ -208,6 +357,7 @@ VARIANTS = {
         name="torch_rmsprop_momentum",
         scalars=torch_rmsprop_momentum_scalars,
         kernel=torch_rmsprop_momentum_kernel,
+        rows=torch_rmsprop_momentum_kernel_rows,
         hyperparameters=("learning_rate", "alpha", "momentum", "epsilon"),
         state=("velocity", "momentum"),
         optimizer_state=(),
@@ -217,6 +367,7 @@ VARIANTS = {
         name="torch_rmsprop_momentum_weight_decay",
         scalars=torch_rmsprop_momentum_weight_decay_scalars,
         kernel=torch_rmsprop_momentum_weight_decay_kernel,
+        rows=torch_rmsprop_momentum_weight_decay_kernel_rows,
         hyperparameters=("learning_rate", "alpha", "momentum", "epsilon", "weight_decay"),
         state=("velocity", "momentum"),
         optimizer_state=(),
@@ -226,6 +377,7 @@ VARIANTS = {
         name="torch_rmsprop_centered",
         scalars=torch_rmsprop_scalars,
         kernel=torch_rmsprop_centered_kernel,
+        rows=torch_rmsprop_centered_kernel_rows,
         hyperparameters=("learning_rate", "alpha", "epsilon"),
         state=("velocity", "average_gradient"),
         optimizer_state=(),
@@ -235,6 +387,7 @@ VARIANTS = {
         name="torch_rmsprop_centered_weight_decay",
         scalars=torch_rmsprop_weight_decay_scalars,
         kernel=torch_rmsprop_centered_weight_decay_kernel,
+        rows=torch_rmsprop_centered_weight_decay_kernel_rows,
         hyperparameters=("learning_rate", "alpha", "epsilon", "weight_decay"),
         state=("velocity", "average_gradient"),
         optimizer_state=(),
@@ -244,6 +397,7 @@ VARIANTS = {
         name="torch_rmsprop_centered_momentum",
         scalars=torch_rmsprop_momentum_scalars,
         kernel=torch_rmsprop_centered_momentum_kernel,
+        rows=torch_rmsprop_centered_momentum_kernel_rows,
         hyperparameters=("learning_rate", "alpha", "momentum", "epsilon"),
         state=("velocity", "average_gradient", "momentum"),
         optimizer_state=(),
@@ -253,6 +407,7 @@ VARIANTS = {
         name="torch_rmsprop_centered_momentum_weight_decay",
         scalars=torch_rmsprop_momentum_weight_decay_scalars,
         kernel=torch_rmsprop_centered_momentum_weight_decay_kernel,
+        rows=torch_rmsprop_centered_momentum_weight_decay_kernel_rows,
         hyperparameters=("learning_rate", "alpha", "momentum", "epsilon", "weight_decay"),
         state=("velocity", "average_gradient", "momentum"),
         optimizer_state=(),

@@ -6,6 +6,7 @@ import math
 
 import numba
 
+from ..runtime.multi_tensor import array_at
 from ..runtime.optimizer import Constraint, Domain, KernelVariant, Optimizer, Switch
 
 
@@ -56,6 +57,19 @@ def torch_sgd_kernel(param, grad, eta, k0):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def torch_sgd_kernel_rows(rows, first, last, like, eta, k0):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        torch_sgd_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            eta,
+            k0,
+        )
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_sgd_weight_decay_kernel(param, grad, eta, lambda_l2, k0):
     """One step, in place, over flat contiguous arrays of one dtype."""
     for i in range(param.size):
@@ -65,6 +79,20 @@ def torch_sgd_weight_decay_kernel(param, grad, eta, lambda_l2, k0):
         b = k0 * g_l2
         w_new = w - eta * b
         param[i] = w_new
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def torch_sgd_weight_decay_kernel_rows(rows, first, last, like, eta, lambda_l2, k0):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        torch_sgd_weight_decay_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            eta,
+            lambda_l2,
+            k0,
+        )
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -78,6 +106,21 @@ def torch_sgd_momentum_kernel(param, grad, momentum_buffer, eta, mu, k0):
         w_new = w - eta * b_new
         param[i] = w_new
         momentum_buffer[i] = b_new
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def torch_sgd_momentum_kernel_rows(rows, first, last, like, eta, mu, k0):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        torch_sgd_momentum_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            eta,
+            mu,
+            k0,
+        )
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -95,6 +138,22 @@ def torch_sgd_momentum_weight_decay_kernel(param, grad, momentum_buffer, eta, mu
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def torch_sgd_momentum_weight_decay_kernel_rows(rows, first, last, like, eta, mu, lambda_l2, k0):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        torch_sgd_momentum_weight_decay_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            eta,
+            mu,
+            lambda_l2,
+            k0,
+        )
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_sgd_momentum_nesterov_kernel(param, grad, momentum_buffer, eta, mu, k0):
     """One step, in place, over flat contiguous arrays of one dtype."""
     for i in range(param.size):
@@ -106,6 +165,21 @@ def torch_sgd_momentum_nesterov_kernel(param, grad, momentum_buffer, eta, mu, k0
         w_new = w - eta * direction
         param[i] = w_new
         momentum_buffer[i] = b_new
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def torch_sgd_momentum_nesterov_kernel_rows(rows, first, last, like, eta, mu, k0):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        torch_sgd_momentum_nesterov_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            eta,
+            mu,
+            k0,
+        )
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -123,12 +197,29 @@ def torch_sgd_momentum_nesterov_weight_decay_kernel(param, grad, momentum_buffer
         momentum_buffer[i] = b_new
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def torch_sgd_momentum_nesterov_weight_decay_kernel_rows(rows, first, last, like, eta, mu, lambda_l2, k0):
+    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    for row in range(first, last):
+        start, stop = rows[row, 0], rows[row, 1]
+        torch_sgd_momentum_nesterov_weight_decay_kernel(
+            array_at(rows[row, 2], start, stop, like),
+            array_at(rows[row, 3], start, stop, like),
+            array_at(rows[row, 4], start, stop, like),
+            eta,
+            mu,
+            lambda_l2,
+            k0,
+        )
+
+
 VARIANTS = {
     # no options
     "torch_sgd": KernelVariant(
         name="torch_sgd",
         scalars=torch_sgd_scalars,
         kernel=torch_sgd_kernel,
+        rows=torch_sgd_kernel_rows,
         hyperparameters=("learning_rate", "dampening"),
         state=(),
         optimizer_state=(),
@@ -138,6 +229,7 @@ VARIANTS = {
         name="torch_sgd_weight_decay",
         scalars=torch_sgd_weight_decay_scalars,
         kernel=torch_sgd_weight_decay_kernel,
+        rows=torch_sgd_weight_decay_kernel_rows,
         hyperparameters=("learning_rate", "dampening", "weight_decay"),
         state=(),
         optimizer_state=(),
@@ -147,6 +239,7 @@ VARIANTS = {
         name="torch_sgd_momentum",
         scalars=torch_sgd_momentum_scalars,
         kernel=torch_sgd_momentum_kernel,
+        rows=torch_sgd_momentum_kernel_rows,
         hyperparameters=("learning_rate", "momentum", "dampening"),
         state=("momentum_buffer",),
         optimizer_state=(),
@@ -156,6 +249,7 @@ VARIANTS = {
         name="torch_sgd_momentum_weight_decay",
         scalars=torch_sgd_momentum_weight_decay_scalars,
         kernel=torch_sgd_momentum_weight_decay_kernel,
+        rows=torch_sgd_momentum_weight_decay_kernel_rows,
         hyperparameters=("learning_rate", "momentum", "dampening", "weight_decay"),
         state=("momentum_buffer",),
         optimizer_state=(),
@@ -165,6 +259,7 @@ VARIANTS = {
         name="torch_sgd_momentum_nesterov",
         scalars=torch_sgd_momentum_scalars,
         kernel=torch_sgd_momentum_nesterov_kernel,
+        rows=torch_sgd_momentum_nesterov_kernel_rows,
         hyperparameters=("learning_rate", "momentum", "dampening"),
         state=("momentum_buffer",),
         optimizer_state=(),
@@ -174,6 +269,7 @@ VARIANTS = {
         name="torch_sgd_momentum_nesterov_weight_decay",
         scalars=torch_sgd_momentum_weight_decay_scalars,
         kernel=torch_sgd_momentum_nesterov_weight_decay_kernel,
+        rows=torch_sgd_momentum_nesterov_weight_decay_kernel_rows,
         hyperparameters=("learning_rate", "momentum", "dampening", "weight_decay"),
         state=("momentum_buffer",),
         optimizer_state=(),

@@ -9,27 +9,20 @@ decay), calling the kernels, and saving and restoring state bit-exactly.
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import numbers
 import os
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
-from .arguments import FLOAT_DTYPES, THREADS, Constraint, Domain, checked_real
+from .arguments import FLOAT_DTYPES, Constraint, Domain, checked_real
+from .multi_tensor import address, run_rows, table
 from .schedule import Schedule, deserialize, serialize
-
-# Below this many elements one thread is faster: waking a second costs more than it saves.
-# Measured with the float32 Adam kernel on the 2-core dev VM, where waking a thread costs ~100 µs:
-# split in two, 2^18 elements took 200 µs against 147 µs alone; 2^19, 307 against 354; 2^20, 420 against 715.
-PARALLEL_MIN_SIZE = 1 << 19
-_pool: ThreadPoolExecutor | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +41,8 @@ class KernelVariant:
     name: str
     scalars: Callable[..., tuple[tuple[float, ...], tuple[float, ...]]]
     kernel: Callable[..., None]
+    rows: Callable[..., None]
+    """The kernel over the rows of a multi-tensor table (``runtime.multi_tensor``)."""
     hyperparameters: tuple[str, ...]
     state: tuple[str, ...]
     optimizer_state: tuple[str, ...]
@@ -89,6 +84,7 @@ class Optimizer:
         self.name = self.default_name if name is None else str(name)
         self.variant = select_variant(type(self), {**self._flags, **self._all_hyperparameters()})
         self._slots: list[dict[str, np.ndarray]] | None = None
+        self._addresses: list[tuple[int, ...]] | None = None
         self._optimizer_state = {
             n: float(v)
             for n, v in self.initial_state(self._all_hyperparameters()).items()
@@ -153,6 +149,7 @@ class Optimizer:
         self._slots = [
             {name: np.full(p.shape, initial[name], dtype=p.dtype) for name in self.variant.state} for p in params
         ]
+        self._addresses = None
 
     def apply(self, grads: Iterable[np.ndarray], params: Iterable[np.ndarray]) -> None:
         """One optimizer step: update every array of ``params`` in place from ``grads``.
@@ -169,14 +166,23 @@ class Optimizer:
         arguments = [hyperparameters[arg] for arg in self.variant.hyperparameters]
         optimizer_state = [self._optimizer_state[n] for n in self.variant.optimizer_state]
         scalars, new_optimizer_state = self.variant.scalars(*arguments, t, *optimizer_state)
-        typed = {}
-        for p, g, slots in zip(params, grads, self._slots):
-            if p.dtype not in typed:
-                typed[p.dtype] = tuple(p.dtype.type(s) for s in scalars)
-            arrays = (p.reshape(-1), g.reshape(-1), *(slots[n].reshape(-1) for n in self.variant.state))
-            run_kernel(self.variant.kernel, arrays, typed[p.dtype])
+        # One call steps every array of a dtype: the rows of a table of their addresses (runtime.multi_tensor).
+        by_dtype: dict[np.dtype, tuple[list, list]] = {}
+        for p, g, slots in zip(params, grads, self._slot_addresses()):
+            addresses, sizes = by_dtype.setdefault(p.dtype, ([], []))
+            addresses.append((address(p), address(g), *slots))
+            sizes.append(p.size)
+        for dtype, (addresses, sizes) in by_dtype.items():
+            like = np.empty(0, dtype)
+            run_rows(self.variant.rows, table(addresses, sizes), like, tuple(dtype.type(s) for s in scalars))
         self._optimizer_state = dict(zip(self.variant.optimizer_state, map(float, new_optimizer_state)))
         self.iterations += 1
+
+    def _slot_addresses(self) -> list[tuple[int, ...]]:
+        """The address of each parameter's state arrays, in the variant's order (they move only with the state)."""
+        if self._addresses is None:
+            self._addresses = [tuple(address(slots[n]) for n in self.variant.state) for slots in self._slots]
+        return self._addresses
 
     def apply_gradients(self, grads_and_vars: Iterable[tuple[np.ndarray, np.ndarray]]) -> None:
         """Keras's spelling: ``apply_gradients(zip(grads, params))``."""
@@ -243,7 +249,7 @@ class Optimizer:
         optimizer_state = {n: _checked_state_scalar(n, v) for n, v in state["optimizer_state"].items()}
         self.iterations = int(iterations)
         self._optimizer_state = optimizer_state
-        self._slots = slots
+        self._slots, self._addresses = slots, None
 
     def _check_slots_fit(self, slots: list[dict[str, np.ndarray]]) -> None:
         """Each parameter's slots share one shape and dtype: the built parameters' where the optimizer is built."""
@@ -422,24 +428,3 @@ def _check_params(params: list) -> None:
         if id(p) in seen:
             raise ValueError(f"params[{index}] is the same array as params[{seen[id(p)]}]")
         seen[id(p)] = index
-
-
-def run_kernel(kernel: Callable[..., None], arrays: tuple[np.ndarray, ...], scalars: tuple) -> None:
-    """Call the kernel, split across threads when the arrays are large (kernels release the GIL)."""
-    size = arrays[0].size
-    if size < PARALLEL_MIN_SIZE or THREADS == 1:
-        kernel(*arrays, *scalars)
-        return
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(THREADS - 1, thread_name_prefix="trainspec")
-    bounds = np.linspace(0, size, THREADS + 1).astype(int)
-    chunks = [tuple(a[lo:hi] for a in arrays) for lo, hi in itertools.pairwise(bounds)]
-    # The calling thread takes the first chunk itself: one thread fewer to wake, and it would only wait.
-    futures = [_pool.submit(kernel, *chunk, *scalars) for chunk in chunks[1:]]
-    try:
-        kernel(*chunks[0], *scalars)
-    finally:
-        wait(futures)  # never return while a worker may still write the arrays
-    for future in futures:
-        future.result()
