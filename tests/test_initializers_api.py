@@ -376,3 +376,19 @@ def test_fill_rejects_bad_arrays_and_leaves_them_untouched(resolved):
         assert np.all(out == 9)
     with pytest.raises(TypeError, match=r"out must be a numpy\.ndarray"):
         initializer.fill([[0.0]])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("value", [2.5, 0.0, -0.0, np.nan, np.inf], ids=["2.5", "0", "-0", "nan", "inf"])
+def test_the_streaming_fill_writes_exactly_its_stretch_of_the_array(dtype, value) -> None:
+    """Every length around the 32-byte vector and every misalignment: the stretch holds the value bit for bit
+    (-0.0 keeps its sign, so it cannot take the memset path), and the elements around it are untouched."""
+    fill_stream = submodule_of("runtime.streaming").fill_stream
+    expected = np.array(value, dtype)
+    for size in (0, 1, 3, 7, 8, 9, 16, 33, 1000):
+        for offset in range(4):
+            array = np.full(size + offset + 5, 7, dtype)
+            fill_stream(array[offset : offset + size], expected[()])
+            stretch = array[offset : offset + size]
+            assert (stretch.view(np.uint8).reshape(size, -1) == expected.view(np.uint8)).all(), (size, offset)
+            assert (array[:offset] == 7).all() and (array[offset + size :] == 7).all(), (size, offset)

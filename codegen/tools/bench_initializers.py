@@ -12,7 +12,7 @@ array's memory, where torch has one: the spec's declared counterpart that
 draws its distribution, else that of the registered initializer whose
 arguments are its family's parameters (TruncNormal's ``trunc_normal_`` for
 HeNormal's truncated normal), called with the spec's parameters. Each timing is the median of
-``repeats`` runs; the three run in turn in every round, so load from other
+``repeats`` runs; they take turns in rotating order (``time_interleaved``), so load from other
 processes hits them alike. One trainspec run before the timing compiles the
 kernel (or loads it from Numba's cache) and touches every page of the array.
 
@@ -26,9 +26,7 @@ from __future__ import annotations
 import math
 import os
 import platform
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +40,7 @@ from codegen.language.common import Counterpart
 from codegen.load import load_registry
 from codegen.lower.initializer import Resolved, arguments_as_parameters, distribution_with, parameters_at, resolve
 from codegen.referee.initializer_adapters import call_arguments, factor, imported, settle
+from codegen.tools.bench_optimizers import Timing, time_interleaved
 
 DEFAULT_SIZE = 10**8
 ORTHOGONAL_COLUMNS = 100
@@ -215,23 +214,6 @@ def jobs(size: int, specs_dir: Path = SPECS_DIR, package: ModuleType = trainspec
 
 
 @dataclass(frozen=True)
-class Timing:
-    median: float
-    best: float
-
-
-def time_interleaved(steps: dict[str, Callable[[], object]], repeats: int) -> dict[str, Timing]:
-    """Each step timed in turn, round after round, so load from elsewhere hits all alike: median and best."""
-    seconds: dict[str, list[float]] = {name: [] for name in steps}
-    for _ in range(max(1, repeats)):
-        for name, step in steps.items():
-            start = time.perf_counter()
-            step()
-            seconds[name].append(time.perf_counter() - start)
-    return {name: Timing(statistics.median(values), min(values)) for name, values in seconds.items()}
-
-
-@dataclass(frozen=True)
 class Row:
     name: str
     values: int
@@ -252,7 +234,7 @@ def measure(shape: tuple[int, int], job: Job, repeats: int, package: ModuleType 
     }
     if job.torch is not None:
         steps["torch"] = lambda: job.torch(out)
-    seconds = time_interleaved(steps, repeats)
+    seconds = time_interleaved(steps, repeats, warmup=0)
     torch_name = job.torch_name if job.torch else ""
     return Row(
         job.name,
@@ -302,7 +284,7 @@ def markdown_table(rows: list[Row]) -> str:
             f"{row.numpy.median * 1e3:.1f}",
             torch,
             f"{row.numpy.median / row.trainspec.median:.2f}",
-            f"{row.numpy.best / row.trainspec.best:.2f}",
+            f"{row.numpy.low / row.trainspec.low:.2f}",
             f"{row.numpy.median / row.one_thread.median:.2f}",
             torch_ratio,
         ]

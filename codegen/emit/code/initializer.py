@@ -116,11 +116,11 @@ def _kernel(plan: FamilyPlan) -> KernelModel:
 
 # What each shape of kernel fills, for its docstring.
 _KERNEL_DOCS = {
-    "identity": "rows first_row, first_row + 1, ... of a 2-D array. One flat pass writes the off-diagonal value "
-    "everywhere, then the diagonal is written over it.",
+    "identity": "rows first_row, first_row + 1, ... of a 2-D array. One streaming pass writes the off-diagonal "
+    "value everywhere, then the diagonal is written over it.",
     "orthogonal": "from Q and the diagonal of R; out is Q's shape or its transpose.",
     "random": "every element of out from rng, variates of type variate.",
-    "constant": "every element of out.",
+    "constant": "every element of out, with streaming stores (runtime.streaming).",
 }
 
 

@@ -13,6 +13,8 @@ import math
 import numba
 import numpy as np
 
+from ..runtime.streaming import fill_stream
+
 BLOCK_SIZE = 1048576
 """Values per random stream, block b of a flat array from the b-th child stream of the seed."""
 
@@ -89,18 +91,15 @@ def fill_uniform(out, rng, variate, minval, k0):
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def fill_constant(out, value):
-    """constant: constant; every element of out."""
-    for index in range(out.size):
-        out[index] = value
+    """constant: constant; every element of out, with streaming stores (runtime.streaming)."""
+    fill_stream(out, value)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def fill_identity(out, first_row, gain, k0):
-    """identity: scaled identity matrix; rows first_row, first_row + 1, ... of a 2-D array. One flat
-    pass writes the off-diagonal value everywhere, then the diagonal is written over it."""
-    flat = out.reshape(-1)
-    for index in range(flat.size):
-        flat[index] = k0
+    """identity: scaled identity matrix; rows first_row, first_row + 1, ... of a 2-D array. One
+    streaming pass writes the off-diagonal value everywhere, then the diagonal is written over it."""
+    fill_stream(out.reshape(-1), k0)
     for row in range(out.shape[0]):
         i = first_row + row
         if i < out.shape[1]:

@@ -194,13 +194,16 @@ class Initializer:
         if case.family == "orthogonal":
             _fill_orthogonal(case, out, (variate, *scalars), self._root_seed(), block)
         elif case.family == "identity":
-            rows_per_block = max(1, block // out.shape[1])
-            _each_block(out.shape[0], lambda lo, hi: case.kernel(out[lo:hi], lo, *scalars), rows_per_block)
+            # One share of the rows per thread: streaming stores pay off on large stretches (no random streams
+            # tie a constant fill to blocks).
+            rows_per_share = -(-out.shape[0] // THREADS)
+            _each_block(out.shape[0], lambda lo, hi: case.kernel(out[lo:hi], lo, *scalars), rows_per_share)
         elif self.random:
             _fill_random(case.kernel, out.reshape(-1), (variate, *scalars), self._root_seed(), block)
         else:
             flat = out.reshape(-1)
-            _each_block(flat.size, lambda lo, hi: case.kernel(flat[lo:hi], *scalars), block)
+            share = max(-(-flat.size // THREADS), 1)
+            _each_block(flat.size, lambda lo, hi: case.kernel(flat[lo:hi], *scalars), share)
 
     def _fans(self, shape: tuple[int, ...]) -> tuple[int, int]:
         """The layout's fans, or (Keras 3) the products of the dimensions on ``input_axes`` and ``output_axes``."""
