@@ -390,5 +390,5 @@ def test_the_streaming_fill_writes_exactly_its_stretch_of_the_array(dtype, value
             array = np.full(size + offset + 5, 7, dtype)
             fill_stream(array[offset : offset + size], expected[()])
             stretch = array[offset : offset + size]
-            assert (stretch.view(np.uint8).reshape(size, -1) == expected.view(np.uint8)).all(), (size, offset)
+            assert (stretch.view(np.uint8).reshape(size, expected.itemsize) == expected.view(np.uint8)).all()
             assert (array[:offset] == 7).all() and (array[offset + size :] == 7).all(), (size, offset)
