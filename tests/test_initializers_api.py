@@ -384,11 +384,11 @@ def test_the_streaming_fill_writes_exactly_its_stretch_of_the_array(dtype, value
     """Every length around the 32-byte vector and every misalignment: the stretch holds the value bit for bit
     (-0.0 keeps its sign, so it cannot take the memset path), and the elements around it are untouched."""
     fill_stream = submodule_of("runtime.streaming").fill_stream
-    expected = np.array(value, dtype)
+    expected = np.array([value], dtype)
     for size in (0, 1, 3, 7, 8, 9, 16, 33, 1000):
         for offset in range(4):
             array = np.full(size + offset + 5, 7, dtype)
-            fill_stream(array[offset : offset + size], expected[()])
+            fill_stream(array[offset : offset + size], expected[0])
             stretch = array[offset : offset + size]
             assert (stretch.view(np.uint8).reshape(size, expected.itemsize) == expected.view(np.uint8)).all()
             assert (array[:offset] == 7).all() and (array[offset + size :] == 7).all(), (size, offset)
