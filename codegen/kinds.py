@@ -94,11 +94,13 @@ def _plan_optimizer(lowered: optimizers.Lowered, context: Context) -> PlannedOpt
 
 def _emit_optimizer(planned: PlannedOptimizer, context: Context) -> tuple[Emitted, ...]:
     spec = planned.lowered.spec
-    checks = relations_check_module(spec, context.registry, context.specs_location, context.package)
+    package = context.package
+    checks = relations_check_module(spec, context.registry, context.specs_location, package)
+    providers = _providers(spec, context)
     return (
-        optimizer_module(planned.lowered, planned.functions, _providers(spec, context), context.package),
-        torch_optimizer_module(spec, context.package),
-        triton_optimizer_module(spec, planned.kernels, context.package),
+        optimizer_module(planned.lowered, planned.functions, tuple((m, p.functions) for m, p in providers), package),
+        torch_optimizer_module(spec, package),
+        triton_optimizer_module(spec, planned.kernels, tuple((m, p.kernels) for m, p in providers), package),
         optimizer_section(planned.lowered),
         *((checks,) if checks else ()),
     )
@@ -108,14 +110,14 @@ def _shared_optimizers(context: Context) -> tuple[Emitted, ...]:
     return (base_options_part(), triton_package(context.package))
 
 
-def _providers(spec: OptimizerSpec, context: Context) -> tuple[tuple[str, Functions], ...]:
-    """The modules a spec's module may import identical functions from: those of the specs its file imports (its
+def _providers(spec: OptimizerSpec, context: Context) -> tuple[tuple[str, PlannedOptimizer], ...]:
+    """The modules a spec's modules may import identical functions from: those of the specs its file imports (its
     parent among them), nearest first. Only imported files: their order is acyclic, and the cache key covers them."""
     imported = context.registry.imported_by(spec.source)
     ordered = sorted(
         (s for s in context.registry.optimizers if s.source in imported), key=lambda s: imported.index(s.source)
     )
-    return tuple((s.module_name, context.planned("optimizer", s.name).functions) for s in ordered)
+    return tuple((s.module_name, context.planned("optimizer", s.name)) for s in ordered)
 
 
 def _index_optimizers(context: Context) -> tuple[Emitted, ...]:

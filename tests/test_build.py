@@ -236,11 +236,13 @@ def _function_texts(module: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("spec", load_registry(SPECS_DIR).optimizers, ids=lambda spec: spec.name)
-def test_no_function_is_written_twice_where_it_can_be_imported(spec) -> None:
+@pytest.mark.parametrize("backend", ["optimizers", "triton"])
+def test_no_function_is_written_twice_where_it_can_be_imported(spec, backend: str) -> None:
     """Within a module, and between a module and those of the specs its file imports (TorchAdamW's no-decay
-    kernel is TorchAdam's): an identical function is written once and imported where it is used again."""
+    kernel is TorchAdam's): an identical function is written once and imported where it is used again, in the
+    NumPy modules and in the Triton ones."""
     registry = load_registry(SPECS_DIR)
-    folder = GENERATED_DIR / "trainspec" / "optimizers"
+    folder = GENERATED_DIR / "trainspec" / backend
     own = _function_texts(folder / f"{spec.module_name}.py")
     assert len(own) == len(set(own)), f"{spec.name} writes a function twice"
     for other in registry.optimizers:

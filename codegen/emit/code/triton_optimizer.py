@@ -50,30 +50,56 @@ class TritonKernel:
 @dataclass(frozen=True)
 class TritonModule:
     summary: str
+    shared: tuple[tuple[str, str], ...]
+    """(module, the kernels imported from it): kernels the module of a spec this one imports already has."""
     kernels: tuple[TritonKernel, ...]
     variants: tuple[tuple[str, str], ...]
     """(variant, the name of its kernel)."""
     runtime_functions: str
 
 
-def triton_optimizer_module(spec: OptimizerSpec, plans: tuple[KernelPlan, ...], package: str) -> Emitted:
-    """``<package>/triton/<module>.py``: every variant's kernel, each distinct text once."""
-    kernels: dict[tuple, TritonKernel] = {}
-    variants = []
-    for plan in plans:
-        kernel = _kernel(plan)
-        kernel = kernels.setdefault(kernel.key, kernel)
-        variants.append((plan.variant.name, kernel.name))
-    used = sorted(
-        name for name in RUNTIME_FUNCTIONS if any(f"{name}(" in line.value for k in kernels.values() for line in k.body)
-    )
+def triton_optimizer_module(
+    spec: OptimizerSpec,
+    plans: tuple[KernelPlan, ...],
+    providers: tuple[tuple[str, tuple[KernelPlan, ...]], ...],
+    package: str,
+) -> Emitted:
+    """``<package>/triton/<module>.py``: every variant's kernel, each distinct text once; a kernel that one of
+    ``providers`` (the modules of specs this one imports, nearest first) already has is imported from it, as
+    the NumPy modules import theirs."""
+    inherited: dict[tuple, tuple[str, str]] = {}  # key → (module, name), the nearest provider winning
+    for module, their_plans in reversed(providers):
+        for kernel in _distinct(their_plans)[0].values():
+            inherited[kernel.key] = (module, kernel.name)
+    kernels, by_variant = _distinct(plans)
+    local = tuple(kernel for key, kernel in kernels.items() if key not in inherited)
+    shared: dict[str, list[str]] = {}
+    for key in kernels:
+        if key in inherited:
+            module, name = inherited[key]
+            shared.setdefault(module, []).append(name)
+    names = {key: inherited[key][1] if key in inherited else kernel.name for key, kernel in kernels.items()}
+    used = sorted(name for name in RUNTIME_FUNCTIONS if any(f"{name}(" in line.value for k in local for line in k.body))
     model = TritonModule(
         summary=docstring(f"{spec.name} on the GPU: {spec.summary}", indent=""),
-        kernels=tuple(kernels.values()),
-        variants=tuple(variants),
+        shared=tuple((module, ", ".join(kernel_names)) for module, kernel_names in sorted(shared.items())),
+        kernels=local,
+        variants=tuple((variant, names[key]) for variant, key in by_variant.items()),
         runtime_functions=", ".join(used),
     )
     return Emitted(f"{package}/triton/{spec.module_name}.py", "code/triton_optimizer.py.jinja", model, spec.source)
+
+
+def _distinct(plans: tuple[KernelPlan, ...]) -> tuple[dict[tuple, TritonKernel], dict[str, tuple]]:
+    """The distinct kernels of ``plans`` by content, each named after the first variant using it, and the key of
+    each variant's kernel."""
+    kernels: dict[tuple, TritonKernel] = {}
+    by_variant = {}
+    for plan in plans:
+        kernel = _kernel(plan)
+        kernels.setdefault(kernel.key, kernel)
+        by_variant[plan.variant.name] = kernel.key
+    return kernels, by_variant
 
 
 def triton_package(package: str) -> Emitted:

@@ -7,39 +7,7 @@ import triton
 import triton.language as tl
 
 from ..runtime.triton_math import divide, sqrt
-
-
-@triton.jit
-def torch_adadelta_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, accumulated_gradient,
-    accumulated_delta; ``scalars`` the per-step scalars.
-    """
-    row = table + tl.program_id(0) * 6
-    start = tl.load(row)
-    stop = tl.load(row + 1)
-    param = tl.load(row + 2).to(tl.pointer_type(DTYPE))
-    grad = tl.load(row + 3).to(tl.pointer_type(DTYPE))
-    accumulated_gradient = tl.load(row + 4).to(tl.pointer_type(DTYPE))
-    accumulated_delta = tl.load(row + 5).to(tl.pointer_type(DTYPE))
-    eta = tl.load(scalars + 0)
-    rho = tl.load(scalars + 1)
-    epsilon = tl.load(scalars + 2)
-    k0 = tl.load(scalars + 3)
-    for offset in range(start, stop, BLOCK):
-        i = offset + tl.arange(0, BLOCK)
-        inside = i < stop
-        w = tl.load(param + i, mask=inside)
-        g = tl.load(grad + i, mask=inside)
-        E_g = tl.load(accumulated_gradient + i, mask=inside)
-        E_x = tl.load(accumulated_delta + i, mask=inside)
-        E_g_new = rho * E_g + k0 * g * g
-        Delta = divide(g * sqrt(epsilon + E_x), sqrt(epsilon + E_g_new))
-        E_x_new = rho * E_x + k0 * Delta * Delta
-        w_new = w - eta * Delta
-        tl.store(param + i, w_new, mask=inside)
-        tl.store(accumulated_gradient + i, E_g_new, mask=inside)
-        tl.store(accumulated_delta + i, E_x_new, mask=inside)
+from .adadelta import adadelta_kernel
 
 
 @triton.jit
@@ -78,7 +46,7 @@ def torch_adadelta_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, DTYP
 
 
 KERNELS = {
-    "torch_adadelta": torch_adadelta_kernel,
+    "torch_adadelta": adadelta_kernel,
     "torch_adadelta_weight_decay": torch_adadelta_weight_decay_kernel,
 }
 """The kernel of each variant, by the variant's name."""

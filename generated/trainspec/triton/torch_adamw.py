@@ -7,38 +7,7 @@ import triton
 import triton.language as tl
 
 from ..runtime.triton_math import divide, sqrt
-
-
-@triton.jit
-def torch_adamw_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, momentum, velocity; ``scalars`` the
-    per-step scalars.
-    """
-    row = table + tl.program_id(0) * 6
-    start = tl.load(row)
-    stop = tl.load(row + 1)
-    param = tl.load(row + 2).to(tl.pointer_type(DTYPE))
-    grad = tl.load(row + 3).to(tl.pointer_type(DTYPE))
-    momentum = tl.load(row + 4).to(tl.pointer_type(DTYPE))
-    velocity = tl.load(row + 5).to(tl.pointer_type(DTYPE))
-    alpha_t = tl.load(scalars + 0)
-    k0 = tl.load(scalars + 1)
-    k1 = tl.load(scalars + 2)
-    k2 = tl.load(scalars + 3)
-    for offset in range(start, stop, BLOCK):
-        i = offset + tl.arange(0, BLOCK)
-        inside = i < stop
-        w = tl.load(param + i, mask=inside)
-        g = tl.load(grad + i, mask=inside)
-        m = tl.load(momentum + i, mask=inside)
-        v = tl.load(velocity + i, mask=inside)
-        m_new = m + k0 * (g - m)
-        v_new = v + k1 * (g * g - v)
-        w_new = w - divide(alpha_t * m_new, k2 + sqrt(v_new))
-        tl.store(param + i, w_new, mask=inside)
-        tl.store(momentum + i, m_new, mask=inside)
-        tl.store(velocity + i, v_new, mask=inside)
+from .torch_adam import torch_adam_amsgrad_kernel, torch_adam_kernel
 
 
 @triton.jit
@@ -73,42 +42,6 @@ def torch_adamw_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: 
         tl.store(param + i, w_new, mask=inside)
         tl.store(momentum + i, m_new, mask=inside)
         tl.store(velocity + i, v_new, mask=inside)
-
-
-@triton.jit
-def torch_adamw_amsgrad_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, momentum, velocity, velocity_hat;
-    ``scalars`` the per-step scalars.
-    """
-    row = table + tl.program_id(0) * 7
-    start = tl.load(row)
-    stop = tl.load(row + 1)
-    param = tl.load(row + 2).to(tl.pointer_type(DTYPE))
-    grad = tl.load(row + 3).to(tl.pointer_type(DTYPE))
-    momentum = tl.load(row + 4).to(tl.pointer_type(DTYPE))
-    velocity = tl.load(row + 5).to(tl.pointer_type(DTYPE))
-    velocity_hat = tl.load(row + 6).to(tl.pointer_type(DTYPE))
-    alpha_t = tl.load(scalars + 0)
-    k0 = tl.load(scalars + 1)
-    k1 = tl.load(scalars + 2)
-    k2 = tl.load(scalars + 3)
-    for offset in range(start, stop, BLOCK):
-        i = offset + tl.arange(0, BLOCK)
-        inside = i < stop
-        w = tl.load(param + i, mask=inside)
-        g = tl.load(grad + i, mask=inside)
-        m = tl.load(momentum + i, mask=inside)
-        v = tl.load(velocity + i, mask=inside)
-        vhat = tl.load(velocity_hat + i, mask=inside)
-        m_new = m + k0 * (g - m)
-        v_new = v + k1 * (g * g - v)
-        vhat_new = tl.maximum(v_new, vhat)
-        w_new = w - divide(alpha_t * m_new, k2 + sqrt(vhat_new))
-        tl.store(param + i, w_new, mask=inside)
-        tl.store(momentum + i, m_new, mask=inside)
-        tl.store(velocity + i, v_new, mask=inside)
-        tl.store(velocity_hat + i, vhat_new, mask=inside)
 
 
 @triton.jit
@@ -150,9 +83,9 @@ def torch_adamw_amsgrad_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr,
 
 
 KERNELS = {
-    "torch_adamw": torch_adamw_kernel,
+    "torch_adamw": torch_adam_kernel,
     "torch_adamw_weight_decay": torch_adamw_weight_decay_kernel,
-    "torch_adamw_amsgrad": torch_adamw_amsgrad_kernel,
+    "torch_adamw_amsgrad": torch_adam_amsgrad_kernel,
     "torch_adamw_amsgrad_weight_decay": torch_adamw_amsgrad_weight_decay_kernel,
 }
 """The kernel of each variant, by the variant's name."""

@@ -7,43 +7,7 @@ import triton
 import triton.language as tl
 
 from ..runtime.triton_math import divide, sqrt
-
-
-@triton.jit
-def torch_nadam_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, momentum, velocity; ``scalars`` the
-    per-step scalars.
-    """
-    row = table + tl.program_id(0) * 6
-    start = tl.load(row)
-    stop = tl.load(row + 1)
-    param = tl.load(row + 2).to(tl.pointer_type(DTYPE))
-    grad = tl.load(row + 3).to(tl.pointer_type(DTYPE))
-    momentum = tl.load(row + 4).to(tl.pointer_type(DTYPE))
-    velocity = tl.load(row + 5).to(tl.pointer_type(DTYPE))
-    eta = tl.load(scalars + 0)
-    epsilon = tl.load(scalars + 1)
-    k0 = tl.load(scalars + 2)
-    k1 = tl.load(scalars + 3)
-    k2 = tl.load(scalars + 4)
-    k3 = tl.load(scalars + 5)
-    k4 = tl.load(scalars + 6)
-    for offset in range(start, stop, BLOCK):
-        i = offset + tl.arange(0, BLOCK)
-        inside = i < stop
-        w = tl.load(param + i, mask=inside)
-        g = tl.load(grad + i, mask=inside)
-        m = tl.load(momentum + i, mask=inside)
-        v = tl.load(velocity + i, mask=inside)
-        m_new = m + k0 * (g - m)
-        v_new = v + k1 * (g * g - v)
-        mhat = k2 * g + k3 * m_new
-        vhat = k4 * v_new
-        w_new = w - divide(eta * mhat, epsilon + sqrt(vhat))
-        tl.store(param + i, w_new, mask=inside)
-        tl.store(momentum + i, m_new, mask=inside)
-        tl.store(velocity + i, v_new, mask=inside)
+from .nadam import nadam_kernel
 
 
 @triton.jit
@@ -86,7 +50,7 @@ def torch_nadam_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: 
 
 
 KERNELS = {
-    "torch_nadam": torch_nadam_kernel,
+    "torch_nadam": nadam_kernel,
     "torch_nadam_weight_decay": torch_nadam_weight_decay_kernel,
 }
 """The kernel of each variant, by the variant's name."""
