@@ -119,6 +119,13 @@ def _parser() -> argparse.ArgumentParser:
         help="array dtype (a schedule: the precision IMPL computes in)",
     )
     verify.add_argument("--flag", action="append", default=[], metavar="NAME", help="switch a flag on (amsgrad)")
+    verify.add_argument(
+        "--every",
+        type=int,
+        default=None,
+        metavar="N",
+        help="also list every N-th step's error (by default only the steps around a divergence)",
+    )
     _folders(verify)
     verify.set_defaults(command=_verify)
     return parser
@@ -136,8 +143,22 @@ def _verify(arguments: argparse.Namespace) -> int:
     except (KeyError, ValueError, ImportError) as error:  # no such spec, package or counterpart; bad arguments
         print(f"error: {error.args[0] if error.args else error}", file=sys.stderr)
         return 2
-    print(verdict.report())
+    print(verdict.report(_verify_command_line(arguments, registry.get(arguments.spec).kind), arguments.every))
     return 0 if verdict.passed else 1
+
+
+def _verify_command_line(arguments: argparse.Namespace, kind: str) -> str:
+    """The command line that reproduces this run: every option that changes it, defaults included."""
+    words = ["trainspec verify", arguments.spec, "--against", arguments.against]
+    if kind == "initializer":
+        words += ["--values", str(arguments.values)]
+    else:
+        words += ["--steps", str(arguments.steps), "--dtype", arguments.dtype]
+    words += ["--seed", str(arguments.seed), *(f"--flag {name}" for name in arguments.flag)]
+    for option, default in (("specs", SPECS_DIR), ("out", GENERATED_DIR), ("package", PACKAGE)):
+        if getattr(arguments, option) != default:
+            words += [f"--{option}", str(getattr(arguments, option))]
+    return " ".join(words)
 
 
 def _folders(parser: argparse.ArgumentParser) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -171,3 +172,26 @@ def test_the_console_script_finds_a_users_module_in_the_working_directory(tmp_pa
     result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "PASS" in result.stdout
+
+
+def test_the_report_reproduces_the_run_and_is_short_on_a_pass(capsys) -> None:
+    pytest.importorskip("torch")
+    arguments = ["TorchAdam", "--against", "torch", "--steps", "30", "--seed", "4"]
+    assert main(["verify", *arguments, "--flag", "amsgrad"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "trainspec verify TorchAdam --against torch --steps 30 --dtype float64 --seed 4 --flag amsgrad"
+    assert not [line for line in lines if line.startswith("step ")]
+    assert lines[-1].startswith("PASS") and len(lines) <= 6  # command, arguments, counterpart, tolerance, summary
+
+
+def test_a_failing_report_lists_the_steps_around_the_first_divergence(capsys) -> None:
+    _adam_or_skip()
+    arguments = ["Adam", "--against", "tests.wrong_optimizers:adam_beta_swapped", "--steps", "30"]
+    assert main(["verify", *arguments]) == 1
+    out = capsys.readouterr().out
+    first = int(re.search(r"FAIL: first diverges at step (\d+)", out).group(1))
+    listed = [int(step) for step in re.findall(r"^step +(\d+)", out, re.MULTILINE)]
+    assert listed == [s for s in range(first - 2, first + 3) if 1 <= s <= 30]
+    assert main(["verify", *arguments, "--every", "10"]) == 1
+    listed = {int(step) for step in re.findall(r"^step +(\d+)", capsys.readouterr().out, re.MULTILINE)}
+    assert {10, 20, 30} <= listed

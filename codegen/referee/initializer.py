@@ -147,9 +147,9 @@ class InitializerVerdict(Verdict):
     considered: tuple[str, ...] = ()
     """The alternatives that were looked for (registered initializers and slips that change the distribution)."""
 
-    def report(self, every: int = 1) -> str:
+    def report(self, command: str | None = None, every: int | None = None) -> str:
         shown = ", ".join(f"{k}={v!r}" for k, v in self.arguments.items()) or "(none)"
-        lines = [f"trainspec verify {self.spec} --against {self.against}", f"{self.argument_label}: {shown}"]
+        lines = [command or self.command(), f"{self.argument_label}: {shown}"]
         lines += self.notes
         lines.append(f"tests: {self.measure}")
         for result in self.results:

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+AROUND = 2
+"""Steps listed either side of the first divergence."""
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -38,13 +41,17 @@ class Verdict:
     def passed(self) -> bool:
         return self.first_divergent is None
 
-    def report(self, every: int = 1) -> str:
+    def report(self, command: str | None = None, every: int | None = None) -> str:
+        """The verdict for a person or a CI log: ``command`` (the command line that reproduces the run) first,
+        then the arguments, and the error step by step only where it matters: around the first divergence.
+        ``every``: also each ``every``-th step's error."""
         shown = ", ".join(f"{k}={v!r}" for k, v in self.arguments.items())
-        lines = [f"trainspec verify {self.spec} --against {self.against}", f"{self.argument_label}: {shown}"]
+        lines = [command or self.command(), f"{self.argument_label}: {shown}"]
         lines += self.notes
         lines.append(f"tolerance: {self.tolerance:.3g} ({self.measure})")
-        errors = enumerate(self.errors, start=self.first_step)
-        lines += [f"step {s:4d}  {e:.3e}" for s, e in errors if s % every == 0 or e > 0]
+        lines += [
+            f"step {s:4d}  {e:.3e}" for s, e in enumerate(self.errors, start=self.first_step) if self._shown(s, every)
+        ]
         lines.append(f"largest relative error over {self.steps} steps: {float(np.max(self.errors)):.3e}")
         if self.passed:
             lines.append(f"PASS: {self.against} computes {self.spec} within {self.tolerance:.3g}.")
@@ -55,6 +62,16 @@ class Verdict:
         for label, explanation, error in self.matches:
             lines.append(f"matches {label}, not {self.spec} (largest error {error:.1e}): {explanation}")
         return "\n".join(lines)
+
+    def command(self) -> str:
+        """The shortest command line naming this check (the CLI passes the full one to ``report``)."""
+        return f"trainspec verify {self.spec} --against {self.against}"
+
+    def _shown(self, step: int, every: int | None) -> bool:
+        """Whether the report lists ``step``: the two steps either side of the first divergence, and every
+        ``every``-th step when asked."""
+        near = self.first_divergent is not None and abs(step - self.first_divergent) <= AROUND
+        return near or (every is not None and step % every == 0)
 
     @property
     def _first_error(self) -> float:
