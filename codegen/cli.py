@@ -6,11 +6,12 @@ import argparse
 import os
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from codegen.build import GENERATED_DIR, PACKAGE, SPECS_DIR, generate
 from codegen.cache import BuildCache, default_folder
-from codegen.errors import SpecError
+from codegen.errors import ImplementationError, SpecError
 from codegen.load import load_registry
 from codegen.lower import optimizer as optimizers
 from codegen.lower import schedule as schedules
@@ -140,6 +141,10 @@ def _verify(arguments: argparse.Namespace) -> int:
     try:
         package = generated_package(arguments.out / arguments.package, arguments.package)
         verdict = referees[registry.get(arguments.spec).kind](registry, arguments, package)
+    except ImplementationError as error:  # the implementation raised: its own frames, then what it raised
+        frames = traceback.extract_tb(error.__cause__.__traceback__ if error.__cause__ else None)[1:]
+        print("".join(traceback.format_list(frames)) + f"error: {error}", file=sys.stderr)
+        return 3
     except (KeyError, ValueError, ImportError) as error:  # no such spec, package or counterpart; bad arguments
         print(f"error: {error.args[0] if error.args else error}", file=sys.stderr)
         return 2

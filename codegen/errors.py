@@ -1,4 +1,5 @@
-"""The one error a bad spec raises: it names the spec file and the culprit symbol."""
+"""The errors of trainspec: a bad spec (naming the spec file and the culprit symbol), and an implementation that
+raised under `trainspec verify`."""
 
 from __future__ import annotations
 
@@ -25,3 +26,8 @@ class SpecError(ValueError):
 
 def _rebuilt(source: str, message: str, spec: str | None, symbol: str | None) -> SpecError:
     return SpecError(source, message, spec=spec, symbol=symbol)
+
+
+class ImplementationError(Exception):
+    """The implementation ``trainspec verify`` referees raised, or broke the calling convention: neither a
+    divergence nor a bad argument. Its cause is the implementation's own exception."""

@@ -195,3 +195,20 @@ def test_a_failing_report_lists_the_steps_around_the_first_divergence(capsys) ->
     assert main(["verify", *arguments, "--every", "10"]) == 1
     listed = {int(step) for step in re.findall(r"^step +(\d+)", capsys.readouterr().out, re.MULTILINE)}
     assert {10, 20, 30} <= listed
+
+
+def test_an_implementation_that_raises_exits_3_with_its_own_traceback(capsys) -> None:
+    _adam_or_skip()
+    assert main(["verify", "Adam", "--against", "tests.wrong_optimizers:adam_that_raises", "--steps", "5"]) == 3
+    err = capsys.readouterr().err
+    assert "error: tests.wrong_optimizers:adam_that_raises raised ZeroDivisionError: the user's own bug" in err
+    assert "wrong_optimizers.py" in err and "codegen" not in err  # the user's frames only
+
+
+def test_an_implementation_that_returns_new_arrays_is_told_to_update_in_place(capsys) -> None:
+    _adam_or_skip()
+    target = "tests.wrong_optimizers:adam_returning_new_arrays"
+    assert main(["verify", "Adam", "--against", target, "--steps", "5"]) == 3
+    assert "returned a list and left params unchanged: it must update the arrays in params in place" in (
+        capsys.readouterr().err
+    )

@@ -38,3 +38,17 @@ def adam_without_bias_correction(params, grads, state, t, **hyperparameters) -> 
 
 def adam_beta_swapped(params, grads, state, t, **hyperparameters) -> None:
     _adam(params, grads, state, t, slip="swap", **hyperparameters)
+
+
+def adam_that_raises(params, grads, state, t, **hyperparameters):
+    """A user's step that fails on its third call: verify must say so, not report a divergence."""
+    if t == 3:
+        raise ZeroDivisionError("the user's own bug")
+    correct_adam(params, grads, state, t, **hyperparameters)
+
+
+def adam_returning_new_arrays(params, grads, state, t, **hyperparameters):
+    """Adam written functionally: it returns the new parameters and leaves the given arrays alone."""
+    copies = [p.copy() for p in params]
+    correct_adam(copies, grads, state, t, **hyperparameters)
+    return copies

@@ -48,7 +48,7 @@ import sympy
 from codegen.language.common import Counterpart
 from codegen.language.initializer import ScaledCounterpart
 from codegen.lower.initializer import Resolved, choice_values
-from codegen.referee.optimizer_adapters import user_function
+from codegen.referee.optimizer_adapters import called, user_function
 from trainspec.initializers.kernels import compute_fans as keras_compute_fans
 from trainspec.initializers.kernels import torch_compute_fans
 
@@ -303,6 +303,6 @@ def _user(target: str) -> InitializerImplementation:
     function = user_function(target)
 
     def draw(shape: Shape, dtype: str, seed: int, arguments: Mapping) -> np.ndarray:
-        return np.asarray(function(tuple(shape), dtype, seed, **arguments))
+        return np.asarray(called(target, function, tuple(shape), dtype, seed, **arguments))
 
     return InitializerImplementation(target, draw)

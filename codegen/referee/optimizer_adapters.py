@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import sympy
 
+from codegen.errors import ImplementationError
 from codegen.language.common import Counterpart, Hyperparameter, exact
 from codegen.language.optimizer import OptimizerSpec
 from codegen.load import Registry
@@ -341,6 +342,14 @@ def user_function(target: str) -> Callable:
     return function
 
 
+def called(target: str, function: Callable, *arguments: Any, **keywords: Any) -> Any:
+    """``function(*arguments, **keywords)``; what it raises becomes an ``ImplementationError`` naming ``target``."""
+    try:
+        return function(*arguments, **keywords)
+    except Exception as error:
+        raise ImplementationError(f"{target} raised {type(error).__name__}: {error}") from error
+
+
 def _user(target: str) -> Implementation:
     function = user_function(target)
 
@@ -348,7 +357,17 @@ def _user(target: str) -> Implementation:
         state: dict = {}
 
         def step(params: list[np.ndarray], grads: list[np.ndarray], t: int) -> None:
-            function(params, grads, state, t, **arguments)
+            before = [p.copy() for p in params] if t == 1 else None
+            returned = called(target, function, params, grads, state, t, **arguments)
+            if (
+                before is not None
+                and returned is not None
+                and all(np.array_equal(a, b) for a, b in zip(params, before))
+            ):
+                raise ImplementationError(
+                    f"{target} returned a {type(returned).__name__} and left params unchanged: it must update the "
+                    "arrays in params in place (params[i][...] = new value, or params[i] -= ...), not return new ones"
+                )
 
         return step
 

@@ -48,7 +48,7 @@ import sympy
 import trainspec
 from codegen.language.common import Counterpart, Hyperparameter
 from codegen.language.schedule import Call, Each, ListArgument, ScheduleCounterpart, ScheduleSpec
-from codegen.referee.optimizer_adapters import user_function
+from codegen.referee.optimizer_adapters import called, user_function
 
 Arguments = dict  # spec argument name -> number, choice, None, list, or a ``Call`` for a following schedule
 
@@ -400,6 +400,6 @@ def _user(target: str, package: ModuleType) -> ScheduleImplementation:
         given = {name: list(value) if isinstance(value, (list, tuple)) else value for name, value in given.items()}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # a NaN or overflow is reported as a divergence
-            return np.array([float(function(step, **given)) for step in range(steps)], dtype=np.float64)
+            return np.array([float(called(target, function, step, **given)) for step in range(steps)], dtype=np.float64)
 
     return ScheduleImplementation(target, rates)
