@@ -9,6 +9,7 @@ skipped elsewhere.
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 import shutil
@@ -30,7 +31,7 @@ from codegen.load import load_registry
 from codegen.lower.optimizer import with_weight_decay
 from codegen.output import compare, write
 from codegen.printers.latex import latex, prose, text, texttt
-from codegen.tools.pdf import DocsBuildError, build_pdf
+from codegen.tools.pdf import DocsBuildError, build_pdf, specs_date
 
 REGISTRY = load_registry(SPECS_DIR)
 SPECS = REGISTRY.optimizers
@@ -391,6 +392,17 @@ def test_pdf_text_has_every_section_and_argument(built):
         assert spec.name in lines, f"no heading {spec.name} in the PDF"
         for h in spec.hyperparameters:
             assert h.argument in text, f"{spec.name}: {h.argument} missing from the PDF"
+
+
+def test_pdf_has_a_title_and_the_date_the_specs_last_changed(built):
+    if shutil.which("pdfinfo") is None:
+        pytest.skip("pdfinfo (poppler-utils) is not installed")
+    info = subprocess.run(["pdfinfo", "-isodates", str(built.pdf)], capture_output=True, text=True, check=True).stdout
+    fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)
+    assert fields["Title"].strip() == "trainspec: the formulas of training"
+    expected = datetime.datetime.fromtimestamp(specs_date(SPECS_DIR), datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    assert fields["CreationDate"].strip().startswith(expected)
+    assert specs_date(SPECS_DIR) > datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC).timestamp()
 
 
 def test_pdf_build_writes_nothing_into_the_generated_folder(built):

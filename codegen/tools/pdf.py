@@ -84,8 +84,9 @@ def build_pdf(
     with tempfile.TemporaryDirectory(prefix="trainspec-docs-") as scratch:
         work = Path(scratch) / "docs"
         shutil.copytree(docs, work)
-        draw_figures(Path(out_dir), package, REPO / "specs" if specs_dir is None else specs_dir, work)
-        result = _run_latexmk(latexmk, work)
+        specs = REPO / "specs" if specs_dir is None else Path(specs_dir)
+        draw_figures(Path(out_dir), package, specs, work)
+        result = _run_latexmk(latexmk, work, specs)
         built = work / Path(MASTER_NAME).with_suffix(".pdf")
         if result.returncode != 0 or not built.is_file():
             log = _keep_log(work / Path(MASTER_NAME).with_suffix(".log"), pdf)
@@ -94,10 +95,10 @@ def build_pdf(
     return pdf
 
 
-def _run_latexmk(latexmk: str, work: Path) -> subprocess.CompletedProcess:
+def _run_latexmk(latexmk: str, work: Path, specs_dir: Path) -> subprocess.CompletedProcess:
     command = [latexmk, "-pdf", "-norc", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error", MASTER_NAME]
-    # A fixed date makes the PDF byte-identical between runs (pdfTeX honours both variables).
-    environment = {**os.environ, "SOURCE_DATE_EPOCH": "0", "FORCE_SOURCE_DATE": "1"}
+    # The specs' date makes the PDF byte-identical between runs of the same specs (pdfTeX honours both).
+    environment = {**os.environ, "SOURCE_DATE_EPOCH": str(specs_date(specs_dir)), "FORCE_SOURCE_DATE": "1"}
     try:
         return subprocess.run(
             command,
@@ -111,6 +112,25 @@ def _run_latexmk(latexmk: str, work: Path) -> subprocess.CompletedProcess:
         )
     except subprocess.TimeoutExpired as error:
         raise DocsBuildError(f"latexmk ran past {LATEXMK_TIMEOUT_S} s on {work / MASTER_NAME}") from error
+
+
+def specs_date(specs_dir: Path) -> int:
+    """The PDF's date, in seconds since 1970: when the specs last changed. That is the time of the last commit
+    that touched them in a git checkout (the same in every clone), else the newest spec file's modification time."""
+    try:
+        committed = subprocess.run(
+            ["git", "log", "-1", "--format=%ct", "--", "."],
+            cwd=specs_dir,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        ).stdout.strip()
+    except OSError:  # no git on this machine
+        committed = ""
+    if committed.isdigit():
+        return int(committed)
+    return int(max((path.stat().st_mtime for path in Path(specs_dir).rglob("*.py")), default=0))
 
 
 def _keep_log(log: Path, pdf: Path) -> str:

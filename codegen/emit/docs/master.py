@@ -8,15 +8,17 @@ from codegen.emit.common import Emitted
 
 MASTER = "docs/trainspec.tex"
 TITLE = "trainspec: the formulas of training"
+SUBJECT = "Optimizers, learning-rate schedules and weight initializers, each derived from its SymPy spec"
 
 
 @dataclass(frozen=True)
 class MasterDoc:
     title: str
+    subject: str
     parts: tuple[str, ...]
     """The parts to input, relative to docs/ and without .tex (``optimizers/optimizers``)."""
 
 
 def master_document(parts: tuple[str, ...]) -> Emitted:
     """``docs/trainspec.tex``, which inputs ``parts`` in order."""
-    return Emitted(MASTER, "docs/trainspec.tex.jinja", MasterDoc(TITLE, parts), "the specs in specs/")
+    return Emitted(MASTER, "docs/trainspec.tex.jinja", MasterDoc(TITLE, SUBJECT, parts), "the specs in specs/")
