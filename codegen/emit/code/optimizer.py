@@ -142,7 +142,7 @@ def functions(lowered: Lowered, plans: tuple[KernelPlan, ...]) -> Functions:
     by_variant = {}
     for plan in plans:
         scalars_function = _scalars_function(plan)
-        kernel = _kernel_function(plan)
+        kernel = kernel_function(plan)
         scalars.setdefault(scalars_function.key, scalars_function)
         kernels.setdefault(kernel.key, kernel)
         by_variant[plan.variant.name] = (scalars_function.key, kernel.key)
@@ -240,17 +240,19 @@ def _scalars_function(plan: KernelPlan) -> ScalarsFunction:
     )
 
 
-def _kernel_function(plan: KernelPlan) -> KernelFunction:
+def kernel_function(plan: KernelPlan, printer: type[LoopPrinter] = LoopPrinter) -> KernelFunction:
+    """The element update of ``plan``'s variant, its body printed by ``printer`` (Numba's loop printer, or another
+    backend's): loads and stores pair a symbol with the array it comes from or goes to."""
     variant = plan.variant
-    printer = LoopPrinter(scalars=frozenset(plan.scalars))
+    body_printer = printer(scalars=frozenset(plan.scalars))
     arrays = ("param", "grad", *(s.name for s in variant.parameter_state))
     return KernelFunction(
         name=f"{variant.name}_kernel",
         arrays=arrays,
         scalars=tuple(s.name for s in plan.scalars),
-        loads=tuple(Line(symbol.name, f"{array}[i]") for array, symbol in plan.loads),
-        body=tuple(Line(lhs.name, printer.doprint(rhs)) for lhs, rhs in plan.body),
-        stores=tuple(Line(f"{array}[i]", symbol.name) for array, symbol in plan.stores),
+        loads=tuple(Line(symbol.name, array) for array, symbol in plan.loads),
+        body=tuple(Line(lhs.name, body_printer.doprint(rhs)) for lhs, rhs in plan.body),
+        stores=tuple(Line(array, symbol.name) for array, symbol in plan.stores),
     )
 
 

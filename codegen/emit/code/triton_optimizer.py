@@ -12,39 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from codegen.emit.common import Emitted, Line, docstring
+from codegen.emit.code.optimizer import KernelFunction, kernel_function
+from codegen.emit.common import Emitted, docstring
 from codegen.language.optimizer import OptimizerSpec
 from codegen.plan import KernelPlan
 from codegen.printers.triton import RUNTIME_FUNCTIONS, TritonPrinter
-
-FIXED_COLUMNS = ("start", "stop")
-"""The columns of a table row before the arrays' addresses."""
-
-
-@dataclass(frozen=True)
-class TritonKernel:
-    name: str
-    arrays: tuple[str, ...]
-    """The arrays, in the order of the table's address columns: param, grad, then the state."""
-    scalars: tuple[str, ...]
-    loads: tuple[Line, ...]
-    body: tuple[Line, ...]
-    stores: tuple[Line, ...]
-
-    @property
-    def key(self) -> tuple:
-        return (self.arrays, self.scalars, self.loads, self.body, self.stores)
-
-    @property
-    def docstring(self) -> str:
-        return docstring(
-            "One step, in place, over one chunk of one tensor. The table's row for this program holds the chunk's "
-            f"start and stop and the addresses of {', '.join(self.arrays)}; ``scalars`` the per-step scalars."
-        )
-
-    @property
-    def columns(self) -> int:
-        return len(FIXED_COLUMNS) + len(self.arrays)
 
 
 @dataclass(frozen=True)
@@ -52,7 +24,7 @@ class TritonModule:
     summary: str
     shared: tuple[tuple[str, str], ...]
     """(module, the kernels imported from it): kernels the module of a spec this one imports already has."""
-    kernels: tuple[TritonKernel, ...]
+    kernels: tuple[KernelFunction, ...]
     variants: tuple[tuple[str, str], ...]
     """(variant, the name of its kernel)."""
     runtime_functions: str
@@ -90,13 +62,13 @@ def triton_optimizer_module(
     return Emitted(f"{package}/triton/{spec.module_name}.py", "code/triton_optimizer.py.jinja", model, spec.source)
 
 
-def _distinct(plans: tuple[KernelPlan, ...]) -> tuple[dict[tuple, TritonKernel], dict[str, tuple]]:
+def _distinct(plans: tuple[KernelPlan, ...]) -> tuple[dict[tuple, KernelFunction], dict[str, tuple]]:
     """The distinct kernels of ``plans`` by content, each named after the first variant using it, and the key of
     each variant's kernel."""
-    kernels: dict[tuple, TritonKernel] = {}
+    kernels: dict[tuple, KernelFunction] = {}
     by_variant = {}
     for plan in plans:
-        kernel = _kernel(plan)
+        kernel = kernel_function(plan, TritonPrinter)
         kernels.setdefault(kernel.key, kernel)
         by_variant[plan.variant.name] = kernel.key
     return kernels, by_variant
@@ -106,16 +78,3 @@ def triton_package(package: str) -> Emitted:
     """``<package>/triton/__init__.py``."""
     source = "the specs in specs/optimizers/"
     return Emitted(f"{package}/triton/__init__.py", "code/triton_package.py.jinja", None, source)
-
-
-def _kernel(plan: KernelPlan) -> TritonKernel:
-    variant = plan.variant
-    printer = TritonPrinter(scalars=frozenset(plan.scalars))
-    return TritonKernel(
-        name=f"{variant.name}_kernel",
-        arrays=("param", "grad", *(s.name for s in variant.parameter_state)),
-        scalars=tuple(s.name for s in plan.scalars),
-        loads=tuple(Line(symbol.name, array) for array, symbol in plan.loads),
-        body=tuple(Line(lhs.name, printer.doprint(rhs)) for lhs, rhs in plan.body),
-        stores=tuple(Line(array, symbol.name) for array, symbol in plan.stores),
-    )

@@ -10,10 +10,8 @@ from ..runtime.triton_math import divide, power, sqrt
 
 @triton.jit
 def ftrl_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, accumulator, linear; ``scalars`` the
-    per-step scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 6
     start = tl.load(row)
     stop = tl.load(row + 1)
@@ -48,10 +46,8 @@ def ftrl_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
 
 @triton.jit
 def ftrl_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, accumulator, linear; ``scalars`` the
-    per-step scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 6
     start = tl.load(row)
     stop = tl.load(row + 1)
@@ -88,10 +84,8 @@ def ftrl_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.cons
 
 @triton.jit
 def ftrl_learning_rate_power_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, accumulator, linear; ``scalars`` the
-    per-step scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 6
     start = tl.load(row)
     stop = tl.load(row + 1)
@@ -127,10 +121,8 @@ def ftrl_learning_rate_power_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: 
 
 @triton.jit
 def ftrl_learning_rate_power_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, accumulator, linear; ``scalars`` the
-    per-step scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 6
     start = tl.load(row)
     stop = tl.load(row + 1)

@@ -10,10 +10,8 @@ from ..runtime.triton_math import divide, sqrt
 
 @triton.jit
 def rmsprop_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, velocity; ``scalars`` the per-step
-    scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 5
     start = tl.load(row)
     stop = tl.load(row + 1)
@@ -40,10 +38,8 @@ def rmsprop_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
 
 @triton.jit
 def rmsprop_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, velocity; ``scalars`` the per-step
-    scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 5
     start = tl.load(row)
     stop = tl.load(row + 1)
@@ -72,10 +68,8 @@ def rmsprop_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.c
 
 @triton.jit
 def rmsprop_momentum_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, velocity, momentum; ``scalars`` the
-    per-step scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 6
     start = tl.load(row)
     stop = tl.load(row + 1)
@@ -107,10 +101,8 @@ def rmsprop_momentum_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.const
 
 @triton.jit
 def rmsprop_momentum_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, velocity, momentum; ``scalars`` the
-    per-step scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 6
     start = tl.load(row)
     stop = tl.load(row + 1)
@@ -144,10 +136,8 @@ def rmsprop_momentum_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, DT
 
 @triton.jit
 def rmsprop_centered_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, velocity, average_gradient; ``scalars``
-    the per-step scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 6
     start = tl.load(row)
     stop = tl.load(row + 1)
@@ -178,10 +168,8 @@ def rmsprop_centered_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.const
 
 @triton.jit
 def rmsprop_centered_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, velocity, average_gradient; ``scalars``
-    the per-step scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 6
     start = tl.load(row)
     stop = tl.load(row + 1)
@@ -214,10 +202,8 @@ def rmsprop_centered_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, DT
 
 @triton.jit
 def rmsprop_centered_momentum_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, velocity, average_gradient, momentum;
-    ``scalars`` the per-step scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 7
     start = tl.load(row)
     stop = tl.load(row + 1)
@@ -253,10 +239,8 @@ def rmsprop_centered_momentum_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE:
 
 @triton.jit
 def rmsprop_centered_momentum_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, velocity, average_gradient, momentum;
-    ``scalars`` the per-step scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 7
     start = tl.load(row)
     stop = tl.load(row + 1)

@@ -8,9 +8,8 @@ import triton.language as tl
 
 @triton.jit
 def sgd_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad; ``scalars`` the per-step scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 4
     start = tl.load(row)
     stop = tl.load(row + 1)
@@ -28,9 +27,8 @@ def sgd_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
 
 @triton.jit
 def sgd_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad; ``scalars`` the per-step scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 4
     start = tl.load(row)
     stop = tl.load(row + 1)
@@ -50,10 +48,8 @@ def sgd_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.const
 
 @triton.jit
 def sgd_momentum_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, velocity; ``scalars`` the per-step
-    scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 5
     start = tl.load(row)
     stop = tl.load(row + 1)
@@ -76,10 +72,8 @@ def sgd_momentum_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr
 
 @triton.jit
 def sgd_momentum_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, velocity; ``scalars`` the per-step
-    scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 5
     start = tl.load(row)
     stop = tl.load(row + 1)
@@ -104,10 +98,8 @@ def sgd_momentum_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE:
 
 @triton.jit
 def sgd_momentum_nesterov_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, velocity; ``scalars`` the per-step
-    scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 5
     start = tl.load(row)
     stop = tl.load(row + 1)
@@ -131,10 +123,8 @@ def sgd_momentum_nesterov_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.
 
 @triton.jit
 def sgd_momentum_nesterov_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, velocity; ``scalars`` the per-step
-    scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 5
     start = tl.load(row)
     stop = tl.load(row + 1)

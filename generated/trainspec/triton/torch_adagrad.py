@@ -11,10 +11,8 @@ from ..runtime.triton_math import divide, sqrt
 
 @triton.jit
 def torch_adagrad_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, accumulator; ``scalars`` the per-step
-    scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 5
     start = tl.load(row)
     stop = tl.load(row + 1)
@@ -37,10 +35,8 @@ def torch_adagrad_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexp
 
 @triton.jit
 def torch_adagrad_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, accumulator; ``scalars`` the per-step
-    scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 5
     start = tl.load(row)
     stop = tl.load(row + 1)

@@ -11,10 +11,8 @@ from ..runtime.triton_math import divide, sqrt
 
 @triton.jit
 def torch_adam_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, momentum, velocity; ``scalars`` the
-    per-step scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 6
     start = tl.load(row)
     stop = tl.load(row + 1)
@@ -43,10 +41,8 @@ def torch_adam_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
 
 @triton.jit
 def torch_adam_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, momentum, velocity; ``scalars`` the
-    per-step scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 6
     start = tl.load(row)
     stop = tl.load(row + 1)
@@ -77,10 +73,8 @@ def torch_adam_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: t
 
 @triton.jit
 def torch_adam_amsgrad_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, momentum, velocity, velocity_hat;
-    ``scalars`` the per-step scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 7
     start = tl.load(row)
     stop = tl.load(row + 1)
@@ -113,10 +107,8 @@ def torch_adam_amsgrad_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.con
 
 @triton.jit
 def torch_adam_amsgrad_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, momentum, velocity, velocity_hat;
-    ``scalars`` the per-step scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 7
     start = tl.load(row)
     stop = tl.load(row + 1)

@@ -12,10 +12,8 @@ from .nadam import nadam_kernel
 
 @triton.jit
 def torch_nadam_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, momentum, velocity; ``scalars`` the
-    per-step scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 6
     start = tl.load(row)
     stop = tl.load(row + 1)

@@ -11,10 +11,8 @@ from ..runtime.triton_math import divide, sqrt
 
 @triton.jit
 def torch_rmsprop_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, velocity; ``scalars`` the per-step
-    scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 5
     start = tl.load(row)
     stop = tl.load(row + 1)
@@ -40,10 +38,8 @@ def torch_rmsprop_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexp
 
 @triton.jit
 def torch_rmsprop_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, velocity; ``scalars`` the per-step
-    scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 5
     start = tl.load(row)
     stop = tl.load(row + 1)
@@ -71,10 +67,8 @@ def torch_rmsprop_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE
 
 @triton.jit
 def torch_rmsprop_momentum_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, velocity, momentum; ``scalars`` the
-    per-step scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 6
     start = tl.load(row)
     stop = tl.load(row + 1)
@@ -105,10 +99,8 @@ def torch_rmsprop_momentum_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl
 
 @triton.jit
 def torch_rmsprop_momentum_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, velocity, momentum; ``scalars`` the
-    per-step scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 6
     start = tl.load(row)
     stop = tl.load(row + 1)
@@ -141,10 +133,8 @@ def torch_rmsprop_momentum_weight_decay_kernel(table, scalars, BLOCK: tl.constex
 
 @triton.jit
 def torch_rmsprop_centered_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, velocity, average_gradient; ``scalars``
-    the per-step scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 6
     start = tl.load(row)
     stop = tl.load(row + 1)
@@ -175,10 +165,8 @@ def torch_rmsprop_centered_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl
 
 @triton.jit
 def torch_rmsprop_centered_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, velocity, average_gradient; ``scalars``
-    the per-step scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 6
     start = tl.load(row)
     stop = tl.load(row + 1)
@@ -211,10 +199,8 @@ def torch_rmsprop_centered_weight_decay_kernel(table, scalars, BLOCK: tl.constex
 
 @triton.jit
 def torch_rmsprop_centered_momentum_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, velocity, average_gradient, momentum;
-    ``scalars`` the per-step scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 7
     start = tl.load(row)
     stop = tl.load(row + 1)
@@ -250,10 +236,8 @@ def torch_rmsprop_centered_momentum_kernel(table, scalars, BLOCK: tl.constexpr, 
 
 @triton.jit
 def torch_rmsprop_centered_momentum_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, velocity, average_gradient, momentum;
-    ``scalars`` the per-step scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 7
     start = tl.load(row)
     stop = tl.load(row + 1)

@@ -9,9 +9,8 @@ import triton.language as tl
 
 @triton.jit
 def torch_sgd_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad; ``scalars`` the per-step scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 4
     start = tl.load(row)
     stop = tl.load(row + 1)
@@ -31,9 +30,8 @@ def torch_sgd_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
 
 @triton.jit
 def torch_sgd_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad; ``scalars`` the per-step scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 4
     start = tl.load(row)
     stop = tl.load(row + 1)
@@ -55,10 +53,8 @@ def torch_sgd_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl
 
 @triton.jit
 def torch_sgd_momentum_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, momentum_buffer; ``scalars`` the
-    per-step scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 5
     start = tl.load(row)
     stop = tl.load(row + 1)
@@ -82,10 +78,8 @@ def torch_sgd_momentum_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.con
 
 @triton.jit
 def torch_sgd_momentum_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, momentum_buffer; ``scalars`` the
-    per-step scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 5
     start = tl.load(row)
     stop = tl.load(row + 1)
@@ -111,10 +105,8 @@ def torch_sgd_momentum_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, 
 
 @triton.jit
 def torch_sgd_momentum_nesterov_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, momentum_buffer; ``scalars`` the
-    per-step scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 5
     start = tl.load(row)
     stop = tl.load(row + 1)
@@ -139,10 +131,8 @@ def torch_sgd_momentum_nesterov_kernel(table, scalars, BLOCK: tl.constexpr, DTYP
 
 @triton.jit
 def torch_sgd_momentum_nesterov_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
-    """One step, in place, over one chunk of one tensor. The table's row for this program holds the
-    chunk's start and stop and the addresses of param, grad, momentum_buffer; ``scalars`` the
-    per-step scalars.
-    """
+    """One step, in place, over one chunk of one tensor: the table's row for this program holds the chunk's
+    start, its stop and the address of each array below; ``scalars`` holds the per-step scalars."""
     row = table + tl.program_id(0) * 5
     start = tl.load(row)
     stop = tl.load(row + 1)
