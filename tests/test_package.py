@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 from helpers import REPO
@@ -75,3 +76,17 @@ def test_a_package_built_elsewhere_runs_without_the_generator(tmp_path: Path) ->
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.split() == ["0.5", "0.0", "0.0"]
+
+
+def test_every_package_of_the_tree_is_listed_for_installation() -> None:
+    """setuptools installs only the packages pyproject.toml lists: a new folder of the generated package or of
+    the generator that is missing there would import in the repository and fail in a non-editable install."""
+    settings = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    listed = set(settings["packages"])
+    found = set()
+    for name, folder in settings["package-dir"].items():
+        for init in sorted((REPO / folder).rglob("__init__.py")):
+            relative = init.parent.relative_to(REPO / folder)
+            if "__pycache__" not in relative.parts:
+                found.add(".".join((name, *relative.parts)))
+    assert found == listed, f"unlisted: {sorted(found - listed)}; listed but absent: {sorted(listed - found)}"
