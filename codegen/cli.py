@@ -154,11 +154,8 @@ def _verify(arguments: argparse.Namespace) -> int:
 
 def _verify_command_line(arguments: argparse.Namespace, kind: str) -> str:
     """The command line that reproduces this run: every option that changes it, defaults included."""
-    words = ["trainspec verify", arguments.spec, "--against", arguments.against]
-    if kind == "initializer":
-        words += ["--values", str(arguments.values)]
-    else:
-        words += ["--steps", str(arguments.steps), "--dtype", arguments.dtype]
+    size = ["--values", str(arguments.values)] if kind == "initializer" else ["--steps", str(arguments.steps)]
+    words = ["trainspec verify", arguments.spec, "--against", arguments.against, *size, "--dtype", arguments.dtype]
     words += ["--seed", str(arguments.seed), *(f"--flag {name}" for name in arguments.flag)]
     for option, default in (("specs", SPECS_DIR), ("out", GENERATED_DIR), ("package", PACKAGE)):
         if getattr(arguments, option) != default:

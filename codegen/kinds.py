@@ -24,7 +24,7 @@ from codegen.emit.code.optimizer import Functions, functions, optimizer_module
 from codegen.emit.code.package import PackageStyle, kind_package
 from codegen.emit.code.schedule import schedule_module
 from codegen.emit.code.torch_optimizer import torch_optimizer_module
-from codegen.emit.code.triton_optimizer import triton_optimizer_module, triton_package
+from codegen.emit.code.triton_optimizer import TritonKernels, triton_kernels, triton_optimizer_module, triton_package
 from codegen.emit.common import Emitted
 from codegen.emit.docs.initializer import family_table, initializer_section, initializers_part, overview
 from codegen.emit.docs.optimizer import base_options_part, optimizer_section, optimizers_part
@@ -85,11 +85,13 @@ class PlannedOptimizer:
     lowered: optimizers.Lowered
     kernels: tuple[KernelPlan, ...]
     functions: Functions
+    triton: TritonKernels
+    """The same kernels printed for Triton (planned once: a spec importing this one reuses them)."""
 
 
 def _plan_optimizer(lowered: optimizers.Lowered, context: Context) -> PlannedOptimizer:
     plans = tuple(plan_kernel(variant) for variant in lowered.variants)
-    return PlannedOptimizer(lowered, plans, functions(lowered, plans))
+    return PlannedOptimizer(lowered, plans, functions(lowered, plans), triton_kernels(plans))
 
 
 def _emit_optimizer(planned: PlannedOptimizer, context: Context) -> tuple[Emitted, ...]:
@@ -100,7 +102,7 @@ def _emit_optimizer(planned: PlannedOptimizer, context: Context) -> tuple[Emitte
     return (
         optimizer_module(planned.lowered, planned.functions, tuple((m, p.functions) for m, p in providers), package),
         torch_optimizer_module(spec, package),
-        triton_optimizer_module(spec, planned.kernels, tuple((m, p.kernels) for m, p in providers), package),
+        triton_optimizer_module(spec, planned.triton, tuple((m, p.triton) for m, p in providers), package),
         optimizer_section(planned.lowered),
         *((checks,) if checks else ()),
     )

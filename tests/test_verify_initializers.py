@@ -287,7 +287,10 @@ def test_the_test_sees_what_it_must():
 def test_cli_exit_status(capsys):
     arguments = ["verify", named("HeNormal"), "--specs", str(SPECS_DIR), "--values", str(VALUES), "--against"]
     assert main([*arguments, f"{WRONG}:correct_he_normal"]) == 0
-    assert "PASS" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "PASS" in out
+    command = f"trainspec verify {named('HeNormal')} --against {WRONG}:correct_he_normal --values {VALUES} --dtype"
+    assert out.splitlines()[0].startswith(command)  # the line that reproduces the run, the dtype in it
     assert main([*arguments, f"{WRONG}:he_normal_fans_swapped"]) == 1
     out = capsys.readouterr().out
     assert "FAIL: first fails on shape" in out and "fan_in and fan_out swapped" in out

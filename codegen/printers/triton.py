@@ -24,7 +24,7 @@ class TritonPrinter(LoopPrinter):
     def _print_Pow(self, expr: sympy.Pow, rational: bool = False) -> str:
         if expr.exp == sympy.Rational(1, 2):
             return f"sqrt({self._print(expr.base)})"
-        if expr.exp in (2, 3) or expr.exp.is_Number:
+        if expr.exp.is_Number:  # squares and cubes as products; any other literal power is refused there
             return super()._print_Pow(expr, rational)
         return f"power({self._print(expr.base)}, {self._print(expr.exp)})"
 

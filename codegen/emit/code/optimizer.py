@@ -21,6 +21,10 @@ from codegen.plan import KernelPlan
 from codegen.printers.python import LoopPrinter, ScalarPrinter, float_literal
 from codegen.printers.text import interval_text
 
+TABLE_ADDRESSES = 2
+"""The first address column of a row of the runtime's multi-tensor tables (after start and stop:
+``runtime.multi_tensor.ADDRESSES``)."""
+
 # The constructor arguments every Keras optimizer takes besides its own.
 KERAS_BASE_ARGUMENTS = ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm")
 
@@ -58,6 +62,16 @@ class KernelFunction:
     @property
     def arguments(self) -> tuple[str, ...]:
         return (*self.arrays, *self.scalars)
+
+    @property
+    def address_columns(self) -> tuple[tuple[str, int], ...]:
+        """Each array and the column of a multi-tensor table row that holds its address (after start and stop)."""
+        return tuple((array, TABLE_ADDRESSES + index) for index, array in enumerate(self.arrays))
+
+    @property
+    def table_width(self) -> int:
+        """The columns of a multi-tensor table row: start, stop, then one address per array."""
+        return TABLE_ADDRESSES + len(self.arrays)
 
     @property
     def rows_name(self) -> str:

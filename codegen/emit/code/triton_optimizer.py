@@ -30,48 +30,51 @@ class TritonModule:
     runtime_functions: str
 
 
+@dataclass(frozen=True)
+class TritonKernels:
+    """The distinct kernels of a spec's variants by content, each named after the first variant using it, and the
+    key of each variant's kernel."""
+
+    by_key: dict[tuple, KernelFunction]
+    by_variant: dict[str, tuple]
+
+
+def triton_kernels(plans: tuple[KernelPlan, ...]) -> TritonKernels:
+    """Every variant's update printed for Triton, each distinct text once."""
+    by_key: dict[tuple, KernelFunction] = {}
+    by_variant = {}
+    for plan in plans:
+        kernel = kernel_function(plan, TritonPrinter)
+        by_key.setdefault(kernel.key, kernel)
+        by_variant[plan.variant.name] = kernel.key
+    return TritonKernels(by_key, by_variant)
+
+
 def triton_optimizer_module(
-    spec: OptimizerSpec,
-    plans: tuple[KernelPlan, ...],
-    providers: tuple[tuple[str, tuple[KernelPlan, ...]], ...],
-    package: str,
+    spec: OptimizerSpec, own: TritonKernels, providers: tuple[tuple[str, TritonKernels], ...], package: str
 ) -> Emitted:
-    """``<package>/triton/<module>.py``: every variant's kernel, each distinct text once; a kernel that one of
-    ``providers`` (the modules of specs this one imports, nearest first) already has is imported from it, as
-    the NumPy modules import theirs."""
+    """``<package>/triton/<module>.py``: the spec's kernels; a kernel that one of ``providers`` (the modules of
+    specs this one imports, nearest first) already has is imported from it, as the NumPy modules import theirs."""
     inherited: dict[tuple, tuple[str, str]] = {}  # key → (module, name), the nearest provider winning
-    for module, their_plans in reversed(providers):
-        for kernel in _distinct(their_plans)[0].values():
+    for module, theirs in reversed(providers):
+        for kernel in theirs.by_key.values():
             inherited[kernel.key] = (module, kernel.name)
-    kernels, by_variant = _distinct(plans)
-    local = tuple(kernel for key, kernel in kernels.items() if key not in inherited)
+    local = tuple(kernel for key, kernel in own.by_key.items() if key not in inherited)
     shared: dict[str, list[str]] = {}
-    for key in kernels:
+    for key in own.by_key:
         if key in inherited:
             module, name = inherited[key]
             shared.setdefault(module, []).append(name)
-    names = {key: inherited[key][1] if key in inherited else kernel.name for key, kernel in kernels.items()}
+    names = {key: inherited[key][1] if key in inherited else kernel.name for key, kernel in own.by_key.items()}
     used = sorted(name for name in RUNTIME_FUNCTIONS if any(f"{name}(" in line.value for k in local for line in k.body))
     model = TritonModule(
         summary=docstring(f"{spec.name} on the GPU: {spec.summary}", indent=""),
         shared=tuple((module, ", ".join(kernel_names)) for module, kernel_names in sorted(shared.items())),
         kernels=local,
-        variants=tuple((variant, names[key]) for variant, key in by_variant.items()),
+        variants=tuple((variant, names[key]) for variant, key in own.by_variant.items()),
         runtime_functions=", ".join(used),
     )
     return Emitted(f"{package}/triton/{spec.module_name}.py", "code/triton_optimizer.py.jinja", model, spec.source)
-
-
-def _distinct(plans: tuple[KernelPlan, ...]) -> tuple[dict[tuple, KernelFunction], dict[str, tuple]]:
-    """The distinct kernels of ``plans`` by content, each named after the first variant using it, and the key of
-    each variant's kernel."""
-    kernels: dict[tuple, KernelFunction] = {}
-    by_variant = {}
-    for plan in plans:
-        kernel = kernel_function(plan, TritonPrinter)
-        kernels.setdefault(kernel.key, kernel)
-        by_variant[plan.variant.name] = kernel.key
-    return kernels, by_variant
 
 
 def triton_package(package: str) -> Emitted:

@@ -31,6 +31,8 @@ CHUNK = 1 << 18
 START, STOP, ADDRESSES = 0, 1, 2
 """The columns of a table row: then one address per array."""
 
+_LIKE: dict[np.dtype, np.ndarray] = {}
+"""An empty array of each dtype: it tells a rows kernel the dtype at a table's addresses."""
 _pool: ThreadPoolExecutor | None = None
 
 
@@ -102,6 +104,15 @@ def run_rows(rows_kernel: Callable[..., None], rows: np.ndarray, like: np.ndarra
         wait(futures)  # never return while a worker may still write the arrays
     for future in futures:
         future.result()
+
+
+def step_tensors(
+    rows_kernel: Callable[..., None], addresses: list[tuple[int, ...]], sizes: list[int], dtype: np.dtype, scalars
+) -> None:
+    """One step of every tensor of one dtype at ``addresses`` (param, grad, state... per tensor), with the per-step
+    ``scalars`` rounded to that dtype: one call, shared between the threads."""
+    like = _LIKE.setdefault(dtype, np.empty(0, dtype))
+    run_rows(rows_kernel, table(addresses, sizes), like, tuple(like.dtype.type(s) for s in scalars))
 
 
 def run_kernel(kernel: Callable[..., None], arrays: tuple[np.ndarray, ...], scalars: tuple) -> None:

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .arguments import FLOAT_DTYPES, Constraint, Domain, checked_real
-from .multi_tensor import address, run_rows, table
+from .multi_tensor import address, step_tensors
 from .schedule import Schedule, deserialize, serialize
 
 
@@ -173,8 +173,7 @@ class Optimizer:
             addresses.append((address(p), address(g), *slots))
             sizes.append(p.size)
         for dtype, (addresses, sizes) in by_dtype.items():
-            like = np.empty(0, dtype)
-            run_rows(self.variant.rows, table(addresses, sizes), like, tuple(dtype.type(s) for s in scalars))
+            step_tensors(self.variant.rows, addresses, sizes, dtype, scalars)
         self._optimizer_state = dict(zip(self.variant.optimizer_state, map(float, new_optimizer_state)))
         self.iterations += 1
 
@@ -325,9 +324,6 @@ def checked_settings(
     """The arguments of an optimizer of class ``declaration``, each checked against its domain, or an error naming
     the argument and its value."""
     domains = {domain.argument: domain for domain in declaration.domains}
-    unknown = set(hyperparameters) - set(domains)
-    if unknown:
-        raise TypeError(f"{declaration.__name__} has no hyperparameter {sorted(unknown)[0]!r}")
     # A schedule as learning_rate is evaluated at the 0-based iterations once per step (Keras's convention).
     schedule = _learning_rate_schedule(hyperparameters.get("learning_rate"))
     checked = {
