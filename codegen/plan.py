@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sympy
-from sympy.logic.boolalg import to_nnf
+from sympy.logic.boolalg import Boolean, BooleanAtom, to_nnf
 
 from codegen.language.initializer import Distribution, Family, i, j, q_ij, r_jj, u, x, z
 from codegen.language.optimizer import State, g, w
@@ -76,7 +76,7 @@ def plan_kernel(variant: Variant) -> KernelPlan:
     hoisted = _Hoister(invariant, taken={s.name for s, _ in prelude})
     body = [(lhs, hoisted(rhs)) for lhs, rhs in body]
     prelude.extend(hoisted.definitions)
-    body = _share_subexpressions(body)
+    body = _lift_branches(_share_subexpressions(body))
 
     optimizer_out = tuple((s, current[s.symbol]) for s in variant.optimizer_state)
     read_in_loop = set().union(*(rhs.free_symbols for _, rhs in body))
@@ -100,19 +100,27 @@ class _Hoister:
         self.taken = taken
 
     def __call__(self, expr: sympy.Basic) -> sympy.Basic:
-        if expr.is_Symbol or isinstance(expr, sympy.logic.boolalg.BooleanAtom):
+        if expr.is_Symbol or isinstance(expr, BooleanAtom):
             return expr
-        if isinstance(expr, sympy.Expr) and (expr.is_Number or expr.free_symbols <= self.invariant):
-            return self.scalar(expr)
+        if isinstance(expr, (sympy.Expr, Boolean)) and (expr.is_Number or expr.free_symbols <= self.invariant):
+            return self.scalar(expr)  # an invariant condition too: a flag computed once per step
+        if isinstance(expr, sympy.core.relational.Relational):
+            return self.comparison(expr)
         if expr.is_Add or expr.is_Mul:
             return self.split(expr)
         if expr.is_Pow:
             exponent = expr.exp if expr.exp in LOOP_EXPONENTS else self(expr.exp)
             return sympy.Pow(self(expr.base), exponent, evaluate=False)
-        arguments = [self(arg) for arg in expr.args]
-        if isinstance(expr, sympy.Expr) and not isinstance(expr, sympy.Piecewise):
-            return expr.func(*arguments, evaluate=False)
-        return expr.func(*arguments)  # a condition or a Piecewise, which take no evaluate flag
+        return _rebuilt(expr, [self(arg) for arg in expr.args])
+
+    def comparison(self, expr: sympy.core.relational.Relational) -> sympy.Basic:
+        """A per-element comparison, oriented as a person writes it (``tmp0 > 0``). Small integers stay literals:
+        they are exact in every dtype, so comparing with them is the same in float32 and float64."""
+        lhs, rhs = expr.lhs, expr.rhs
+        if lhs.is_Number and not rhs.is_Number:
+            lhs, rhs, expr = rhs, lhs, expr.reversed
+        sides = [side if _small_integer(side) else self(side) for side in (lhs, rhs)]
+        return expr.func(*sides, evaluate=False)
 
     def split(self, expr: sympy.Expr) -> sympy.Expr:
         """Group the invariant operands of a sum or product into one scalar, keeping a sign."""
@@ -138,6 +146,39 @@ class _Hoister:
             self.definitions.append((symbol, expr))
             self.invariant.add(symbol)
         return self.names[expr]
+
+
+def _rebuilt(expr: sympy.Basic, arguments: list[sympy.Basic]) -> sympy.Basic:
+    """``expr`` with new arguments, left as written (SymPy would otherwise fold and reorder it again)."""
+    if isinstance(expr, (sympy.Expr, sympy.core.relational.Relational)) and not isinstance(expr, sympy.Piecewise):
+        return expr.func(*arguments, evaluate=False)
+    return expr.func(*arguments)  # a Piecewise, its pairs and the logic operators take no evaluate flag
+
+
+def _small_integer(expr: sympy.Basic) -> bool:
+    return expr.is_Integer and abs(int(expr)) < 2**24
+
+
+def _lift_branches(body: list[Assignment]) -> list[Assignment]:
+    """Every ``Piecewise`` inside a larger expression becomes an assignment of its own, just before it, so that each
+    branch is a whole assignment: a backend prints it as ``if``/``elif``/``else`` (or a select)."""
+    taken = {lhs.name for lhs, _ in body}
+    names = (symbol for symbol in sympy.numbered_symbols("branch") if symbol.name not in taken)
+    result: list[Assignment] = []
+
+    def lifted(expr: sympy.Basic, whole: bool) -> sympy.Basic:
+        if not expr.args or expr.is_Symbol:
+            return expr
+        rebuilt = _rebuilt(expr, [lifted(arg, False) for arg in expr.args])
+        if isinstance(expr, sympy.Piecewise) and not whole:
+            name = next(names)
+            result.append((name, rebuilt))
+            return name
+        return rebuilt
+
+    for lhs, rhs in body:
+        result.append((lhs, lifted(rhs, True)))
+    return result
 
 
 def _share_subexpressions(body: list[Assignment]) -> list[Assignment]:

@@ -188,8 +188,9 @@ def test_options_show_their_substitution(files, spec):
         when_off = rows[option.argument][3]
         for old, new in option.when_off.items():
             assert f"{sympy_latex(old, spec)} \\mapsto {sympy_latex(new, spec)}" in when_off
-        for target in option.applies_to:
-            assert f"in the update of ${sympy_latex(target, spec)}$ only" in when_off
+        if option.applies_to:
+            targets = ", ".join(f"${sympy_latex(target, spec)}$" for target in option.applies_to)
+            assert f"in the update of {targets} only" in when_off
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=SPEC_IDS)

@@ -306,7 +306,7 @@ def test_bad_seeds_are_refused(resolved, seed):
         (
             "RandomUniform",
             {"minval": 0.5, "maxval": 0.1},
-            r"minval must not exceed maxval \(\(minval <= maxval\)\), got maxval=0.1, minval=0.5",
+            r"minval must not exceed maxval \(minval <= maxval\), got maxval=0.1, minval=0.5",
         ),
         (
             "VarianceScaling",

@@ -423,3 +423,33 @@ def worst_synthetic_ratio(result: StepResult, param, grad, state, precision: typ
         for symbol, value in ((w, new_w), (_s, new_s)):
             worst = max(worst, abs(float(result.values(symbol)[i] - value)) / result.radius(symbol)[i])
     return worst
+
+
+_c = sympy.Symbol("c")
+BRANCHING = OptimizerSpec(
+    name="Branching",
+    aliases=("branching",),
+    summary="a per-element branch on a product compared with a threshold",
+    hyperparameters=(learning_rate(0.1), Hyperparameter(_c, "c", 1.0, sympy.Interval(0, 2), "a threshold")),
+    state=(),
+    update=((w, w - eta * sympy.Piecewise((g, g * w > _c), (-g, True))),),
+)
+
+
+def test_reference_takes_each_elements_branch_and_bounds_one_rounding_can_flip() -> None:
+    """Elements far from the threshold get their branch's value and its usual small bound. At 1 + 2^-20 squared,
+    the exact product is above c = 1 + 2^-19 but its float32 rounding is not: a correct kernel may take either
+    branch, so the bound must reach the other one (2ηg away)."""
+    near = 1 + 2.0**-20
+    param = np.array([2.0, -2.0, near], dtype=np.float32)
+    grad = np.array([1.0, 1.0, near], dtype=np.float32)
+    chosen = {"learning_rate": 0.1, "c": 1 + 2.0**-19}
+    reference = Reference(BRANCHING, {"weight_decay": False}, chosen, np.dtype(np.float32))
+    result = reference.step(reference.kernel_inputs(param, {}, {}, reference.initial(param)), grad, 1)
+    values = [float(v) for v in result.values(w)]
+    radius = result.radius(w)
+    assert values[:2] == pytest.approx([2.0 - 0.1, -2.0 + 0.1], rel=1e-15)  # above (2 > c), below (-2 < c)
+    assert values[2] == pytest.approx(near - 0.1 * near, rel=1e-15)  # exactly, the product is above c
+    assert (radius[:2] < 1e-6).all()
+    kernel_other_branch = float(np.float32(near) + np.float32(0.1) * np.float32(near))
+    assert radius[2] >= abs(kernel_other_branch - values[2])

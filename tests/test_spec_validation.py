@@ -170,6 +170,39 @@ BREAKAGES = (
         "undefined function",
     ),
     Breakage(
+        "function without a kernel form",
+        (
+            ("from sympy import", "from sympy import besselj,"),
+            (PARAMETER_UPDATE, "(w, w - eta * besselj(0, g) / sqrt(A + epsilon)),"),
+        ),
+        "besselj",
+        "has no kernel form; an update may use Max, Min, Abs, sign, exp, log, Piecewise",
+    ),
+    Breakage(
+        "branch without a last (value, True)",
+        (
+            ("from sympy import", "from sympy import Piecewise,"),
+            (PARAMETER_UPDATE, "(w, w - eta * Piecewise((g, g > 0)) / sqrt(A + epsilon)),"),
+        ),
+        "w",
+        "has no last (value, True)",
+    ),
+    Breakage(
+        "branch on something that is not a comparison",
+        (
+            ("from sympy import", "from sympy import Contains, Piecewise,"),
+            (PARAMETER_UPDATE, "(w, w - eta * Piecewise((g, Contains(g, Interval(0, 1))), (0, True)) / sqrt(A)),"),
+        ),
+        "w",
+        "is not a comparison",
+    ),
+    Breakage(
+        "a condition assigned as a value",
+        (_declare("positive"), (UPDATE_START, UPDATE_START + "        (positive, g > 0),\n")),
+        "positive",
+        "is a condition, not a value",
+    ),
+    Breakage(
         "file that raises on import",
         (("SPEC = ", 'raise RuntimeError("deliberately broken")\nSPEC = '),),
         None,

@@ -14,10 +14,15 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Line:
-    """One assignment of generated code: ``target = value``."""
+    """One assignment of generated code: ``target = value``.
+
+    ``cases``, for a branch a template lays out as statements: (condition, value) for each branch in order, the
+    last one's condition empty (``else``); ``value`` is then the same branch as one conditional expression.
+    """
 
     target: str
     value: str
+    cases: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

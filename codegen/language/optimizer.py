@@ -24,6 +24,7 @@ from codegen.language.common import Constraint, Counterpart, Hyperparameter, Nam
 
 # What spec files import from here: the vocabulary of this kind, and the pieces every kind shares.
 __all__ = [
+    "FUNCTIONS",
     "ROLE_SYMBOLS",
     "Constraint",
     "Convention",
@@ -53,6 +54,13 @@ eta = sympy.Symbol("eta")
 """The learning rate in effect for this step."""
 
 ROLE_SYMBOLS = (w, g, t, eta)
+
+FUNCTIONS = (sympy.Max, sympy.Min, sympy.Abs, sympy.sign, sympy.exp, sympy.log, sympy.Piecewise)
+"""The functions an update may use besides arithmetic and powers (``sqrt`` is a power): each has a kernel form on
+every backend and a rounding bound in the reference. ``Piecewise`` is a branch: per element when its conditions read
+elements (Rprop's sign cases), per step when they read only hyperparameters and ``t`` (RAdam's switch on ρ_t). Its
+conditions compare (``<``, ``<=``, ``>``, ``>=``, ``Eq``, ``Ne``) and combine (``&``, ``|``, ``~``), and its last pair
+is ``(value, True)``: what holds when no condition does."""
 
 
 def learning_rate(default: float) -> Hyperparameter:

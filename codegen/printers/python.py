@@ -12,7 +12,10 @@ list or an applied function under the name the generated code gives it.
 ``LoopPrinter`` writes element loops for Numba: small integer powers as
 products, ``math.sqrt``, ``max``/``min``, ``np.sign``, and it refuses
 literals, since a Python float in a float32 loop would make Numba compute in
-float64 (the planner hoists every literal into a typed scalar first).
+float64 (the planner hoists every literal into a typed scalar first). The one
+literal it prints is a small integer compared with (``tmp0 > 0``), exact in
+every dtype. A branch (``Piecewise``) that is a whole assignment is laid out
+by the template as ``if``/``elif``/``else`` from ``branches``.
 """
 
 from __future__ import annotations
@@ -99,6 +102,45 @@ class ScalarPrinter(PythonCodePrinter):
             return f"floor_log({self._print(ratio[0])}, {self._print(ratio[1])})"
         return f"{self._module_format('math.floor')}({self._print(expr.args[0])})"
 
+    def _print_Relational(self, expr: sympy.core.relational.Relational) -> str:
+        return f"{self._print(expr.lhs)} {expr.rel_op} {self._print(expr.rhs)}"
+
+    def _print_And(self, expr: sympy.And) -> str:
+        return " and ".join(self._condition(arg) for arg in expr.args)
+
+    def _print_Or(self, expr: sympy.Or) -> str:
+        return " or ".join(self._condition(arg) for arg in expr.args)
+
+    def _print_Not(self, expr: sympy.Not) -> str:
+        return f"not {self._condition(expr.args[0])}"
+
+    def _condition(self, expr: sympy.Basic) -> str:
+        """A condition as an operand of ``and``, ``or`` or ``not``: comparisons bind tighter, the rest is wrapped."""
+        text = self._print(expr)
+        return text if isinstance(expr, sympy.core.relational.Relational) or expr.is_Symbol else f"({text})"
+
+    def _print_Piecewise(self, expr: sympy.Piecewise) -> str:
+        """A conditional expression, ``a if c else b if d else e``: only the taken branch runs."""
+        *cases, otherwise = self.branches(expr)
+        text = otherwise[1]
+        for condition, value in reversed(cases):
+            text = f"{value} if {condition} else {text}"
+        return text
+
+    def branches(self, expr: sympy.Piecewise) -> tuple[tuple[str, str], ...]:
+        """Each branch of ``expr`` as (condition, value) texts, in order; the last one's condition is ``""``: it is
+        taken when no other is (a Piecewise without that final ``True`` branch is undefined, and refused)."""
+        pairs = expr.args
+        if pairs[-1].cond is not sympy.true:
+            raise ValueError(f"{expr} has no final branch for when no condition holds (a pair ending in True)")
+        texts = [(self._print(pair.cond), self.parenthesize(pair.expr, PRECEDENCE["Lambda"] + 1)) for pair in pairs]
+        return (*texts[:-1], ("", texts[-1][1]))
+
+    def parenthesize(self, item: sympy.Basic, level: int, strict: bool = False) -> str:
+        if isinstance(item, sympy.Piecewise):  # a conditional expression binds more loosely than any operator
+            return f"({self._print(item)})"
+        return super().parenthesize(item, level, strict)
+
     def _print_sign(self, expr: sympy.Expr) -> str:
         # numpy.sign keeps the dtype and maps 0 to 0, as sympy.sign does.
         return f"{self._module_format('numpy.sign')}({self._print(expr.args[0])})"
@@ -115,6 +157,9 @@ class LiteralInLoopError(ValueError):
 
 class LoopPrinter(ScalarPrinter):
     """Python for Numba element loops: no literals, products for small integer powers."""
+
+    branch_statements = True
+    """A branch that is a whole assignment is written as ``if``/``elif``/``else`` statements."""
 
     def _print_Pow(self, expr: sympy.Pow, rational: bool = False) -> str:
         base, exponent = expr.base, expr.exp
@@ -133,6 +178,11 @@ class LoopPrinter(ScalarPrinter):
         raise LiteralInLoopError(f"literal {expr} in a loop body")
 
     _print_Integer = _print_Rational = _print_Float = _print_Number
+
+    def _print_Relational(self, expr: sympy.core.relational.Relational) -> str:
+        # A small integer compared with stays a literal (the planner keeps it): it is exact in every dtype.
+        sides = [str(side.p) if side.is_Integer else self._print(side) for side in (expr.lhs, expr.rhs)]
+        return f"{sides[0]} {expr.rel_op} {sides[1]}"
 
     def _print_Mul(self, expr: sympy.Mul) -> str:
         if expr.could_extract_minus_sign() and expr.args[0] == -1:

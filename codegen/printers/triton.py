@@ -1,7 +1,7 @@
 """The Triton printer: an element update as the body of a Triton kernel, one block of elements at a time.
 
 It prints what ``LoopPrinter`` prints, with the functions of ``triton.language``
-(``tl.maximum``, ``tl.minimum``, ``tl.abs``) and, where Triton's own operation
+(``tl.maximum``, ``tl.minimum``, ``tl.abs``, ``tl.where`` for a branch) and, where Triton's own operation
 is not correctly rounded in float32 (division and square root are
 approximations there), the runtime's ``divide`` and ``sqrt``, which choose the
 IEEE operation for the block's dtype. ``sign`` and ``power`` come from the
@@ -20,6 +20,8 @@ RUNTIME_FUNCTIONS = ("divide", "power", "sign", "sqrt")
 
 class TritonPrinter(LoopPrinter):
     """Triton for the body of a kernel over a block of elements."""
+
+    branch_statements = False  # the elements of a block take different branches: a select, not statements
 
     def _print_Pow(self, expr: sympy.Pow, rational: bool = False) -> str:
         if expr.exp == sympy.Rational(1, 2):
@@ -49,3 +51,20 @@ class TritonPrinter(LoopPrinter):
 
     def _print_sign(self, expr: sympy.Expr) -> str:
         return f"sign({self._print(expr.args[0])})"
+
+    def _print_Piecewise(self, expr: sympy.Piecewise) -> str:
+        """Nested ``tl.where``: a block's elements take different branches, so each branch is computed and the
+        condition selects, element by element."""
+        *cases, (_, text) = self.branches(expr)
+        for condition, value in reversed(cases):
+            text = f"tl.where({condition}, {value}, {text})"
+        return text
+
+    def _print_And(self, expr: sympy.And) -> str:
+        return " & ".join(f"({self._print(arg)})" for arg in expr.args)
+
+    def _print_Or(self, expr: sympy.Or) -> str:
+        return " | ".join(f"({self._print(arg)})" for arg in expr.args)
+
+    def _print_Not(self, expr: sympy.Not) -> str:
+        return f"~({self._print(expr.args[0])})"

@@ -296,7 +296,9 @@ class _Evaluator:
         precision = FLOAT64 if quantity.invariant else self.precision
         relative = (1 + ROUNDINGS_PER_OPERATION * precision.unit) ** operations - 1
         extra = relative * (np.abs(quantity.approx) + quantity.radius) + operations * precision.underflow
-        return replace(quantity, absolute=quantity.absolute + extra)
+        # An exact zero from exact operands is computed exactly (Rprop's g·prev on its first step): no underflow.
+        exact_zero = np.array([v == 0 for v in _as_list(quantity.value, self.n)]) & (quantity.radius == 0)
+        return replace(quantity, absolute=quantity.absolute + np.where(exact_zero, 0.0, extra))
 
     def in_dtype(self, quantity: Quantity) -> Quantity:
         """A once-per-step float64 quantity as the element loop reads it: cast to the array's dtype."""
@@ -534,8 +536,87 @@ class _Evaluator:
             self._quantity(_mp_map(_MP.log, inner.value), np.log(x), inner.linear / x, absolute, inner.invariant), 2
         )
 
+    # ---- branches
+
+    def _piecewise(self, expr: sympy.Piecewise) -> Quantity:
+        """The branch each element takes, with its error; where the error could make a kernel decide otherwise
+        (a compared value within its bound of the threshold), any branch it could take bounds the result."""
+        chosen = np.full(self.n, -1)
+        sure = np.ones(self.n, dtype=bool)
+        for index, pair in enumerate(expr.args):
+            holds, certain = self._decide(pair.cond)
+            undecided = chosen < 0
+            sure &= ~undecided | certain
+            chosen = np.where(undecided & holds, index, chosen)
+        if (chosen < 0).any():
+            raise ValueError(f"no branch of {expr} holds for some elements: it needs a final (value, True)")
+        possible = range(len(expr.args)) if not sure.all() else sorted(set(chosen.tolist()))
+        branches = {index: self._branch(expr.args[index].expr, index in chosen) for index in possible}
+        taken = [branches[index] for index in chosen.tolist()]
+        values = [_as_list(q.value, self.n)[i] for i, q in enumerate(taken)]
+        first = taken[0]
+        invariant = (
+            all(q is first for q in taken)
+            and first.invariant
+            and all(self._invariant(pair.cond) for pair in expr.args[: max(chosen) + 1])
+        )
+        value = first.value if invariant else values
+        approx = np.array([q.approx[i] for i, q in enumerate(taken)])
+        linear = np.array([q.linear[:, i] for i, q in enumerate(taken)]).T.reshape(self.k, self.n)
+        absolute = np.array([q.absolute[i] for i, q in enumerate(taken)])
+        if not sure.all():
+            reach = np.max([np.abs(q.approx - approx) + q.radius for q in branches.values()], axis=0)
+            linear = np.where(sure, linear, 0.0)
+            absolute = np.where(sure, absolute, reach)
+        return self._quantity(value, approx, linear, absolute, invariant)
+
+    def _branch(self, expr: sympy.Expr, needed: bool) -> Quantity:
+        """A branch's value; one that no element takes for sure and that cannot be evaluated (a logarithm of a
+        negative number on the other side of its condition) bounds nothing: its reach is unknown."""
+        try:
+            return self.evaluate(expr)
+        except (ValueError, ZeroDivisionError, OverflowError):
+            if needed:
+                raise
+            nowhere = np.full(self.n, np.inf)
+            return self._quantity(_MP.mpf(0), nowhere, 0.0, nowhere, False)
+
+    def _decide(self, condition: sympy.Basic) -> tuple[np.ndarray, np.ndarray]:
+        """Per element: whether ``condition`` holds, and whether a kernel within the error bounds decides the same."""
+        if condition is sympy.true or condition is sympy.false:
+            return np.full(self.n, bool(condition)), np.ones(self.n, dtype=bool)
+        if isinstance(condition, sympy.Not):
+            holds, certain = self._decide(condition.args[0])
+            return ~holds, certain
+        if isinstance(condition, (sympy.And, sympy.Or)):
+            decided = [self._decide(arg) for arg in condition.args]
+            holds = np.array([h for h, _ in decided])
+            certain = np.array([c for _, c in decided])
+            settles = ~holds if isinstance(condition, sympy.And) else holds  # one sure false (true) settles And (Or)
+            result = holds.all(axis=0) if isinstance(condition, sympy.And) else holds.any(axis=0)
+            return result, certain.all(axis=0) | (settles & certain).any(axis=0)
+        if isinstance(condition, sympy.core.relational.Relational):
+            lhs, rhs = self.evaluate(condition.lhs), self.evaluate(condition.rhs)
+            compare = _COMPARISONS[condition.rel_op]
+            left, right = _as_list(lhs.value, self.n), _as_list(rhs.value, self.n)
+            holds = np.array([compare(a, b) for a, b in zip(left, right)])
+            gap = np.abs(np.array([float(a - b) for a, b in zip(left, right)]))
+            radii = lhs.radius + rhs.radius
+            return holds, (gap > radii) | (radii == 0)  # exact operands are compared exactly
+        raise NotImplementedError(f"the reference evaluator cannot decide the condition {condition}")
+
+
+_COMPARISONS: dict[str, Callable[[object, object], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
 
 _FUNCTIONS: dict[str, Callable[[_Evaluator, sympy.Expr], Quantity]] = {
+    "Piecewise": _Evaluator._piecewise,
     "Max": _Evaluator._extremum,
     "Min": _Evaluator._extremum,
     "Abs": _Evaluator._abs,

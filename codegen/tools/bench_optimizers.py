@@ -216,7 +216,10 @@ class NumpyUpdate:
             arguments = [values[symbol] for symbol in inputs]
             if any(isinstance(a, np.ndarray) for a in arguments):
                 arguments = [a if isinstance(a, np.ndarray) else param.dtype.type(a) for a in arguments]
-            values[lhs] = function(*arguments)
+            # A branch is computed whole on both sides (numpy.select): the side not taken may be a NaN (RAdam's
+            # rectification before its threshold), which is then discarded.
+            with np.errstate(invalid="ignore", divide="ignore"):
+                values[lhs] = function(*arguments)
         np.copyto(param, values[w])
         for state in self.variant.parameter_state:
             np.copyto(arrays[state.name], values[state.symbol])

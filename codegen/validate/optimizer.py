@@ -10,10 +10,12 @@ import keyword
 import numbers
 
 import sympy
-from sympy.core.function import AppliedUndef
+from sympy.core.function import Application, AppliedUndef
+from sympy.core.relational import Relational
+from sympy.logic.boolalg import Boolean
 
 from codegen.errors import SpecError
-from codegen.language.optimizer import ROLE_SYMBOLS, OptimizerSpec, eta, g, t, w
+from codegen.language.optimizer import FUNCTIONS, ROLE_SYMBOLS, OptimizerSpec, eta, g, t, w
 from codegen.language.relations import Equivalence, ScaleInvariance, Unbiased
 from codegen.load import Registry
 
@@ -69,7 +71,9 @@ class _Checker:
         for position, (lhs, rhs) in enumerate(self.spec.update):
             if not isinstance(lhs, sympy.Symbol):
                 self.fail(f"the left-hand side of assignment {position + 1} is not a symbol", lhs)
-            if isinstance(rhs, bool) or not isinstance(rhs, (numbers.Real, sympy.Expr)):
+            if isinstance(rhs, bool) or (isinstance(rhs, Boolean) and not isinstance(rhs, sympy.Expr)):
+                self.fail(f"the assignment to {lhs} is a condition, not a value; branch on it with Piecewise", lhs)
+            if not isinstance(rhs, (numbers.Real, sympy.Expr)):
                 self.fail(f"the right-hand side of the assignment to {lhs} is not an expression: {rhs!r}", lhs)
         for h in self.spec.hyperparameters:
             if not isinstance(h.symbol, sympy.Symbol):
@@ -152,10 +156,34 @@ class _Checker:
             undefined = sorted(sympy.sympify(rhs).atoms(AppliedUndef), key=str)
             if undefined:
                 self.fail(f"undefined function {undefined[0].func} in the assignment to {lhs}", undefined[0].func)
+            self._functions(lhs, sympy.sympify(rhs))
             if sympy.sympify(rhs).has(sympy.zoo, sympy.nan):
                 self.fail(f"the assignment to {lhs} divides by zero or is undefined", lhs)
             seen.add(lhs)
             defined.add(lhs)
+
+    def _functions(self, lhs: sympy.Symbol, rhs: sympy.Basic) -> None:
+        """Only functions every backend prints, and branches that are defined everywhere."""
+        allowed = ", ".join(f.__name__ for f in FUNCTIONS)
+        for applied in sorted(rhs.atoms(Application), key=str):
+            if isinstance(applied, (AppliedUndef, *FUNCTIONS)):
+                continue
+            name = type(applied).__name__
+            self.fail(f"{name} (in the assignment to {lhs}) has no kernel form; an update may use {allowed}", name)
+        for branch in sorted(rhs.atoms(sympy.Piecewise), key=str):
+            if branch.args[-1].cond is not sympy.true:
+                self.fail(f"a Piecewise in the assignment to {lhs} has no last (value, True): undefined", lhs)
+            for pair in branch.args:
+                self._condition(lhs, pair.cond)
+
+    def _condition(self, lhs: sympy.Symbol, condition: sympy.Basic) -> None:
+        if condition is sympy.true or isinstance(condition, Relational):
+            return
+        if isinstance(condition, (sympy.And, sympy.Or, sympy.Not)):
+            for part in condition.args:
+                self._condition(lhs, part)
+            return
+        self.fail(f"the condition {condition} (in the assignment to {lhs}) is not a comparison", lhs)
 
     def _depends_on(self, local: sympy.Symbol, target: sympy.Symbol) -> bool:
         """Whether ``local``'s definition reads ``target``, directly or through other locals."""

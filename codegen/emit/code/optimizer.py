@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sympy
+from sympy.logic.boolalg import Boolean
 
 from codegen.emit.common import Emitted, Line, docstring, modules_used, string_literal
 from codegen.language.common import Constraint, Hyperparameter
@@ -54,10 +55,12 @@ class KernelFunction:
     loads: tuple[Line, ...]
     body: tuple[Line, ...]
     stores: tuple[Line, ...]
+    flags: tuple[str, ...] = ()
+    """The scalars that are conditions (true or false for the whole step), among ``scalars``."""
 
     @property
     def key(self) -> tuple:
-        return ("kernel", self.arrays, self.scalars, self.loads, self.body, self.stores)
+        return ("kernel", self.arrays, self.scalars, self.loads, self.body, self.stores, self.flags)
 
     @property
     def arguments(self) -> tuple[str, ...]:
@@ -259,15 +262,29 @@ def kernel_function(plan: KernelPlan, printer: type[LoopPrinter] = LoopPrinter) 
     backend's): loads and stores pair a symbol with the array it comes from or goes to."""
     variant = plan.variant
     body_printer = printer(scalars=frozenset(plan.scalars))
-    arrays = ("param", "grad", *(s.name for s in variant.parameter_state))
+    # An array is named after its state, unless an element value goes by that name (Rprop's ``prev``).
+    values = {symbol.name for symbol in (*plan.scalars, *(s for _, s in plan.loads), *(lhs for lhs, _ in plan.body))}
+    arrays = {
+        name: f"{name}_array" if name in values else name
+        for name in ("param", "grad", *(s.name for s in variant.parameter_state))
+    }
+    flags = {lhs for lhs, rhs in plan.prelude if isinstance(rhs, Boolean) and not isinstance(rhs, sympy.Expr)}
     return KernelFunction(
         name=f"{variant.name}_kernel",
-        arrays=arrays,
+        arrays=tuple(arrays.values()),
         scalars=tuple(s.name for s in plan.scalars),
-        loads=tuple(Line(symbol.name, array) for array, symbol in plan.loads),
-        body=tuple(Line(lhs.name, body_printer.doprint(rhs)) for lhs, rhs in plan.body),
-        stores=tuple(Line(array, symbol.name) for array, symbol in plan.stores),
+        loads=tuple(Line(symbol.name, arrays[array]) for array, symbol in plan.loads),
+        body=tuple(_body_line(lhs, rhs, body_printer) for lhs, rhs in plan.body),
+        stores=tuple(Line(arrays[array], symbol.name) for array, symbol in plan.stores),
+        flags=tuple(s.name for s in plan.scalars if s in flags),
     )
+
+
+def _body_line(lhs: sympy.Symbol, rhs: sympy.Expr, printer: LoopPrinter) -> Line:
+    """One assignment of the loop; a branch of three cases or more as statements where the backend writes them (two
+    read best as one conditional expression, as the project's linter asks)."""
+    many = isinstance(rhs, sympy.Piecewise) and len(rhs.args) > 2
+    return Line(lhs.name, printer.doprint(rhs), printer.branches(rhs) if many and printer.branch_statements else ())
 
 
 def constraint_source(constraint: Constraint, names: dict[sympy.Symbol, str]) -> str:

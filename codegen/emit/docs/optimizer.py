@@ -39,10 +39,12 @@ DEFINITION = r"\coloneqq"
 PER_STEP = r"^{\dagger}"
 """Marks a line that reads no element of the parameter: the same for every element."""
 
+CLIPPED = r", after clipping (\S\ref{sec:base})"
+"""Said of the gradient where the Keras base options clip it before the update."""
 # The role symbols are declared in codegen/language/optimizer.py; their meaning, for the symbol tables.
 ROLE_ROWS = {
     w: ("parameter", "one element of the parameter being trained; the update runs elementwise"),
-    g: ("gradient", r"the gradient of the loss with respect to $w$, after clipping (\S\ref{sec:base})"),
+    g: ("gradient", r"the gradient of the loss with respect to $w$"),
     t: ("step", r"the 1-based step: $t = 1$ on the first update (Keras: \texttt{iterations} + 1)"),
 }
 
@@ -116,6 +118,8 @@ class OptimizerDoc:
     kernels: str
     references: tuple[str, ...]
     conventions: tuple[ConventionNote, ...]
+    keras_base: bool
+    """It takes the Keras base options (decoupled weight decay, clipping)."""
 
 
 @dataclass(frozen=True)
@@ -170,6 +174,7 @@ def optimizer_section(lowered: Lowered) -> Emitted:
         references=tuple(prose(reference, spec.source, spec.name, "a reference") for reference in spec.references),
         # A convention note is LaTeX already, as the spec language documents it.
         conventions=tuple(ConventionNote(text(c.library), c.note) for c in spec.conventions),
+        keras_base=spec.base_options == "keras",
     )
     return Emitted(f"docs/optimizers/{spec.module_name}.tex", "docs/optimizer.tex.jinja", model, spec.source)
 
@@ -220,8 +225,9 @@ def symbol_rows(spec: OptimizerSpec) -> tuple[SymbolRow, ...]:
     names = spec.latex_names
     used = set().union(*(sympy.sympify(rhs).free_symbols for _, rhs in spec.update))
     used |= {lhs for lhs, _ in spec.update}
+    clipped = CLIPPED if spec.base_options == "keras" else ""
     rows = [
-        SymbolRow(math(latex(symbol, names)), role, description)
+        SymbolRow(math(latex(symbol, names)), role, description + (clipped if symbol == g else ""))
         for symbol, (role, description) in ROLE_ROWS.items()
         if symbol in used
     ]

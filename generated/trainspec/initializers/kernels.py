@@ -26,18 +26,18 @@ def compute_fans(shape):
     """Keras's (fan_in, fan_out) of a shape of any rank (kernels are stored (..., in, out))."""
     rank = len(shape)
     fan_in = (
-        (1)
-        if (rank == 0)
-        else (shape[0])
-        if (rank == 1)
-        else (shape[rank - 2] * math.prod([shape[k] for k in range(0, rank - 2)]))
+        1
+        if rank == 0
+        else shape[0]
+        if rank == 1
+        else shape[rank - 2] * math.prod([shape[k] for k in range(0, rank - 2)])
     )
     fan_out = (
-        (1)
-        if (rank == 0)
-        else (shape[0])
-        if (rank == 1)
-        else (shape[rank - 1] * math.prod([shape[k] for k in range(0, rank - 2)]))
+        1
+        if rank == 0
+        else shape[0]
+        if rank == 1
+        else shape[rank - 1] * math.prod([shape[k] for k in range(0, rank - 2)])
     )
     return fan_in, fan_out
 
@@ -74,7 +74,7 @@ def fill_truncated_normal(out, rng, variate, mean, stddev, lower, upper):
     for index in range(out.size):
         z = rng.standard_normal(dtype=variate)
         x = mean + stddev * z
-        while (lower > x) or (x > upper):
+        while lower > x or x > upper:
             z = rng.standard_normal(dtype=variate)
             x = mean + stddev * z
         out[index] = x

@@ -40,7 +40,7 @@ class RandomUniform(Initializer):
         Constraint(
             ("maxval", "minval"),
             lambda maxval, minval: minval <= maxval,
-            "(minval <= maxval)",
+            "minval <= maxval",
             "minval must not exceed maxval",
         ),
     )

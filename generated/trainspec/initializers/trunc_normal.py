@@ -45,7 +45,7 @@ class TruncNormal(Initializer):
         Domain("b", -math.inf, math.inf, True, True),
     )
     constraints = (
-        Constraint(("a", "b"), lambda a, b: a < b, "(a < b)", "a must be below b"),
+        Constraint(("a", "b"), lambda a, b: a < b, "a < b", "a must be below b"),
         Constraint(
             ("a", "b", "mean", "std"),
             lambda a, b, mean, std: (
@@ -54,8 +54,8 @@ class TruncNormal(Initializer):
                 >= 0.0001
             ),
             (
-                "((1/2)*math.erf((1/2)*math.sqrt(2)*(b - mean)/std) - "
-                "(1/2)*math.erf((1/2)*math.sqrt(2)*(a - mean)/std) >= 0.0001)"
+                "(1/2)*math.erf((1/2)*math.sqrt(2)*(b - mean)/std) - "
+                "(1/2)*math.erf((1/2)*math.sqrt(2)*(a - mean)/std) >= 0.0001"
             ),
             "[a, b] must hold at least 1e-4 of N(mean, std^2) (values are drawn by rejection)",
         ),

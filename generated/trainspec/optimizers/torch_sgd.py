@@ -319,8 +319,8 @@ class TorchSGD(Optimizer):
     constraints = (
         Constraint(
             ("dampening", "momentum"),
-            lambda dampening, momentum: (dampening == 0) and (momentum > 0),
-            "(dampening == 0) and (momentum > 0)",
+            lambda dampening, momentum: dampening == 0 and momentum > 0,
+            "dampening == 0 and momentum > 0",
             "Nesterov momentum needs momentum > 0 and no dampening",
             when="nesterov",
         ),

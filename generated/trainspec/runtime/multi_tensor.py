@@ -112,7 +112,13 @@ def step_tensors(
     """One step of every tensor of one dtype at ``addresses`` (param, grad, state... per tensor), with the per-step
     ``scalars`` rounded to that dtype: one call, shared between the threads."""
     like = _LIKE.setdefault(dtype, np.empty(0, dtype))
-    run_rows(rows_kernel, table(addresses, sizes), like, tuple(like.dtype.type(s) for s in scalars))
+    run_rows(rows_kernel, table(addresses, sizes), like, typed(scalars, like.dtype))
+
+
+def typed(scalars: tuple, dtype: np.dtype) -> tuple:
+    """The per-step scalars as a kernel on ``dtype`` arrays reads them: numbers rounded to that dtype, so that
+    float32 stays float32; conditions (a per-step branch) as they are."""
+    return tuple(s if isinstance(s, (bool, np.bool_)) else dtype.type(s) for s in scalars)
 
 
 def run_kernel(kernel: Callable[..., None], arrays: tuple[np.ndarray, ...], scalars: tuple) -> None:

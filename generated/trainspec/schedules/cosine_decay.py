@@ -16,11 +16,10 @@ def cosine_decay(step, initial_learning_rate, decay_steps, alpha, warmup_target,
         raise ValueError("step must be >= 0 (the 0-based iteration)")
     s = min(step, warmup_steps + decay_steps)
     return (
-        (initial_learning_rate + s * (warmup_target - initial_learning_rate) / warmup_steps)
-        if (warmup_steps > s)
-        else (
-            warmup_target * (alpha + (1 / 2) * (1 - alpha) * (1 + math.cos(math.pi * (s - warmup_steps) / decay_steps)))
-        )
+        initial_learning_rate + s * (warmup_target - initial_learning_rate) / warmup_steps
+        if warmup_steps > s
+        else warmup_target
+        * (alpha + (1 / 2) * (1 - alpha) * (1 + math.cos(math.pi * (s - warmup_steps) / decay_steps)))
     )
 
 

@@ -16,8 +16,8 @@ def cosine_decay_restarts(step, initial_learning_rate, first_decay_steps, t_mul,
     if step < 0:
         raise ValueError("step must be >= 0 (the 0-based iteration)")
     f = step / first_decay_steps
-    i = (math.floor(f)) if (t_mul == 1) else (floor_log(1 - f * (1 - t_mul), t_mul))
-    rho = (f - i) if (t_mul == 1) else (t_mul ** (-i) * (f - (1 - t_mul**i) / (1 - t_mul)))
+    i = math.floor(f) if t_mul == 1 else floor_log(1 - f * (1 - t_mul), t_mul)
+    rho = f - i if t_mul == 1 else t_mul ** (-i) * (f - (1 - t_mul**i) / (1 - t_mul))
     return initial_learning_rate * (alpha + (1 / 2) * m_mul**i * (1 - alpha) * (1 + math.cos(math.pi * rho)))
 
 

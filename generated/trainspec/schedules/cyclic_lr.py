@@ -18,7 +18,7 @@ def cyclic_lr_triangular(step, base_lr, max_lr, step_size_up, step_size_down):
     up_fraction = step_size_up / cycle_length
     cycle = 1 + math.floor(step / cycle_length)
     position = 1 + step / cycle_length - cycle
-    height = (position / up_fraction) if (position <= up_fraction) else ((position - 1) / (up_fraction - 1))
+    height = position / up_fraction if position <= up_fraction else (position - 1) / (up_fraction - 1)
     scale = 1
     return base_lr + height * scale * (max_lr - base_lr)
 
@@ -39,7 +39,7 @@ def cyclic_lr_triangular2(step, base_lr, max_lr, step_size_up, step_size_down):
     up_fraction = step_size_up / cycle_length
     cycle = 1 + math.floor(step / cycle_length)
     position = 1 + step / cycle_length - cycle
-    height = (position / up_fraction) if (position <= up_fraction) else ((position - 1) / (up_fraction - 1))
+    height = position / up_fraction if position <= up_fraction else (position - 1) / (up_fraction - 1)
     scale = (1 / 2) ** (cycle - 1)
     return base_lr + height * scale * (max_lr - base_lr)
 
@@ -60,7 +60,7 @@ def cyclic_lr_exp_range(step, base_lr, max_lr, step_size_up, step_size_down, gam
     up_fraction = step_size_up / cycle_length
     cycle = 1 + math.floor(step / cycle_length)
     position = 1 + step / cycle_length - cycle
-    height = (position / up_fraction) if (position <= up_fraction) else ((position - 1) / (up_fraction - 1))
+    height = position / up_fraction if position <= up_fraction else (position - 1) / (up_fraction - 1)
     scale = gamma**step
     return base_lr + height * scale * (max_lr - base_lr)
 

@@ -13,7 +13,7 @@ def piecewise_constant_decay(step, boundaries, values):
     """PiecewiseConstantDecay (the only form) at the 0-based step, in float64."""
     if step < 0:
         raise ValueError("step must be >= 0 (the 0-based iteration)")
-    j = sum([((1) if (step > boundaries[i]) else (0)) for i in range(0, len(boundaries))])
+    j = sum([1 if step > boundaries[i] else 0 for i in range(0, len(boundaries))])
     return values[j]
 
 

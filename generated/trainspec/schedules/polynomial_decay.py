@@ -33,7 +33,7 @@ def polynomial_decay_cycle(step, initial_learning_rate, decay_steps, end_learnin
     if step < 0:
         raise ValueError("step must be >= 0 (the 0-based iteration)")
     s = step
-    H = (decay_steps) if (step == 0) else (decay_steps * math.ceil(step / decay_steps))
+    H = decay_steps if step == 0 else decay_steps * math.ceil(step / decay_steps)
     return end_learning_rate + (1 - s / H) ** power * (initial_learning_rate - end_learning_rate)
 
 

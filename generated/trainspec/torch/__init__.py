@@ -19,7 +19,9 @@ from .torch_adam import TorchAdam
 from .torch_adamax import TorchAdamax
 from .torch_adamw import TorchAdamW
 from .torch_nadam import TorchNAdam
+from .torch_radam import TorchRAdam
 from .torch_rmsprop import TorchRMSprop
+from .torch_rprop import TorchRprop
 from .torch_sgd import TorchSGD
 
 OPTIMIZERS = {
@@ -57,8 +59,12 @@ OPTIMIZERS = {
     "torch_adamw": TorchAdamW,
     "TorchNAdam": TorchNAdam,
     "torch_nadam": TorchNAdam,
+    "TorchRAdam": TorchRAdam,
+    "torch_radam": TorchRAdam,
     "TorchRMSprop": TorchRMSprop,
     "torch_rmsprop": TorchRMSprop,
+    "TorchRprop": TorchRprop,
+    "torch_rprop": TorchRprop,
     "TorchSGD": TorchSGD,
     "torch_sgd": TorchSGD,
 }
@@ -93,7 +99,9 @@ __all__ = [
     "TorchAdamW",
     "TorchAdamax",
     "TorchNAdam",
+    "TorchRAdam",
     "TorchRMSprop",
+    "TorchRprop",
     "TorchSGD",
     "get",
 ]
