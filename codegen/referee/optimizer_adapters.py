@@ -1,4 +1,4 @@
-"""Implementations that ``trainspec verify`` referees: torch.optim, keras.optimizers, or a user's function.
+"""Implementations that ``trainspec verify`` referees: torch.optim, keras.optimizers, optax, or a user's function.
 
 Every adapter gives the same thing, a ``Stepper``: called with the parameter
 arrays, their gradients and the 1-based step, it updates the arrays in place,
@@ -46,7 +46,7 @@ Stepper = Callable[[list[np.ndarray], list[np.ndarray], int], None]
 Values = Mapping[str, Any]
 
 # The library ``--against`` names, and the package its optimizers live in (for messages).
-LIBRARIES = {"torch": "torch.optim", "keras": "keras.optimizers"}
+LIBRARIES = {"torch": "torch.optim", "keras": "keras.optimizers", "optax": "optax"}
 
 
 @dataclass(frozen=True)
@@ -65,12 +65,12 @@ class Implementation:
 
 
 def implementation(against: str, spec: OptimizerSpec, registry: Registry) -> Implementation:
-    """The adapter ``against`` names: ``torch``, ``keras``, or ``module:function``."""
+    """The adapter ``against`` names: ``torch``, ``keras``, ``optax``, or ``module:function``."""
     if against in LIBRARIES:
         return _library(against, spec, registry)
     if ":" in against:
         return _user(against)
-    raise ValueError(f"--against must be torch, keras or module:function, not {against!r}")
+    raise ValueError(f"--against must be torch, keras, optax or module:function, not {against!r}")
 
 
 # ----------------------------------------------------------------------------- a spec's arguments
@@ -245,7 +245,7 @@ def call_text(counterpart: Counterpart, spec: OptimizerSpec) -> str:
     return f"{counterpart.name}({arguments})"
 
 
-# ----------------------------------------------------------------------------- torch.optim and keras.optimizers
+# ----------------------------------------------------------------------------- torch.optim, keras.optimizers, optax
 
 
 def _library(library: str, spec: OptimizerSpec, registry: Registry) -> Implementation:
@@ -317,7 +317,30 @@ def _keras_stepper(cls: type, keywords: Mapping[str, Any]) -> Stepper:
     return step
 
 
-_STEPPERS: dict[str, Callable[[type, Mapping[str, Any]], Stepper]] = {"torch": _torch_stepper, "keras": _keras_stepper}
+def _optax_stepper(factory: Callable, keywords: Mapping[str, Any]) -> Stepper:
+    import jax
+    import optax
+
+    jax.config.update("jax_enable_x64", True)  # else JAX narrows float64 arrays to float32
+    transform = factory(**keywords)
+    state: list = []
+
+    def step(params: list[np.ndarray], grads: list[np.ndarray], t: int) -> None:
+        current = [jax.numpy.asarray(p) for p in params]
+        if not state:
+            state.append(transform.init(current))
+        updates, state[0] = transform.update([jax.numpy.asarray(g) for g in grads], state[0], current)
+        for p, new in zip(params, optax.apply_updates(current, updates)):
+            p[...] = np.asarray(new)
+
+    return step
+
+
+_STEPPERS: dict[str, Callable[[type, Mapping[str, Any]], Stepper]] = {
+    "torch": _torch_stepper,
+    "keras": _keras_stepper,
+    "optax": _optax_stepper,
+}
 
 
 # ----------------------------------------------------------------------------- a user's function

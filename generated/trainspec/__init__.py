@@ -52,11 +52,13 @@ from .initializers import (
 from .optimizers import (
     OPTIMIZERS,
     SGD,
+    AdaBelief,
     Adadelta,
     Adagrad,
     Adam,
     Adamax,
     AdamW,
+    Adan,
     Ftrl,
     LegacyKerasNadam,
     Lion,
@@ -72,6 +74,7 @@ from .optimizers import (
     TorchRMSprop,
     TorchRprop,
     TorchSGD,
+    Yogi,
     get,
 )
 from .schedules import (
@@ -93,11 +96,13 @@ if __name__ != "trainspec":
 __all__ = [
     "OPTIMIZERS",
     "SGD",
+    "AdaBelief",
     "Adadelta",
     "Adagrad",
     "Adam",
     "AdamW",
     "Adamax",
+    "Adan",
     "Constant",
     "CosineDecay",
     "CosineDecayRestarts",
@@ -141,6 +146,7 @@ __all__ = [
     "VarianceScaling",
     "XavierNormal",
     "XavierUniform",
+    "Yogi",
     "Zeros",
     "constant",
     "get",

@@ -2,11 +2,13 @@
 # Edit the spec and run `trainspec build` to regenerate.
 """One module per optimizer spec: its kernels and its Keras-style class."""
 
+from .adabelief import AdaBelief
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam
 from .adamax import Adamax
 from .adamw import AdamW
+from .adan import Adan
 from .ftrl import Ftrl
 from .legacy_keras_nadam import LegacyKerasNadam
 from .lion import Lion
@@ -23,8 +25,11 @@ from .torch_radam import TorchRAdam
 from .torch_rmsprop import TorchRMSprop
 from .torch_rprop import TorchRprop
 from .torch_sgd import TorchSGD
+from .yogi import Yogi
 
 OPTIMIZERS = {
+    "AdaBelief": AdaBelief,
+    "adabelief": AdaBelief,
     "Adadelta": Adadelta,
     "adadelta": Adadelta,
     "Adagrad": Adagrad,
@@ -35,6 +40,8 @@ OPTIMIZERS = {
     "adamax": Adamax,
     "AdamW": AdamW,
     "adamw": AdamW,
+    "Adan": Adan,
+    "adan": Adan,
     "Ftrl": Ftrl,
     "ftrl": Ftrl,
     "LegacyKerasNadam": LegacyKerasNadam,
@@ -67,6 +74,8 @@ OPTIMIZERS = {
     "torch_rprop": TorchRprop,
     "TorchSGD": TorchSGD,
     "torch_sgd": TorchSGD,
+    "Yogi": Yogi,
+    "yogi": Yogi,
 }
 """Every optimizer class by name and snake_case alias."""
 
@@ -83,11 +92,13 @@ def get(identifier):
 __all__ = [
     "OPTIMIZERS",
     "SGD",
+    "AdaBelief",
     "Adadelta",
     "Adagrad",
     "Adam",
     "AdamW",
     "Adamax",
+    "Adan",
     "Ftrl",
     "LegacyKerasNadam",
     "Lion",
@@ -103,5 +114,6 @@ __all__ = [
     "TorchRMSprop",
     "TorchRprop",
     "TorchSGD",
+    "Yogi",
     "get",
 ]
