@@ -25,8 +25,9 @@ from dataclasses import dataclass
 import sympy
 from sympy.logic.boolalg import Boolean, BooleanAtom, to_nnf
 
+from codegen.errors import SpecError
 from codegen.language.initializer import Distribution, Family, i, j, q_ij, r_jj, u, x, z
-from codegen.language.optimizer import State, g, w
+from codegen.language.optimizer import State, g, tensor_sum, w
 from codegen.lower import schedule
 from codegen.lower.optimizer import Assignment, Variant
 
@@ -44,6 +45,25 @@ LOOP_EXPONENTS = frozenset(
 
 
 @dataclass(frozen=True)
+class ReductionPlan:
+    """The pass that runs before the update of a variant with sums over the tensor (LAMB's norms).
+
+    Its element loop computes what needs no sum, stores the arrays it finishes
+    and adds up each sum's terms; ``finish`` then computes the per-tensor
+    values from the sums, in float64, once per tensor. The update pass
+    (``KernelPlan.body``) reads those values after the per-step scalars.
+    """
+
+    loads: tuple[tuple[str, sympy.Symbol], ...]
+    body: tuple[Assignment, ...]
+    stores: tuple[tuple[str, sympy.Symbol], ...]
+    sums: tuple[Assignment, ...]
+    """Each sum's accumulator and the term it adds per element."""
+    finish: tuple[Assignment, ...]
+    values: tuple[sympy.Symbol, ...]
+
+
+@dataclass(frozen=True)
 class KernelPlan:
     """The lowered, hoisted, CSE'd computation of one variant, still as SymPy."""
 
@@ -54,40 +74,181 @@ class KernelPlan:
     loads: tuple[tuple[str, sympy.Symbol], ...]
     body: tuple[Assignment, ...]
     stores: tuple[tuple[str, sympy.Symbol], ...]
+    reduction: ReductionPlan | None = None
+    """The pass before this one, for a variant that sums over the tensor."""
+
+
+@dataclass
+class _Split:
+    """A variant's assignments in single-assignment form, by where they run."""
+
+    current: dict[sympy.Symbol, sympy.Symbol]
+    """Each assigned symbol's last name (``m`` → ``m_new``)."""
+    invariant: set[sympy.Symbol]
+    prelude: list[Assignment]
+    per_tensor: list[Assignment]
+    tensor: set[sympy.Symbol]
+    """The accumulators and the symbols assigned from them: one value per tensor."""
+    body: list[Assignment]
+    sums: list[Assignment]
 
 
 def plan_kernel(variant: Variant) -> KernelPlan:
     """Split ``variant`` into prelude and loop, hoist invariants, share subexpressions."""
-    invariant = set(variant.invariants)
-    stored = {s.symbol: s for s in variant.state}
-    current: dict[sympy.Symbol, sympy.Symbol] = {}
-    prelude: list[Assignment] = []
-    body: list[Assignment] = []
-    for lhs, rhs in variant.assignments:
-        rhs = rhs.xreplace(current)
-        target = sympy.Symbol(lhs.name + "_new") if lhs in stored or lhs == w else lhs
-        current[lhs] = target
-        if rhs.free_symbols <= invariant:
-            prelude.append((target, rhs))
-            invariant.add(target)
-        else:
-            body.append((target, rhs))
-
-    hoisted = _Hoister(invariant, taken={s.name for s, _ in prelude})
-    body = [(lhs, hoisted(rhs)) for lhs, rhs in body]
-    prelude.extend(hoisted.definitions)
+    split = _split(variant)
+    if split.sums:
+        return _plan_reduction(variant, split)
+    hoisted = _Hoister(split.invariant, taken={s.name for s, _ in split.prelude})
+    body = [(lhs, hoisted(rhs)) for lhs, rhs in split.body]
+    prelude = [*split.prelude, *hoisted.definitions]
     body = _lift_branches(_share_subexpressions(body))
 
-    optimizer_out = tuple((s, current[s.symbol]) for s in variant.optimizer_state)
-    read_in_loop = set().union(*(rhs.free_symbols for _, rhs in body))
-    scalars = _ordered_scalars(variant, prelude, read_in_loop & invariant)
-    needed = set(scalars) | {new for _, new in optimizer_out}
-    prelude = _needed_only(prelude, needed)
-
-    arrays = (("param", w), ("grad", g), *((s.name, s.symbol) for s in variant.parameter_state))
-    loads = tuple((array, symbol) for array, symbol in arrays if symbol in read_in_loop)
-    stores = tuple((array, current[symbol]) for array, symbol in arrays if symbol in current)
+    optimizer_out = tuple((s, split.current[s.symbol]) for s in variant.optimizer_state)
+    read_in_loop = _reads(body)
+    scalars = _ordered_scalars(variant, prelude, read_in_loop & split.invariant)
+    prelude = _needed_only(prelude, set(scalars) | {new for _, new in optimizer_out})
+    loads, stores = _loads(variant, {}, read_in_loop), _stores(variant, split.current, None)
     return KernelPlan(variant, tuple(prelude), scalars, optimizer_out, loads, tuple(body), stores)
+
+
+def _split(variant: Variant) -> _Split:
+    """Rename to single assignments and sort each by what it reads: per step, per tensor, or per element."""
+    stored = {s.symbol for s in variant.state}
+    split = _Split({}, set(variant.invariants), [], [], set(), [], [])
+    names = (s for s in sympy.numbered_symbols("sum") if s.name not in _names(variant))
+    for lhs, rhs in variant.assignments:
+        rhs = rhs.xreplace(split.current)
+        for summed in sorted(rhs.atoms(tensor_sum), key=sympy.default_sort_key):
+            accumulator = next(names)
+            split.sums.append((accumulator, summed.args[0]))
+            split.tensor.add(accumulator)
+            rhs = rhs.xreplace({summed: accumulator})
+        target = sympy.Symbol(lhs.name + "_new") if lhs in stored or lhs == w else lhs
+        split.current[lhs] = target
+        if rhs.free_symbols <= split.invariant:
+            split.prelude.append((target, rhs))
+            split.invariant.add(target)
+        elif rhs.free_symbols <= split.invariant | split.tensor:
+            split.per_tensor.append((target, rhs))
+            split.tensor.add(target)
+        else:
+            split.body.append((target, rhs))
+    return split
+
+
+def _plan_reduction(variant: Variant, split: _Split) -> KernelPlan:
+    """Two passes: what needs no sum, with the sums' terms; then, from the per-tensor values, the rest."""
+    source = variant.spec.source
+    later = _reading(split.body, split.tensor)
+    first = [(lhs, rhs) for lhs, rhs in split.body if lhs not in later]
+    for _, term in split.sums:
+        if term.free_symbols & (later | split.tensor):
+            message = f"a sum over the tensor reads a value that needs a sum itself: {term}"
+            raise SpecError(source, message, spec=variant.spec.name)
+    finished = {lhs for lhs, _ in first}
+    later_assignments = [(lhs, rhs) for lhs, rhs in split.body if lhs in later]
+    update = _recomputed(later_assignments, first, variant, split, finished)
+
+    hoisted = _Hoister(split.invariant | split.tensor, taken=_names(variant) | {s.name for s, _ in split.sums})
+    first = [(lhs, hoisted(rhs)) for lhs, rhs in first]
+    sums = [(accumulator, hoisted(term)) for accumulator, term in split.sums]
+    update = [(lhs, hoisted(rhs)) for lhs, rhs in update]
+    prelude, finish, tensor = list(split.prelude), list(split.per_tensor), set(split.tensor)
+    for symbol, expr in hoisted.definitions:  # per tensor where it reads a per-tensor value, else per step
+        if expr.free_symbols & tensor:
+            finish.append((symbol, expr))
+            tensor.add(symbol)
+        else:
+            prelude.append((symbol, expr))
+
+    accumulators = {accumulator for accumulator, _ in sums}
+    shared = _lift_branches(_share_subexpressions([*first, *sums]))
+    first = [(lhs, rhs) for lhs, rhs in shared if lhs not in accumulators]
+    sums = [(lhs, rhs) for lhs, rhs in shared if lhs in accumulators]
+    update = _lift_branches(_share_subexpressions(update))
+
+    values = tuple(symbol for symbol, _ in finish if symbol in _reads(update))
+    finish = _needed_only(finish, set(values))
+    optimizer_out = tuple((s, split.current[s.symbol]) for s in variant.optimizer_state)
+    read = _reads(first) | _reads(sums) | _reads(update) | _reads(finish)
+    per_step = split.invariant | {symbol for symbol, _ in prelude}
+    scalars = _ordered_scalars(variant, prelude, read & per_step)
+    prelude = _needed_only(prelude, set(scalars) | {new for _, new in optimizer_out})
+    stores_first = _stores(variant, split.current, first)
+    loads_first = _loads(variant, {}, _reads(first) | _reads(sums))
+    reduction = ReductionPlan(loads_first, tuple(first), stores_first, tuple(sums), tuple(finish), values)
+    loads = _loads(variant, dict(stores_first), _reads(update))
+    stores = _stores(variant, split.current, update)
+    return KernelPlan(variant, tuple(prelude), scalars, optimizer_out, loads, tuple(update), stores, reduction)
+
+
+def _recomputed(
+    update: list[Assignment], first: list[Assignment], variant: Variant, split: _Split, finished: set
+) -> list[Assignment]:
+    """The update pass, with the first pass's values it reads computed again from the arrays as the first pass left
+    them: an array the first pass stored holds its new value. A value that needs an array's content before the step,
+    which the first pass overwrote, cannot be computed again: a build error naming it."""
+    definitions = dict(first)
+    stored = {split.current[symbol]: symbol for _, symbol in _arrays(variant) if split.current.get(symbol) in finished}
+    needed: set[sympy.Symbol] = set()
+    pending = list(_reads(update) - {lhs for lhs, _ in update})
+    while pending:
+        symbol = pending.pop()
+        if symbol in stored.values():
+            message = (
+                f"after the sums over the tensor, the update reads {symbol} as it was before this step, "
+                f"but the pass computing the sums has already stored its new value {split.current[symbol]}"
+            )
+            raise SpecError(variant.spec.source, message, spec=variant.spec.name, symbol=str(symbol))
+        if symbol in definitions and symbol not in stored and symbol not in needed:
+            needed.add(symbol)
+            pending.extend(definitions[symbol].free_symbols)
+    return [(lhs, rhs) for lhs, rhs in first if lhs in needed] + update
+
+
+def _arrays(variant: Variant) -> tuple[tuple[str, sympy.Symbol], ...]:
+    """Each array a kernel steps, and the symbol its element goes by in the spec."""
+    return (("param", w), ("grad", g), *((s.name, s.symbol) for s in variant.parameter_state))
+
+
+def _names(variant: Variant) -> set[str]:
+    symbols = {h.symbol for h in variant.hyperparameters} | {s.symbol for s in variant.state}
+    for lhs, rhs in variant.assignments:
+        symbols |= {lhs, *rhs.free_symbols}
+    return {symbol.name for symbol in symbols}
+
+
+def _reads(assignments: list[Assignment] | tuple[Assignment, ...]) -> set[sympy.Symbol]:
+    return set().union(*(rhs.free_symbols for _, rhs in assignments))
+
+
+def _reading(body: list[Assignment], tensor: set[sympy.Symbol]) -> set[sympy.Symbol]:
+    """The targets of ``body`` that read a per-tensor value, directly or through earlier targets."""
+    later: set[sympy.Symbol] = set()
+    for lhs, rhs in body:
+        if rhs.free_symbols & (tensor | later):
+            later.add(lhs)
+    return later
+
+
+def _loads(variant: Variant, stored: dict[str, sympy.Symbol], read: set) -> tuple[tuple[str, sympy.Symbol], ...]:
+    """The arrays a pass reads, each with the symbol its element goes by: the new value where an earlier pass
+    ``stored`` it, else the value before the step."""
+    named = ((array, stored.get(array, symbol)) for array, symbol in _arrays(variant))
+    return tuple((array, symbol) for array, symbol in named if symbol in read)
+
+
+def _stores(
+    variant: Variant, current: dict, assignments: list[Assignment] | None
+) -> tuple[tuple[str, sympy.Symbol], ...]:
+    """The arrays a pass writes, each with its new value: those ``assignments`` compute (every assigned array when
+    None)."""
+    assigned = None if assignments is None else {lhs for lhs, _ in assignments}
+    return tuple(
+        (array, current[symbol])
+        for array, symbol in _arrays(variant)
+        if symbol in current and (assigned is None or current[symbol] in assigned)
+    )
 
 
 class _Hoister:

@@ -772,7 +772,11 @@ def test_clipping_equals_stepping_with_clipped_gradients(cls: type, clipping: st
     assert _same_arrays(params, expected)
     if ignores_the_scale(_spec(cls), grads, clipped):
         # Here the check runs the other way round: the step ignores the scale clipping applies, as the spec's does.
-        assert _same_arrays(unclipped, params), "the spec's update ignores this scaling, the kernel's does not"
+        # Bit for bit where the invariance is exact in floating point too (Lion's sign); where it holds in exact
+        # arithmetic only (LAMB's r/‖r‖ with gradients of one magnitude per tensor, summed in another order), to
+        # 1e-12 relative: these float64 parameters are of order 1, and a scale not ignored moves them by over 1e-3.
+        close = all(np.allclose(a, b, rtol=1e-12, atol=0) for a, b in zip(unclipped, params))
+        assert close, "the spec's update ignores this scaling, the kernel's does not"
     else:
         assert not _same_arrays(unclipped, params), "clipping had no effect on this case"
 
@@ -818,8 +822,11 @@ def _steps_with(case, rng_seed: int = 5) -> list[np.ndarray]:
 @pytest.mark.parametrize("case_id", sorted(ROW_CASES))
 def test_tensors_cut_into_rows_and_shared_by_threads_step_as_whole_tensors(case_id: str, monkeypatch) -> None:
     """Chunks of 4 elements, and every step shared between the threads: the same bits as whole tensors on one
-    thread (each element's arithmetic is the same whichever row and thread computes it)."""
+    thread (each element's arithmetic is the same whichever row and thread computes it). A variant with sums over
+    the tensor adds them chunk by chunk: the same chunks give the same bits on one thread as shared."""
     case = ROW_CASES[case_id]
+    if any(v.reduction is not None for v in trainspec.optimizers.get(case.spec.name).variants.values()):
+        monkeypatch.setattr(multi_tensor, "CHUNK", 4)
     whole = _steps_with(case)
     monkeypatch.setattr(multi_tensor, "CHUNK", 4)
     monkeypatch.setattr(multi_tensor, "PARALLEL_MIN_SIZE", 0)

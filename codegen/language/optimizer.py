@@ -39,7 +39,9 @@ __all__ = [
     "eta",
     "g",
     "learning_rate",
+    "norm",
     "t",
+    "tensor_sum",
     "w",
 ]
 
@@ -55,12 +57,29 @@ eta = sympy.Symbol("eta")
 
 ROLE_SYMBOLS = (w, g, t, eta)
 
-FUNCTIONS = (sympy.Max, sympy.Min, sympy.Abs, sympy.sign, sympy.exp, sympy.log, sympy.Piecewise)
+
+class tensor_sum(sympy.Function):
+    """The sum over every element of the tensor of an expression of one element: ``tensor_sum(w**2)`` is ‖w‖².
+
+    An assignment that reads a sum has one value per tensor, as do those that read it in turn (LAMB's trust ratio);
+    the kernel computes the sums in a pass over the tensor before the update. A sum may read the gradient, the
+    parameter, state and values of this step, but not another sum.
+    """
+
+    nargs = 1
+
+
+def norm(expression: sympy.Expr) -> sympy.Expr:
+    """The Euclidean norm over the tensor of an expression of one element: ``norm(w)`` is ‖w‖."""
+    return sympy.sqrt(tensor_sum(expression**2))
+
+
+FUNCTIONS = (sympy.Max, sympy.Min, sympy.Abs, sympy.sign, sympy.exp, sympy.log, sympy.Piecewise, tensor_sum)
 """The functions an update may use besides arithmetic and powers (``sqrt`` is a power): each has a kernel form on
 every backend and a rounding bound in the reference. ``Piecewise`` is a branch: per element when its conditions read
 elements (Rprop's sign cases), per step when they read only hyperparameters and ``t`` (RAdam's switch on ρ_t). Its
 conditions compare (``<``, ``<=``, ``>``, ``>=``, ``Eq``, ``Ne``) and combine (``&``, ``|``, ``~``), and its last pair
-is ``(value, True)``: what holds when no condition does."""
+is ``(value, True)``: what holds when no condition does. ``tensor_sum`` (and ``norm``) reduce over the tensor."""
 
 
 def learning_rate(default: float) -> Hyperparameter:

@@ -18,6 +18,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from codegen.errors import SpecError
+from codegen.language.optimizer import tensor_sum
 
 # LaTeX's special characters in text mode; an underscore may break a line (long argument names in table cells).
 _SPECIAL = {
@@ -91,6 +92,7 @@ _MATH = {
     "±": r"\pm",
     "∓": r"\mp",
     "√": r"\surd",
+    "‖": r"\Vert",
     "→": r"\to",
     "←": r"\leftarrow",
     "↔": r"\leftrightarrow",
@@ -194,7 +196,19 @@ def latex_number(value: float | None) -> str:
 
 
 class _Printer(LatexPrinter):
-    """SymPy's LaTeX with one term order for sums: positive terms first, a bare symbol leading."""
+    """SymPy's LaTeX with one term order for sums: positive terms first, a bare symbol leading; a sum over the tensor
+    as Σ over its elements, and the root of a sum of squares as the norm ‖x‖."""
+
+    def _print_tensor_sum(self, expr: sympy.Expr) -> str:
+        return rf"\textstyle\sum_{{\mathrm{{tensor}}}} {self.parenthesize(expr.args[0], PRECEDENCE['Mul'])}"
+
+    def _print_Pow(self, expr: sympy.Pow) -> str:
+        base, exponent = expr.base, expr.exp
+        if exponent == sympy.Rational(1, 2) and isinstance(base, tensor_sum):
+            inner = base.args[0]
+            if inner.is_Pow and inner.exp == 2:
+                return rf"\left\lVert {self._print(inner.base)} \right\rVert"
+        return super()._print_Pow(expr)
 
     def _print_Add(self, expr: sympy.Add, order: str | None = None) -> str:
         terms = sorted(expr.args, key=lambda term: (term.could_extract_minus_sign(), not term.is_Symbol))

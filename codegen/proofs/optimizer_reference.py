@@ -536,6 +536,22 @@ class _Evaluator:
             self._quantity(_mp_map(_MP.log, inner.value), np.log(x), inner.linear / x, absolute, inner.invariant), 2
         )
 
+    # ---- sums over the tensor
+
+    def _tensor_sum(self, expr: sympy.Expr) -> Quantity:
+        """The sum of a term over the tensor's elements, the same for every element. The kernel adds the terms (each
+        computed in the array's dtype) in float64, in some order: n − 1 additions, each rounding by at most u of the
+        partial sum, itself at most the sum of the terms' magnitudes. The terms' own errors add up without sign (they
+        come from different elements), so the sum keeps no linear part."""
+        term = self.evaluate(expr.args[0])
+        values = _as_list(term.value, self.n)
+        magnitude = float(np.sum(np.abs(term.approx) + term.radius))
+        additions = self.n - 1
+        rounding = ((1 + ROUNDINGS_PER_OPERATION * FLOAT64.unit) ** additions - 1) * magnitude
+        radius = float(np.sum(term.radius)) + rounding + additions * FLOAT64.underflow
+        total = _MP.fsum(values)
+        return Quantity(total, np.full(self.n, float(total)), np.zeros((self.k, self.n)), np.full(self.n, radius), True)
+
     # ---- branches
 
     def _piecewise(self, expr: sympy.Piecewise) -> Quantity:
@@ -617,6 +633,7 @@ _COMPARISONS: dict[str, Callable[[object, object], bool]] = {
 
 _FUNCTIONS: dict[str, Callable[[_Evaluator, sympy.Expr], Quantity]] = {
     "Piecewise": _Evaluator._piecewise,
+    "tensor_sum": _Evaluator._tensor_sum,
     "Max": _Evaluator._extremum,
     "Min": _Evaluator._extremum,
     "Abs": _Evaluator._abs,

@@ -304,27 +304,26 @@ def _move_outside(expression: sympy.Expr, epsilon: sympy.Symbol) -> sympy.Expr:
 
 
 def interpret(spec: OptimizerSpec, flags, rewrite: Callable, arguments, start, gradients) -> np.ndarray:
-    """The spec's variant with ``rewrite`` applied, evaluated in float64 NumPy (a diagnosis, not a kernel)."""
+    """The spec's variant with ``rewrite`` applied, evaluated in float64 NumPy, tensor by tensor (a sum over the
+    tensor is over each one's elements): a diagnosis, not a kernel."""
     variant = select_variant(spec, flags)
     values = {h.symbol: float(arguments.get(h.argument, h.default or 0.0)) for h in spec.hyperparameters}
     assignments = [(lhs, rewrite(rhs)) for lhs, rhs in variant.assignments]
     inputs = sorted({w, g, t, *values, *(s.symbol for s in variant.state), *(lhs for lhs, _ in assignments)}, key=str)
-    functions = [(lhs, sympy.lambdify(inputs, rhs, "numpy")) for lhs, rhs in assignments]
-    env: dict = dict(values)
-    for s in variant.state:
-        env[s.symbol] = float(sympy.sympify(s.initial).xreplace(values))
+    modules = [{"tensor_sum": np.sum}, "numpy"]
+    functions = [(lhs, sympy.lambdify(inputs, rhs, modules)) for lhs, rhs in assignments]
+    initial = {s.symbol: float(sympy.sympify(s.initial).xreplace(values)) for s in variant.state}
+    tensors: list[dict] = []  # each tensor's state, from one step to the next
 
     def step(params, grads, index):
-        flat_w = np.concatenate([p.ravel() for p in params])
-        env.update({w: flat_w, g: np.concatenate([x.ravel() for x in grads]), t: index})
-        for s in variant.state:
-            env[s.symbol] = np.broadcast_to(env[s.symbol], flat_w.shape).astype(np.float64)
-        for lhs, function in functions:
-            env[lhs] = function(*(env.get(symbol, 0.0) for symbol in inputs))
-        offset = 0
-        for p in params:
-            p[...] = env[w][offset : offset + p.size].reshape(p.shape)
-            offset += p.size
+        if not tensors:
+            tensors.extend({symbol: np.full(p.size, value) for symbol, value in initial.items()} for p in params)
+        for p, grad, env in zip(params, grads, tensors):
+            env.update(values)
+            env.update({w: p.ravel().astype(np.float64), g: grad.ravel().astype(np.float64), t: index})
+            for lhs, function in functions:
+                env[lhs] = function(*(env.get(symbol, 0.0) for symbol in inputs))
+            p[...] = np.broadcast_to(env[w], (p.size,)).reshape(p.shape)
 
     return trajectory(step, start, gradients)
 

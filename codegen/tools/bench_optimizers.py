@@ -199,7 +199,8 @@ class NumpyUpdate:
     @staticmethod
     def _compiled(rhs: sympy.Expr) -> tuple[tuple[sympy.Symbol, ...], Callable]:
         inputs = tuple(sorted(rhs.free_symbols, key=str))
-        return inputs, sympy.lambdify(inputs, rhs, modules="numpy")
+        # A sum over the tensor adds in float64, as the kernels do.
+        return inputs, sympy.lambdify(inputs, rhs, modules=[{"tensor_sum": _float64_sum}, "numpy"])
 
     def initial_scalars(self, config: dict[str, Any], optimizer_state: dict[str, float]) -> dict:
         """The per-run scalar inputs: hyperparameters by symbol and optimizer-wide state."""
@@ -526,3 +527,7 @@ def _measure_large(all_cases: list[Case], rng: np.random.Generator, size: int, r
         rows.append(measure(case, param, grad, repeats))
         print(f"  measured {case.label}", file=sys.stderr, flush=True)
     return rows
+
+
+def _float64_sum(values: np.ndarray) -> np.float64:
+    return np.sum(values, dtype=np.float64)

@@ -17,7 +17,7 @@ from sympy.logic.boolalg import Boolean
 from codegen.emit.common import Emitted, Line, docstring, modules_used, string_literal
 from codegen.language.common import Constraint, Hyperparameter
 from codegen.language.optimizer import OptimizerSpec, Option, t
-from codegen.lower.optimizer import WEIGHT_DECAY, Lowered
+from codegen.lower.optimizer import WEIGHT_DECAY, Lowered, Variant
 from codegen.plan import KernelPlan
 from codegen.printers.python import LoopPrinter, ScalarPrinter, float_literal
 from codegen.printers.text import interval_text
@@ -57,14 +57,50 @@ class KernelFunction:
     stores: tuple[Line, ...]
     flags: tuple[str, ...] = ()
     """The scalars that are conditions (true or false for the whole step), among ``scalars``."""
+    sums: tuple[Line, ...] = ()
+    """A pass computing sums over the tensor: each accumulator and the term it adds per element; the kernel takes
+    a ``sums`` array after the arrays and leaves each sum there."""
+    values: tuple[str, ...] = ()
+    """An update after such a pass: its last scalars, one value per tensor (its rows companion takes them from a
+    ``values`` table, one row per table row)."""
 
     @property
     def key(self) -> tuple:
-        return ("kernel", self.arrays, self.scalars, self.loads, self.body, self.stores, self.flags)
+        return (
+            "kernel",
+            self.arrays,
+            self.scalars,
+            self.loads,
+            self.body,
+            self.stores,
+            self.flags,
+            self.sums,
+            self.values,
+        )
+
+    @property
+    def step_scalars(self) -> tuple[str, ...]:
+        """The scalars that are the same for every tensor of a step (all but ``values``)."""
+        return self.scalars[: len(self.scalars) - len(self.values)]
 
     @property
     def arguments(self) -> tuple[str, ...]:
-        return (*self.arrays, *self.scalars)
+        return (*self.arrays, *(("sums",) if self.sums else ()), *self.scalars)
+
+    @property
+    def rows_arguments(self) -> tuple[str, ...]:
+        """The arguments of its rows companion after the table, the rows to step and the dtype: the table of each
+        row's sums or values where it has them, then the scalars of the step."""
+        tables = ("partials",) if self.sums else ("values",) if self.values else ()
+        return (*tables, *self.step_scalars)
+
+    @property
+    def summary(self) -> str:
+        if self.sums:
+            return "The pass before the update: in place, what needs no sum over the tensor; each sum into ``sums``."
+        if self.values:
+            return "The update after the sums over the tensor, in place; its last scalars are the tensor's values."
+        return "One step, in place, over flat contiguous arrays of one dtype."
 
     @property
     def address_columns(self) -> tuple[tuple[str, int], ...]:
@@ -80,6 +116,62 @@ class KernelFunction:
     def rows_name(self) -> str:
         """The name of its companion over the rows of a multi-tensor table (``runtime.multi_tensor``)."""
         return f"{self.name}_rows"
+
+
+@dataclass(frozen=True)
+class FinishFunction:
+    """The per-tensor values of a variant with sums over the tensor: float64, from each tensor's sums."""
+
+    name: str
+    scalars: tuple[str, ...]
+    sums: tuple[str, ...]
+    lines: tuple[Line, ...]
+    values: tuple[str, ...]
+
+    @property
+    def key(self) -> tuple:
+        return ("finish", self.scalars, self.sums, self.lines, self.values)
+
+
+@dataclass(frozen=True)
+class StepFunction:
+    """One whole step of one tensor for a variant with sums over the tensor: the sums, the values, the update."""
+
+    name: str
+    arrays: tuple[str, ...]
+    scalars: tuple[str, ...]
+    parts: tuple[tuple, tuple, tuple]
+    """The keys of the functions it calls: the pass computing the sums, the values, and the update."""
+    sums: int
+    values: int
+
+    @property
+    def key(self) -> tuple:
+        return ("step", self.arrays, self.scalars, self.parts, self.sums, self.values)
+
+
+@dataclass(frozen=True)
+class StepModel:
+    """A step function as the template writes it: the functions it calls, by the names the module knows them by."""
+
+    function: StepFunction
+    reduce: str
+    finish: str
+    update: str
+
+
+@dataclass(frozen=True)
+class VariantFunctions:
+    """The keys of a variant's functions: its scalars, its whole step on one tensor, the update its rows companion
+    runs, and for a variant with sums over the tensor, the pass computing them and the per-tensor values."""
+
+    scalars: tuple
+    kernel: tuple
+    update: tuple
+    reduce: tuple | None = None
+    finish: tuple | None = None
+    sums: int = 0
+    values: int = 0
 
 
 @dataclass(frozen=True)
@@ -104,6 +196,8 @@ class VariantModel:
     hyperparameters: str
     state: str
     optimizer_state: str
+    reduction: str
+    """The runtime ``Reduction`` of a variant with sums over the tensor, as source; ``"None"`` otherwise."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +222,10 @@ class OptimizerModule:
     initial_state: InitialStateFunction | None
     scalars_functions: tuple[ScalarsFunction, ...]
     kernel_functions: tuple[KernelFunction, ...]
+    finish_functions: tuple[FinishFunction, ...]
+    step_functions: tuple[StepModel, ...]
+    reductions: bool
+    """A variant sums over the tensor (the module names the runtime's ``Reduction``)."""
     variants: tuple[VariantModel, ...]
     initial_state_name: str
     domains: tuple[str, ...]
@@ -147,24 +245,48 @@ class Functions:
     initial_state: InitialStateFunction
     scalars: tuple[ScalarsFunction, ...]
     kernels: tuple[KernelFunction, ...]
-    by_variant: dict[str, tuple[str, str]]
-    """variant name → (its scalars function's key, its kernel's key)."""
+    finishes: tuple[FinishFunction, ...]
+    steps: tuple[StepFunction, ...]
+    by_variant: dict[str, VariantFunctions]
+
+    @property
+    def every(self) -> tuple:
+        return (self.initial_state, *self.scalars, *self.kernels, *self.finishes, *self.steps)
 
 
 def functions(lowered: Lowered, plans: tuple[KernelPlan, ...]) -> Functions:
     """Every function the spec's variants need, each distinct text once, named after the first variant using it."""
     spec = lowered.spec
-    scalars: dict[tuple, ScalarsFunction] = {}
-    kernels: dict[tuple, KernelFunction] = {}
+    found: dict[tuple, object] = {}
     by_variant = {}
     for plan in plans:
-        scalars_function = _scalars_function(plan)
-        kernel = kernel_function(plan)
-        scalars.setdefault(scalars_function.key, scalars_function)
-        kernels.setdefault(kernel.key, kernel)
-        by_variant[plan.variant.name] = (scalars_function.key, kernel.key)
+        scalars_function, update = _scalars_function(plan), kernel_function(plan)
+        parts = [scalars_function, update]
+        if plan.reduction is None:
+            chosen = VariantFunctions(scalars_function.key, update.key, update.key)
+        else:
+            reduce, finish = reduce_function(plan), finish_function(plan)
+            step = StepFunction(
+                f"{plan.variant.name}_kernel",
+                update.arrays,
+                update.step_scalars,
+                (reduce.key, finish.key, update.key),
+                len(reduce.sums),
+                len(update.values),
+            )
+            parts += [reduce, finish, step]
+            chosen = VariantFunctions(
+                scalars_function.key, step.key, update.key, reduce.key, finish.key, step.sums, step.values
+            )
+        for function in parts:
+            found.setdefault(function.key, function)
+        by_variant[plan.variant.name] = chosen
     initial = InitialStateFunction("initial_state", _initial_state(spec))
-    return Functions(initial, tuple(scalars.values()), tuple(kernels.values()), by_variant)
+    of = {kind: tuple(f for f in found.values() if isinstance(f, kind)) for kind in _KINDS}
+    return Functions(initial, of[ScalarsFunction], of[KernelFunction], of[FinishFunction], of[StepFunction], by_variant)
+
+
+_KINDS = (ScalarsFunction, KernelFunction, FinishFunction, StepFunction)
 
 
 def optimizer_module(
@@ -175,12 +297,12 @@ def optimizer_module(
     spec = lowered.spec
     inherited: dict[tuple, tuple[str, str]] = {}  # key → (module, name), the nearest provider winning
     for module, theirs in reversed(providers):
-        for function in (theirs.initial_state, *theirs.scalars, *theirs.kernels):
+        for function in theirs.every:
             inherited[function.key] = (module, function.name)
     names: dict[tuple, str] = {}
     shared: dict[str, list[str]] = {}
     local = []
-    for function in (own.initial_state, *own.scalars, *own.kernels):
+    for function in own.every:
         if function.key in inherited:
             module, name = inherited[function.key]
             companions = [f"{name}_rows"] if isinstance(function, KernelFunction) else []
@@ -191,19 +313,11 @@ def optimizer_module(
             names[function.key] = function.name
     scalars_functions = tuple(f for f in local if isinstance(f, ScalarsFunction))
     kernel_functions = tuple(f for f in local if isinstance(f, KernelFunction))
-    variants = tuple(
-        VariantModel(
-            name=variant.name,
-            enabled=", ".join(variant.enabled) or "no options",
-            scalars=names[own.by_variant[variant.name][0]],
-            kernel=names[own.by_variant[variant.name][1]],
-            rows=f"{names[own.by_variant[variant.name][1]]}_rows",
-            hyperparameters=repr(tuple(h.argument for h in variant.hyperparameters)),
-            state=repr(tuple(s.name for s in variant.parameter_state)),
-            optimizer_state=repr(tuple(s.name for s in variant.optimizer_state)),
-        )
-        for variant in lowered.variants
+    finish_functions = tuple(f for f in local if isinstance(f, FinishFunction))
+    step_functions = tuple(
+        StepModel(f, *(names[part] for part in f.parts)) for f in local if isinstance(f, StepFunction)
     )
+    variants = tuple(_variant_model(variant, own.by_variant[variant.name], names) for variant in lowered.variants)
     domains = tuple(domain_source(h) for h in (*spec.hyperparameters, *_base_hyperparameters(spec)))
     runtime = ["Domain", "KernelVariant", "Optimizer", *(["Switch"] if lowered.options else [])]
     if spec.constraints:
@@ -216,14 +330,19 @@ def optimizer_module(
         modules=modules_used(
             *domains,
             *(line.value for f in scalars_functions for line in f.lines),
-            *(line.value for f in kernel_functions for line in f.body),
+            *(line.value for f in kernel_functions for line in (*f.body, *f.sums)),
+            *(line.value for f in finish_functions for line in f.lines),
+            *(["np.zeros"] if step_functions else []),
         ),
-        numba=bool(kernel_functions),
+        numba=bool(kernel_functions or finish_functions or step_functions),
         runtime_imports=", ".join(sorted(runtime)),
         shared=tuple((module, ", ".join(names_)) for module, names_ in sorted(shared.items())),
         initial_state=None if own.initial_state.key in inherited else own.initial_state,
         scalars_functions=scalars_functions,
         kernel_functions=kernel_functions,
+        finish_functions=finish_functions,
+        step_functions=step_functions,
+        reductions=any(f.reduce is not None for f in own.by_variant.values()),
         variants=variants,
         initial_state_name=names[own.initial_state.key],
         domains=domains,
@@ -238,6 +357,24 @@ def optimizer_module(
         base_arguments=base_arguments(spec),
     )
     return Emitted(f"{package}/optimizers/{spec.module_name}.py", "code/optimizer.py.jinja", model, spec.source)
+
+
+def _variant_model(variant: Variant, keys: VariantFunctions, names: dict[tuple, str]) -> VariantModel:
+    reduction = "None"
+    if keys.reduce is not None:
+        reduce, finish = names[keys.reduce], names[keys.finish]
+        reduction = f"Reduction({reduce}_rows, {finish}, sums={keys.sums}, values={keys.values})"
+    return VariantModel(
+        name=variant.name,
+        enabled=", ".join(variant.enabled) or "no options",
+        scalars=names[keys.scalars],
+        kernel=names[keys.kernel],
+        rows=f"{names[keys.update]}_rows",
+        hyperparameters=repr(tuple(h.argument for h in variant.hyperparameters)),
+        state=repr(tuple(s.name for s in variant.parameter_state)),
+        optimizer_state=repr(tuple(s.name for s in variant.optimizer_state)),
+        reduction=reduction,
+    )
 
 
 def _scalars_function(plan: KernelPlan) -> ScalarsFunction:
@@ -259,25 +396,70 @@ def _scalars_function(plan: KernelPlan) -> ScalarsFunction:
 
 def kernel_function(plan: KernelPlan, printer: type[LoopPrinter] = LoopPrinter) -> KernelFunction:
     """The element update of ``plan``'s variant, its body printed by ``printer`` (Numba's loop printer, or another
-    backend's): loads and stores pair a symbol with the array it comes from or goes to."""
-    variant = plan.variant
-    body_printer = printer(scalars=frozenset(plan.scalars))
-    # An array is named after its state, unless an element value goes by that name (Rprop's ``prev``).
-    values = {symbol.name for symbol in (*plan.scalars, *(s for _, s in plan.loads), *(lhs for lhs, _ in plan.body))}
-    arrays = {
-        name: f"{name}_array" if name in values else name
-        for name in ("param", "grad", *(s.name for s in variant.parameter_state))
-    }
+    backend's): loads and stores pair a symbol with the array it comes from or goes to. After a pass computing sums
+    over the tensor, it is the variant's update pass, and the per-tensor values are its last scalars."""
+    values = () if plan.reduction is None else plan.reduction.values
+    name = plan.variant.name + ("_kernel" if plan.reduction is None else "_update")
+    return _element_function(plan, name, plan.loads, plan.body, plan.stores, printer, values=values)
+
+
+def reduce_function(plan: KernelPlan, printer: type[LoopPrinter] = LoopPrinter) -> KernelFunction:
+    """The pass of a variant with sums over the tensor that computes them (and finishes what needs none)."""
+    reduction = plan.reduction
+    name = f"{plan.variant.name}_reduce"
+    return _element_function(plan, name, reduction.loads, reduction.body, reduction.stores, printer, reduction.sums)
+
+
+def finish_function(plan: KernelPlan) -> FinishFunction:
+    """The per-tensor values of a variant with sums over the tensor, from its sums, in float64."""
+    reduction = plan.reduction
+    printer = ScalarPrinter()
+    return FinishFunction(
+        name=f"{plan.variant.name}_finish",
+        scalars=tuple(s.name for s in plan.scalars),
+        sums=tuple(accumulator.name for accumulator, _ in reduction.sums),
+        lines=tuple(Line(lhs.name, printer.doprint(rhs)) for lhs, rhs in reduction.finish),
+        values=tuple(value.name for value in reduction.values),
+    )
+
+
+def _element_function(
+    plan: KernelPlan,
+    name: str,
+    loads: tuple,
+    body: tuple,
+    stores: tuple,
+    printer: type[LoopPrinter],
+    sums: tuple = (),
+    values: tuple = (),
+) -> KernelFunction:
+    scalars = (*plan.scalars, *values)
+    body_printer = printer(scalars=frozenset(scalars))
+    arrays = _array_names(plan)
     flags = {lhs for lhs, rhs in plan.prelude if isinstance(rhs, Boolean) and not isinstance(rhs, sympy.Expr)}
     return KernelFunction(
-        name=f"{variant.name}_kernel",
+        name=name,
         arrays=tuple(arrays.values()),
-        scalars=tuple(s.name for s in plan.scalars),
-        loads=tuple(Line(symbol.name, arrays[array]) for array, symbol in plan.loads),
-        body=tuple(_body_line(lhs, rhs, body_printer) for lhs, rhs in plan.body),
-        stores=tuple(Line(arrays[array], symbol.name) for array, symbol in plan.stores),
+        scalars=tuple(s.name for s in scalars),
+        loads=tuple(Line(symbol.name, arrays[array]) for array, symbol in loads),
+        body=tuple(_body_line(lhs, rhs, body_printer) for lhs, rhs in body),
+        stores=tuple(Line(arrays[array], symbol.name) for array, symbol in stores),
         flags=tuple(s.name for s in plan.scalars if s in flags),
+        sums=tuple(Line(accumulator.name, body_printer.doprint(term)) for accumulator, term in sums),
+        values=tuple(value.name for value in values),
     )
+
+
+def _array_names(plan: KernelPlan) -> dict[str, str]:
+    """Each array's name in the kernels: its state's, unless an element value goes by that name (Rprop's ``prev``)."""
+    passes = [(plan.loads, plan.body)]
+    if plan.reduction is not None:
+        passes.append((plan.reduction.loads, (*plan.reduction.body, *plan.reduction.sums)))
+    taken = {s.name for s in plan.scalars}
+    for loads, body in passes:
+        taken |= {symbol.name for _, symbol in loads} | {lhs.name for lhs, _ in body}
+    names = ("param", "grad", *(s.name for s in plan.variant.parameter_state))
+    return {name: f"{name}_array" if name in taken else name for name in names}
 
 
 def _body_line(lhs: sympy.Symbol, rhs: sympy.Expr, printer: LoopPrinter) -> Line:

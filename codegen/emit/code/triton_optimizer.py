@@ -40,10 +40,13 @@ class TritonKernels:
 
 
 def triton_kernels(plans: tuple[KernelPlan, ...]) -> TritonKernels:
-    """Every variant's update printed for Triton, each distinct text once."""
+    """Every variant's update printed for Triton, each distinct text once. A variant with sums over the tensor has
+    none yet (its two passes and their partial sums are not written for the GPU): the runtime says so."""
     by_key: dict[tuple, KernelFunction] = {}
     by_variant = {}
     for plan in plans:
+        if plan.reduction is not None:
+            continue
         kernel = kernel_function(plan, TritonPrinter)
         by_key.setdefault(kernel.key, kernel)
         by_variant[plan.variant.name] = kernel.key

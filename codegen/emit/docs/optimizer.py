@@ -21,7 +21,7 @@ from sympy import Interval, oo
 from codegen.emit.common import Emitted
 from codegen.errors import SpecError
 from codegen.language.common import Hyperparameter
-from codegen.language.optimizer import OptimizerSpec, Option, State, g, learning_rate, t, w
+from codegen.language.optimizer import OptimizerSpec, Option, State, g, learning_rate, t, tensor_sum, w
 from codegen.lower.optimizer import (
     WEIGHT_DECAY,
     WEIGHT_DECAY_OPTION,
@@ -239,10 +239,30 @@ def symbol_rows(spec: OptimizerSpec) -> tuple[SymbolRow, ...]:
         meaning = f"{texttt(state.name)}: {plain(spec, state.description, state.name)}"
         rows.append(SymbolRow(math(latex(state.symbol, names)), role, meaning))
     declared = {*ROLE_ROWS, *(h.symbol for h in spec.hyperparameters), *(s.symbol for s in spec.state)}
+    per_tensor = _per_tensor_symbols(spec)
     for number, (lhs, _) in enumerate(spec.update, start=1):
         if lhs not in declared:
-            rows.append(SymbolRow(math(latex(lhs, names)), "local", f"defined in line {number}, for this step only"))
+            role = "local, one per tensor" if lhs in per_tensor else "local"
+            rows.append(SymbolRow(math(latex(lhs, names)), role, f"defined in line {number}, for this step only"))
     return tuple(rows)
+
+
+def _per_tensor_symbols(spec: OptimizerSpec) -> set[sympy.Symbol]:
+    """Locals with one value per tensor: those that sum over it, and those computed from them alone."""
+    found: set[sympy.Symbol] = set()
+    invariant = {
+        t,
+        *(h.symbol for h in spec.hyperparameters),
+        *(s.symbol for s in spec.state if s.scope == "optimizer"),
+    }
+    for lhs, rhs in spec.update:
+        rhs = sympy.sympify(rhs)
+        summed = rhs.has(tensor_sum)
+        if summed or (rhs.free_symbols & found and rhs.free_symbols <= invariant | found):
+            found.add(lhs)
+        elif rhs.free_symbols <= invariant:
+            invariant.add(lhs)
+    return found
 
 
 def _option_row(option: Option, spec: OptimizerSpec) -> OptionRow:

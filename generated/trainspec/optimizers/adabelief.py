@@ -57,7 +57,7 @@ def adabelief_kernel(param, grad, mu, nu, eta, beta_1, beta_2, epsilon, epsilon_
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def adabelief_kernel_rows(rows, first, last, like, eta, beta_1, beta_2, epsilon, epsilon_root, k0, k1, k2, k3):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         adabelief_kernel(
@@ -98,7 +98,7 @@ def adabelief_nesterov_kernel(param, grad, mu, nu, eta, beta_1, beta_2, epsilon,
 def adabelief_nesterov_kernel_rows(
     rows, first, last, like, eta, beta_1, beta_2, epsilon, epsilon_root, k0, k1, k2, k3, k4
 ):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         adabelief_nesterov_kernel(

@@ -50,7 +50,7 @@ def adadelta_kernel(param, grad, accumulated_gradient, accumulated_delta, eta, r
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def adadelta_kernel_rows(rows, first, last, like, eta, rho, epsilon, k0):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         adadelta_kernel(
@@ -85,7 +85,7 @@ def adadelta_weight_decay_kernel(param, grad, accumulated_gradient, accumulated_
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def adadelta_weight_decay_kernel_rows(rows, first, last, like, eta, rho, epsilon, k0, k1):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         adadelta_weight_decay_kernel(

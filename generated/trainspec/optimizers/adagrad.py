@@ -43,7 +43,7 @@ def adagrad_kernel(param, grad, accumulator, eta, epsilon):
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def adagrad_kernel_rows(rows, first, last, like, eta, epsilon):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         adagrad_kernel(
@@ -71,7 +71,7 @@ def adagrad_weight_decay_kernel(param, grad, accumulator, eta, epsilon, k0):
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def adagrad_weight_decay_kernel_rows(rows, first, last, like, eta, epsilon, k0):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         adagrad_weight_decay_kernel(

@@ -54,7 +54,7 @@ def adam_kernel(param, grad, momentum, velocity, epsilon, alpha_t, k0, k1):
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def adam_kernel_rows(rows, first, last, like, epsilon, alpha_t, k0, k1):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         adam_kernel(
@@ -88,7 +88,7 @@ def adam_weight_decay_kernel(param, grad, momentum, velocity, epsilon, alpha_t, 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def adam_weight_decay_kernel_rows(rows, first, last, like, epsilon, alpha_t, k0, k1, k2):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         adam_weight_decay_kernel(
@@ -125,7 +125,7 @@ def adam_amsgrad_kernel(param, grad, momentum, velocity, velocity_hat, epsilon, 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def adam_amsgrad_kernel_rows(rows, first, last, like, epsilon, alpha_t, k0, k1):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         adam_amsgrad_kernel(
@@ -163,7 +163,7 @@ def adam_amsgrad_weight_decay_kernel(param, grad, momentum, velocity, velocity_h
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def adam_amsgrad_weight_decay_kernel_rows(rows, first, last, like, epsilon, alpha_t, k0, k1, k2):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         adam_amsgrad_weight_decay_kernel(

@@ -51,7 +51,7 @@ def adamax_kernel(param, grad, momentum, norm, beta_2, epsilon, k0, k1):
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def adamax_kernel_rows(rows, first, last, like, beta_2, epsilon, k0, k1):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         adamax_kernel(
@@ -85,7 +85,7 @@ def adamax_weight_decay_kernel(param, grad, momentum, norm, beta_2, epsilon, k0,
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def adamax_weight_decay_kernel_rows(rows, first, last, like, beta_2, epsilon, k0, k1, k2):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         adamax_weight_decay_kernel(

@@ -96,7 +96,7 @@ def adan_kernel(
 def adan_kernel_rows(
     rows, first, last, like, eta, beta_1, beta_2, beta_3, epsilon, epsilon_root, k0, k1, k2, k3, k4, k5, k6, k7
 ):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         adan_kernel(
@@ -191,7 +191,7 @@ def adan_weight_decay_kernel_rows(
     k6,
     k7,
 ):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         adan_weight_decay_kernel(

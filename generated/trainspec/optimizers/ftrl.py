@@ -85,7 +85,7 @@ def ftrl_kernel(param, grad, accumulator, linear, lambda_1, k0, k1, k2, k3):
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def ftrl_kernel_rows(rows, first, last, like, lambda_1, k0, k1, k2, k3):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         ftrl_kernel(
@@ -125,7 +125,7 @@ def ftrl_weight_decay_kernel(param, grad, accumulator, linear, lambda_1, k0, k1,
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def ftrl_weight_decay_kernel_rows(rows, first, last, like, lambda_1, k0, k1, k2, k3, k4):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         ftrl_weight_decay_kernel(
@@ -165,7 +165,7 @@ def ftrl_learning_rate_power_kernel(param, grad, accumulator, linear, lambda_1, 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def ftrl_learning_rate_power_kernel_rows(rows, first, last, like, lambda_1, k0, k1, k2, k3, k4):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         ftrl_learning_rate_power_kernel(
@@ -206,7 +206,7 @@ def ftrl_learning_rate_power_weight_decay_kernel(param, grad, accumulator, linea
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def ftrl_learning_rate_power_weight_decay_kernel_rows(rows, first, last, like, lambda_1, k0, k1, k2, k3, k4, k5):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         ftrl_learning_rate_power_weight_decay_kernel(

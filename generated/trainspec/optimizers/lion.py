@@ -49,7 +49,7 @@ def lion_kernel(param, grad, momentum, eta, beta_1, beta_2, k0, k1):
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def lion_kernel_rows(rows, first, last, like, eta, beta_1, beta_2, k0, k1):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         lion_kernel(
@@ -81,7 +81,7 @@ def lion_weight_decay_kernel(param, grad, momentum, eta, beta_1, beta_2, k0, k1,
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def lion_weight_decay_kernel_rows(rows, first, last, like, eta, beta_1, beta_2, k0, k1, k2):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         lion_weight_decay_kernel(

@@ -66,7 +66,7 @@ def nadam_kernel(param, grad, momentum, velocity, eta, epsilon, k0, k1, k2, k3, 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def nadam_kernel_rows(rows, first, last, like, eta, epsilon, k0, k1, k2, k3, k4):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         nadam_kernel(
@@ -105,7 +105,7 @@ def nadam_weight_decay_kernel(param, grad, momentum, velocity, eta, epsilon, k0,
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def nadam_weight_decay_kernel_rows(rows, first, last, like, eta, epsilon, k0, k1, k2, k3, k4, k5):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         nadam_weight_decay_kernel(

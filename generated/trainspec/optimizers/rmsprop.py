@@ -62,7 +62,7 @@ def rmsprop_kernel(param, grad, velocity, eta, rho, epsilon, k0):
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def rmsprop_kernel_rows(rows, first, last, like, eta, rho, epsilon, k0):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         rmsprop_kernel(
@@ -94,7 +94,7 @@ def rmsprop_weight_decay_kernel(param, grad, velocity, eta, rho, epsilon, k0, k1
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def rmsprop_weight_decay_kernel_rows(rows, first, last, like, eta, rho, epsilon, k0, k1):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         rmsprop_weight_decay_kernel(
@@ -129,7 +129,7 @@ def rmsprop_momentum_kernel(param, grad, velocity, momentum, eta, rho, mu, epsil
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def rmsprop_momentum_kernel_rows(rows, first, last, like, eta, rho, mu, epsilon, k0):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         rmsprop_momentum_kernel(
@@ -166,7 +166,7 @@ def rmsprop_momentum_weight_decay_kernel(param, grad, velocity, momentum, eta, r
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def rmsprop_momentum_weight_decay_kernel_rows(rows, first, last, like, eta, rho, mu, epsilon, k0, k1):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         rmsprop_momentum_weight_decay_kernel(
@@ -203,7 +203,7 @@ def rmsprop_centered_kernel(param, grad, velocity, average_gradient, eta, rho, e
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def rmsprop_centered_kernel_rows(rows, first, last, like, eta, rho, epsilon, k0):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         rmsprop_centered_kernel(
@@ -239,7 +239,7 @@ def rmsprop_centered_weight_decay_kernel(param, grad, velocity, average_gradient
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def rmsprop_centered_weight_decay_kernel_rows(rows, first, last, like, eta, rho, epsilon, k0, k1):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         rmsprop_centered_weight_decay_kernel(
@@ -278,7 +278,7 @@ def rmsprop_centered_momentum_kernel(param, grad, velocity, average_gradient, mo
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def rmsprop_centered_momentum_kernel_rows(rows, first, last, like, eta, rho, mu, epsilon, k0):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         rmsprop_centered_momentum_kernel(
@@ -321,7 +321,7 @@ def rmsprop_centered_momentum_weight_decay_kernel(
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def rmsprop_centered_momentum_weight_decay_kernel_rows(rows, first, last, like, eta, rho, mu, epsilon, k0, k1):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         rmsprop_centered_momentum_weight_decay_kernel(

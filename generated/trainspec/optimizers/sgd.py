@@ -51,7 +51,7 @@ def sgd_kernel(param, grad, eta):
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def sgd_kernel_rows(rows, first, last, like, eta):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         sgd_kernel(
@@ -74,7 +74,7 @@ def sgd_weight_decay_kernel(param, grad, eta, k0):
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def sgd_weight_decay_kernel_rows(rows, first, last, like, eta, k0):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         sgd_weight_decay_kernel(
@@ -100,7 +100,7 @@ def sgd_momentum_kernel(param, grad, velocity, eta, mu):
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def sgd_momentum_kernel_rows(rows, first, last, like, eta, mu):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         sgd_momentum_kernel(
@@ -128,7 +128,7 @@ def sgd_momentum_weight_decay_kernel(param, grad, velocity, eta, mu, k0):
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def sgd_momentum_weight_decay_kernel_rows(rows, first, last, like, eta, mu, k0):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         sgd_momentum_weight_decay_kernel(
@@ -157,7 +157,7 @@ def sgd_momentum_nesterov_kernel(param, grad, velocity, eta, mu):
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def sgd_momentum_nesterov_kernel_rows(rows, first, last, like, eta, mu):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         sgd_momentum_nesterov_kernel(
@@ -186,7 +186,7 @@ def sgd_momentum_nesterov_weight_decay_kernel(param, grad, velocity, eta, mu, k0
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def sgd_momentum_nesterov_weight_decay_kernel_rows(rows, first, last, like, eta, mu, k0):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         sgd_momentum_nesterov_weight_decay_kernel(

@@ -40,7 +40,7 @@ def torch_adadelta_weight_decay_kernel(
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_adadelta_weight_decay_kernel_rows(rows, first, last, like, eta, rho, epsilon, lambda_l2, k0):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         torch_adadelta_weight_decay_kernel(

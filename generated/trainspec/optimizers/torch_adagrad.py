@@ -38,7 +38,7 @@ def torch_adagrad_kernel(param, grad, accumulator, epsilon, k0):
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_adagrad_kernel_rows(rows, first, last, like, epsilon, k0):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         torch_adagrad_kernel(
@@ -66,7 +66,7 @@ def torch_adagrad_weight_decay_kernel(param, grad, accumulator, epsilon, lambda_
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_adagrad_weight_decay_kernel_rows(rows, first, last, like, epsilon, lambda_l2, k0):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         torch_adagrad_weight_decay_kernel(

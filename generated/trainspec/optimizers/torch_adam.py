@@ -47,7 +47,7 @@ def torch_adam_kernel(param, grad, momentum, velocity, alpha_t, k0, k1, k2):
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_adam_kernel_rows(rows, first, last, like, alpha_t, k0, k1, k2):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         torch_adam_kernel(
@@ -81,7 +81,7 @@ def torch_adam_weight_decay_kernel(param, grad, momentum, velocity, lambda_l2, a
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_adam_weight_decay_kernel_rows(rows, first, last, like, lambda_l2, alpha_t, k0, k1, k2):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         torch_adam_weight_decay_kernel(
@@ -118,7 +118,7 @@ def torch_adam_amsgrad_kernel(param, grad, momentum, velocity, velocity_hat, alp
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_adam_amsgrad_kernel_rows(rows, first, last, like, alpha_t, k0, k1, k2):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         torch_adam_amsgrad_kernel(
@@ -158,7 +158,7 @@ def torch_adam_amsgrad_weight_decay_kernel(
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_adam_amsgrad_weight_decay_kernel_rows(rows, first, last, like, lambda_l2, alpha_t, k0, k1, k2):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         torch_adam_amsgrad_weight_decay_kernel(

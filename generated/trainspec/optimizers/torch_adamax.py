@@ -36,7 +36,7 @@ def torch_adamax_kernel(param, grad, momentum, norm, beta_2, epsilon, k0, k1):
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_adamax_kernel_rows(rows, first, last, like, beta_2, epsilon, k0, k1):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         torch_adamax_kernel(
@@ -70,7 +70,7 @@ def torch_adamax_weight_decay_kernel(param, grad, momentum, norm, beta_2, epsilo
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_adamax_weight_decay_kernel_rows(rows, first, last, like, beta_2, epsilon, lambda_l2, k0, k1):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         torch_adamax_weight_decay_kernel(

@@ -48,7 +48,7 @@ def torch_adamw_weight_decay_kernel(param, grad, momentum, velocity, alpha_t, k0
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_adamw_weight_decay_kernel_rows(rows, first, last, like, alpha_t, k0, k1, k2, k3):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         torch_adamw_weight_decay_kernel(
@@ -86,7 +86,7 @@ def torch_adamw_amsgrad_weight_decay_kernel(param, grad, momentum, velocity, vel
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_adamw_amsgrad_weight_decay_kernel_rows(rows, first, last, like, alpha_t, k0, k1, k2, k3):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         torch_adamw_amsgrad_weight_decay_kernel(

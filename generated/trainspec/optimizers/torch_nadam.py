@@ -58,7 +58,7 @@ def torch_nadam_weight_decay_kernel(param, grad, momentum, velocity, eta, epsilo
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_nadam_weight_decay_kernel_rows(rows, first, last, like, eta, epsilon, lambda_l2, k0, k1, k2, k3, k4):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         torch_nadam_weight_decay_kernel(

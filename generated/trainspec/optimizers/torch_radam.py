@@ -81,7 +81,7 @@ def torch_radam_kernel(param, grad, exp_avg, exp_avg_sq, beta_2, epsilon, k0, k1
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_radam_kernel_rows(rows, first, last, like, beta_2, epsilon, k0, k1, k2, k3, k4, k5):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         torch_radam_kernel(
@@ -122,7 +122,7 @@ def torch_radam_weight_decay_kernel(
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_radam_weight_decay_kernel_rows(rows, first, last, like, beta_2, epsilon, lambda_l2, k0, k1, k2, k3, k4, k5):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         torch_radam_weight_decay_kernel(
@@ -166,7 +166,7 @@ def torch_radam_decoupled_weight_decay_weight_decay_kernel(
 def torch_radam_decoupled_weight_decay_weight_decay_kernel_rows(
     rows, first, last, like, beta_2, epsilon, k0, k1, k2, k3, k4, k5, k6
 ):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         torch_radam_decoupled_weight_decay_weight_decay_kernel(

@@ -51,7 +51,7 @@ def torch_rmsprop_kernel(param, grad, velocity, eta, alpha, epsilon, k0):
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_rmsprop_kernel_rows(rows, first, last, like, eta, alpha, epsilon, k0):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         torch_rmsprop_kernel(
@@ -82,7 +82,7 @@ def torch_rmsprop_weight_decay_kernel(param, grad, velocity, eta, alpha, epsilon
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_rmsprop_weight_decay_kernel_rows(rows, first, last, like, eta, alpha, epsilon, lambda_l2, k0):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         torch_rmsprop_weight_decay_kernel(
@@ -116,7 +116,7 @@ def torch_rmsprop_momentum_kernel(param, grad, velocity, momentum, eta, alpha, m
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_rmsprop_momentum_kernel_rows(rows, first, last, like, eta, alpha, mu, epsilon, k0):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         torch_rmsprop_momentum_kernel(
@@ -152,7 +152,7 @@ def torch_rmsprop_momentum_weight_decay_kernel(param, grad, velocity, momentum, 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_rmsprop_momentum_weight_decay_kernel_rows(rows, first, last, like, eta, alpha, mu, epsilon, lambda_l2, k0):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         torch_rmsprop_momentum_weight_decay_kernel(
@@ -189,7 +189,7 @@ def torch_rmsprop_centered_kernel(param, grad, velocity, average_gradient, eta, 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_rmsprop_centered_kernel_rows(rows, first, last, like, eta, alpha, epsilon, k0):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         torch_rmsprop_centered_kernel(
@@ -227,7 +227,7 @@ def torch_rmsprop_centered_weight_decay_kernel(
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_rmsprop_centered_weight_decay_kernel_rows(rows, first, last, like, eta, alpha, epsilon, lambda_l2, k0):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         torch_rmsprop_centered_weight_decay_kernel(
@@ -268,7 +268,7 @@ def torch_rmsprop_centered_momentum_kernel(
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_rmsprop_centered_momentum_kernel_rows(rows, first, last, like, eta, alpha, mu, epsilon, k0):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         torch_rmsprop_centered_momentum_kernel(
@@ -313,7 +313,7 @@ def torch_rmsprop_centered_momentum_weight_decay_kernel(
 def torch_rmsprop_centered_momentum_weight_decay_kernel_rows(
     rows, first, last, like, eta, alpha, mu, epsilon, lambda_l2, k0
 ):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         torch_rmsprop_centered_momentum_weight_decay_kernel(

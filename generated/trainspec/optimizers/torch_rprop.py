@@ -54,7 +54,7 @@ def torch_rprop_kernel(param, grad, prev_array, step_size, eta_minus, eta_plus, 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_rprop_kernel_rows(rows, first, last, like, eta_minus, eta_plus, step_size_min, step_size_max, k0, k1):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         torch_rprop_kernel(

@@ -58,7 +58,7 @@ def torch_sgd_kernel(param, grad, eta, k0):
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_sgd_kernel_rows(rows, first, last, like, eta, k0):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         torch_sgd_kernel(
@@ -83,7 +83,7 @@ def torch_sgd_weight_decay_kernel(param, grad, eta, lambda_l2, k0):
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_sgd_weight_decay_kernel_rows(rows, first, last, like, eta, lambda_l2, k0):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         torch_sgd_weight_decay_kernel(
@@ -110,7 +110,7 @@ def torch_sgd_momentum_kernel(param, grad, momentum_buffer, eta, mu, k0):
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_sgd_momentum_kernel_rows(rows, first, last, like, eta, mu, k0):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         torch_sgd_momentum_kernel(
@@ -139,7 +139,7 @@ def torch_sgd_momentum_weight_decay_kernel(param, grad, momentum_buffer, eta, mu
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_sgd_momentum_weight_decay_kernel_rows(rows, first, last, like, eta, mu, lambda_l2, k0):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         torch_sgd_momentum_weight_decay_kernel(
@@ -169,7 +169,7 @@ def torch_sgd_momentum_nesterov_kernel(param, grad, momentum_buffer, eta, mu, k0
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_sgd_momentum_nesterov_kernel_rows(rows, first, last, like, eta, mu, k0):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         torch_sgd_momentum_nesterov_kernel(
@@ -199,7 +199,7 @@ def torch_sgd_momentum_nesterov_weight_decay_kernel(param, grad, momentum_buffer
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def torch_sgd_momentum_nesterov_weight_decay_kernel_rows(rows, first, last, like, eta, mu, lambda_l2, k0):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         torch_sgd_momentum_nesterov_weight_decay_kernel(

@@ -49,7 +49,7 @@ def yogi_kernel(param, grad, mu, nu, beta_1, epsilon, k0, k1, k2, k3):
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def yogi_kernel_rows(rows, first, last, like, beta_1, epsilon, k0, k1, k2, k3):
-    """The kernel above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
+    """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
         yogi_kernel(

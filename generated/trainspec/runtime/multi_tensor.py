@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass
 
 import numba
 import numpy as np
@@ -72,12 +73,17 @@ def address(array: np.ndarray) -> int:
     return _address(array if array.ndim else array.reshape(1))
 
 
+def row_counts(sizes: list[int] | np.ndarray, chunk: int | None = None) -> np.ndarray:
+    """The rows of a table each tensor of ``sizes`` elements takes: one per chunk, at least one."""
+    return np.maximum(1, -(-np.asarray(sizes, dtype=np.int64) // (chunk or CHUNK)))
+
+
 def table(addresses: list[tuple[int, ...]], sizes: list[int], chunk: int | None = None) -> np.ndarray:
     """The rows for tensors of ``sizes`` elements whose arrays are at ``addresses`` (one tuple per tensor): each
     tensor cut into chunks of at most ``chunk`` (by default ``CHUNK``) elements, one row per chunk."""
     chunk = chunk or CHUNK
     sizes = np.asarray(sizes, dtype=np.int64)
-    counts = np.maximum(1, -(-sizes // chunk))
+    counts = row_counts(sizes, chunk)
     first_rows = np.cumsum(counts) - counts
     rows = np.empty((int(counts.sum()), ADDRESSES + len(addresses[0])), dtype=np.int64)
     rows[:, START] = (np.arange(len(rows)) - np.repeat(first_rows, counts)) * chunk
@@ -106,13 +112,45 @@ def run_rows(rows_kernel: Callable[..., None], rows: np.ndarray, like: np.ndarra
         future.result()
 
 
+@dataclass(frozen=True)
+class Reduction:
+    """The pass that computes a variant's sums over each tensor before its update (LAMB's norms).
+
+    ``rows`` steps rows of a table as the update's companion does and leaves each row's partial sums in a
+    ``partials`` table; ``finish`` computes each tensor's values, in float64, from its ``sums`` (one row per
+    tensor) into ``values``, which the update then reads, one row per table row.
+    """
+
+    rows: Callable[..., None]
+    finish: Callable[..., None]
+    sums: int
+    values: int
+
+
 def step_tensors(
-    rows_kernel: Callable[..., None], addresses: list[tuple[int, ...]], sizes: list[int], dtype: np.dtype, scalars
+    rows_kernel: Callable[..., None],
+    addresses: list[tuple[int, ...]],
+    sizes: list[int],
+    dtype: np.dtype,
+    scalars: tuple,
+    reduction: Reduction | None = None,
 ) -> None:
     """One step of every tensor of one dtype at ``addresses`` (param, grad, state... per tensor), with the per-step
-    ``scalars`` rounded to that dtype: one call, shared between the threads."""
+    ``scalars`` rounded to that dtype: one call, shared between the threads. With a ``reduction``, its pass runs
+    first, each tensor's sums added up from its rows in row order (the same order whatever the threads)."""
     like = _LIKE.setdefault(dtype, np.empty(0, dtype))
-    run_rows(rows_kernel, table(addresses, sizes), like, typed(scalars, like.dtype))
+    rows = table(addresses, sizes)
+    step_scalars = typed(scalars, like.dtype)
+    if reduction is None:
+        run_rows(rows_kernel, rows, like, step_scalars)
+        return
+    partials = np.zeros((len(rows), reduction.sums))
+    run_rows(reduction.rows, rows, like, (partials, *step_scalars))
+    counts = row_counts(sizes)
+    sums = np.add.reduceat(partials, np.cumsum(counts) - counts, axis=0)
+    values = np.empty((len(sizes), reduction.values), like.dtype)
+    reduction.finish(sums, values, *scalars)
+    run_rows(rows_kernel, rows, like, (np.repeat(values, counts, axis=0), *step_scalars))
 
 
 def typed(scalars: tuple, dtype: np.dtype) -> tuple:

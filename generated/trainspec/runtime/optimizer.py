@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .arguments import FLOAT_DTYPES, Constraint, Domain, checked_real
-from .multi_tensor import address, step_tensors
+from .multi_tensor import Reduction, address, step_tensors
 from .schedule import Schedule, deserialize, serialize
 
 
@@ -46,6 +46,8 @@ class KernelVariant:
     hyperparameters: tuple[str, ...]
     state: tuple[str, ...]
     optimizer_state: tuple[str, ...]
+    reduction: Reduction | None = None
+    """For a variant with sums over the tensor: the pass computing them, before ``rows`` (then its update)."""
 
 
 class Optimizer:
@@ -173,7 +175,7 @@ class Optimizer:
             addresses.append((address(p), address(g), *slots))
             sizes.append(p.size)
         for dtype, (addresses, sizes) in by_dtype.items():
-            step_tensors(self.variant.rows, addresses, sizes, dtype, scalars)
+            step_tensors(self.variant.rows, addresses, sizes, dtype, scalars, self.variant.reduction)
         self._optimizer_state = dict(zip(self.variant.optimizer_state, map(float, new_optimizer_state)))
         self.iterations += 1
 

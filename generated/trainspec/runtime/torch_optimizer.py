@@ -218,7 +218,7 @@ class TorchOptimizer(torch.optim.Optimizer):
             if on_gpu:
                 self._launch(variant, table(addresses, sizes, GPU_CHUNK), scalars, dtype, batch[0][0].device)
             else:
-                step_tensors(variant.rows, addresses, sizes, NUMPY_DTYPES[dtype], scalars)
+                step_tensors(variant.rows, addresses, sizes, NUMPY_DTYPES[dtype], scalars, variant.reduction)
             stepped = dict(zip(variant.optimizer_state, map(float, new_state)), step=step + 1)
             for _, _, state in batch:
                 state.update(stepped)
@@ -244,6 +244,11 @@ class TorchOptimizer(torch.optim.Optimizer):
     ) -> None:
         """One launch of the variant's Triton kernel over every row of ``rows``."""
         kernels, dtypes = self._triton()
+        if variant.name not in kernels:
+            raise NotImplementedError(
+                f"{type(self).__name__} ({variant.name}) sums over each tensor, which has no GPU kernel yet: "
+                "step its parameters on the CPU"
+            )
         typed = torch.tensor(scalars, dtype=dtype).to(device)
         kernels[variant.name][(len(rows),)](torch.from_numpy(rows).to(device), typed, BLOCK=BLOCK, DTYPE=dtypes[dtype])
 

@@ -10,6 +10,7 @@ from .adamax import Adamax
 from .adamw import AdamW
 from .adan import Adan
 from .ftrl import Ftrl
+from .lamb import Lamb
 from .legacy_keras_nadam import LegacyKerasNadam
 from .lion import Lion
 from .nadam import Nadam
@@ -44,6 +45,8 @@ OPTIMIZERS = {
     "adan": Adan,
     "Ftrl": Ftrl,
     "ftrl": Ftrl,
+    "Lamb": Lamb,
+    "lamb": Lamb,
     "LegacyKerasNadam": LegacyKerasNadam,
     "legacy_keras_nadam": LegacyKerasNadam,
     "Lion": Lion,
@@ -100,6 +103,7 @@ __all__ = [
     "Adamax",
     "Adan",
     "Ftrl",
+    "Lamb",
     "LegacyKerasNadam",
     "Lion",
     "Nadam",
