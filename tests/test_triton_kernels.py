@@ -10,7 +10,9 @@ exception: the interpreter has no libdevice, so a kernel that raises to a
 variable power (Ftrl's learning_rate_power) computes it as exp2(y·log2 x) in
 float64; float32 results still round to the correctly rounded power, float64
 ones are a few ulps off, and Ftrl's difference of two powers amplifies that:
-measured up to 38 ulps of a tensor's largest entry (three seeds); allowed 256.
+measured up to 38 ulps of a tensor's largest entry (three seeds); allowed 256. A
+second: a variant with sums over the tensor adds them in another order on the
+GPU (``SUMMED_ULPS``).
 On a real GPU the compiler may fuse a product and a sum into one FMA; these
 same tests then need a tolerance of a few ulps per step (not yet run on one).
 """
@@ -20,13 +22,12 @@ from __future__ import annotations
 import inspect
 import os
 
-os.environ["TRITON_INTERPRET"] = "1"  # read when a kernel is defined: before the kernels' modules are imported
-
 import numpy as np
 import pytest
 from helpers import package, submodule_of
 from optimizer_cases import SPECS, Case, all_cases, arguments
 
+assert os.environ.get("TRITON_INTERPRET") == "1", "tests/conftest.py sets Triton's interpreter for the session"
 torch = pytest.importorskip("torch")
 pytest.importorskip("triton")
 package()
@@ -41,14 +42,12 @@ pytestmark = [
 
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
-
-def sums_over_tensors(spec) -> bool:
-    """Whether a variant of the spec sums over each tensor (LAMB): the GPU path has no such kernel yet."""
-    return any(v.reduction is not None for v in submodule_of(f"optimizers.{spec.module_name}").VARIANTS.values())
-
-
-CASES = {case.id: case for case in all_cases(DTYPES) if not sums_over_tensors(case.spec)}
+CASES = {case.id: case for case in all_cases(DTYPES)}
 SHAPES = ((3, 4), (5,), (40,), (2, 1, 3))
+SUMMED_ULPS = 4
+"""A variant with sums over the tensor: the GPU pass adds a block's terms lane by lane and then as a tree, the CPU
+one in order, so a tensor's values (LAMB's trust ratio) may differ in their last bit, and a step by them in the
+last bit of its size: measured at most 0.6 ulp of a tensor's largest entry (five seeds, LAMB and LARS); allowed 4."""
 STEPS = 3
 
 
@@ -82,6 +81,8 @@ def test_every_variant_steps_as_the_numba_kernel_bit_for_bit(case_id: str, small
     actual, triton_optimizer = trained(optimizer_class, dtype, "triton", **settings)
     kernel = submodule_of(f"triton.{case.spec.module_name}").KERNELS[case.variant]
     ulps = 256 if dtype == torch.float64 and "power(" in inspect.getsource(kernel.fn) else 0
+    if submodule_of(f"optimizers.{case.spec.module_name}").VARIANTS[case.variant].reduction is not None:
+        ulps = SUMMED_ULPS
     for index, (a, e) in enumerate(zip(actual, expected)):
         if ulps:
             assert (a - e).abs().max() <= ulps * torch.finfo(dtype).eps * e.abs().max(), f"params[{index}]"
@@ -92,18 +93,7 @@ def test_every_variant_steps_as_the_numba_kernel_bit_for_bit(case_id: str, small
             assert torch.equal(got, value) if isinstance(value, torch.Tensor) else got == value, name
 
 
-KERAS_SPECS = [spec for spec in SPECS if spec.base_options == "keras" and not sums_over_tensors(spec)]
-
-
-@pytest.mark.parametrize("spec", [spec for spec in SPECS if sums_over_tensors(spec)], ids=lambda spec: spec.name)
-def test_a_sum_over_the_tensor_on_the_gpu_path_is_refused_before_anything_changes(spec) -> None:
-    params = [torch.ones(5, dtype=torch.float64, requires_grad=True)]
-    optimizer = torch_optimizers.get(spec.name)(params)
-    optimizer.backend = "triton"
-    params[0].grad = torch.full((5,), 0.5, dtype=torch.float64)
-    with pytest.raises(NotImplementedError, match="sums over each tensor, which has no GPU kernel yet"):
-        optimizer.step()
-    assert torch.equal(params[0].detach(), torch.ones(5, dtype=torch.float64))
+KERAS_SPECS = [spec for spec in SPECS if spec.base_options == "keras"]
 
 
 @pytest.mark.parametrize("clipping", [{"clipnorm": 0.05}, {"clipvalue": 0.02}, {"global_clipnorm": 0.1}])

@@ -195,9 +195,13 @@ class Reference:
                 start[state.symbol] = StateInput(_as_list(stored.value, param.size), stored.radius)
         return start
 
-    def step(self, state: Mapping[sympy.Symbol, StateInput], grad: np.ndarray, step: int) -> StepResult:
-        """One step of the spec from ``state``, with gradient ``grad``, at the 1-based step ``step``."""
-        evaluator = self._evaluator(grad.size, step)
+    def step(
+        self, state: Mapping[sympy.Symbol, StateInput], grad: np.ndarray, step: int, tensors: Sequence[int] = ()
+    ) -> StepResult:
+        """One step of the spec from ``state``, with gradient ``grad``, at the 1-based step ``step``. ``tensors``: the
+        sizes of the tensors the elements belong to, in order (a sum over the tensor is over each); all of them one
+        tensor when not given."""
+        evaluator = self._evaluator(grad.size, step, tuple(tensors) or (grad.size,))
         for index, symbol in enumerate(self.inputs):
             evaluator.bind_input(symbol, state[symbol], index, invariant=symbol in self.optimizer_wide)
         evaluator.bind_exact(g, _from_array(grad), invariant=False)
@@ -239,8 +243,8 @@ class Reference:
             for symbol, q in result.quantities.items()
         }
 
-    def _evaluator(self, n: int, step: int) -> _Evaluator:
-        evaluator = _Evaluator(n, len(self.inputs), self.precision, self.dtype)
+    def _evaluator(self, n: int, step: int, tensors: tuple[int, ...] = ()) -> _Evaluator:
+        evaluator = _Evaluator(n, len(self.inputs), self.precision, self.dtype, tensors or (n,))
         evaluator.bind_exact(t, _MP.mpf(step), invariant=True)
         for symbol, value in self.hyperparameters.items():
             evaluator.bind_exact(symbol, value, invariant=True)
@@ -250,8 +254,11 @@ class Reference:
 class _Evaluator:
     """Evaluates assignments in order, each expression bottom-up, values and bounds together."""
 
-    def __init__(self, n: int, k: int, precision: Precision, dtype: np.dtype):
+    def __init__(self, n: int, k: int, precision: Precision, dtype: np.dtype, tensors: tuple[int, ...]):
+        if sum(tensors) != n:
+            raise ValueError(f"tensors of {tensors} elements do not cover the {n} elements")
         self.n, self.k = n, k
+        self.tensors = tensors
         self.precision = precision
         self.dtype = dtype
         self.env: dict[sympy.Symbol, Quantity] = {}
@@ -539,18 +546,23 @@ class _Evaluator:
     # ---- sums over the tensor
 
     def _tensor_sum(self, expr: sympy.Expr) -> Quantity:
-        """The sum of a term over the tensor's elements, the same for every element. The kernel adds the terms (each
+        """The sum of a term over each tensor's elements, the same for its elements. The kernel adds the terms (each
         computed in the array's dtype) in float64, in some order: n − 1 additions, each rounding by at most u of the
         partial sum, itself at most the sum of the terms' magnitudes. The terms' own errors add up without sign (they
         come from different elements), so the sum keeps no linear part."""
         term = self.evaluate(expr.args[0])
         values = _as_list(term.value, self.n)
-        magnitude = float(np.sum(np.abs(term.approx) + term.radius))
-        additions = self.n - 1
-        rounding = ((1 + ROUNDINGS_PER_OPERATION * FLOAT64.unit) ** additions - 1) * magnitude
-        radius = float(np.sum(term.radius)) + rounding + additions * FLOAT64.underflow
-        total = _MP.fsum(values)
-        return Quantity(total, np.full(self.n, float(total)), np.zeros((self.k, self.n)), np.full(self.n, radius), True)
+        totals, radii = [], np.empty(self.n)
+        for start, size in zip(np.cumsum((0, *self.tensors[:-1])), self.tensors):
+            part = slice(int(start), int(start + size))
+            magnitude = float(np.sum(np.abs(term.approx[part]) + term.radius[part]))
+            additions = size - 1
+            rounding = ((1 + ROUNDINGS_PER_OPERATION * FLOAT64.unit) ** additions - 1) * magnitude
+            radii[part] = float(np.sum(term.radius[part])) + rounding + additions * FLOAT64.underflow
+            totals += [_MP.fsum(values[part])] * size
+        value = totals[0] if len(self.tensors) == 1 else totals
+        approx = np.array([float(v) for v in totals])
+        return Quantity(value, approx, np.zeros((self.k, self.n)), radii, True)
 
     # ---- branches
 

@@ -50,6 +50,7 @@ from .initializers import (
     zeros,
 )
 from .optimizers import (
+    LARS,
     OPTIMIZERS,
     SGD,
     AdaBelief,
@@ -95,6 +96,7 @@ if __name__ != "trainspec":
     raise ImportError(f"this folder is the package trainspec; import it under that name, not {__name__!r}")
 
 __all__ = [
+    "LARS",
     "OPTIMIZERS",
     "SGD",
     "AdaBelief",

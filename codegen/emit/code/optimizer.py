@@ -9,6 +9,7 @@ then compiles each distinct kernel once.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import sympy
@@ -77,6 +78,15 @@ class KernelFunction:
             self.sums,
             self.values,
         )
+
+    @property
+    def names_read(self) -> frozenset[str]:
+        """Every name its loads, body, stores and sums read: a backend that binds arrays and scalars as statements
+        (Triton) binds only these."""
+        texts = [line.value for line in (*self.loads, *self.body, *self.sums)]
+        texts += [value for line in self.body for case in line.cases for value in case]
+        texts += [line.target for line in self.stores]
+        return frozenset(re.findall(r"[A-Za-z_]\w*", " ".join(texts)))
 
     @property
     def step_scalars(self) -> tuple[str, ...]:

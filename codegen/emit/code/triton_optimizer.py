@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from codegen.emit.code.optimizer import KernelFunction, kernel_function
+from codegen.emit.code.optimizer import KernelFunction, kernel_function, reduce_function
 from codegen.emit.common import Emitted, docstring
 from codegen.language.optimizer import OptimizerSpec
 from codegen.plan import KernelPlan
@@ -27,6 +27,8 @@ class TritonModule:
     kernels: tuple[KernelFunction, ...]
     variants: tuple[tuple[str, str], ...]
     """(variant, the name of its kernel)."""
+    reductions: tuple[tuple[str, str], ...]
+    """(variant, the name of the pass computing its sums over the tensor), for the variants that have one."""
     runtime_functions: str
 
 
@@ -37,20 +39,24 @@ class TritonKernels:
 
     by_key: dict[tuple, KernelFunction]
     by_variant: dict[str, tuple]
+    reductions: dict[str, tuple]
+    """The key of the pass computing the sums over the tensor, for each variant that has one."""
 
 
 def triton_kernels(plans: tuple[KernelPlan, ...]) -> TritonKernels:
-    """Every variant's update printed for Triton, each distinct text once. A variant with sums over the tensor has
-    none yet (its two passes and their partial sums are not written for the GPU): the runtime says so."""
+    """Every variant's update printed for Triton, and the pass before it of a variant with sums over the tensor,
+    each distinct text once."""
     by_key: dict[tuple, KernelFunction] = {}
-    by_variant = {}
+    by_variant, reductions = {}, {}
     for plan in plans:
-        if plan.reduction is not None:
-            continue
         kernel = kernel_function(plan, TritonPrinter)
         by_key.setdefault(kernel.key, kernel)
         by_variant[plan.variant.name] = kernel.key
-    return TritonKernels(by_key, by_variant)
+        if plan.reduction is not None:
+            reduce = reduce_function(plan, TritonPrinter)
+            by_key.setdefault(reduce.key, reduce)
+            reductions[plan.variant.name] = reduce.key
+    return TritonKernels(by_key, by_variant, reductions)
 
 
 def triton_optimizer_module(
@@ -75,6 +81,7 @@ def triton_optimizer_module(
         shared=tuple((module, ", ".join(kernel_names)) for module, kernel_names in sorted(shared.items())),
         kernels=local,
         variants=tuple((variant, names[key]) for variant, key in own.by_variant.items()),
+        reductions=tuple((variant, names[key]) for variant, key in own.reductions.items()),
         runtime_functions=", ".join(used),
     )
     return Emitted(f"{package}/triton/{spec.module_name}.py", "code/triton_optimizer.py.jinja", model, spec.source)

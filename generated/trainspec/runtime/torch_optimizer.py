@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from .multi_tensor import step_tensors, table
+from .multi_tensor import row_counts, step_tensors, table
 from .optimizer import (
     KernelVariant,
     Optimizer,
@@ -216,7 +216,7 @@ class TorchOptimizer(torch.optim.Optimizer):
             ]
             sizes = [p.numel() for p, _, _ in batch]
             if on_gpu:
-                self._launch(variant, table(addresses, sizes, GPU_CHUNK), scalars, dtype, batch[0][0].device)
+                self._launch(variant, addresses, sizes, scalars, dtype, batch[0][0].device)
             else:
                 step_tensors(variant.rows, addresses, sizes, NUMPY_DTYPES[dtype], scalars, variant.reduction)
             stepped = dict(zip(variant.optimizer_state, map(float, new_state)), step=step + 1)
@@ -240,23 +240,40 @@ class TorchOptimizer(torch.optim.Optimizer):
         return "triton" if device.type == "cuda" else "numba"
 
     def _launch(
-        self, variant: KernelVariant, rows: np.ndarray, scalars: tuple, dtype: torch.dtype, device: torch.device
+        self,
+        variant: KernelVariant,
+        addresses: list[tuple[int, ...]],
+        sizes: list[int],
+        scalars: tuple,
+        dtype: torch.dtype,
+        device: torch.device,
     ) -> None:
-        """One launch of the variant's Triton kernel over every row of ``rows``."""
-        kernels, dtypes = self._triton()
-        if variant.name not in kernels:
-            raise NotImplementedError(
-                f"{type(self).__name__} ({variant.name}) sums over each tensor, which has no GPU kernel yet: "
-                "step its parameters on the CPU"
-            )
+        """One launch of the variant's Triton kernel over the table of these tensors. A variant with sums over the
+        tensor launches the pass computing them first; each tensor's sums are added up from its rows, in row order,
+        and its values computed, on the CPU as the NumPy path does (a small copy each way, which waits for the GPU)."""
+        module, dtypes = self._triton()
+        rows = table(addresses, sizes, GPU_CHUNK)
+        grid, on_device = (len(rows),), torch.from_numpy(rows).to(device)
         typed = torch.tensor(scalars, dtype=dtype).to(device)
-        kernels[variant.name][(len(rows),)](torch.from_numpy(rows).to(device), typed, BLOCK=BLOCK, DTYPE=dtypes[dtype])
+        options = {"BLOCK": BLOCK, "DTYPE": dtypes[dtype]}
+        reduction = variant.reduction
+        if reduction is None:
+            module.KERNELS[variant.name][grid](on_device, typed, **options)
+            return
+        partials = torch.zeros((len(rows), reduction.sums), dtype=torch.float64, device=device)
+        module.REDUCTIONS[variant.name][grid](on_device, typed, partials, **options)
+        counts = row_counts(sizes, GPU_CHUNK)
+        sums = np.add.reduceat(partials.cpu().numpy(), np.cumsum(counts) - counts, axis=0)
+        values = np.empty((len(sizes), reduction.values), NUMPY_DTYPES[dtype])
+        reduction.finish(sums, values, *scalars)
+        per_row = torch.from_numpy(np.repeat(values, counts, axis=0)).to(device)
+        module.KERNELS[variant.name][grid](on_device, typed, per_row, **options)
 
-    def _triton(self) -> tuple[dict[str, Any], dict[torch.dtype, Any]]:
-        """The spec's Triton kernels by variant (``<package>.triton.<module>``) and Triton's dtypes by torch's,
-        imported on the first GPU step: Triton is needed for GPU tensors only."""
+    def _triton(self) -> tuple[Any, dict[torch.dtype, Any]]:
+        """The spec's Triton module (``<package>.triton.<module>``: its kernels by variant) and Triton's dtypes by
+        torch's, imported on the first GPU step: Triton is needed for GPU tensors only."""
         package, _, module = self.declaration.__module__.rpartition(".optimizers.")
-        kernels = importlib.import_module(f"{package}.triton.{module}").KERNELS
+        kernels = importlib.import_module(f"{package}.triton.{module}")
         return kernels, importlib.import_module(f"{package}.runtime.triton_math").DTYPES
 
     def _initialize(

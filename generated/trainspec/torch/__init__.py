@@ -11,6 +11,7 @@ from .adamw import AdamW
 from .adan import Adan
 from .ftrl import Ftrl
 from .lamb import Lamb
+from .lars import LARS
 from .legacy_keras_nadam import LegacyKerasNadam
 from .lion import Lion
 from .nadam import Nadam
@@ -47,6 +48,8 @@ OPTIMIZERS = {
     "ftrl": Ftrl,
     "Lamb": Lamb,
     "lamb": Lamb,
+    "LARS": LARS,
+    "lars": LARS,
     "LegacyKerasNadam": LegacyKerasNadam,
     "legacy_keras_nadam": LegacyKerasNadam,
     "Lion": Lion,
@@ -93,6 +96,7 @@ def get(identifier):
 
 
 __all__ = [
+    "LARS",
     "OPTIMIZERS",
     "SGD",
     "AdaBelief",

@@ -2,5 +2,150 @@
 # Edit the spec and run `trainspec build` to regenerate.
 """Lamb on the GPU: Adam's step scaled per tensor by the trust ratio ‖w‖/‖step‖."""
 
-KERNELS = {}
+import triton
+import triton.language as tl
+
+from ..runtime.triton_math import divide, sqrt
+
+
+@triton.jit
+def lamb_update(table, scalars, values, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
+    """The update after the sums over the tensor, in place, over one chunk of one tensor: the table's row for this
+    program holds the chunk's start, its stop and the address of each array below; ``scalars`` holds the per-step
+    scalars, and the row of ``values`` for this program the tensor's values."""
+    row = table + tl.program_id(0) * 6
+    start = tl.load(row)
+    stop = tl.load(row + 1)
+    param = tl.load(row + 2).to(tl.pointer_type(DTYPE))
+    momentum = tl.load(row + 4).to(tl.pointer_type(DTYPE))
+    velocity = tl.load(row + 5).to(tl.pointer_type(DTYPE))
+    epsilon = tl.load(scalars + 1)
+    k2 = tl.load(scalars + 4)
+    k3 = tl.load(scalars + 5)
+    k4 = tl.load(values + tl.program_id(0) * 1 + 0)
+    for offset in range(start, stop, BLOCK):
+        i = offset + tl.arange(0, BLOCK)
+        inside = i < stop
+        w = tl.load(param + i, mask=inside)
+        m_new = tl.load(momentum + i, mask=inside)
+        v_new = tl.load(velocity + i, mask=inside)
+        r = divide(k3 * m_new, epsilon + sqrt(k2 * v_new))
+        w_new = w - k4 * r
+        tl.store(param + i, w_new, mask=inside)
+
+
+@triton.jit
+def lamb_reduce(table, scalars, partials, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
+    """The pass before the update, in place, over one chunk of one tensor: what needs no sum over the tensor, and
+    the chunk's part of each sum (added in float64) into its row of ``partials``. The table's row for this program
+    holds the chunk's start, its stop and the address of each array below; ``scalars`` the per-step scalars."""
+    row = table + tl.program_id(0) * 6
+    start = tl.load(row)
+    stop = tl.load(row + 1)
+    param = tl.load(row + 2).to(tl.pointer_type(DTYPE))
+    grad = tl.load(row + 3).to(tl.pointer_type(DTYPE))
+    momentum = tl.load(row + 4).to(tl.pointer_type(DTYPE))
+    velocity = tl.load(row + 5).to(tl.pointer_type(DTYPE))
+    epsilon = tl.load(scalars + 1)
+    k0 = tl.load(scalars + 2)
+    k1 = tl.load(scalars + 3)
+    k2 = tl.load(scalars + 4)
+    k3 = tl.load(scalars + 5)
+    sum0 = tl.zeros([BLOCK], dtype=tl.float64)
+    sum1 = tl.zeros([BLOCK], dtype=tl.float64)
+    for offset in range(start, stop, BLOCK):
+        i = offset + tl.arange(0, BLOCK)
+        inside = i < stop
+        w = tl.load(param + i, mask=inside)
+        g = tl.load(grad + i, mask=inside)
+        m = tl.load(momentum + i, mask=inside)
+        v = tl.load(velocity + i, mask=inside)
+        m_new = m + k0 * (g - m)
+        v_new = v + k1 * (g * g - v)
+        r = divide(k3 * m_new, epsilon + sqrt(k2 * v_new))
+        tl.store(momentum + i, m_new, mask=inside)
+        tl.store(velocity + i, v_new, mask=inside)
+        sum0 += tl.where(inside, w * w, 0).to(tl.float64)
+        sum1 += tl.where(inside, r * r, 0).to(tl.float64)
+    tl.store(partials + tl.program_id(0) * 2 + 0, tl.sum(sum0, axis=0))
+    tl.store(partials + tl.program_id(0) * 2 + 1, tl.sum(sum1, axis=0))
+
+
+@triton.jit
+def lamb_weight_decay_update(table, scalars, values, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
+    """The update after the sums over the tensor, in place, over one chunk of one tensor: the table's row for this
+    program holds the chunk's start, its stop and the address of each array below; ``scalars`` holds the per-step
+    scalars, and the row of ``values`` for this program the tensor's values."""
+    row = table + tl.program_id(0) * 6
+    start = tl.load(row)
+    stop = tl.load(row + 1)
+    param = tl.load(row + 2).to(tl.pointer_type(DTYPE))
+    momentum = tl.load(row + 4).to(tl.pointer_type(DTYPE))
+    velocity = tl.load(row + 5).to(tl.pointer_type(DTYPE))
+    epsilon = tl.load(scalars + 1)
+    k0 = tl.load(scalars + 2)
+    k3 = tl.load(scalars + 5)
+    k4 = tl.load(scalars + 6)
+    k5 = tl.load(values + tl.program_id(0) * 1 + 0)
+    for offset in range(start, stop, BLOCK):
+        i = offset + tl.arange(0, BLOCK)
+        inside = i < stop
+        w = tl.load(param + i, mask=inside)
+        m_new = tl.load(momentum + i, mask=inside)
+        v_new = tl.load(velocity + i, mask=inside)
+        w_decayed = w - k0 * w
+        r = divide(k4 * m_new, epsilon + sqrt(k3 * v_new))
+        w_new = w_decayed - k5 * r
+        tl.store(param + i, w_new, mask=inside)
+
+
+@triton.jit
+def lamb_weight_decay_reduce(table, scalars, partials, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
+    """The pass before the update, in place, over one chunk of one tensor: what needs no sum over the tensor, and
+    the chunk's part of each sum (added in float64) into its row of ``partials``. The table's row for this program
+    holds the chunk's start, its stop and the address of each array below; ``scalars`` the per-step scalars."""
+    row = table + tl.program_id(0) * 6
+    start = tl.load(row)
+    stop = tl.load(row + 1)
+    param = tl.load(row + 2).to(tl.pointer_type(DTYPE))
+    grad = tl.load(row + 3).to(tl.pointer_type(DTYPE))
+    momentum = tl.load(row + 4).to(tl.pointer_type(DTYPE))
+    velocity = tl.load(row + 5).to(tl.pointer_type(DTYPE))
+    epsilon = tl.load(scalars + 1)
+    k0 = tl.load(scalars + 2)
+    k1 = tl.load(scalars + 3)
+    k2 = tl.load(scalars + 4)
+    k3 = tl.load(scalars + 5)
+    k4 = tl.load(scalars + 6)
+    sum0 = tl.zeros([BLOCK], dtype=tl.float64)
+    sum1 = tl.zeros([BLOCK], dtype=tl.float64)
+    for offset in range(start, stop, BLOCK):
+        i = offset + tl.arange(0, BLOCK)
+        inside = i < stop
+        w = tl.load(param + i, mask=inside)
+        g = tl.load(grad + i, mask=inside)
+        m = tl.load(momentum + i, mask=inside)
+        v = tl.load(velocity + i, mask=inside)
+        w_decayed = w - k0 * w
+        m_new = m + k1 * (g - m)
+        v_new = v + k2 * (g * g - v)
+        r = divide(k4 * m_new, epsilon + sqrt(k3 * v_new))
+        tl.store(momentum + i, m_new, mask=inside)
+        tl.store(velocity + i, v_new, mask=inside)
+        sum0 += tl.where(inside, w_decayed * w_decayed, 0).to(tl.float64)
+        sum1 += tl.where(inside, r * r, 0).to(tl.float64)
+    tl.store(partials + tl.program_id(0) * 2 + 0, tl.sum(sum0, axis=0))
+    tl.store(partials + tl.program_id(0) * 2 + 1, tl.sum(sum1, axis=0))
+
+
+KERNELS = {
+    "lamb": lamb_update,
+    "lamb_weight_decay": lamb_weight_decay_update,
+}
 """The kernel of each variant, by the variant's name."""
+
+REDUCTIONS = {
+    "lamb": lamb_reduce,
+    "lamb_weight_decay": lamb_weight_decay_reduce,
+}
+"""The pass computing the sums over each tensor, of each variant that has one, by the variant's name."""
