@@ -106,9 +106,16 @@ def _adam_case_or_skip() -> bench.Case:
 def test_bytes_are_counted_from_the_kernel_plan() -> None:
     """The byte count comes from the kernel plan: Adam reads w, g, m, v and writes w, m, v."""
     adam = _adam_case_or_skip()
-    assert adam.reads == ("param", "grad", "momentum", "velocity")
-    assert adam.writes == ("param", "momentum", "velocity")
+    assert adam.passes == ((("param", "grad", "momentum", "velocity"), ("param", "momentum", "velocity")),)
     assert adam.bytes_per_step(10) == 7 * 10 * 4
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.label)
+def test_a_variant_with_sums_over_the_tensor_counts_both_passes(case: bench.Case) -> None:
+    """Its roofline reads and writes what each pass does: the pass computing the sums, then the update."""
+    plan = bench.plan_kernel(case.variant)
+    assert len(case.passes) == (1 if plan.reduction is None else 2)
+    assert case.passes[-1] == (tuple(n for n, _ in plan.loads), tuple(n for n, _ in plan.stores))
 
 
 def test_threaded_split_matches_one_call() -> None:

@@ -73,8 +73,9 @@ class Case:
     optimizer_class: type
     config: dict[str, Any]
     variant: Variant
-    reads: tuple[str, ...]
-    writes: tuple[str, ...]
+    passes: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]
+    """The arrays each pass over the elements reads and writes: one pass, or two for a variant with sums over the
+    tensor (the first computing them, then the update)."""
 
     @property
     def arrays(self) -> tuple[str, ...]:
@@ -86,8 +87,8 @@ class Case:
         return self.optimizer_class(**self.config).get_config()
 
     def bytes_per_step(self, size: int) -> int:
-        """Each array the kernel reads, read once, and each it writes, written once."""
-        return (len(self.reads) + len(self.writes)) * size * DTYPE.itemsize
+        """Each array a pass reads, read once, and each it writes, written once, for every pass."""
+        return sum(len(reads) + len(writes) for reads, writes in self.passes) * size * DTYPE.itemsize
 
 
 def cases(specs: Sequence[OptimizerSpec] | None = None, package: ModuleType = trainspec) -> list[Case]:
@@ -131,9 +132,11 @@ def _case(spec: OptimizerSpec, optimizer_class: type, config: dict[str, Any], va
     # Options the spec declares name the row; a base option (Keras's weight_decay) is part of its defaults.
     own = {option.argument for option in spec.options}
     label = " ".join((spec.name, *(o for o in variant.enabled if o in own)))
-    reads = tuple(name for name, _ in plan.loads)
-    writes = tuple(name for name, _ in plan.stores)
-    return Case(label, spec, optimizer_class, config, variant, reads, writes)
+    passes = [(plan.loads, plan.stores)]
+    if plan.reduction is not None:
+        passes.insert(0, (plan.reduction.loads, plan.reduction.stores))
+    named = tuple((tuple(n for n, _ in loads), tuple(n for n, _ in stores)) for loads, stores in passes)
+    return Case(label, spec, optimizer_class, config, variant, named)
 
 
 # ----------------------------------------------------------------- timing
@@ -250,29 +253,47 @@ def roofline_kernel(arrays: tuple[str, ...], reads: tuple[str, ...], writes: tup
 
     What it stores is the mean of what it read: one multiply, so no load can be
     optimised away and the values stay bounded (never denormal, never inf)
-    however many steps run. Compiled with the generated kernels' options.
+    however many steps run. A pass that writes nothing (LARS's sums of w² and
+    (g + λw)²) adds the means up in float64 instead and returns the total, as the
+    kernel's pass does. Compiled with the generated kernels' options (a summing
+    loop with ``reassoc``, as theirs).
     """
     key = (arrays, reads, writes)
     if key not in _rooflines:
         names = {array: f"a{index}" for index, array in enumerate(arrays)}
         loaded = " + ".join(f"{names[a]}[i]" for a in reads)
+        stores = [f"        {names[a]}[i] = s" for a in writes] or ["        total += s"]
         lines = [
             f"def roofline({', '.join(names.values())}, scale):",
+            "    total = 0.0",
             "    for i in range(a0.size):",
             f"        s = ({loaded}) * scale",
-            *(f"        {names[a]}[i] = s" for a in writes),
+            *stores,
+            "    return total",
         ]
         namespace: dict[str, Any] = {}
         exec(compile("\n".join(lines), f"<roofline {key}>", "exec"), namespace)
-        _rooflines[key] = numba.njit(nogil=True, error_model="numpy")(namespace["roofline"])
+        flags = {} if writes else {"fastmath": {"reassoc"}}
+        _rooflines[key] = numba.njit(nogil=True, error_model="numpy", **flags)(namespace["roofline"])
     return _rooflines[key]
 
 
 def _roofline_steps(case: Case, arrays: tuple[np.ndarray, ...]) -> tuple[Callable[[], None], Callable[[], None]]:
-    """The roofline run on one thread, and split across threads exactly as the runtime splits a kernel."""
-    kernel = roofline_kernel(case.arrays, case.reads, case.writes)
-    scale = (DTYPE.type(1 / len(case.reads)),)
-    return lambda: kernel(*arrays, *scale), lambda: runtime.run_kernel(kernel, arrays, scale)
+    """The roofline run on one thread, and split across threads exactly as the runtime splits a kernel: one loop per
+    pass of the kernel, with that pass's traffic."""
+    loops = [
+        (roofline_kernel(case.arrays, reads, writes), (DTYPE.type(1 / len(reads)),)) for reads, writes in case.passes
+    ]
+
+    def one_thread() -> None:
+        for kernel, scale in loops:
+            kernel(*arrays, *scale)
+
+    def split() -> None:
+        for kernel, scale in loops:
+            runtime.run_kernel(kernel, arrays, scale)
+
+    return one_thread, split
 
 
 # ----------------------------------------------------------------- torch.optim

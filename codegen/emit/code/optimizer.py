@@ -107,6 +107,7 @@ class KernelFunction:
     @property
     def summary(self) -> str:
         if self.sums:
+            # Compiled with fastmath reassoc (see the template): its float64 accumulators then vectorise.
             return "The pass before the update: in place, what needs no sum over the tensor; each sum into ``sums``."
         if self.values:
             return "The update after the sums over the tensor, in place; its last scalars are the tensor's values."

@@ -70,7 +70,7 @@ def lamb_update_rows(rows, first, last, like, values, eta, epsilon, k0, k1, k2, 
         )
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc"})
 def lamb_reduce(param, grad, momentum, velocity, sums, eta, epsilon, k0, k1, k2, k3):
     """The pass before the update: in place, what needs no sum over the tensor; each sum into ``sums``."""
     sum0 = 0.0
@@ -145,7 +145,7 @@ def lamb_weight_decay_update_rows(rows, first, last, like, values, eta, epsilon,
         )
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc"})
 def lamb_weight_decay_reduce(param, grad, momentum, velocity, sums, eta, epsilon, k0, k1, k2, k3, k4):
     """The pass before the update: in place, what needs no sum over the tensor; each sum into ``sums``."""
     sum0 = 0.0

@@ -59,7 +59,7 @@ def lars_update_rows(rows, first, last, like, values, eta, trust_coefficient, ep
         )
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc"})
 def lars_reduce(param, grad, trace, sums, eta, trust_coefficient, epsilon, mu):
     """The pass before the update: in place, what needs no sum over the tensor; each sum into ``sums``."""
     sum0 = 0.0
@@ -155,7 +155,7 @@ def lars_weight_decay_update_rows(rows, first, last, like, values, eta, lambda_w
         )
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc"})
 def lars_weight_decay_reduce(param, grad, trace, sums, eta, lambda_wd, trust_coefficient, epsilon, mu):
     """The pass before the update: in place, what needs no sum over the tensor; each sum into ``sums``."""
     sum0 = 0.0
