@@ -69,6 +69,11 @@ def test_bad_derivations_name_the_file_and_the_problem(derivation, message):
         lowered(child, {"Base": BASE, "Child": child})
 
 
+def test_an_unknown_family_lists_the_known_ones():
+    with pytest.raises(ValueError, match=r"unknown distribution family 'laplace'; known: .*normal.*uniform"):
+        distribution("laplace", loc=0, scale=1)
+
+
 def test_a_stray_symbol_is_named():
     stray = sympy.Symbol("oops")
     spec = InitializerSpec(

@@ -24,6 +24,7 @@ BROKEN_FILE = "adagrad_broken.py"
 SYMBOLS_LINE = 'A, A0, epsilon = symbols("A A_0 epsilon")'
 # The declaration of epsilon, however the spec's formatter has laid it out.
 EPSILON_DEFAULT = re.search(r'Hyperparameter\(\s*epsilon,\s*"epsilon",\s*1e-7,', ORIGINAL).group(0)
+EPSILON_DOMAIN = re.search(r'Hyperparameter\(\s*epsilon,\s*"epsilon",\s*1e-7,\s*Interval\(0, oo\),', ORIGINAL).group(0)
 UPDATE_START = "    update=(\n"
 PARAMETER_UPDATE = "(w, w - eta * g / sqrt(A + epsilon)),"
 
@@ -140,6 +141,18 @@ BREAKAGES = (
         ((PARAMETER_UPDATE, '(w, "w - g"),'),),
         "w",
         "not an expression",
+    ),
+    Breakage(
+        "hyperparameter without a default",
+        ((EPSILON_DEFAULT, EPSILON_DEFAULT.replace("1e-7", "None")),),
+        "epsilon",
+        "hyperparameter 'epsilon' has no default",
+    ),
+    Breakage(
+        "domain that is not an Interval",
+        ((EPSILON_DOMAIN, EPSILON_DOMAIN.replace("Interval(0, oo)", "(0, oo)")),),
+        "epsilon",
+        "the domain of 'epsilon' is (0, oo), not a SymPy Interval",
     ),
     Breakage(
         "default that is not a number",

@@ -415,6 +415,8 @@ class InitializerSpec(Named):
 
 def distribution(family: str, **parameters: sympy.Expr) -> Distribution:
     """A distribution of ``family`` with its parameters by name (``mean=0, stddev=s``)."""
+    if family not in FAMILIES:
+        raise ValueError(f"unknown distribution family {family!r}; known: {', '.join(sorted(FAMILIES))}")
     symbols = {p.name: p for p in FAMILIES[family].parameters}
     unknown = sorted(set(parameters) - set(symbols))
     if unknown or len(parameters) != len(symbols):

@@ -78,8 +78,13 @@ class _Checker:
         for h in self.spec.hyperparameters:
             if not isinstance(h.symbol, sympy.Symbol):
                 self.fail(f"hyperparameter {h.argument!r} must be declared with a symbol", h.symbol)
-            if h.default is not None and (isinstance(h.default, bool) or not isinstance(h.default, numbers.Real)):
+            if h.default is None:
+                self.fail(f"hyperparameter {h.argument!r} has no default; give it the one its library uses", h.symbol)
+            if isinstance(h.default, bool) or not isinstance(h.default, numbers.Real):
                 self.fail(f"default {h.default!r} of {h.argument!r} is not a number", h.symbol)
+            if not isinstance(h.domain, sympy.Interval):
+                example = "Interval(0, oo), Interval.Ropen(0, 1)"
+                self.fail(f"the domain of {h.argument!r} is {h.domain!r}, not a SymPy Interval ({example})", h.symbol)
         for s in self.spec.state:
             if not isinstance(s.symbol, sympy.Symbol):
                 self.fail(f"state {s.name!r} must be declared with a symbol", s.symbol)
@@ -117,7 +122,7 @@ class _Checker:
         for h in self.spec.hyperparameters:
             if h.symbol in ROLE_SYMBOLS and h.symbol != eta:
                 self.fail("a hyperparameter cannot take the role symbol's place", h.symbol)
-            if h.default is not None and sympy.sympify(h.default) not in h.domain:
+            if sympy.sympify(h.default) not in h.domain:
                 self.fail(f"default {h.default!r} of {h.argument!r} lies outside its domain {h.domain}", h.symbol)
         if eta not in self.hyper:
             self.fail("every optimizer declares the learning rate (codegen.language.optimizer.learning_rate)", eta)
