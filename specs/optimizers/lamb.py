@@ -27,6 +27,9 @@ from specs.optimizers.adam import TYPICAL_EPSILON
 beta_1, beta_2, epsilon = symbols("beta_1 beta_2 epsilon")
 m, v, r, w_norm, r_norm, ratio = symbols("m v r w_norm r_norm ratio")
 
+ADAM_STEP = m / (1 - beta_1**t) / (sqrt(v / (1 - beta_2**t)) + epsilon)
+"""Adam's step with ε on the bias-corrected root, which the trust ratio scales (Optax's LAMB derives from it)."""
+
 SPEC = OptimizerSpec(
     name="Lamb",
     aliases=("lamb",),
@@ -44,7 +47,7 @@ SPEC = OptimizerSpec(
     update=(
         (m, m + (1 - beta_1) * (g - m)),
         (v, v + (1 - beta_2) * (g**2 - v)),
-        (r, m / (1 - beta_1**t) / (sqrt(v / (1 - beta_2**t)) + epsilon)),
+        (r, ADAM_STEP),
         (w_norm, norm(w)),
         (r_norm, norm(r)),
         (ratio, Piecewise((w_norm / r_norm, (w_norm > 0) & (r_norm > 0)), (1, True))),

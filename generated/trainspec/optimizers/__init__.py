@@ -15,6 +15,7 @@ from .lars import LARS
 from .legacy_keras_nadam import LegacyKerasNadam
 from .lion import Lion
 from .nadam import Nadam
+from .optax_lamb import OptaxLamb
 from .rmsprop import RMSprop
 from .sgd import SGD
 from .torch_adadelta import TorchAdadelta
@@ -56,6 +57,8 @@ OPTIMIZERS = {
     "lion": Lion,
     "Nadam": Nadam,
     "nadam": Nadam,
+    "OptaxLamb": OptaxLamb,
+    "optax_lamb": OptaxLamb,
     "RMSprop": RMSprop,
     "rmsprop": RMSprop,
     "SGD": SGD,
@@ -111,6 +114,7 @@ __all__ = [
     "LegacyKerasNadam",
     "Lion",
     "Nadam",
+    "OptaxLamb",
     "RMSprop",
     "TorchAdadelta",
     "TorchAdagrad",
