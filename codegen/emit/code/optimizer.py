@@ -265,6 +265,10 @@ class Functions:
         return (self.initial_state, *self.scalars, *self.kernels, *self.finishes, *self.steps)
 
 
+_KINDS = (ScalarsFunction, KernelFunction, FinishFunction, StepFunction)
+"""The kinds of function a module defines besides its initial state, in the order it lays them out."""
+
+
 def functions(lowered: Lowered, plans: tuple[KernelPlan, ...]) -> Functions:
     """Every function the spec's variants need, each distinct text once, named after the first variant using it."""
     spec = lowered.spec
@@ -295,9 +299,6 @@ def functions(lowered: Lowered, plans: tuple[KernelPlan, ...]) -> Functions:
     initial = InitialStateFunction("initial_state", _initial_state(spec))
     of = {kind: tuple(f for f in found.values() if isinstance(f, kind)) for kind in _KINDS}
     return Functions(initial, of[ScalarsFunction], of[KernelFunction], of[FinishFunction], of[StepFunction], by_variant)
-
-
-_KINDS = (ScalarsFunction, KernelFunction, FinishFunction, StepFunction)
 
 
 def optimizer_module(
