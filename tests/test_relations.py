@@ -22,7 +22,7 @@ from codegen.errors import SpecError
 from codegen.language.optimizer import eta, g, t, w
 from codegen.language.relations import Equivalence, ScaleInvariance, SpecUpdate, Unbiased, WrittenUpdate
 from codegen.lower.relations import check_relation, optimizer_relations, resolve
-from codegen.proofs.optimizer import Confirmation, confirm, load_specs, prove, simplify_residual
+from codegen.proofs.optimizer import Confirmation, confirm, find, load_specs, prove, simplify_residual
 from codegen.validate.optimizer import validate
 
 REGISTRY = load_specs(SPECS_DIR)
@@ -218,6 +218,23 @@ def test_a_substitution_that_is_not_a_hyperparameter_value_has_no_kernel() -> No
     coefficients = SpecUpdate("RMSprop", substitution={rho * v: v, (1 - rho) * g**2: g**2})
     assert resolve(coefficients, REGISTRY).kernel is None
     assert resolve(SpecUpdate("RMSprop", substitution={rho: 1}), REGISTRY).kernel.variant == "rmsprop"
+
+
+def test_a_value_nothing_reads_after_the_substitution_is_not_evaluated() -> None:
+    ratio, w_norm, r_norm = symbols("ratio w_norm r_norm")
+    whole = [lhs for lhs, _ in resolve(SpecUpdate("Lamb"), REGISTRY).assignments]
+    assert {ratio, w_norm, r_norm} <= set(whole)
+    fixed = [lhs for lhs, _ in resolve(SpecUpdate("Lamb", substitution={ratio: 1}), REGISTRY).assignments]
+    assert fixed == [s for s in whole if s not in {ratio, w_norm, r_norm}]
+
+
+def test_a_proof_longer_than_the_numeric_run_is_confirmed_over_its_steps() -> None:
+    """RAdam's sixth step is its first rectified one at β2 = 0.999: five numeric steps could not see it."""
+    relation = find(REGISTRY, "torch_radam_after_the_threshold_is_not_sgd")
+    assert relation.steps == 6
+    confirmation = numeric(relation)
+    assert confirmation.confirmed, confirmation.report
+    assert "w - w_0, step 6" in confirmation.report
 
 
 def test_split_epsilon_symbol_needs_a_domain() -> None:

@@ -133,4 +133,12 @@ class ScaleInvariance:
 
 
 Relation = Equivalence | Unbiased | ScaleInvariance
+
+
+def numeric_steps(relation: Relation) -> int:
+    """Steps of a numeric confirmation: at least as many as the proof ran, where a difference may first show."""
+    proved = relation.steps if isinstance(relation, Equivalence | ScaleInvariance) else 0
+    return max(NUMERIC_STEPS, proved)
+
+
 Side = SpecUpdate | WrittenUpdate

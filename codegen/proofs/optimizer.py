@@ -45,6 +45,7 @@ from codegen.language.relations import (
     ScaleInvariance,
     Unbiased,
     c,
+    numeric_steps,
 )
 from codegen.load import Registry, load_registry
 from codegen.lower.relations import Update, check_relation, find, resolve
@@ -562,12 +563,13 @@ def relative_error(actual: np.ndarray, expected: np.ndarray) -> float:
 def _confirm_equivalence(relation: Equivalence, registry: Registry, kernels: _Kernels, rng) -> tuple[str, list]:
     left, right = resolve(relation.left, registry), resolve(relation.right, registry)
     values = _sample({**right.domains, **left.domains}, rng)
-    gradients = rng.standard_normal((NUMERIC_STEPS, NUMERIC_SIZE))
+    steps = numeric_steps(relation)
+    gradients = rng.standard_normal((steps, NUMERIC_SIZE))
     start = rng.standard_normal(NUMERIC_SIZE)
     left_run, left_how = _trajectory(left, kernels, values, gradients, start)
     right_run, right_how = _trajectory(right, kernels, values, gradients, start)
     errors = []
-    for step in range(1, NUMERIC_STEPS + 1):
+    for step in range(1, steps + 1):
         errors.append((relative_error(left_run[step][w] - start, right_run[step][w] - start), f"w - w_0, step {step}"))
         for state, mapped in relation.state_map.items():
             expected = _map_state(mapped, right_run[step], values)
@@ -603,13 +605,14 @@ def _confirm_invariance(relation: ScaleInvariance, registry: Registry, kernels: 
         update = resolve(side, registry)
         plain, how = _trajectory(update, kernels, values, gradients, start)
         scaled, _ = _trajectory(update, kernels, values, scale * gradients, start)
-        error = max(relative_error(scaled[k][w] - start, plain[k][w] - start) for k in range(1, NUMERIC_STEPS + 1))
+        error = max(relative_error(scaled[k][w] - start, plain[k][w] - start) for k in range(1, steps + 1))
         return error, how
 
     update = resolve(relation.update, registry)
     values = _sample(update.domains, rng)
     scale = float(rng.uniform(2.0, 10.0))
-    gradients = rng.standard_normal((NUMERIC_STEPS, NUMERIC_SIZE))
+    steps = numeric_steps(relation)
+    gradients = rng.standard_normal((steps, NUMERIC_SIZE))
     start = rng.standard_normal(NUMERIC_SIZE)
     error, how = worst(relation.conditions)
     confirmed = error <= tolerance if relation.holds else error >= differs

@@ -24,6 +24,7 @@ from codegen.language.optimizer import (
     t,
     w,
 )
+from codegen.language.relations import Equivalence, SpecUpdate
 from specs.optimizers.adam import SPEC as KERAS_ADAM
 from specs.optimizers.adam import TYPICAL_EPSILON
 
@@ -85,5 +86,19 @@ SPEC = OptimizerSpec(
                 ("nesterov", "nesterov"),
             ),
         ),
+    ),
+)
+
+RELATIONS = (
+    Equivalence(
+        name="adabelief_with_g_squared_is_torch_adam",
+        statement=(
+            "AdaBelief's s is a moving average of the squared deviation (g − m)² of g from its moving average m, "
+            "where Adam's v averages g²: with (g − m)² replaced by g² and ε_root = 0 it is Adam with ε on the "
+            "bias-corrected root (PyTorch's Adam)."
+        ),
+        left=SpecUpdate("AdaBelief", substitution={(g - m) ** 2: g**2, epsilon_root: 0}),
+        right=SpecUpdate("TorchAdam"),
+        state_map={m: m, s: symbols("v")},
     ),
 )

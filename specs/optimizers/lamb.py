@@ -21,6 +21,7 @@ from codegen.language.optimizer import (
     t,
     w,
 )
+from codegen.language.relations import Equivalence, SpecUpdate
 from specs.optimizers.adam import SPEC as KERAS_ADAM
 from specs.optimizers.adam import TYPICAL_EPSILON
 
@@ -63,4 +64,24 @@ SPEC = OptimizerSpec(
     ),
     latex_names={w_norm: "n_w", r_norm: "n_r", ratio: r"\rho"},
     counterparts=(Counterpart("keras.optimizers.Lamb"),),
+)
+
+RELATIONS = (
+    Equivalence(
+        name="lamb_unit_trust_ratio_is_torch_adam",
+        statement=(
+            "LAMB with the trust ratio fixed at 1 is Adam with ε on the bias-corrected root: PyTorch's Adam "
+            "(with Keras's decoupled weight_decay, PyTorch's AdamW)."
+        ),
+        left=SpecUpdate("Lamb", substitution={ratio: 1}),
+        right=SpecUpdate("TorchAdam"),
+        state_map={m: m, v: v},
+    ),
+    Equivalence(
+        name="lamb_unit_trust_ratio_is_not_keras_adam",
+        statement="LAMB with the trust ratio fixed at 1 is not Keras's Adam, which adds ε to the raw root √v.",
+        left=SpecUpdate("Lamb", substitution={ratio: 1}),
+        right=SpecUpdate("Adam"),
+        holds=False,
+    ),
 )

@@ -23,6 +23,7 @@ from codegen.language.optimizer import (
     norm,
     w,
 )
+from codegen.language.relations import Equivalence, SpecUpdate
 from specs.optimizers.torch_adam import TYPICAL_WEIGHT_DECAY
 
 lambda_wd, trust, epsilon, mu = symbols("lambda_wd trust_coefficient epsilon mu")
@@ -97,4 +98,33 @@ SPEC = OptimizerSpec(
             ),
         ),
     ),
+)
+
+# PyTorch's SGD, by its symbol names: its buffer holds gradients, LARS's holds steps (b = −η·b_torch).
+dampening, lambda_l2 = symbols("tau lambda_l2")
+
+
+def unit_ratio_is_torch_sgd(name: str, nesterov: bool, weight_decay: bool) -> Equivalence:
+    options = {"nesterov": nesterov, "weight_decay": weight_decay}
+    form = "Nesterov momentum" if nesterov else "momentum"
+    decay = ", and LARS's λw is PyTorch's L2 term" if weight_decay else ""
+    return Equivalence(
+        name=name,
+        statement=(
+            f"LARS with the trust ratio fixed at 1 is PyTorch's SGD with {form} and no dampening; LARS's buffer "
+            f"holds the steps, −η times PyTorch's{decay}."
+        ),
+        left=SpecUpdate("LARS", options=options, substitution={ratio: 1}),
+        right=SpecUpdate(
+            "TorchSGD",
+            options={"momentum": True, **options},
+            substitution={dampening: 0, **({lambda_l2: lambda_wd} if weight_decay else {})},
+        ),
+        state_map={b: -eta * b},
+    )
+
+
+RELATIONS = (
+    unit_ratio_is_torch_sgd("lars_unit_trust_ratio_is_torch_sgd_momentum", nesterov=False, weight_decay=False),
+    unit_ratio_is_torch_sgd("lars_unit_trust_ratio_is_torch_sgd_nesterov_l2", nesterov=True, weight_decay=True),
 )

@@ -8,6 +8,7 @@ step), and it can add ``epsilon_root`` to v̂ inside the root.
 from sympy import Interval, oo, sqrt, symbols
 
 from codegen.language.optimizer import Counterpart, Hyperparameter, Option, Typical, derive, eta, t, w
+from codegen.language.relations import Equivalence, SpecUpdate
 from specs.optimizers.lamb import ADAM_STEP
 from specs.optimizers.lamb import SPEC as KERAS_LAMB
 from specs.optimizers.torch_adam import TYPICAL_WEIGHT_DECAY
@@ -69,5 +70,20 @@ SPEC = derive(
                 ("weight_decay", lambda_wd),
             ),
         ),
+    ),
+)
+
+m, ratio = symbols("m ratio")
+
+RELATIONS = (
+    Equivalence(
+        name="optax_lamb_unit_trust_ratio_is_torch_adamw",
+        statement=(
+            "Optax's LAMB with the trust ratio fixed at 1 and ε_root = 0 is AdamW: decaying w by ηλw apart "
+            "(PyTorch's AdamW) is adding λw to the step, when nothing rescales the step."
+        ),
+        left=SpecUpdate("OptaxLamb", options={"weight_decay": True}, substitution={ratio: 1, epsilon_root: 0}),
+        right=SpecUpdate("TorchAdamW", options={"weight_decay": True}),
+        state_map={m: m, v: v},
     ),
 )

@@ -7,7 +7,7 @@ rectification r_t. Weight decay is PyTorch's L2 term (g + λw), or, with
 ``decoupled_weight_decay``, AdamW's decay of w before the step.
 """
 
-from sympy import Interval, Piecewise, oo, sqrt, symbols
+from sympy import Interval, Piecewise, Rational, oo, sqrt, symbols
 
 from codegen.language.optimizer import (
     Convention,
@@ -22,6 +22,7 @@ from codegen.language.optimizer import (
     t,
     w,
 )
+from codegen.language.relations import Equivalence, SpecUpdate, WrittenUpdate
 from specs.optimizers.adam import SPEC as KERAS_ADAM
 from specs.optimizers.adam import TYPICAL_EPSILON
 from specs.optimizers.torch_adam import L2, L2_OPTION
@@ -104,5 +105,61 @@ SPEC = OptimizerSpec(
                 ("decoupled_weight_decay", "decoupled_weight_decay"),
             ),
         ),
+    ),
+)
+
+# At β2 = 0.999, ρ_t = 1.0, 2.0, 3.0, 4.0, 5.0 (just under), then 5.99: the threshold ρ_t > 5 is first met at t = 6.
+LATE_RECTIFICATION = {beta_2: Rational(999, 1000)}
+RECTIFIED = rho > 5
+RECTIFICATION = (
+    sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+    .subs(rho, rho_inf - 2 * t * beta_2**t / (1 - beta_2**t))
+    .subs(rho_inf, 2 / (1 - beta_2) - 1)
+)
+
+sgd_with_corrected_momentum = WrittenUpdate(
+    "SGD with bias-corrected momentum",
+    assignments=((m, beta_1 * m + (1 - beta_1) * g), (w, w - eta * m / (1 - beta_1**t))),
+    initial={m: 0},
+)
+
+RELATIONS = (
+    Equivalence(
+        name="torch_radam_before_the_threshold_is_sgd_with_corrected_momentum",
+        statement=(
+            "Until ρ_t passes 5, RAdam steps by η·m̂: SGD with bias-corrected momentum. At β2 = 0.999 that is "
+            "the first five steps."
+        ),
+        left=SpecUpdate("TorchRAdam", substitution=LATE_RECTIFICATION),
+        right=sgd_with_corrected_momentum,
+        state_map={m: m},
+        steps=5,
+    ),
+    Equivalence(
+        name="torch_radam_after_the_threshold_is_not_sgd",
+        statement="At β2 = 0.999 the sixth step is rectified: RAdam no longer steps by η·m̂.",
+        left=SpecUpdate("TorchRAdam", substitution=LATE_RECTIFICATION),
+        right=sgd_with_corrected_momentum,
+        state_map={m: m},
+        holds=False,
+        steps=6,
+    ),
+    Equivalence(
+        name="torch_radam_rectified_is_adam_with_rectified_rate",
+        statement=(
+            "Once rectified, RAdam is PyTorch's Adam with the learning rate η·r_t and ε on the raw root √v "
+            "(Adam's ε scaled by 1/√(1 − β2^t))."
+        ),
+        left=SpecUpdate("TorchRAdam", substitution={RECTIFIED: True}),
+        right=SpecUpdate("TorchAdam", substitution={eta: eta * RECTIFICATION, epsilon: epsilon / sqrt(1 - beta_2**t)}),
+        state_map={m: m, v: v},
+    ),
+    Equivalence(
+        name="torch_radam_rectified_is_not_adam_with_the_same_epsilon",
+        statement="With the same ε, rectified RAdam is not Adam at the rate η·r_t: PyTorch's Adam adds ε to √v̂.",
+        # At β2 = 0.999, r_1 is real, so the counterexample at the first step is a real number.
+        left=SpecUpdate("TorchRAdam", substitution={RECTIFIED: True, **LATE_RECTIFICATION}),
+        right=SpecUpdate("TorchAdam", substitution={eta: eta * RECTIFICATION, **LATE_RECTIFICATION}),
+        holds=False,
     ),
 )

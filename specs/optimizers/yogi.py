@@ -8,7 +8,7 @@ the effective step grows slowly. Both moments start at 10⁻⁶ (Optax's
 ``initial_accumulator_value``), and ε is added outside the bias-corrected root.
 """
 
-from sympy import Interval, oo, sign, sqrt, symbols
+from sympy import Interval, oo, sign, sqrt, symbols, sympify
 
 from codegen.language.optimizer import (
     Counterpart,
@@ -21,6 +21,7 @@ from codegen.language.optimizer import (
     t,
     w,
 )
+from codegen.language.relations import Equivalence, SpecUpdate
 from specs.optimizers.adam import SPEC as KERAS_ADAM
 from specs.optimizers.adam import TYPICAL_EPSILON
 
@@ -60,5 +61,32 @@ SPEC = OptimizerSpec(
             "optax.yogi",
             arguments=(("learning_rate", eta), ("b1", beta_1), ("b2", beta_2), ("eps", epsilon)),
         ),
+    ),
+)
+
+# Both sides of a relation with Adam start the moments at 0, as Adam does.
+FROM_ZERO = {sympify(INITIAL_ACCUMULATOR): 0}
+
+RELATIONS = (
+    Equivalence(
+        name="yogi_with_adams_pull_is_torch_adam",
+        statement=(
+            "Yogi's additive move −(1 − β2)·sign(v − g²)·g², replaced by Adam's −(1 − β2)·(v − g²), is Adam with ε "
+            "on the bias-corrected root (PyTorch's Adam), once both moments start at 0."
+        ),
+        left=SpecUpdate("Yogi", substitution={sign(v - g**2) * g**2: v - g**2, **FROM_ZERO}),
+        right=SpecUpdate("TorchAdam"),
+        state_map={m: m, v: v},
+    ),
+    Equivalence(
+        name="yogi_with_sign_minus_one_is_not_adam",
+        statement=(
+            "Replacing only the sign by −1 does not give Adam: v then grows by (1 − β2)g² at every step and never "
+            "decays, like Adagrad's sum."
+        ),
+        left=SpecUpdate("Yogi", substitution={sign(v - g**2): -1, **FROM_ZERO}),
+        right=SpecUpdate("TorchAdam"),
+        state_map={m: m, v: v},
+        holds=False,
     ),
 )

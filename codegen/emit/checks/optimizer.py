@@ -20,7 +20,6 @@ import sympy
 from codegen.emit.common import Emitted
 from codegen.language.relations import (
     NUMERIC_SIZE,
-    NUMERIC_STEPS,
     REFERENCE_DIGITS,
     Assignment,
     Equivalence,
@@ -28,6 +27,7 @@ from codegen.language.relations import (
     ScaleInvariance,
     Unbiased,
     WrittenUpdate,
+    numeric_steps,
 )
 from codegen.load import Registry
 from codegen.lower.relations import (
@@ -176,7 +176,8 @@ def _describe_invariance(relation: ScaleInvariance, registry: Registry) -> list[
 
 def describe_confirmation(relation: Relation, registry: Registry) -> list[str]:
     """What the generated numeric test runs, in lines of text."""
-    data = f"{NUMERIC_STEPS} steps on {NUMERIC_SIZE} random float64 elements, hyperparameters drawn in their domains"
+    steps = numeric_steps(relation)
+    data = f"{steps} steps on {NUMERIC_SIZE} random float64 elements, hyperparameters drawn in their domains"
     if isinstance(relation, Equivalence):
         labelled = [("Left", relation.left), ("Right", relation.right)]
         lines = [f"{label}: {_how(resolve(side, registry))}." for label, side in labelled]
