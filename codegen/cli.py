@@ -105,9 +105,7 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     verify.add_argument("spec", metavar="SPEC", help="the spec's class name (trainspec list)")
-    verify.add_argument(
-        "--against", required=True, metavar="IMPL", help="torch, keras, optax (optimizers) or module:function"
-    )
+    verify.add_argument("--against", required=True, metavar="IMPL", help="torch, keras, optax or module:function")
     verify.add_argument(
         "--steps", type=int, default=300, help="optimizer or schedule steps (default 300; initializers: --values)"
     )

@@ -310,3 +310,41 @@ def test_command_line_exit_code_and_message(good_build: Path, tmp_path: Path) ->
     assert "symbol 'rho'" in result.stderr
     assert "Traceback" not in result.stderr
     assert tree(out) == before
+
+
+# A schedule relation that cannot be checked as declared: the bundled ConstantLR (and the schedule its identity
+# names), with one relation added.
+SCHEDULE_FILES = ("constant_lr.py", "piecewise_constant_decay.py")
+CONSTANT_LR = (SPECS_DIR / "schedules" / "constant_lr.py").read_text(encoding="utf-8")
+RELATIONS_END = "\n)\n"
+SCHEDULE_BREAKAGES = {
+    "a relation about a schedule that does not exist": (
+        "",
+        '    ValueAt(name="other", description="Other.", call=Call("Nowhere", {}), step=0, expected=1, example={}),',
+        "no schedule is named 'Nowhere'; the schedules: ConstantLR, PiecewiseConstantDecay",
+    ),
+    "a step count given as a fraction": (
+        "",
+        '    ValueAt(name="late", description="Late.", call=_CALL, step=_T, expected=_eta, '
+        "example={**_NUMBERS, _T: 10.5}),",
+        "is not a whole number",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", SCHEDULE_BREAKAGES)
+def test_a_schedule_relation_that_cannot_be_checked_names_its_file(name: str, tmp_path: Path) -> None:
+    imports, relation, says = SCHEDULE_BREAKAGES[name]
+    assert CONSTANT_LR.endswith(RELATIONS_END)
+    broken = imports + CONSTANT_LR[: -len(RELATIONS_END)] + "\n" + relation + RELATIONS_END
+    files = {file: (SPECS_DIR / "schedules" / file).read_text(encoding="utf-8") for file in SCHEDULE_FILES}
+    specs = _specs_with(tmp_path, {**files, "constant_lr.py": broken})
+    out = tmp_path / "out"
+
+    result = run_trainspec("build", "--specs", str(specs), "--out", str(out))
+
+    assert result.returncode == 2, result.stderr
+    assert "specs/constant_lr.py" in result.stderr
+    assert says in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()

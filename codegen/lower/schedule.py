@@ -147,6 +147,8 @@ def bind(specs: dict[str, ScheduleSpec], call: Call, tag: str = "") -> Bound:
     step ``k - boundary`` (where it runs) and once at step 0 (its first
     value, which a warmup ramps to).
     """
+    if call.schedule not in specs:
+        raise KeyError(f"no schedule is named {call.schedule!r}; the schedules: {', '.join(sorted(specs))}")
     spec = specs[call.schedule]
     arguments = call.arguments
     unknown = set(arguments) - {a.argument for a in spec.arguments} - {c.argument for c in spec.choices}

@@ -1,4 +1,5 @@
-"""Schedules that ``trainspec verify`` referees: torch.optim.lr_scheduler, keras.optimizers.schedules, or a function.
+"""Schedules that ``trainspec verify`` referees: torch.optim.lr_scheduler, keras.optimizers.schedules, optax, or a
+function.
 
 Every adapter gives the same thing, a ``ScheduleImplementation``: the rates
 it computes at the 0-based steps ``0 .. N - 1`` as float64 NumPy values,
@@ -16,7 +17,8 @@ inside what it covers (``constrain``: ``PolynomialLR`` decays to 0, so
 at its floor), and builds it. torch's schedulers compute in Python floats
 (float64), stepped on a dummy optimizer; Keras's in its ``floatx``, which the
 adapter sets to the dtype asked for while they run (float32 is Keras's
-default).
+default); Optax's in float64 or float32 as JAX's ``jax_enable_x64`` is set
+for the dtype asked for while they run (float32 is JAX's default).
 
 A user's implementation (``--against module:function``) is a function::
 
@@ -53,7 +55,7 @@ from codegen.referee.optimizer_adapters import called, user_function
 Arguments = dict  # spec argument name -> number, choice, None, list, or a ``Call`` for a following schedule
 
 # What ``--against`` names, and where that library keeps its schedules.
-LIBRARIES = {"torch": "torch.optim.lr_scheduler", "keras": "keras.optimizers.schedules"}
+LIBRARIES = {"torch": "torch.optim.lr_scheduler", "keras": "keras.optimizers.schedules", "optax": "optax"}
 STEPPING = "each step's rate: the group's lr before optimizer.step(), then scheduler.step() (once per batch)"
 
 
@@ -75,7 +77,7 @@ def implementation(
     specs: Mapping[str, ScheduleSpec],
     package: ModuleType = trainspec,
 ) -> ScheduleImplementation:
-    """The adapter ``against`` names: ``torch``, ``keras``, or ``module:function``.
+    """The adapter ``against`` names: ``torch``, ``keras``, ``optax``, or ``module:function``.
 
     ``specs`` are the registered schedules (a following schedule's defaults); ``package`` is the generated
     package whose schedules a user's function gets as the following schedule.
@@ -87,10 +89,12 @@ def implementation(
         if not counterparts:
             raise ValueError(f"{LIBRARIES[against]} has no counterpart of {spec.name}")
         declared = Declared(spec, specs, counterparts)
-        return _torch(declared) if against == "torch" else _keras(declared, dtype)
+        if against == "torch":
+            return _torch(declared)
+        return _keras(declared, dtype) if against == "keras" else _optax(declared, dtype)
     if ":" in against:
         return _user(against, package)
-    raise ValueError(f"--against must be torch, keras or module:function, not {against!r}")
+    raise ValueError(f"--against must be torch, keras, optax or module:function, not {against!r}")
 
 
 def build(call: Call, package: ModuleType = trainspec):
@@ -354,8 +358,9 @@ def _torch(declared: Declared) -> ScheduleImplementation:
         values = np.empty(steps, dtype=np.float64)
         for step in range(steps):
             values[step] = float(optimizer.param_groups[0]["lr"])
-            optimizer.step()  # no gradient: changes nothing, but the scheduler sees the documented order
-            stepped.step()
+            if step + 1 < steps:  # no step past the last rate asked for: OneCycleLR raises past its total_steps
+                optimizer.step()  # no gradient: changes nothing, but the scheduler sees the documented order
+                stepped.step()
         return values
 
     return _implementation(declared, rates, STEPPING)
@@ -387,6 +392,33 @@ def _floatx(keras, dtype: str) -> Iterator[None]:
         yield
     finally:
         keras.config.set_floatx(saved)
+
+
+# ----------------------------------------------------------------------------- optax
+
+
+def _optax(declared: Declared, dtype: np.dtype) -> ScheduleImplementation:
+    def rates(resolved: Resolved, steps: int) -> np.ndarray:
+        import jax
+
+        with _x64(jax, dtype == np.float64):
+            keywords = resolved.keywords(resolved.counterpart, declared.spec)
+            schedule = _imported(resolved.counterpart.name)(**keywords)
+            return np.array([float(schedule(step)) for step in range(steps)], dtype=np.float64)
+
+    precision = f"computed in {dtype} (jax_enable_x64 = {dtype == np.float64} while it runs)"
+    return _implementation(declared, rates, precision)
+
+
+@contextlib.contextmanager
+def _x64(jax, enabled: bool) -> Iterator[None]:
+    """JAX computes a Python float in float32 unless 64-bit mode is on."""
+    saved = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", enabled)
+    try:
+        yield
+    finally:
+        jax.config.update("jax_enable_x64", saved)
 
 
 # ----------------------------------------------------------------------------- a user's function

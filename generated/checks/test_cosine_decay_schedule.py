@@ -55,7 +55,15 @@ def test_starts_at_initial_rate_on_kernels():
         "starts_at_initial_rate",
         definitions,
     )
-    confirm_close([schedule(0)], eta_0, numbers, [0], "starts_at_initial_rate: the expected value")
+    confirm_close(
+        [schedule(0)],
+        eta_0,
+        numbers,
+        [0],
+        "starts_at_initial_rate: the expected value",
+        definitions,
+        computed=eta_0 * (alpha + (S(1) - alpha) * (cos(pi * s / D) + S(1)) / S(2)),
+    )
 
 
 def test_ends_at_alpha():
@@ -79,7 +87,15 @@ def test_ends_at_alpha_on_kernels():
         "ends_at_alpha",
         definitions,
     )
-    confirm_close([schedule(40)], alpha * eta_0, numbers, [40], "ends_at_alpha: the expected value")
+    confirm_close(
+        [schedule(40)],
+        alpha * eta_0,
+        numbers,
+        [40],
+        "ends_at_alpha: the expected value",
+        definitions,
+        computed=eta_0 * (alpha + (S(1) - alpha) * (cos(pi * s / D) + S(1)) / S(2)),
+    )
 
 
 def test_warmup_starts_at_initial_rate():
@@ -113,7 +129,18 @@ def test_warmup_starts_at_initial_rate_on_kernels():
         "warmup_starts_at_initial_rate",
         definitions,
     )
-    confirm_close([schedule(0)], eta_0, numbers, [0], "warmup_starts_at_initial_rate: the expected value")
+    confirm_close(
+        [schedule(0)],
+        eta_0,
+        numbers,
+        [0],
+        "warmup_starts_at_initial_rate: the expected value",
+        definitions,
+        computed=Piecewise(
+            (eta_0 + s * (T - eta_0) / W, s < W),
+            (T * (alpha + (S(1) - alpha) * (cos(pi * (-W + s) / D) + S(1)) / S(2)), True),
+        ),
+    )
 
 
 def test_warmup_reaches_target():
@@ -147,7 +174,18 @@ def test_warmup_reaches_target_on_kernels():
         "warmup_reaches_target",
         definitions,
     )
-    confirm_close([schedule(8)], T, numbers, [8], "warmup_reaches_target: the expected value")
+    confirm_close(
+        [schedule(8)],
+        T,
+        numbers,
+        [8],
+        "warmup_reaches_target: the expected value",
+        definitions,
+        computed=Piecewise(
+            (eta_0 + s * (T - eta_0) / W, s < W),
+            (T * (alpha + (S(1) - alpha) * (cos(pi * (-W + s) / D) + S(1)) / S(2)), True),
+        ),
+    )
 
 
 def test_warmup_ends_at_alpha():
@@ -182,4 +220,15 @@ def test_warmup_ends_at_alpha_on_kernels():
         "warmup_ends_at_alpha",
         definitions,
     )
-    confirm_close([schedule(48)], T * alpha, numbers, [48], "warmup_ends_at_alpha: the expected value")
+    confirm_close(
+        [schedule(48)],
+        T * alpha,
+        numbers,
+        [48],
+        "warmup_ends_at_alpha: the expected value",
+        definitions,
+        computed=Piecewise(
+            (eta_0 + s * (T - eta_0) / W, s < W),
+            (T * (alpha + (S(1) - alpha) * (cos(pi * (-W + s) / D) + S(1)) / S(2)), True),
+        ),
+    )

@@ -184,4 +184,12 @@ def test_triangular_peak_on_kernels():
         scale: S(1),
     }
     confirm_close([schedule(7)], Delta * height * scale + eta_b, numbers, [7], "triangular_peak", definitions)
-    confirm_close([schedule(7)], Delta + eta_b, numbers, [7], "triangular_peak: the expected value")
+    confirm_close(
+        [schedule(7)],
+        Delta + eta_b,
+        numbers,
+        [7],
+        "triangular_peak: the expected value",
+        definitions,
+        computed=Delta * height * scale + eta_b,
+    )

@@ -74,7 +74,15 @@ def test_starts_at_initial_rate_on_kernels():
         "starts_at_initial_rate",
         definitions,
     )
-    confirm_close([schedule(0)], eta_s, numbers, [0], "starts_at_initial_rate: the expected value")
+    confirm_close(
+        [schedule(0)],
+        eta_s,
+        numbers,
+        [0],
+        "starts_at_initial_rate: the expected value",
+        definitions,
+        computed=Piecewise((eta_0__0 * q * r__0**p__0 + eta_s * (S(1) - q), k < W), (eta_0__1 * r__1**p__1, True)),
+    )
 
 
 def test_reaches_target():
@@ -103,7 +111,13 @@ def test_reaches_target_on_kernels():
         definitions,
     )
     confirm_close(
-        [schedule(10)], S(3602879701896397) / 36028797018963968, numbers, [10], "reaches_target: the expected value"
+        [schedule(10)],
+        S(3602879701896397) / 36028797018963968,
+        numbers,
+        [10],
+        "reaches_target: the expected value",
+        definitions,
+        computed=Piecewise((eta_0__0 * q * r__0**p__0 + eta_s * (S(1) - q), k < W), (eta_0__1 * r__1**p__1, True)),
     )
 
 

@@ -51,7 +51,15 @@ def test_boundary_keeps_earlier_value_on_kernels():
     numbers = {B: 10, C: 4, v_0: 0.1, v_1: 0.05, v_2: 0.01}
     definitions = {j: Piecewise((S(1), k > B + C + S(1)), (S(0), True)) + Piecewise((S(1), k > B), (S(0), True))}
     confirm_close([schedule(10)], Element(j, v_0, v_1, v_2), numbers, [10], "boundary_keeps_earlier_value", definitions)
-    confirm_close([schedule(10)], v_0, numbers, [10], "boundary_keeps_earlier_value: the expected value")
+    confirm_close(
+        [schedule(10)],
+        v_0,
+        numbers,
+        [10],
+        "boundary_keeps_earlier_value: the expected value",
+        definitions,
+        computed=Element(j, v_0, v_1, v_2),
+    )
 
 
 def test_next_value_after_boundary():
@@ -72,7 +80,15 @@ def test_next_value_after_boundary_on_kernels():
     numbers = {B: 10, C: 4, v_0: 0.1, v_1: 0.05, v_2: 0.01}
     definitions = {j: Piecewise((S(1), k > B + C + S(1)), (S(0), True)) + Piecewise((S(1), k > B), (S(0), True))}
     confirm_close([schedule(11)], Element(j, v_0, v_1, v_2), numbers, [11], "next_value_after_boundary", definitions)
-    confirm_close([schedule(11)], v_1, numbers, [11], "next_value_after_boundary: the expected value")
+    confirm_close(
+        [schedule(11)],
+        v_1,
+        numbers,
+        [11],
+        "next_value_after_boundary: the expected value",
+        definitions,
+        computed=Element(j, v_0, v_1, v_2),
+    )
 
 
 def test_last_value_past_the_end():
@@ -93,4 +109,12 @@ def test_last_value_past_the_end_on_kernels():
     numbers = {B: 10, C: 4, v_0: 0.1, v_1: 0.05, v_2: 0.01}
     definitions = {j: Piecewise((S(1), k > B + C + S(1)), (S(0), True)) + Piecewise((S(1), k > B), (S(0), True))}
     confirm_close([schedule(16)], Element(j, v_0, v_1, v_2), numbers, [16], "last_value_past_the_end", definitions)
-    confirm_close([schedule(16)], v_2, numbers, [16], "last_value_past_the_end: the expected value")
+    confirm_close(
+        [schedule(16)],
+        v_2,
+        numbers,
+        [16],
+        "last_value_past_the_end: the expected value",
+        definitions,
+        computed=Element(j, v_0, v_1, v_2),
+    )

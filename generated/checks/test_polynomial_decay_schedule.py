@@ -50,7 +50,15 @@ def test_starts_at_initial_rate_on_kernels():
         "starts_at_initial_rate",
         definitions,
     )
-    confirm_close([schedule(0)], eta_0, numbers, [0], "starts_at_initial_rate: the expected value")
+    confirm_close(
+        [schedule(0)],
+        eta_0,
+        numbers,
+        [0],
+        "starts_at_initial_rate: the expected value",
+        definitions,
+        computed=eta_end + (S(1) - s / H) ** power * (eta_0 - eta_end),
+    )
 
 
 def test_ends_at_end_rate():
@@ -71,4 +79,12 @@ def test_ends_at_end_rate_on_kernels():
         "ends_at_end_rate",
         definitions,
     )
-    confirm_close([schedule(40)], eta_end, numbers, [40], "ends_at_end_rate: the expected value")
+    confirm_close(
+        [schedule(40)],
+        eta_end,
+        numbers,
+        [40],
+        "ends_at_end_rate: the expected value",
+        definitions,
+        computed=eta_end + (S(1) - s / H) ** power * (eta_0 - eta_end),
+    )

@@ -71,13 +71,24 @@ def schedule_check_module(spec: ScheduleSpec, specs: dict, relations: tuple, pac
     """``checks/test_<module>_schedule.py`` for ``spec``, or None when its file states nothing to check."""
     own = [r for r in relations if isinstance(r, SCHEDULE_RELATIONS) and r.source == spec.source]
     writer = _ChecksWriter(specs)
-    tests = [t for r in own for t in writer.relation_tests(r)]
+    tests = [t for r in own for t in _relation_tests(writer, r)]
     if spec.derived_from is not None:
         tests += writer.derivation_tests(spec)
     if not tests:
         return None
     model = writer.module_model(spec, tests, package)
     return Emitted(f"checks/test_{spec.module_name}_schedule.py", "checks/schedule.py.jinja", model, spec.source)
+
+
+def _relation_tests(writer: _ChecksWriter, relation) -> list[TestModel]:
+    """The tests of one relation; a relation that cannot be checked as declared is an error naming it and its file."""
+    try:
+        return writer.relation_tests(relation)
+    except SpecError:
+        raise
+    except (KeyError, TypeError, ValueError) as error:
+        message = error.args[0] if error.args else type(error).__name__
+        raise SpecError(relation.source, f"relation {relation.name!r}: {message}") from error
 
 
 def numbers_text(numbers: dict) -> str:
@@ -298,8 +309,9 @@ class _ChecksWriter:
             f"numbers = {reference_numbers}",
             f"definitions = {definitions}",
             f'confirm_close([schedule({step})], {math}, numbers, [{step}], "{relation.name}", definitions)',
+            # Within the rounding of what the kernel computes (the schedule's formula), not of the expected value's.
             f"confirm_close([schedule({step})], {self.show(expected.xreplace(first_values))}, numbers, [{step}], "
-            f'"{relation.name}: the expected value")',
+            f'"{relation.name}: the expected value", definitions, computed={math})',
         ]
         return _pair(relation, proof, confirm)
 
@@ -309,7 +321,9 @@ class _ChecksWriter:
         numbers = _numbers(relation.example, {})
         bound = bind(self.specs, _numeric_call(relation.call, relation.example))
         if not isinstance(bound.value, sympy.Piecewise):
-            raise ValueError(f"{relation.name}: a Continuous statement is about a composition (Then)")
+            raise ValueError(
+                "a Continuous statement is about a composition (a spec with Then): its value must be a Piecewise"
+            )
         (math,), reference_numbers, definitions = self.math((relation.call,), relation.example, {})
         at = _integer(relation.at, numbers)
         confirm = [

@@ -8,17 +8,24 @@ schedule(0), schedule.values(1000)  # one step, or many in one call
 """
 
 from ..runtime.schedule import Schedule, deserialize, register, serialize
+from .constant_lr import ConstantLR
 from .cosine_decay import CosineDecay
 from .cosine_decay_restarts import CosineDecayRestarts
 from .cyclic_lr import CyclicLR
 from .exponential_decay import ExponentialDecay
 from .inverse_time_decay import InverseTimeDecay
+from .linear_lr import LinearLR
 from .linear_warmup import LinearWarmup
 from .natural_exp_decay import NaturalExpDecay
+from .one_cycle_lr import OneCycleLR
 from .piecewise_constant_decay import PiecewiseConstantDecay
 from .polynomial_decay import PolynomialDecay
+from .warmup_cosine_decay import WarmupCosineDecay
+from .warmup_exponential_decay import WarmupExponentialDecay
 
 SCHEDULES = {
+    "ConstantLR": ConstantLR,
+    "constant_lr": ConstantLR,
     "CosineDecay": CosineDecay,
     "cosine_decay": CosineDecay,
     "CosineDecayRestarts": CosineDecayRestarts,
@@ -29,27 +36,40 @@ SCHEDULES = {
     "exponential_decay": ExponentialDecay,
     "InverseTimeDecay": InverseTimeDecay,
     "inverse_time_decay": InverseTimeDecay,
+    "LinearLR": LinearLR,
+    "linear_lr": LinearLR,
     "LinearWarmup": LinearWarmup,
     "linear_warmup": LinearWarmup,
     "NaturalExpDecay": NaturalExpDecay,
     "natural_exp_decay": NaturalExpDecay,
+    "OneCycleLR": OneCycleLR,
+    "one_cycle_lr": OneCycleLR,
     "PiecewiseConstantDecay": PiecewiseConstantDecay,
     "piecewise_constant_decay": PiecewiseConstantDecay,
     "PolynomialDecay": PolynomialDecay,
     "polynomial_decay": PolynomialDecay,
+    "WarmupCosineDecay": WarmupCosineDecay,
+    "warmup_cosine_decay": WarmupCosineDecay,
+    "WarmupExponentialDecay": WarmupExponentialDecay,
+    "warmup_exponential_decay": WarmupExponentialDecay,
 }
 """Every schedule class by name and snake_case alias."""
 
 register(
+    ConstantLR,
     CosineDecay,
     CosineDecayRestarts,
     CyclicLR,
     ExponentialDecay,
     InverseTimeDecay,
+    LinearLR,
     LinearWarmup,
     NaturalExpDecay,
+    OneCycleLR,
     PiecewiseConstantDecay,
     PolynomialDecay,
+    WarmupCosineDecay,
+    WarmupExponentialDecay,
 )
 
 
@@ -64,16 +84,21 @@ def get(identifier):
 
 __all__ = [
     "SCHEDULES",
+    "ConstantLR",
     "CosineDecay",
     "CosineDecayRestarts",
     "CyclicLR",
     "ExponentialDecay",
     "InverseTimeDecay",
+    "LinearLR",
     "LinearWarmup",
     "NaturalExpDecay",
+    "OneCycleLR",
     "PiecewiseConstantDecay",
     "PolynomialDecay",
     "Schedule",
+    "WarmupCosineDecay",
+    "WarmupExponentialDecay",
     "deserialize",
     "get",
     "serialize",

@@ -25,7 +25,7 @@ def cosine_decay(step, initial_learning_rate, decay_steps, alpha, warmup_target,
 
 @numba.njit(cache=True)
 def cosine_decay_array(steps, out, initial_learning_rate, decay_steps, alpha, warmup_target, warmup_steps):
-    """CosineDecay (the only form) at every step of steps, into out (float32 or float64)."""
+    """CosineDecay (the only form) at each of steps, into out (float32 or float64)."""
     for index in range(steps.size):
         out[index] = cosine_decay(steps[index], initial_learning_rate, decay_steps, alpha, warmup_target, warmup_steps)
 

@@ -23,7 +23,7 @@ def cosine_decay_restarts(step, initial_learning_rate, first_decay_steps, t_mul,
 
 @numba.njit(cache=True)
 def cosine_decay_restarts_array(steps, out, initial_learning_rate, first_decay_steps, t_mul, m_mul, alpha):
-    """CosineDecayRestarts (the only form) at every step of steps, into out (float32 or float64)."""
+    """CosineDecayRestarts (the only form) at each of steps, into out (float32 or float64)."""
     for index in range(steps.size):
         out[index] = cosine_decay_restarts(steps[index], initial_learning_rate, first_decay_steps, t_mul, m_mul, alpha)
 

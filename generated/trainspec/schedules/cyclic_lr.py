@@ -25,7 +25,7 @@ def cyclic_lr_triangular(step, base_lr, max_lr, step_size_up, step_size_down):
 
 @numba.njit(cache=True)
 def cyclic_lr_triangular_array(steps, out, base_lr, max_lr, step_size_up, step_size_down):
-    """CyclicLR (mode='triangular') at every step of steps, into out (float32 or float64)."""
+    """CyclicLR (mode='triangular') at each of steps, into out (float32 or float64)."""
     for index in range(steps.size):
         out[index] = cyclic_lr_triangular(steps[index], base_lr, max_lr, step_size_up, step_size_down)
 
@@ -46,7 +46,7 @@ def cyclic_lr_triangular2(step, base_lr, max_lr, step_size_up, step_size_down):
 
 @numba.njit(cache=True)
 def cyclic_lr_triangular2_array(steps, out, base_lr, max_lr, step_size_up, step_size_down):
-    """CyclicLR (mode='triangular2') at every step of steps, into out (float32 or float64)."""
+    """CyclicLR (mode='triangular2') at each of steps, into out (float32 or float64)."""
     for index in range(steps.size):
         out[index] = cyclic_lr_triangular2(steps[index], base_lr, max_lr, step_size_up, step_size_down)
 
@@ -67,7 +67,7 @@ def cyclic_lr_exp_range(step, base_lr, max_lr, step_size_up, step_size_down, gam
 
 @numba.njit(cache=True)
 def cyclic_lr_exp_range_array(steps, out, base_lr, max_lr, step_size_up, step_size_down, gamma):
-    """CyclicLR (mode='exp_range') at every step of steps, into out (float32 or float64)."""
+    """CyclicLR (mode='exp_range') at each of steps, into out (float32 or float64)."""
     for index in range(steps.size):
         out[index] = cyclic_lr_exp_range(steps[index], base_lr, max_lr, step_size_up, step_size_down, gamma)
 

@@ -21,7 +21,7 @@ def exponential_decay(step, initial_learning_rate, decay_steps, decay_rate):
 
 @numba.njit(cache=True)
 def exponential_decay_array(steps, out, initial_learning_rate, decay_steps, decay_rate):
-    """ExponentialDecay (staircase=False) at every step of steps, into out (float32 or float64)."""
+    """ExponentialDecay (staircase=False) at each of steps, into out (float32 or float64)."""
     for index in range(steps.size):
         out[index] = exponential_decay(steps[index], initial_learning_rate, decay_steps, decay_rate)
 
@@ -37,7 +37,7 @@ def exponential_decay_staircase(step, initial_learning_rate, decay_steps, decay_
 
 @numba.njit(cache=True)
 def exponential_decay_staircase_array(steps, out, initial_learning_rate, decay_steps, decay_rate):
-    """ExponentialDecay (staircase=True) at every step of steps, into out (float32 or float64)."""
+    """ExponentialDecay (staircase=True) at each of steps, into out (float32 or float64)."""
     for index in range(steps.size):
         out[index] = exponential_decay_staircase(steps[index], initial_learning_rate, decay_steps, decay_rate)
 

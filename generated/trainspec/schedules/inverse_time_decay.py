@@ -20,7 +20,7 @@ def inverse_time_decay(step, initial_learning_rate, decay_steps, decay_rate):
 
 @numba.njit(cache=True)
 def inverse_time_decay_array(steps, out, initial_learning_rate, decay_steps, decay_rate):
-    """InverseTimeDecay (staircase=False) at every step of steps, into out (float32 or float64)."""
+    """InverseTimeDecay (staircase=False) at each of steps, into out (float32 or float64)."""
     for index in range(steps.size):
         out[index] = inverse_time_decay(steps[index], initial_learning_rate, decay_steps, decay_rate)
 
@@ -36,7 +36,7 @@ def inverse_time_decay_staircase(step, initial_learning_rate, decay_steps, decay
 
 @numba.njit(cache=True)
 def inverse_time_decay_staircase_array(steps, out, initial_learning_rate, decay_steps, decay_rate):
-    """InverseTimeDecay (staircase=True) at every step of steps, into out (float32 or float64)."""
+    """InverseTimeDecay (staircase=True) at each of steps, into out (float32 or float64)."""
     for index in range(steps.size):
         out[index] = inverse_time_decay_staircase(steps[index], initial_learning_rate, decay_steps, decay_rate)
 

@@ -21,7 +21,7 @@ def linear_warmup(step, warmup_steps, initial_learning_rate, target):
 
 @numba.njit(cache=True)
 def linear_warmup_array(steps, out, warmup_steps, initial_learning_rate, target):
-    """LinearWarmup (the only form) at every step of steps, into out (float32 or float64)."""
+    """LinearWarmup (the only form) at each of steps, into out (float32 or float64)."""
     for index in range(steps.size):
         out[index] = linear_warmup(steps[index], warmup_steps, initial_learning_rate, target)
 

@@ -20,7 +20,7 @@ def natural_exp_decay(step, initial_learning_rate, decay_steps, decay_rate):
 
 @numba.njit(cache=True)
 def natural_exp_decay_array(steps, out, initial_learning_rate, decay_steps, decay_rate):
-    """NaturalExpDecay (staircase=False) at every step of steps, into out (float32 or float64)."""
+    """NaturalExpDecay (staircase=False) at each of steps, into out (float32 or float64)."""
     for index in range(steps.size):
         out[index] = natural_exp_decay(steps[index], initial_learning_rate, decay_steps, decay_rate)
 
@@ -36,7 +36,7 @@ def natural_exp_decay_staircase(step, initial_learning_rate, decay_steps, decay_
 
 @numba.njit(cache=True)
 def natural_exp_decay_staircase_array(steps, out, initial_learning_rate, decay_steps, decay_rate):
-    """NaturalExpDecay (staircase=True) at every step of steps, into out (float32 or float64)."""
+    """NaturalExpDecay (staircase=True) at each of steps, into out (float32 or float64)."""
     for index in range(steps.size):
         out[index] = natural_exp_decay_staircase(steps[index], initial_learning_rate, decay_steps, decay_rate)
 

@@ -19,7 +19,7 @@ def piecewise_constant_decay(step, boundaries, values):
 
 @numba.njit(cache=True)
 def piecewise_constant_decay_array(steps, out, boundaries, values):
-    """PiecewiseConstantDecay (the only form) at every step of steps, into out (float32 or float64)."""
+    """PiecewiseConstantDecay (the only form) at each of steps, into out (float32 or float64)."""
     for index in range(steps.size):
         out[index] = piecewise_constant_decay(steps[index], boundaries, values)
 

@@ -22,7 +22,7 @@ def polynomial_decay(step, initial_learning_rate, decay_steps, end_learning_rate
 
 @numba.njit(cache=True)
 def polynomial_decay_array(steps, out, initial_learning_rate, decay_steps, end_learning_rate, power):
-    """PolynomialDecay (cycle=False) at every step of steps, into out (float32 or float64)."""
+    """PolynomialDecay (cycle=False) at each of steps, into out (float32 or float64)."""
     for index in range(steps.size):
         out[index] = polynomial_decay(steps[index], initial_learning_rate, decay_steps, end_learning_rate, power)
 
@@ -39,7 +39,7 @@ def polynomial_decay_cycle(step, initial_learning_rate, decay_steps, end_learnin
 
 @numba.njit(cache=True)
 def polynomial_decay_cycle_array(steps, out, initial_learning_rate, decay_steps, end_learning_rate, power):
-    """PolynomialDecay (cycle=True) at every step of steps, into out (float32 or float64)."""
+    """PolynomialDecay (cycle=True) at each of steps, into out (float32 or float64)."""
     for index in range(steps.size):
         out[index] = polynomial_decay_cycle(steps[index], initial_learning_rate, decay_steps, end_learning_rate, power)
 
