@@ -51,6 +51,8 @@ class BuildReport:
     units: int = 0
     cached: int = 0
     """Units of work whose files came from the cache."""
+    warnings: tuple[str, ...] = ()
+    """What the specs allow that no user wants (``Kind.warnings``): the build goes on, the author is told."""
 
 
 class StageTimer:
@@ -166,7 +168,9 @@ def generate(
         files.extend(done)
     files.extend(runtime_files(package))
     ordered = {f.path: f for f in sorted(files, key=lambda f: f.path)}
-    return BuildReport(ordered, timer.seconds, len(units), len(units) - len(missed))
+    with timer("validate"):
+        warnings = tuple(line for kind in KINDS for spec in registry.of(kind.name) for line in kind.warnings(spec))
+    return BuildReport(ordered, timer.seconds, len(units), len(units) - len(missed), warnings)
 
 
 def _spec_files(build: Build, kind: str, name: str) -> Iterable[Emitted]:

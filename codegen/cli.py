@@ -175,6 +175,8 @@ def _build(arguments: argparse.Namespace) -> int:
     progress = None if arguments.check else (lambda line: print(f"  {line}"))
     cache = BuildCache(None if arguments.no_cache else default_folder())
     report = generate(arguments.specs, arguments.out, package=arguments.package, cache=cache, progress=progress)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     if arguments.check:
         differences = compare(report.files, arguments.out)
         for difference in differences:

@@ -71,6 +71,9 @@ class Kind:
     package: PackageStyle
     part: str
     """The kind's part of the docs, as the master document inputs it (``optimizers/optimizers``)."""
+    warnings: Callable[[object], tuple[str, ...]] = lambda spec: ()
+    """What a valid spec allows that no user wants, one line each: checked on every build (it is cheap), never
+    cached, so the author sees it until the spec is fixed."""
 
 
 def _no_files(context: Context) -> tuple[Emitted, ...]:
@@ -256,6 +259,7 @@ OPTIMIZERS = Kind(
         registers=False,
     ),
     part="optimizers/optimizers",
+    warnings=validate_optimizer.warnings,
 )
 
 TORCH_OPTIMIZERS = dataclasses.replace(

@@ -311,6 +311,18 @@ def test_weight_decay_formula_shown_is_what_the_runtime_applies():
 # ----------------------------------------------------------------------------- escaping
 
 
+def test_a_condition_reads_what_varies_first():
+    """SymPy's Piecewise stores k < W as W > k; the docs print it as written, the step (or what varies with it)
+    first, and leave a comparison alone where neither or both sides vary."""
+    k, W, n = sympy.symbols("k W n", positive=True)
+    branches = sympy.Piecewise((1, k < W), (2, sympy.Le(W, n)), (3, k >= n + k**2 - 1), (0, True))
+    printed = latex(branches, {}, frozenset({k}))
+    assert "k < W" in printed and "W > k" not in printed
+    assert sympy.latex(branches.args[1].cond) in printed
+    assert r"k \geq n + k^{2} - 1" in printed  # both sides vary: as stored
+    assert "W > k" in latex(branches, {})
+
+
 def test_prose_with_unbalanced_dollar_or_untypesettable_characters_names_the_spec():
     spec = SPECS[0]
     with pytest.raises(SpecError, match=re.escape(spec.source) + ".*unbalanced"):

@@ -249,7 +249,9 @@ def _specs_with(folder: Path, files: dict[str, str]) -> Path:
 def test_unbroken_copy_builds(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     specs = _specs_with(tmp_path, {BROKEN_FILE: ORIGINAL})
     assert main(["build", "--specs", str(specs), "--out", str(tmp_path / "out")]) == 0
-    assert "error" not in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "error" not in error
+    assert "warning" not in error
     assert (tmp_path / "out" / "trainspec" / "optimizers" / "adagrad.py").is_file()
 
 
@@ -273,6 +275,21 @@ def test_bad_spec_fails_and_writes_nothing(
     if breakage.symbol is not None:
         assert f"symbol {breakage.symbol!r}" in error
     assert tree(out) == before, "a failed build changed the output folder"
+
+
+def test_a_division_that_a_zero_gradient_makes_0_by_0_is_a_warning(tmp_path: Path) -> None:
+    """ε = 0 and an accumulator starting at 0: the first zero gradient divides 0 by 0. The build goes on."""
+    no_epsilon = EPSILON_DEFAULT.replace("1e-7", "0.0")
+    from_zero = ('"initial_accumulator_value",\n            0.1,', '"initial_accumulator_value",\n            0.0,')
+    breakage = Breakage("0/0", ((EPSILON_DEFAULT, no_epsilon), from_zero), "w", "")
+    specs = _specs_with(tmp_path, {BROKEN_FILE: breakage.apply(ORIGINAL)})
+
+    result = run_trainspec("build", "--specs", str(specs), "--out", str(tmp_path / "out"))
+
+    assert result.returncode == 0, result.stderr
+    assert f"warning: specs/{BROKEN_FILE}: Adagrad: symbol 'w': with a zero gradient at the first step" in result.stderr
+    assert "is nan" in result.stderr
+    assert (tmp_path / "out" / "trainspec" / "optimizers" / "adagrad.py").is_file()
 
 
 def test_duplicate_spec_names(good_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

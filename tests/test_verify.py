@@ -8,7 +8,9 @@ needs one skips without it. Every run is 300 steps in float64 and in float32, wi
 by the referee from their typical ranges (seeded); the tolerance is the referee's, √(machine epsilon): 1.5e-8 in
 float64, against which correct implementations measure ~1e-14 and the conventions differ by 1e-6 or more, and
 3.5e-4 in float32, where correct implementations measured at most 1e-4 (TorchRAdam with decoupled decay: torch
-rounds 1 − ηλ to float32 before the product) and most below 1e-5.
+rounds 1 − ηλ to float32 before the product) and most below 1e-5. torch steps with its default dtype set to the
+run's: it keeps some scalars of a step as tensors of the default dtype, and TorchASGD's η_t, rounded to float32,
+moved a float64 trajectory by 4.1e-8 of its displacement (9.5e-16 with the default dtype float64).
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from helpers import SPECS_DIR, package
 
 from codegen.cli import main
 from codegen.load import load_registry
-from codegen.referee.optimizer import verify
+from codegen.referee import optimizer_adapters as external
+from codegen.referee.optimizer import draw, problem, relative_errors, tolerance, verify
 from codegen.referee.optimizer_adapters import LIBRARIES, flags
 
 os.environ.setdefault("KERAS_BACKEND", "torch")  # before anything imports keras
@@ -70,6 +74,47 @@ def test_spec_matches_its_counterpart(library: str, spec: str, flags: dict[str, 
     for seed in SEEDS.get(library, (1, 2)):
         verdict = verify(REGISTRY, spec, library, steps=STEPS, seed=seed, flags=flags, dtype=dtype, package=trainspec)
         assert verdict.passed, verdict.report(every=STEPS)
+
+
+OUTPUT_SEQUENCES = [
+    pytest.param(spec.name, state.name, id=f"{spec.name}-{state.name}")
+    for spec in SPECS
+    for state in spec.state
+    if state.output and external.declared(spec, "torch") is not None
+]
+
+
+@pytest.mark.parametrize(("name", "state"), OUTPUT_SEQUENCES)
+def test_an_output_sequence_follows_the_counterparts_state_of_that_name(name: str, state: str) -> None:
+    """A second parameter sequence (ASGD's average) is what the user evaluates, yet the parameter never reads it, so
+    the parameter's trajectory cannot vouch for it: torch's state of the same name, 300 float64 steps, each within
+    the referee's tolerance of the spec's, normwise against its displacement."""
+    torch = pytest.importorskip("torch")
+    spec = REGISTRY.get(name)
+    chosen = external.implementation("torch", spec, REGISTRY)
+    rng = np.random.default_rng(1)
+    arguments = draw(spec, rng, chosen.accepts, {}, chosen.requires)
+    start, gradients = problem(rng, STEPS, np.dtype(np.float64))
+    ours, params = trainspec.optimizers.get(name)(**arguments), [p.copy() for p in start]
+    counterpart = external.declared(spec, "torch")
+    tensors = [torch.from_numpy(p.copy()).requires_grad_() for p in start]
+    torch.set_default_dtype(torch.float64)  # torch keeps ASGD's η and μ in the default dtype
+    try:
+        theirs = external.imported(counterpart)(
+            tensors, foreach=False, **external.call_arguments(counterpart, spec, arguments)
+        )
+        expected, actual = [np.zeros(sum(p.size for p in start))], [np.zeros(sum(p.size for p in start))]
+        for grads in gradients:
+            ours.apply([gradient.copy() for gradient in grads], params)
+            for tensor, gradient in zip(tensors, grads):
+                tensor.grad = torch.from_numpy(gradient.copy())
+            theirs.step()
+            expected.append(np.concatenate([theirs.state[tensor][state].numpy().ravel() for tensor in tensors]))
+            actual.append(np.concatenate([slots[state].ravel() for slots in ours.get_state()["slots"]]))
+    finally:
+        torch.set_default_dtype(torch.float32)
+    errors = relative_errors(np.array(actual), np.array(expected))
+    assert errors.max() <= tolerance(np.dtype(np.float64)), (errors.max(), int(errors.argmax()) + 1)
 
 
 @pytest.mark.parametrize(

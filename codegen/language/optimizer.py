@@ -100,6 +100,11 @@ class State:
     moments); ``scope="optimizer"`` state is one scalar for the whole optimizer
     (Nadam's momentum product). ``initial`` may be a number or an expression
     of hyperparameters (Adagrad's ``initial_accumulator_value``).
+
+    ``output=True`` marks a second sequence of the parameter that the user
+    reads (ASGD's running average ``ax``): it is kept and stored though the
+    parameter's own update never reads it (other state nothing reads is
+    pruned).
     """
 
     symbol: sympy.Symbol
@@ -107,6 +112,7 @@ class State:
     initial: sympy.Expr | float | None
     description: str
     scope: Literal["parameter", "optimizer"] = "parameter"
+    output: bool = False
 
 
 @dataclass(frozen=True)

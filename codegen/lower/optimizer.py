@@ -120,8 +120,9 @@ def _lower(spec: OptimizerSpec) -> Lowered:
         for option, on in zip(options, switches):
             if not on:
                 assignments = _switch_off(assignments, option)
-        assignments = prune(_inline_aliases(assignments))
-        kept = {s.symbol for s in spec.state if _reads_old_value(s.symbol, assignments)}
+        outputs = {s.symbol for s in spec.state if s.output}
+        assignments = prune(_inline_aliases(assignments), outputs)
+        kept = {s.symbol for s in spec.state if _reads_old_value(s.symbol, assignments)} | outputs
         final = outcome(assignments)
         key = tuple(sorted((str(lhs), sympy.srepr(value)) for lhs, value in final.items() if lhs in {w, *kept}))
         if key not in variants:
@@ -150,7 +151,9 @@ def _make_variant(spec, enabled, assignments, hyperparameters) -> Variant:
     read = set().union(*(rhs.free_symbols for _, rhs in assignments))
     assigned = {lhs for lhs, _ in assignments}
     live_hyper = tuple(h for h in hyperparameters if h.symbol in read)
-    live_state = tuple(s for s in spec.state if s.symbol in assigned and _reads_old_value(s.symbol, assignments))
+    live_state = tuple(
+        s for s in spec.state if s.symbol in assigned and (s.output or _reads_old_value(s.symbol, assignments))
+    )
     name = "_".join((spec.module_name, *enabled))
     return Variant(spec, name, enabled, assignments, live_hyper, live_state)
 
@@ -197,14 +200,14 @@ def outcome(assignments: tuple[Assignment, ...]) -> dict[sympy.Symbol, sympy.Exp
     return values
 
 
-def prune(assignments: tuple[Assignment, ...]) -> tuple[Assignment, ...]:
-    """Drop assignments whose value can never reach the parameter.
+def prune(assignments: tuple[Assignment, ...], outputs: set[sympy.Symbol] = frozenset()) -> tuple[Assignment, ...]:
+    """Drop assignments whose value can never reach the parameter or an output sequence (``State.output``).
 
     State is live if a live assignment reads it (this step or, through its old
-    value, the next). Starting from the parameter, grow the live set to a fixed
-    point; everything else is dead, state included.
+    value, the next). Starting from the parameter and the outputs, grow the
+    live set to a fixed point; everything else is dead, state included.
     """
-    live = {w}
+    live = {w, *outputs}
     changed = True
     while changed:
         changed = False

@@ -196,8 +196,17 @@ def latex_number(value: float | None) -> str:
 
 
 class _Printer(LatexPrinter):
-    """SymPy's LaTeX with one term order for sums: positive terms first, a bare symbol leading; a sum over the tensor
-    as Σ over its elements, and the root of a sum of squares as the norm ‖x‖."""
+    """SymPy's LaTeX with one term order for sums: positive terms first, a bare symbol leading; a comparison with
+    what varies on its left (SymPy's Piecewise stores ``k < W`` as ``W > k``); a sum over the tensor as Σ over its
+    elements, and the root of a sum of squares as the norm ‖x‖."""
+
+    leading: frozenset = frozenset()
+    """The symbols that vary (a schedule's step and what is defined from it): a comparison reads them first."""
+
+    def _print_Relational(self, expr: sympy.core.relational.Relational) -> str:
+        if self.leading & expr.rhs.free_symbols and not self.leading & expr.lhs.free_symbols:
+            expr = expr.reversed
+        return super()._print_Relational(expr)
 
     def _print_tensor_sum(self, expr: sympy.Expr) -> str:
         return rf"\textstyle\sum_{{\mathrm{{tensor}}}} {self.parenthesize(expr.args[0], PRECEDENCE['Mul'])}"
@@ -223,7 +232,8 @@ class _Printer(LatexPrinter):
         return written
 
 
-def latex(expr: sympy.Basic, names: dict) -> str:
-    """LaTeX for ``expr`` with the spec's pretty symbol names."""
+def latex(expr: sympy.Basic, names: dict, leading: frozenset = frozenset()) -> str:
+    """LaTeX for ``expr`` with the spec's pretty symbol names; comparisons read a symbol of ``leading`` first."""
     printer = _Printer({"symbol_names": names, "mul_symbol": None, "ln_notation": True, "order": "none"})
+    printer.leading = leading
     return printer.doprint(expr)

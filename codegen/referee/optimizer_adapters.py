@@ -26,10 +26,11 @@ names (``learning_rate``, ``beta_1``, ``epsilon``, ...) and its flags
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -259,7 +260,8 @@ def _library(library: str, spec: OptimizerSpec, registry: Registry) -> Implement
         keywords = call_arguments(chosen, declarer, carried(arguments, spec, declarer, registry))
         return _STEPPERS[library](imported(chosen), keywords)
 
-    notes = [f"against {call_text(chosen, declarer)}" + (f": {chosen.note}" if chosen.note else "")]
+    stepped = " (torch's default dtype set to the run's dtype while it steps)" if library == "torch" else ""
+    notes = [f"against {call_text(chosen, declarer)}{stepped}" + (f": {chosen.note}" if chosen.note else "")]
     if declarer is not spec:
         notes.append(f"(as {declarer.name} declares it; {spec.name}'s values go to the arguments the two share)")
     return Implementation(chosen.name, accepts, make, requires, tuple(notes))
@@ -292,7 +294,10 @@ def _torch_stepper(cls: type, keywords: Mapping[str, Any]) -> Stepper:
             optimizer.append(cls(tensors, foreach=False, **keywords))
         for tensor, gradient in zip(tensors, grads):
             tensor.grad = torch.from_numpy(gradient.copy())
-        optimizer[0].step()
+        # torch keeps some scalars of the step as tensors of its default dtype (ASGD's η and μ, the step counts):
+        # set to the parameters' dtype, as a float64 user sets it, so that they are not float32 in a float64 run.
+        with _default_dtype(torch, tensors[0].dtype):
+            optimizer[0].step()
         for p, tensor in zip(params, tensors):
             p[...] = tensor.detach().numpy()
 
@@ -315,6 +320,16 @@ def _keras_stepper(cls: type, keywords: Mapping[str, Any]) -> Stepper:
             p[...] = keras.ops.convert_to_numpy(variable)
 
     return step
+
+
+@contextlib.contextmanager
+def _default_dtype(torch, dtype) -> Iterator[None]:
+    saved = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(saved)
 
 
 def _optax_stepper(factory: Callable, keywords: Mapping[str, Any]) -> Stepper:

@@ -1,4 +1,4 @@
-"""``trainspec bench``: every optimizer against NumPy, a streaming roofline and torch.optim.
+"""``trainspec bench``: every optimizer against NumPy, a streaming roofline, torch.optim and optax.
 
 Rows come from the spec registry, so a new spec is benchmarked without touching
 this file: one row per distinct variant reachable through the spec's own
@@ -15,7 +15,10 @@ defaults. Beside each generated kernel, in the same process and on the same data
 * the torch.optim counterpart the spec declares (the same formula, or the
   same job in PyTorch's convention), ``foreach=True`` and ``fused=True`` where
   torch supports it on the CPU, with the same hyperparameters through the
-  declared argument mapping.
+  declared argument mapping;
+* the optax counterpart the spec declares: its update and ``apply_updates``
+  as one ``jax.jit``-compiled step on JAX's CPU backend, the arrays as JAX
+  arrays (each step makes new ones, as optax does).
 
 Each timing is the median of ``repeats`` steps after warm-up steps, which also
 take the page faults of first touch and any compilation out of the figures.
@@ -33,6 +36,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib import metadata
 from types import ModuleType
 from typing import Any
 
@@ -332,10 +336,46 @@ def _torch_steps(case: Case, params: list[np.ndarray], grads: list[np.ndarray]) 
     return {name: step for name, step in steps.items() if step is not None}
 
 
+# ----------------------------------------------------------------- optax
+
+
+def _optax_step(case: Case, params: list[np.ndarray], grads: list[np.ndarray]) -> Callable | None:
+    """One jitted step of the optax counterpart the spec declares, over copies of ``params``; None where the spec
+    declares none, or JAX and optax are missing."""
+    counterpart = counterparts.declared(case.spec, "optax")
+    if counterpart is None:
+        return None
+    try:
+        import jax
+        import optax
+    except ImportError:
+        return None
+    transform = counterparts.imported(counterpart)(
+        **counterparts.call_arguments(counterpart, case.spec, case.full_config())
+    )
+
+    @jax.jit
+    def update(values: list, state: Any, gradients: list) -> tuple[list, Any]:
+        updates, state = transform.update(gradients, state, values)
+        return optax.apply_updates(values, updates), state
+
+    cpu = jax.devices("cpu")[0]  # beside trainspec's CPU kernels, whatever accelerator JAX may find
+    gradients = [jax.device_put(grad, cpu) for grad in grads]
+    current = [jax.device_put(param, cpu) for param in params]
+    carried = [current, transform.init(current)]
+
+    def step() -> None:
+        carried[0], carried[1] = update(carried[0], carried[1], gradients)
+        jax.block_until_ready(carried[0])
+
+    step()  # compiles
+    return step
+
+
 # ----------------------------------------------------------------- one row
 
 
-TRAINSPEC, NUMPY, TORCH_FOREACH, TORCH_FUSED = "trainspec", "NumPy", "torch foreach", "torch fused"
+TRAINSPEC, NUMPY, TORCH_FOREACH, TORCH_FUSED, OPTAX = "trainspec", "NumPy", "torch foreach", "torch fused", "optax"
 ROOFLINE_ONE_THREAD, ROOFLINE_SPLIT = "roofline, one thread", "roofline, split"
 
 
@@ -358,6 +398,9 @@ def measure(case: Case, param: np.ndarray, grad: np.ndarray, repeats: int) -> Ro
     torch_steps = _torch_steps(case, [param], [grad])
     close = {TRAINSPEC: trainspec_step, ROOFLINE_ONE_THREAD: one_thread, ROOFLINE_SPLIT: split}
     close.update({name: step for name, step in torch_steps.items() if name == TORCH_FUSED})
+    optax_step = _optax_step(case, [param], [grad])
+    if optax_step is not None:
+        close[OPTAX] = optax_step
     timings = time_interleaved(close, repeats)
     # NumPy and foreach are many times slower: fewer steps keep the run short, their ratios are not close calls.
     slow = {NUMPY: _numpy_step(case, numpy_arrays, optimizer_state)}
@@ -406,6 +449,11 @@ def machine_info() -> list[str]:
     ]
     if torch is not None:
         lines.append(f"- torch threads: {torch.get_num_threads()}")
+    try:  # the versions only: importing JAX starts its threads (see tests/test_bench.py)
+        versions = f"JAX {metadata.version('jax')}, optax {metadata.version('optax')}"
+    except metadata.PackageNotFoundError:
+        return lines
+    lines.append(f"- {versions}, the optax contender on JAX's CPU device")
     return lines
 
 
@@ -454,6 +502,8 @@ def markdown_table(rows: Sequence[Row]) -> str:
         "torch foreach ms",
         "torch fused ms",
         "trainspec / torch fused",
+        "optax ms",
+        "trainspec / optax",
     ]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
@@ -469,6 +519,8 @@ def markdown_table(rows: Sequence[Row]) -> str:
             _ms(timing(TORCH_FOREACH)),
             _ms(timing(TORCH_FUSED)),
             _ratio(trainspec, timing(TORCH_FUSED)),
+            _ms(timing(OPTAX)),
+            _ratio(trainspec, timing(OPTAX)),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

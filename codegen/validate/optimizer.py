@@ -15,7 +15,7 @@ from sympy.core.relational import Relational
 from sympy.logic.boolalg import Boolean
 
 from codegen.errors import SpecError
-from codegen.language.optimizer import FUNCTIONS, ROLE_SYMBOLS, OptimizerSpec, eta, g, t, w
+from codegen.language.optimizer import FUNCTIONS, ROLE_SYMBOLS, OptimizerSpec, eta, g, t, tensor_sum, w
 from codegen.language.relations import Equivalence, ScaleInvariance, Unbiased
 from codegen.load import Registry
 
@@ -36,6 +36,29 @@ def validate(spec: OptimizerSpec, registry: Registry) -> OptimizerSpec:
     check.constraints()
     _check_relation_names(spec, registry)
     return spec
+
+
+def warnings(spec: OptimizerSpec) -> tuple[str, ...]:
+    """What ``spec`` allows that no user wants, though it builds: a value that is not a finite number after one step
+    with a zero gradient.
+
+    A zero gradient on the first step is what a frozen layer or an unused embedding row gets; a division by the
+    root of a moment that starts at 0 with no ε then gives 0/0. The update runs once as declared (every option on),
+    from the initial state, hyperparameters at their defaults, on a one-element tensor.
+    """
+    scope: dict = {w: sympy.Integer(1), g: sympy.Integer(0), t: sympy.Integer(1)}
+    scope.update({h.symbol: sympy.sympify(h.default) for h in spec.hyperparameters})
+    scope.update({s.symbol: sympy.sympify(s.initial).xreplace(scope) for s in spec.state})
+    for lhs, rhs in spec.update:
+        value = sympy.sympify(rhs).xreplace(scope).replace(tensor_sum, lambda term: term)
+        if not value.is_finite:
+            return (
+                f"{spec.source}: {spec.name}: symbol {str(lhs)!r}: with a zero gradient at the first step (the state "
+                f"as it starts, hyperparameters at their defaults) {lhs} is {value}: a frozen or unused parameter "
+                "would turn NaN. Add an ε, or guard the division with a Piecewise.",
+            )
+        scope[lhs] = value
+    return ()
 
 
 def _check_relation_names(spec: OptimizerSpec, registry: Registry) -> None:

@@ -82,8 +82,10 @@ def schedule_section(spec: ScheduleSpec, first_variant, specs: dict, relations: 
         source=text(spec.source),
         library=text(spec.library),
         arguments=tuple(_row(spec, a, names) for a in spec.arguments) + tuple(_choice_row(c) for c in spec.choices),
-        definitions=tuple(Equation(latex(s, names), latex(e, names)) for s, e in first_variant.definitions),
-        value=latex(first_variant.value, names),
+        definitions=tuple(
+            Equation(latex(s, names), latex(e, names, _varying(spec))) for s, e in first_variant.definitions
+        ),
+        value=latex(first_variant.value, names, _varying(spec)),
         cases=_cases(spec, names),
         when_none=tuple(_when_none(spec, rule, names) for rule in spec.when_none),
         then=_then(spec, names),
@@ -145,13 +147,25 @@ def _domain(domain: sympy.Set) -> str:
     return interval_text(domain).replace("inf", r"\infty")
 
 
+def _varying(spec: ScheduleSpec) -> frozenset:
+    """The step ``k`` and every definition that reads it, in any form of the value: what a condition reads first."""
+    varying = {k}
+    definitions = [*spec.definitions, *(item for c in spec.choices for case in c.cases for item in case.define.items())]
+    for _ in definitions:  # a definition may read one defined after it in another case: repeat to a fixed point
+        varying |= {s for s, e in definitions if sympy.sympify(e).free_symbols & varying}
+    return frozenset(varying)
+
+
 def _cases(spec: ScheduleSpec, names: dict) -> tuple[Case, ...]:
     cases = []
     for choice in spec.choices:
         for case in choice.cases:
             if not case.define:
                 continue
-            equations = tuple(Equation(latex(s, names), latex(sympy.sympify(e), names)) for s, e in case.define.items())
+            equations = tuple(
+                Equation(latex(s, names), latex(sympy.sympify(e), names, _varying(spec)))
+                for s, e in case.define.items()
+            )
             cases.append(Case(text(f"{choice.argument}={case.when!r}"), equations))
     return tuple(cases)
 

@@ -23,6 +23,7 @@ from .torch_adagrad import TorchAdagrad
 from .torch_adam import TorchAdam
 from .torch_adamax import TorchAdamax
 from .torch_adamw import TorchAdamW
+from .torch_asgd import TorchASGD
 from .torch_nadam import TorchNAdam
 from .torch_radam import TorchRAdam
 from .torch_rmsprop import TorchRMSprop
@@ -73,6 +74,8 @@ OPTIMIZERS = {
     "torch_adamax": TorchAdamax,
     "TorchAdamW": TorchAdamW,
     "torch_adamw": TorchAdamW,
+    "TorchASGD": TorchASGD,
+    "torch_asgd": TorchASGD,
     "TorchNAdam": TorchNAdam,
     "torch_nadam": TorchNAdam,
     "TorchRAdam": TorchRAdam,
@@ -116,6 +119,7 @@ __all__ = [
     "Nadam",
     "OptaxLamb",
     "RMSprop",
+    "TorchASGD",
     "TorchAdadelta",
     "TorchAdagrad",
     "TorchAdam",
