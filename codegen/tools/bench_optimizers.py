@@ -59,6 +59,8 @@ WARMUP_STEPS = 2
 # Each timed step starts from an idle machine: torch's OpenMP threads may keep spinning for a while after
 # a step (libgomp's default spin-wait) and would take a core from whichever contender runs next.
 IDLE_GAP = 0.005
+# After optax's steps, before the next row's close calls: long enough for JAX's CPU threads to stop spinning.
+JAX_IDLE = 0.5
 SMALL_COUNT, SMALL_SIZE = 200, 1000
 # Small steps take a millisecond or so, where one preemption by another process weighs a lot: more rounds.
 SMALL_REPEATS_FACTOR = 3
@@ -398,14 +400,18 @@ def measure(case: Case, param: np.ndarray, grad: np.ndarray, repeats: int) -> Ro
     torch_steps = _torch_steps(case, [param], [grad])
     close = {TRAINSPEC: trainspec_step, ROOFLINE_ONE_THREAD: one_thread, ROOFLINE_SPLIT: split}
     close.update({name: step for name, step in torch_steps.items() if name == TORCH_FUSED})
-    optax_step = _optax_step(case, [param], [grad])
-    if optax_step is not None:
-        close[OPTAX] = optax_step
     timings = time_interleaved(close, repeats)
-    # NumPy and foreach are many times slower: fewer steps keep the run short, their ratios are not close calls.
+    # NumPy, foreach and optax are many times slower: fewer steps keep the run short, their ratios are not close
+    # calls. optax runs after the close calls, never between them: taking turns with it, trainspec measured 15 to 25
+    # points of its roofline lower (JAX's CPU threads stay busy for a while after a step).
     slow = {NUMPY: _numpy_step(case, numpy_arrays, optimizer_state)}
     slow.update({name: step for name, step in torch_steps.items() if name != TORCH_FUSED})
+    optax_step = _optax_step(case, [param], [grad])
+    if optax_step is not None:
+        slow[OPTAX] = optax_step
     timings.update(time_interleaved(slow, slow_repeats(repeats), warmup=1))
+    if OPTAX in slow:
+        time.sleep(JAX_IDLE)
     return Row(case.label, case.bytes_per_step(param.size), timings)
 
 
@@ -577,7 +583,7 @@ def _report(all_cases: list[Case], size: int, repeats: int, small_count: int, sm
             *_load_note(load),
             "",
             f"One step over {size:,} float32 parameters; median of {repeats} steps after {WARMUP_STEPS} warm-up "
-            f"(NumPy and torch foreach: {slow_repeats(repeats)} steps after 1).",
+            f"(NumPy, torch foreach and optax: {slow_repeats(repeats)} steps after 1).",
             "GB/s: bytes the kernel must move (each array it reads, once; each it writes, once) per second.",
             "% of roofline: the roofline loop's time over trainspec's, both split across threads by the runtime.",
             "",
