@@ -25,10 +25,11 @@ from codegen.language.schedule import (
     WhenNone,
     k,
 )
+from specs.schedules.warmup_cosine_decay import SPEC as WARMUP_COSINE
 
-eta_i = Symbol("eta_i", nonnegative=True)
-eta_p = Symbol("eta_p", positive=True)
-W = Symbol("W", integer=True, nonnegative=True)
+# The warmup is Optax's warmup cosine's: its three arguments, as that spec declares them.
+WARMUP = tuple(WARMUP_COSINE.argument(name) for name in ("init_value", "peak_value", "warmup_steps"))
+eta_i, eta_p, W = (argument.symbol for argument in WARMUP)
 S = Symbol("S", integer=True, positive=True)
 r = Symbol("r", positive=True)
 B = Symbol("B", integer=True, nonnegative=True)
@@ -42,25 +43,7 @@ SPEC = ScheduleSpec(
     aliases=("warmup_exponential_decay",),
     summary="Linear from init_value up to peak_value, then decay_rate per transition_steps steps.",
     arguments=(
-        Hyperparameter(
-            eta_i, "init_value", None, Interval(0, oo), "the rate at step 0", typical=Typical(1e-5, 1e-3, log=True)
-        ),
-        Hyperparameter(
-            eta_p,
-            "peak_value",
-            None,
-            Interval.open(0, oo),
-            "the rate at the end of the warmup",
-            typical=Typical(1e-3, 1e-1, log=True),
-        ),
-        Hyperparameter(
-            W,
-            "warmup_steps",
-            None,
-            Range(0, oo),
-            "the length of the warmup",
-            typical=Typical(1 / 20, 1 / 5, per_run=True),
-        ),
+        *WARMUP,
         Hyperparameter(
             S,
             "transition_steps",
