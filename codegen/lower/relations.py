@@ -29,7 +29,7 @@ from codegen.language.relations import (
     WrittenUpdate,
 )
 from codegen.load import Registry
-from codegen.lower.optimizer import Variant, lower
+from codegen.lower.optimizer import Variant, lower, prune
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,9 @@ def resolve(side: Side, registry: Registry) -> Update:
     variant = select_variant(spec, side.options)
     assignments = tuple((lhs, substitute(rhs, side.substitution)) for lhs, rhs in variant.assignments)
     initial = {s.symbol: substitute(s.initial, side.substitution) for s in variant.state}
-    assignments = live(assignments, {w, *initial})
+    # A substitution can leave a value nothing reads (Lamb's norms, once its trust ratio is fixed at 1): dropped,
+    # as the lowering drops it, since the reference cannot evaluate a sum over the tensor per element.
+    assignments = prune(assignments, set(initial))
     domains = {h.symbol: h.domain for h in (*spec.hyperparameters, *variant.hyperparameters)}
     domains.update(side.domains)
     return Update(describe_side(side, registry), assignments, initial, domains, _kernel_call(spec, variant, side))
@@ -86,21 +88,6 @@ def substitute(expression: sympy.Expr, substitution: Mapping[sympy.Expr, sympy.E
     for old, new in substitution.items():
         expression = expression.subs(old, new)
     return expression
-
-
-def live(assignments: tuple[Assignment, ...], results: set[sympy.Symbol]) -> tuple[Assignment, ...]:
-    """The assignments that ``results`` depend on, in order.
-
-    A substitution can leave a value nothing reads (Lamb's trust ratio, once
-    it is fixed at 1: its norms are still assigned); evaluating it would
-    only cost time, and the reference could not evaluate its sums per element.
-    """
-    needed, kept = set(results), []
-    for lhs, rhs in reversed(assignments):
-        if lhs in needed:
-            kept.append((lhs, rhs))
-            needed = (needed - {lhs}) | rhs.free_symbols
-    return tuple(reversed(kept))
 
 
 def select_variant(spec: OptimizerSpec, options: Mapping[str, bool]) -> Variant:

@@ -74,6 +74,7 @@ class ScheduleDoc:
 def schedule_section(spec: ScheduleSpec, first_variant, specs: dict, relations: tuple) -> Emitted:
     """The section of ``spec``: its default variant's formula, its cases and rules, its relations, its plot."""
     names = {**spec.latex_names, k: "k"}
+    varying = _varying(spec)
     own = tuple(r for r in relations if isinstance(r, SCHEDULE_RELATIONS) and r.source == spec.source)
     model = ScheduleDoc(
         name=spec.name,
@@ -82,10 +83,8 @@ def schedule_section(spec: ScheduleSpec, first_variant, specs: dict, relations: 
         source=text(spec.source),
         library=text(spec.library),
         arguments=tuple(_row(spec, a, names) for a in spec.arguments) + tuple(_choice_row(c) for c in spec.choices),
-        definitions=tuple(
-            Equation(latex(s, names), latex(e, names, _varying(spec))) for s, e in first_variant.definitions
-        ),
-        value=latex(first_variant.value, names, _varying(spec)),
+        definitions=tuple(Equation(latex(s, names), latex(e, names, varying)) for s, e in first_variant.definitions),
+        value=latex(first_variant.value, names, varying),
         cases=_cases(spec, names),
         when_none=tuple(_when_none(spec, rule, names) for rule in spec.when_none),
         then=_then(spec, names),
@@ -157,14 +156,14 @@ def _varying(spec: ScheduleSpec) -> frozenset:
 
 
 def _cases(spec: ScheduleSpec, names: dict) -> tuple[Case, ...]:
+    varying = _varying(spec)
     cases = []
     for choice in spec.choices:
         for case in choice.cases:
             if not case.define:
                 continue
             equations = tuple(
-                Equation(latex(s, names), latex(sympy.sympify(e), names, _varying(spec)))
-                for s, e in case.define.items()
+                Equation(latex(s, names), latex(sympy.sympify(e), names, varying)) for s, e in case.define.items()
             )
             cases.append(Case(text(f"{choice.argument}={case.when!r}"), equations))
     return tuple(cases)
