@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 import time
 import traceback
@@ -85,13 +86,18 @@ def _parser() -> argparse.ArgumentParser:
         "verify",
         help="referee an implementation against a spec, step by step; exit 1 if it diverges",
         description=(
-            "Runs SPEC (trainspec's generated class) and IMPL on the same random problem and prints, per step, the "
-            "largest relative error, the first step beyond the tolerance (sqrt of the dtype's machine epsilon), "
-            "and which other registered convention IMPL matches instead. IMPL: torch (torch.optim), keras "
+            "Runs SPEC (trainspec's generated class) and IMPL on the same random problem, once per variant of the "
+            "spec (every option at its default; each flag on; each momentum-like hyperparameter at 0; each choice; "
+            "Keras's weight decay and clipping where the convention has them; a scheduled learning rate), and prints "
+            "one table: per variant the largest relative error, the first step beyond the tolerance (sqrt of the "
+            "dtype's machine epsilon), and which other registered convention or slip IMPL matches instead; then "
+            "the steps around each divergence. IMPL: torch (torch.optim), keras "
             "(keras.optimizers, KERAS_BACKEND=torch unless set), or module:function, a function "
             "step(params: list[np.ndarray], grads: list[np.ndarray], state: dict, t: int, **hyperparameters) -> None "
             "that updates params in place (state: a dict kept between calls; t: 1 on the first step; "
-            "hyperparameters by the spec's argument names, flags included). Exit 0 on pass, 1 on divergence. "
+            "hyperparameters by the spec's argument names, flags included; Keras's base options only where the "
+            "function names them). Exit 0 when every variant passes, 1 on a divergence, 2 on a usage error, 3 when "
+            "IMPL raised. "
             "For a schedule, IMPL is torch (torch.optim.lr_scheduler), keras (keras.optimizers.schedules) or "
             "module:function, a function rate(step: int, **arguments) -> float (step 0-based, arguments by the "
             "spec's names); the error is normwise against the largest rate so far, within sqrt(eps) in float64 "
@@ -119,7 +125,32 @@ def _parser() -> argparse.ArgumentParser:
         choices=("float64", "float32"),
         help="array dtype (a schedule: the precision IMPL computes in)",
     )
-    verify.add_argument("--flag", action="append", default=[], metavar="NAME", help="switch a flag on (amsgrad)")
+    verify.add_argument(
+        "--flag", action="append", default=[], metavar="NAME", help="an optimizer: switch a flag on in every variant"
+    )
+    verify.add_argument(
+        "--arg",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="pin an argument, flag or choice in every variant (momentum=0, mode=fan_in); the variants leave it be",
+    )
+    verify.add_argument(
+        "--schedule",
+        metavar="SPEC[:NAME=VALUE,...]",
+        help="an optimizer: the schedule the learning rate follows in the 'schedule' variant (default: CosineDecay, "
+        "its arguments drawn)",
+    )
+    verify.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="LABEL",
+        help="run only this variant (a label of the table, e.g. defaults, amsgrad, momentum=0, schedule); repeatable",
+    )
+    shown = verify.add_mutually_exclusive_group()
+    shown.add_argument("--quiet", action="store_true", help="one line per variant")
+    shown.add_argument("--json", action="store_true", help="the verdicts as JSON")
     verify.add_argument(
         "--every",
         type=int,
@@ -139,8 +170,10 @@ def _verify(arguments: argparse.Namespace) -> int:
     referees["initializer"] = initializer.verify_command
     registry = load_registry(arguments.specs)
     try:
+        kind = registry.get(arguments.spec).kind
+        arguments.command_line = _verify_command_line(arguments, kind)
         package = generated_package(arguments.out / arguments.package, arguments.package)
-        verdict = referees[registry.get(arguments.spec).kind](registry, arguments, package)
+        covered = referees[kind](registry, arguments, package)
     except ImplementationError as error:  # the implementation raised: its own frames, then what it raised
         frames = traceback.extract_tb(error.__cause__.__traceback__ if error.__cause__ else None)[1:]
         print("".join(traceback.format_list(frames)) + f"error: {error}", file=sys.stderr)
@@ -148,8 +181,9 @@ def _verify(arguments: argparse.Namespace) -> int:
     except (KeyError, ValueError, ImportError) as error:  # no such spec, package or counterpart; bad arguments
         print(f"error: {error.args[0] if error.args else error}", file=sys.stderr)
         return 2
-    print(verdict.report(_verify_command_line(arguments, registry.get(arguments.spec).kind), arguments.every))
-    return 0 if verdict.passed else 1
+    shown = covered.as_json() if arguments.json else covered.quiet() if arguments.quiet else None
+    print(shown or covered.report(arguments.every))
+    return 0 if covered.passed else 1
 
 
 def _verify_command_line(arguments: argparse.Namespace, kind: str) -> str:
@@ -157,6 +191,9 @@ def _verify_command_line(arguments: argparse.Namespace, kind: str) -> str:
     size = ["--values", str(arguments.values)] if kind == "initializer" else ["--steps", str(arguments.steps)]
     words = ["trainspec verify", arguments.spec, "--against", arguments.against, *size, "--dtype", arguments.dtype]
     words += ["--seed", str(arguments.seed), *(f"--flag {name}" for name in arguments.flag)]
+    words += [f"--arg {shlex.quote(text)}" for text in arguments.arg]
+    words += [f"--schedule {shlex.quote(arguments.schedule)}"] if arguments.schedule else []
+    words += [f"--variant {shlex.quote(label)}" for label in arguments.variant]
     for option, default in (("specs", SPECS_DIR), ("out", GENERATED_DIR), ("package", PACKAGE)):
         if getattr(arguments, option) != default:
             words += [f"--{option}", str(getattr(arguments, option))]

@@ -27,7 +27,7 @@ from sympy.logic.boolalg import Boolean, BooleanAtom, to_nnf
 
 from codegen.errors import SpecError
 from codegen.language.initializer import Distribution, Family, i, j, q_ij, r_jj, u, x, z
-from codegen.language.optimizer import State, g, tensor_sum, w
+from codegen.language.optimizer import State, g, t, tensor_sum, w
 from codegen.lower import schedule
 from codegen.lower.optimizer import Assignment, Variant
 
@@ -369,7 +369,10 @@ def _closure(symbols: set, definitions: dict) -> set:
 
 
 def _ordered_scalars(variant: Variant, prelude: list[Assignment], used: set) -> tuple[sympy.Symbol, ...]:
-    order = [h.symbol for h in variant.hyperparameters] + [lhs for lhs, _ in prelude]
+    """The per-step values the loop reads, in a fixed order: hyperparameters, the optimizer-wide state as the step
+    found it, the step, then the prelude's definitions."""
+    state = [s.symbol for s in variant.optimizer_state]
+    order = [h.symbol for h in variant.hyperparameters] + state + [t] + [lhs for lhs, _ in prelude]
     return tuple(symbol for symbol in order if symbol in used)
 
 

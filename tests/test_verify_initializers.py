@@ -12,6 +12,7 @@ at D = 0.0167: by the DKW inequality a sample from it passes with probability be
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import os
 
@@ -334,3 +335,30 @@ def test_an_unknown_counterpart_is_a_clear_error():
     resolved = resolve(wrong, {**SPECS, wrong.name: wrong})
     with pytest.raises(ValueError, match=r"torch\.nn\.init has no no_such_init_ \(a counterpart the spec declares\)"):
         initializer_external.implementation("torch", resolved, package().initializers.HeNormal.compute_fans)
+
+
+def test_an_argument_is_pinned_in_every_variant(capsys):
+    """ "Is nn.Linear's default init kaiming_uniform_(a=√5)?": --arg pins a (and a choice), the matrix varies the
+    rest, and the report gives each variant's smallest p-value."""
+    named("KaimingUniform")
+    pytest.importorskip("torch")
+    arguments = ["verify", "KaimingUniform", "--against", "torch", "--values", "20000", "--json"]
+    arguments += ["--arg", "a=2.23606797749979", "--arg", "nonlinearity=leaky_relu", "--specs", str(SPECS_DIR)]
+    assert main(arguments) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [v["variant"] for v in report["variants"]] == ["defaults", "mode=fan_out"]
+    assert all(v["arguments"]["a"] == 2.23606797749979 and v["smallest_p"] >= ALPHA for v in report["variants"])
+
+
+def test_a_variant_the_library_has_only_in_another_form_runs_in_the_nearest_it_has(capsys):
+    """torch has no truncated variance scaling: each mode runs with an untruncated normal instead, and the report
+    says so; a run that pins the truncation runs it, and the verdict names what torch draws instead."""
+    named("VarianceScaling")
+    pytest.importorskip("torch")
+    arguments = ["verify", "VarianceScaling", "--against", "torch", "--values", "20000", "--specs", str(SPECS_DIR)]
+    assert main([*arguments, "--quiet"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "PASS mode=fan_out,distribution=untruncated_normal" in "\n".join(lines)
+    assert any(line.startswith("SKIP defaults: torch.nn.init.kaiming_normal_ does the same job") for line in lines)
+    assert main([*arguments, "--arg", "distribution=truncated_normal", "--variant", "defaults"]) == 1
+    assert "matches VarianceScaling(" in capsys.readouterr().out

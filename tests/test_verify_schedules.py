@@ -12,6 +12,7 @@ step shifted by one moves the rate by 6.7e-4 of its scale or more.
 from __future__ import annotations
 
 import importlib
+import json
 import os
 
 import numpy as np
@@ -357,3 +358,26 @@ def _refused() -> list:
 def test_cli_refuses_what_it_cannot_referee(capsys, arguments, message):
     assert main(["verify", *arguments, "--specs", str(SPECS_DIR)]) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_every_choice_runs_whatever_the_seed(capsys, seed):
+    """A staircase bug (the continuous form whatever staircase says) is caught at every seed: the matrix runs
+    staircase=True as a variant of its own, where a drawn choice left it to the seed."""
+    _spec("ExponentialDecay")
+    target = f"{WRONG}:exponential_decay_staircase_ignored"
+    command = ["verify", "ExponentialDecay", "--against", target, "--steps", "60", "--seed", str(seed), "--quiet"]
+    assert main([*command, "--specs", str(SPECS_DIR)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].startswith("PASS defaults") and lines[2].startswith("FAIL staircase=True: matches ")
+
+
+def test_an_argument_is_pinned_and_a_choice_with_it(capsys):
+    """--arg pins a number and a choice in every variant; the matrix then varies nothing pinned."""
+    _spec("ExponentialDecay")
+    arguments = ["verify", "ExponentialDecay", "--against", f"{WRONG}:exponential_decay_staircase_ignored", "--json"]
+    arguments += ["--steps", "40", "--arg", "decay_rate=0.5", "--arg", "staircase=False", "--specs", str(SPECS_DIR)]
+    assert main(arguments) == 0  # the bug does not show without the staircase
+    report = json.loads(capsys.readouterr().out)
+    assert [v["variant"] for v in report["variants"]] == ["defaults"]
+    assert report["variants"][0]["arguments"]["decay_rate"] == 0.5

@@ -109,7 +109,9 @@ from codegen.language.initializer import (
 )
 from codegen.load import Registry
 from codegen.lower.initializer import Resolved, arguments_as_parameters, parameters_at, resolve
+from codegen.referee import coverage
 from codegen.referee import initializer_adapters as initializer_external
+from codegen.referee.coverage import DEFAULTS, Coverage, Skipped, Variant
 from codegen.referee.statistics import (
     ALPHA,
     RANDOM,
@@ -146,6 +148,11 @@ class InitializerVerdict(Verdict):
     diagnosis: tuple[str, ...] = ()
     considered: tuple[str, ...] = ()
     """The alternatives that were looked for (registered initializers and slips that change the distribution)."""
+    FIGURE = "smallest p"
+
+    @property
+    def figure(self) -> float:
+        return float(np.min(self.errors))
 
     def report(self, command: str | None = None, every: int | None = None) -> str:
         shown = ", ".join(f"{k}={v!r}" for k, v in self.arguments.items()) or "(none)"
@@ -193,9 +200,11 @@ def verify(
     seed: int = 0,
     dtype: str = "float64",
     given: Mapping[str, Any] | None = None,
+    at_defaults: bool = False,
     package: ModuleType = trainspec,
 ) -> InitializerVerdict:
-    """Referee ``against`` on ``spec_name`` with about ``values`` values; ``given`` pins arguments or choices.
+    """Referee ``against`` on ``spec_name`` with about ``values`` values; ``given`` pins arguments or choices, and
+    with ``at_defaults`` a choice not given takes its default (a variant run) instead of a random option.
 
     ``package`` is the generated package whose classes hold the spec's fans and check its arguments.
     """
@@ -209,7 +218,7 @@ def verify(
     cls = generated_class(spec, package)
     implementation = initializer_external.implementation(against, resolved, cls.compute_fans)
     rng = np.random.default_rng(seed)
-    arguments = implementation.constrain(draw(resolved, cls, rng, given or {}), given or {})
+    arguments = implementation.constrain(draw(resolved, cls, rng, given or {}, at_defaults), given or {})
     numbers, choices = _split(resolved, arguments)
     family = parameters_at(resolved, numbers, choices, (1, 1))[0]
     results, samples = [], []
@@ -278,16 +287,19 @@ def _drawn(
 # ----------------------------------------------------------------------------- arguments and shapes
 
 
-def draw(resolved: Resolved, cls: type, rng: np.random.Generator, given: Mapping[str, Any]) -> dict[str, Any]:
+def draw(
+    resolved: Resolved, cls: type, rng: np.random.Generator, given: Mapping[str, Any], at_defaults: bool = False
+) -> dict[str, Any]:
     """Arguments by the spec's names: float32-exact numbers drawn from each one's typical range, and choices drawn
-    among their options; ``given`` pins any (a choice by any spelling Keras accepts). Drawn again where the spec's
-    constraints refuse them (the generated class checks them), up to ``DRAWS`` times."""
+    among their options (``at_defaults``: each at its default); ``given`` pins any (a choice by any spelling Keras
+    accepts). Drawn again where the spec's constraints refuse them (the generated class checks them), up to
+    ``DRAWS`` times."""
     names = {h.argument for h in resolved.arguments} | {c.argument for c in resolved.choices}
     unknown = sorted(set(given) - names)
     if unknown:
         raise ValueError(f"{resolved.spec.name} has no argument {unknown[0]!r}")
     for _ in range(DRAWS):
-        drawn = _drawn_once(resolved, rng, given)
+        drawn = _drawn_once(resolved, rng, given, at_defaults)
         try:
             cls(**drawn)  # ValueError names the argument and the constraint
         except ValueError as error:
@@ -297,7 +309,9 @@ def draw(resolved: Resolved, cls: type, rng: np.random.Generator, given: Mapping
     raise refused
 
 
-def _drawn_once(resolved: Resolved, rng: np.random.Generator, given: Mapping[str, Any]) -> dict[str, Any]:
+def _drawn_once(
+    resolved: Resolved, rng: np.random.Generator, given: Mapping[str, Any], at_defaults: bool
+) -> dict[str, Any]:
     drawn: dict[str, Any] = {}
     for h in resolved.arguments:
         typical = typical_range(h)
@@ -308,7 +322,8 @@ def _drawn_once(resolved: Resolved, rng: np.random.Generator, given: Mapping[str
         drawn[h.argument] = float(np.float32(value))
     drawn.update(_absolute_bounds(resolved, drawn, rng))
     for choice in resolved.choices:
-        drawn[choice.argument] = choice.options[int(rng.integers(len(choice.options)))]
+        option = choice.options[int(rng.integers(len(choice.options)))]
+        drawn[choice.argument] = choice.default if at_defaults else option
     drawn.update(given)
     for choice in resolved.choices:
         drawn[choice.argument] = dict(choice.aliases).get(drawn[choice.argument], drawn[choice.argument])
@@ -720,16 +735,78 @@ def escapes(results: Sequence[ShapeResult], samples: Sequence[Sample]) -> tuple[
     return tuple(lines)
 
 
-def verify_command(registry: Registry, arguments: argparse.Namespace, package: ModuleType) -> Verdict:
-    """``trainspec verify`` for an initializer, with the command line's arguments."""
-    if arguments.flag:
-        raise ValueError(f"--flag is for optimizers; an initializer's choices are drawn ({arguments.spec})")
-    return verify(
-        registry,
-        arguments.spec,
-        arguments.against,
-        values=arguments.values,
-        seed=arguments.seed,
-        dtype=arguments.dtype,
-        package=package,
+def variants(resolved: Resolved, against: str, pinned: Mapping[str, Any]) -> tuple[list[Variant], list[Skipped]]:
+    """The runs that cover the spec: every choice at its default, then each other option of each choice; those a
+    library has no counterpart computing (torch has no truncated variance scaling), apart with the reason. Nothing
+    that ``pinned`` fixes is varied."""
+    found = [Variant(DEFAULTS)]
+    for choice in resolved.choices:
+        others = [option for option in choice.options if option != choice.default]
+        found += [Variant(f"{choice.argument}={option}", {choice.argument: option}) for option in others]
+    kept, skipped = [], []
+    for variant in coverage.unpinned(found, pinned):
+        covered = _covered(resolved, against, variant, pinned)
+        why = _uncovered(resolved, against, {**pinned, **variant.settings})
+        if why:
+            skipped.append(Skipped(variant.label, why + (f"; run as {covered.label}" if covered else "")))
+        if covered is not None and all(covered.settings != other.settings for other in kept):
+            kept.append(covered)
+    if not kept:  # the library has only another form: run the defaults, and the verdict says what it computes
+        return found[:1], [s for s in skipped if s.label != DEFAULTS]
+    return kept, skipped
+
+
+def _covered(resolved: Resolved, against: str, variant: Variant, pinned: Mapping[str, Any]) -> Variant | None:
+    """``variant``, or where the library has no counterpart computing it, the variant with the fewest other choices
+    changed from their defaults that it has (torch's kaiming_normal_ for mode=fan_out, untruncated); None if none."""
+    if not _uncovered(resolved, against, {**pinned, **variant.settings}):
+        return variant
+    free = [c for c in resolved.choices if c.argument not in {**pinned, **variant.settings}]
+    for count in range(1, len(free) + 1):
+        for changed in itertools.combinations(free, count):
+            for options in itertools.product(*(c.options for c in changed)):
+                extra = {c.argument: option for c, option in zip(changed, options) if option != c.default}
+                settings = {**variant.settings, **extra}
+                if len(extra) == count and not _uncovered(resolved, against, {**pinned, **settings}):
+                    label = ",".join(f"{name}={value}" for name, value in settings.items()) or DEFAULTS
+                    return Variant(label, settings)
+    return None
+
+
+def _uncovered(resolved: Resolved, against: str, settings: Mapping[str, Any]) -> str:
+    """Why library ``against`` has no counterpart computing the spec at these choices (empty when it has one)."""
+    if against not in initializer_external.LIBRARIES:
+        return ""
+    choices = {c.argument: settings.get(c.argument, c.default) for c in resolved.choices}
+    for counterpart in initializer_external.declared(resolved, against):
+        if all(choices.get(name, value) == value for name, value in counterpart.requires):
+            if counterpart.same:
+                return ""
+            because = f": {counterpart.note}" if counterpart.note else ""
+            return f"{counterpart.name} does the same job in another form here{because}"
+    return ""
+
+
+def verify_command(registry: Registry, arguments: argparse.Namespace, package: ModuleType) -> Coverage:
+    """``trainspec verify`` for an initializer, with the command line's arguments: every variant, or those chosen."""
+    if arguments.flag or arguments.schedule:
+        option = "--flag" if arguments.flag else "--schedule"
+        raise ValueError(f"{option} is for optimizers; give an initializer's arguments and choices with --arg")
+    resolved = resolve(registry.get(arguments.spec), {s.name: s for s in registry.initializers})
+    given = coverage.parsed_assignments(arguments.arg)
+    found, skipped = variants(resolved, arguments.against, given)
+    runs = coverage.run(
+        coverage.selected(found, arguments.variant),
+        lambda variant: verify(
+            registry,
+            arguments.spec,
+            arguments.against,
+            values=arguments.values,
+            seed=arguments.seed,
+            dtype=arguments.dtype,
+            given={**given, **variant.settings},
+            at_defaults=True,
+            package=package,
+        ),
     )
+    return Coverage(arguments.command_line, runs, [] if arguments.variant else skipped)

@@ -12,6 +12,12 @@ where it exceeds the tolerance is the divergence. Then it looks for what the
 implementation computes instead: every other registered convention of the
 same method, and a few classic slips applied to the spec itself (ε moved
 across the root, bias correction dropped, β and 1 − β swapped).
+
+One run covers the spec's variants (``variants``, ``run_coverage``): each flag
+switched, each momentum-like hyperparameter at the value that switches its
+feature off, Keras's weight decay and clipping, and a learning rate that
+follows a schedule, the one thing that tells apart conventions equal at a
+constant rate (Keras's and PyTorch's SGD momentum).
 """
 
 from __future__ import annotations
@@ -20,18 +26,24 @@ import argparse
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from types import ModuleType
 
 import numpy as np
 import sympy
 
 import trainspec
-from codegen.language.common import Hyperparameter, typical_range
+from codegen.language.common import Hyperparameter, Typical, typical_range
 from codegen.language.optimizer import OptimizerSpec, g, t, w
 from codegen.load import Registry
+from codegen.lower.optimizer import WEIGHT_DECAY, lower
 from codegen.lower.relations import select_variant
+from codegen.referee import coverage
 from codegen.referee import optimizer_adapters as external
+from codegen.referee import schedule as schedules
+from codegen.referee.coverage import DEFAULTS, Coverage, Skipped, Variant
 from codegen.referee.verdict import Candidate, Verdict
+from trainspec.runtime.optimizer import clipped as keras_clipped
 
 SHAPES = ((7,), (3, 4))
 
@@ -51,31 +63,176 @@ def verify(
     steps: int = 300,
     seed: int = 0,
     dtype: str = "float64",
-    flags: Mapping[str, bool] | None = None,
+    given: Mapping[str, float | bool] | None = None,
+    variant: Variant | None = None,
+    schedule: str | None = None,
     package: ModuleType = trainspec,
 ) -> Verdict:
-    """Referee ``against`` on ``spec_name``'s random problem; see the module docstring. The spec side is the class
-    ``package`` (a generated package) built for it."""
-    spec = registry.get(spec_name)
-    if not isinstance(spec, OptimizerSpec):
-        raise ValueError(f"{spec_name} is not an optimizer spec")
+    """Referee ``against`` on ``spec_name``'s random problem; see the module docstring. ``given`` pins arguments
+    and flags by name, ``variant`` (one of ``variants``) sets what its run covers, and ``schedule`` (``SPEC`` or
+    ``SPEC:name=value,...``) is the schedule a variant with a scheduled learning rate follows. The spec side is
+    the class ``package`` (a generated package) built for it."""
+    spec = _optimizer(registry, spec_name)
+    variant = variant or Variant(DEFAULTS)
     implementation = external.implementation(against, spec, registry)
     rng = np.random.default_rng(seed)
-    arguments = draw(spec, rng, implementation.accepts, flags or {}, implementation.requires)
+    arguments = draw(
+        spec, rng, implementation.accepts, {**(given or {}), **variant.settings}, implementation.requires, variant.drawn
+    )
     start, gradients = problem(rng, steps, np.dtype(dtype))
-    actual = trajectory(implementation.make(dict(arguments)), start, gradients)
-    expected = spec_trajectory(package.OPTIMIZERS[spec.name], arguments, start, gradients)
+    rates = learning_rates(registry, schedule or DEFAULT_SCHEDULE, steps, seed, package) if variant.schedule else None
+    actual = trajectory(implementation.make(dict(arguments), rates), start, gradients)
+    own, rounding = implementation.rounded(arguments) if implementation.rounded else (arguments, "")
+    expected = spec_trajectory(package, spec.name, own, start, gradients, rates)
     errors = relative_errors(actual, expected)
     limit = tolerance(np.dtype(dtype))
     diverged = np.nonzero(~(errors <= limit))[0]
     first = int(diverged[0]) + 1 if diverged.size else None
     matches = []
     if first is not None:
-        for candidate in candidates(registry, package, spec, arguments, start, gradients):
+        problem_ = Problem(start, gradients, rates)
+        for candidate in candidates(registry, package, spec, own, problem_):
             error = float(np.max(relative_errors(actual, candidate.run())))
             if error <= limit:
                 matches.append((candidate.label, candidate.explanation, error))
-    return Verdict(spec.name, against, steps, limit, arguments, errors, first, matches, notes=implementation.notes)
+    notes = [*implementation.notes, *([rounding] if rounding else [])]
+    if rates is not None:
+        notes.append(f"learning rate: {schedule or DEFAULT_SCHEDULE} at steps 0 .. {steps - 1}, rounded to float32")
+    if first is not None and np.array_equal(actual, np.broadcast_to(actual[0], actual.shape)):
+        notes.append(f"the parameters never changed: {against} must update the arrays it is given in place")
+    return Verdict(spec.name, against, steps, limit, arguments, errors, first, matches, notes=tuple(notes))
+
+
+def _optimizer(registry: Registry, name: str) -> OptimizerSpec:
+    spec = registry.get(name)
+    if not isinstance(spec, OptimizerSpec):
+        raise ValueError(f"{name} is not an optimizer spec")
+    return spec
+
+
+# ----------------------------------------------------------------------------- the variants
+
+
+DEFAULT_SCHEDULE = "CosineDecay"
+"""The schedule the learning rate follows in the scheduled variant, its arguments drawn for the run."""
+
+CLIPPING = {
+    name: Hyperparameter(sympy.Symbol(name), name, None, sympy.Interval.open(0, sympy.oo), description, typical)
+    for name, description, typical in (
+        # Each range sits below the norms and values this problem's gradients have, so clipping always acts.
+        ("clipnorm", "each gradient's L2 norm clipped to this", Typical(0.5, 2.0)),
+        ("clipvalue", "each gradient element clipped to ±this", Typical(0.5, 2.0)),
+        ("global_clipnorm", "the L2 norm of all gradients together clipped to this", Typical(1.0, 4.0)),
+    )
+}
+BASE_OPTIONS = {WEIGHT_DECAY.argument: WEIGHT_DECAY, **CLIPPING}
+"""Keras's base options, which every optimizer in its convention takes."""
+
+
+def variants(
+    spec: OptimizerSpec, implementation: external.Implementation, pinned: Mapping[str, object], dtype: str
+) -> tuple[list[Variant], list[Skipped]]:
+    """The runs that cover ``spec`` against ``implementation``, and those it cannot take, with the reason: every
+    option at its default; each flag switched; each momentum-like hyperparameter at the value that switches its
+    feature off (it is drawn inside its domain otherwise); Keras's weight decay and each of its clippings where the
+    convention has them; a scheduled learning rate. Nothing that ``pinned`` fixes is varied."""
+    takes = implementation.takes
+    found, skipped = [Variant(DEFAULTS)], []
+    drawn = external.scalar_arguments(spec)
+    for option in lower(spec).options:
+        name = option.argument
+        if option.kind == "flag" and takes(name):
+            found.append(Variant(name if not option.default else f"{name}=False", {name: not option.default}))
+        elif option.kind != "flag" and name in drawn and takes(name):
+            found.append(Variant(f"{name}={option.off_value:g}", {name: option.off_value}))
+        elif name in BASE_OPTIONS and spec.base_options == "keras":
+            found.append(Variant(name, drawn=(name,)))
+    if spec.base_options == "keras":
+        found += [Variant(name, drawn=(name,)) for name in CLIPPING]
+    if takes("learning_rate") and "learning_rate" not in pinned:
+        found.append(Variant("schedule", schedule=True))
+    kept = []
+    for variant in coverage.unpinned(found, pinned):
+        why = _not_taken(variant, spec, implementation, pinned, dtype)
+        (skipped.append(Skipped(variant.label, why)) if why else kept.append(variant))
+    return kept, skipped
+
+
+def _not_taken(
+    variant: Variant,
+    spec: OptimizerSpec,
+    implementation: external.Implementation,
+    pinned: Mapping[str, object],
+    dtype: str,
+) -> str:
+    """Why ``implementation`` cannot run ``variant`` (empty when it can)."""
+    for name in variant.drawn:
+        if name not in implementation.base_options:
+            return f"{implementation.label} has no Keras base option {name}"
+        if dtype == "float64" and name in implementation.float32_inside:
+            return f"{implementation.float32_inside[name]} (run --dtype float32 to cover it)"
+    decays = pinned.get("weight_decay", spec.weight_decay_default) not in (None, 0)
+    if variant.schedule and decays and implementation.rounded is not None:
+        return (
+            f"{implementation.label} rounds its decay factor 1 - weight_decay * learning_rate to float32, a rounding "
+            "that no constant weight_decay reproduces once the rate changes (weight_decay=0 with --arg covers it)"
+        )
+    return ""
+
+
+def run_coverage(
+    registry: Registry,
+    spec_name: str,
+    against: str,
+    *,
+    steps: int = 300,
+    seed: int = 0,
+    dtype: str = "float64",
+    given: Mapping[str, float | bool] | None = None,
+    schedule: str | None = None,
+    chosen: Sequence[str] = (),
+    command: str = "",
+    package: ModuleType = trainspec,
+) -> Coverage:
+    """Every variant of ``spec_name`` against ``against`` (or those ``chosen`` names), one verdict each."""
+    spec = _optimizer(registry, spec_name)
+    given = dict(given or {})
+    unknown = sorted(set(given) - set(external.scalar_arguments(spec)) - set(external.flags(spec)) - set(BASE_OPTIONS))
+    if unknown:
+        names = ", ".join([*external.scalar_arguments(spec), *external.flags(spec)])
+        raise ValueError(f"{spec.name} has no argument or flag {unknown[0]!r}; it has: {names}")
+    implementation = external.implementation(against, spec, registry)
+    found, skipped = variants(spec, implementation, given, dtype)
+    runs = coverage.run(
+        coverage.selected(found, chosen),
+        lambda variant: verify(
+            registry,
+            spec_name,
+            against,
+            steps=steps,
+            seed=seed,
+            dtype=dtype,
+            given=given,
+            variant=variant,
+            schedule=schedule,
+            package=package,
+        ),
+    )
+    return Coverage(command or f"trainspec verify {spec.name} --against {against}", runs, [] if chosen else skipped)
+
+
+def learning_rates(registry: Registry, text: str, steps: int, seed: int, package: ModuleType) -> np.ndarray:
+    """The learning rate at steps 0 .. steps - 1 from ``SPEC[:name=value,...]``: the schedule's arguments not given
+    are drawn for a run of ``steps`` steps, and every rate is rounded to float32 (Keras holds it in float32)."""
+    name, _, given = text.partition(":")
+    spec = next((s for s in registry.schedules if name in (s.name, *s.aliases)), None)
+    if spec is None:
+        known = ", ".join(s.name for s in registry.schedules)
+        raise ValueError(f"--schedule {text!r}: {name!r} is not a schedule spec; schedules: {known}")
+    pinned = coverage.parsed_assignments(given.split(",")) if given else {}
+    specs = {s.name: s for s in registry.schedules}
+    arguments = schedules.draw(specs, spec, np.random.default_rng(seed), steps, pinned)
+    return schedules.spec_rates(spec, arguments, steps, package).astype(np.float32).astype(np.float64)
 
 
 # ----------------------------------------------------------------------------- the problem
@@ -85,11 +242,13 @@ def draw(
     spec: OptimizerSpec,
     rng: np.random.Generator,
     accepts: frozenset[str] | None,
-    flags: Mapping[str, bool],
+    given: Mapping[str, float | bool],
     requires: Mapping[str, object] | None = None,
+    base_options: Sequence[str] = (),
 ) -> dict[str, float | bool]:
     """Random hyperparameters by the spec's argument names, each drawn from its typical range as a float32 number
-    (Keras keeps η in float32); the values ``requires`` pins, and those the spec's constraints demand, set exactly.
+    (Keras keeps η in float32), and the ``base_options`` named likewise; every flag at its default; then the values
+    ``given`` pins, those ``requires`` pins, and those the spec's constraints demand, set exactly.
 
     Only the arguments the implementation takes are drawn (``accepts``); the others keep their defaults.
     """
@@ -97,11 +256,12 @@ def draw(
     for argument, hyperparameter in external.scalar_arguments(spec).items():
         if accepts is None or argument in accepts:
             chosen[argument] = float(np.float32(typical_value(hyperparameter, rng)))
-    flag_names = set(external.flags(spec))
-    unknown = sorted(set(flags) - flag_names)
-    if unknown:
-        raise ValueError(f"{spec.name} has no flag {unknown[0]!r}; flags: {', '.join(sorted(flag_names)) or 'none'}")
-    chosen.update({name: bool(flags.get(name, False)) for name in sorted(flag_names)})
+    for name in base_options:
+        chosen[name] = float(np.float32(typical_value(BASE_OPTIONS[name], rng)))
+    defaults = {option.argument: option.default for option in spec.options if option.kind == "flag"}
+    flag_values = {name: bool(given.get(name, defaults.get(name, False))) for name in sorted(external.flags(spec))}
+    chosen.update({name: value for name, value in given.items() if name not in flag_values})
+    chosen.update(flag_values)
     drawn = {h.symbol: chosen[name] for name, h in external.scalar_arguments(spec).items() if name in chosen}
     for argument, value in (requires or {}).items():
         chosen[argument] = float(value.xreplace(drawn)) if isinstance(value, sympy.Basic) else value
@@ -165,9 +325,24 @@ def relative_errors(actual: np.ndarray, expected: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------- the spec and its relatives
 
 
-def spec_trajectory(optimizer_class: type, arguments: Mapping, start, gradients) -> np.ndarray:
-    """The trajectory of a generated class built with ``arguments`` (its own argument names)."""
-    optimizer = optimizer_class(**arguments)
+@dataclass(frozen=True)
+class Problem:
+    """What every side of one comparison runs on: the start, the gradients, and the learning rate per step (None:
+    the drawn constant)."""
+
+    start: list[np.ndarray]
+    gradients: list[list[np.ndarray]]
+    rates: np.ndarray | None = None
+
+
+def spec_trajectory(
+    package: ModuleType, name: str, arguments: Mapping, start, gradients, rates: np.ndarray | None = None
+) -> np.ndarray:
+    """The trajectory of the generated class ``name`` built with ``arguments`` (its own argument names); with
+    ``rates``, its learning rate follows them (a schedule of the package that looks them up)."""
+    if rates is not None:
+        arguments = {**arguments, "learning_rate": tabulated(package, rates)}
+    optimizer = package.OPTIMIZERS[name](**arguments)
 
     def step(params, grads, _t):
         optimizer.apply(grads, params)
@@ -175,8 +350,23 @@ def spec_trajectory(optimizer_class: type, arguments: Mapping, start, gradients)
     return trajectory(step, start, gradients)
 
 
+def tabulated(package: ModuleType, rates: np.ndarray):
+    """A schedule of ``package`` that returns ``rates[step]``: the run's learning rates as the spec side reads them."""
+
+    class Tabulated(package.schedules.Schedule):
+        """The referee's learning rates, step by step."""
+
+        def __call__(self, step: int) -> float:
+            return float(rates[step])
+
+        def get_config(self) -> dict:
+            return {}
+
+    return Tabulated()
+
+
 def candidates(
-    registry: Registry, package: ModuleType, spec: OptimizerSpec, arguments, start, gradients
+    registry: Registry, package: ModuleType, spec: OptimizerSpec, arguments: Mapping, run: Problem
 ) -> list[Candidate]:
     """Other conventions of the same method, each with the values of the arguments it shares with the spec, then
     the spec with one classic slip each."""
@@ -185,24 +375,39 @@ def candidates(
         if other is spec or other.method_name != spec.method_name:
             continue
         shared = external.carried(arguments, spec, other, registry)
+        if spec.base_options == other.base_options == "keras":  # Keras's own options carry over by name
+            shared.update({name: arguments[name] for name in BASE_OPTIONS if name in arguments})
         found.append(
             Candidate(
                 f"{other.convention} {other.name} ({other.module_name})",
                 difference(spec, other),
                 lambda other=other, shared=shared: spec_trajectory(
-                    package.OPTIMIZERS[other.name], shared, start, gradients
+                    package, other.name, shared, run.start, run.gradients, run.rates
                 ),
             )
         )
-    flags = {k: v for k, v in arguments.items() if isinstance(v, bool)}
-    for label, substitution in slips(spec, flags):
+    switched = switches(spec, arguments)
+    for label, substitution in slips(spec, switched):
         found.append(
             Candidate(
                 f"{spec.name} with {label}",
                 f"the implementation computes {spec.name} with {label}.",
-                lambda s=substitution: interpret(spec, flags, s, arguments, start, gradients),
+                lambda s=substitution: interpret(spec, switched, s, arguments, run.start, run.gradients, run.rates),
             )
         )
+    return found
+
+
+def switches(spec: OptimizerSpec, arguments: Mapping) -> dict[str, bool]:
+    """Which of the lowered spec's options ``arguments`` switch on: a flag by its value, a hyperparameter by
+    differing from the value that switches its feature off."""
+    found = {}
+    for option in lower(spec).options:
+        value = arguments.get(option.argument)
+        if option.kind == "flag":
+            found[option.argument] = bool(value) if value is not None else option.default
+        else:
+            found[option.argument] = value is not None and float(value) != option.off_value
     return found
 
 
@@ -303,24 +508,39 @@ def _move_outside(expression: sympy.Expr, epsilon: sympy.Symbol) -> sympy.Expr:
     return expression.replace(lambda n: isinstance(n, sympy.Pow) and abs(n.exp) == sympy.Rational(1, 2), rewrite)
 
 
-def interpret(spec: OptimizerSpec, flags, rewrite: Callable, arguments, start, gradients) -> np.ndarray:
-    """The spec's variant with ``rewrite`` applied, evaluated in float64 NumPy, tensor by tensor (a sum over the
-    tensor is over each one's elements): a diagnosis, not a kernel."""
-    variant = select_variant(spec, flags)
-    values = {h.symbol: float(arguments.get(h.argument, h.default or 0.0)) for h in spec.hyperparameters}
+def interpret(
+    spec: OptimizerSpec,
+    options: Mapping[str, bool],
+    rewrite: Callable,
+    arguments: Mapping,
+    start,
+    gradients,
+    rates: np.ndarray | None = None,
+) -> np.ndarray:
+    """The spec's variant that ``options`` select with ``rewrite`` applied, evaluated in float64 NumPy, tensor by
+    tensor (a sum over the tensor is over each one's elements), with Keras's clipping where ``arguments`` ask for
+    it and the learning rate ``rates`` gives per step: a diagnosis, not a kernel."""
+    variant = select_variant(spec, options)
+    hyperparameters = (*spec.hyperparameters, *variant.hyperparameters)
+    values = {h.symbol: float(arguments.get(h.argument) or h.default or 0.0) for h in hyperparameters}
     assignments = [(lhs, rewrite(rhs)) for lhs, rhs in variant.assignments]
     inputs = sorted({w, g, t, *values, *(s.symbol for s in variant.state), *(lhs for lhs, _ in assignments)}, key=str)
     modules = [{"tensor_sum": np.sum}, "numpy"]
     functions = [(lhs, sympy.lambdify(inputs, rhs, modules)) for lhs, rhs in assignments]
     initial = {s.symbol: float(sympy.sympify(s.initial).xreplace(values)) for s in variant.state}
+    clipping = {name: arguments.get(name) for name in CLIPPING}
+    eta = spec.hyperparameter("learning_rate").symbol
     tensors: list[dict] = []  # each tensor's state, from one step to the next
 
     def step(params, grads, index):
         if not tensors:
             tensors.extend({symbol: np.full(p.size, value) for symbol, value in initial.items()} for p in params)
+        grads = keras_clipped(grads, **clipping)
         for p, grad, env in zip(params, grads, tensors):
             env.update(values)
             env.update({w: p.ravel().astype(np.float64), g: grad.ravel().astype(np.float64), t: index})
+            if rates is not None:
+                env[eta] = float(rates[index - 1])
             for lhs, function in functions:
                 env[lhs] = function(*(env.get(symbol, 0.0) for symbol in inputs))
             p[...] = np.broadcast_to(env[w], (p.size,)).reshape(p.shape)
@@ -328,16 +548,18 @@ def interpret(spec: OptimizerSpec, flags, rewrite: Callable, arguments, start, g
     return trajectory(step, start, gradients)
 
 
-def verify_command(registry: Registry, arguments: argparse.Namespace, package: ModuleType) -> Verdict:
+def verify_command(registry: Registry, arguments: argparse.Namespace, package: ModuleType) -> Coverage:
     """``trainspec verify`` for an optimizer, with the command line's arguments."""
-    flags = {name: True for name in arguments.flag}
-    return verify(
+    return run_coverage(
         registry,
         arguments.spec,
         arguments.against,
         steps=arguments.steps,
         seed=arguments.seed,
         dtype=arguments.dtype,
+        given={**{name: True for name in arguments.flag}, **coverage.parsed_assignments(arguments.arg)},
+        schedule=arguments.schedule,
+        chosen=arguments.variant,
+        command=arguments.command_line,
         package=package,
-        flags=flags,
     )

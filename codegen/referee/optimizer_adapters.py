@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import inspect
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,25 +45,48 @@ from codegen.load import Registry
 from codegen.lower.optimizer import WEIGHT_DECAY
 
 Stepper = Callable[[list[np.ndarray], list[np.ndarray], int], None]
+Changes = Sequence[Mapping[str, Any]] | None
+"""Per step (t - 1), the call's keywords that a scheduled learning rate changes, and their values at that step."""
 Values = Mapping[str, Any]
 
 # The library ``--against`` names, and the package its optimizers live in (for messages).
 LIBRARIES = {"torch": "torch.optim", "keras": "keras.optimizers", "optax": "optax"}
+LEARNING_RATE = "learning_rate"
+KERAS_BASE_OPTIONS = frozenset({"weight_decay", "clipnorm", "clipvalue", "global_clipnorm"})
+# What keras 3.15's torch backend computes in float32 in a float64 run, measured: the clipping scales, where
+# ops.maximum and ops.minimum of a float64 norm and a Python float return float32 (clipnorm moved one float64 SGD
+# step by 2.9e-8 of its length). Its decay factor is rounded too, but that rounding is modelled exactly
+# (``_keras_decay_factor``).
+KERAS_FLOAT32_INSIDE = {
+    "clipnorm": "keras's torch backend computes max(norm, clipnorm) in float32",
+    "global_clipnorm": "keras's torch backend computes min(1/norm, 1/global_clipnorm) in float32",
+}
 
 
 @dataclass(frozen=True)
 class Implementation:
     """An implementation to referee: which spec arguments it takes, and how to build a stepper from them.
 
+    ``make(arguments, rates)`` builds a stepper; with ``rates`` the learning rate of step t is ``rates[t - 1]``.
     ``requires``: spec arguments the implementation computes the spec for only at one value (a number, or an
-    expression of the spec's other symbols); ``notes``: what the report should say about it.
+    expression of the spec's other symbols); ``notes``: what the report should say about it. ``base_options``:
+    the Keras base options it takes (weight_decay, clipnorm, ...); ``float32_inside``: those it computes in float32
+    whatever the run's dtype, each with the reason (a float64 run cannot tell its rounding from another formula).
     """
 
     label: str
     accepts: frozenset[str] | None  # the spec's arguments and flags it reads (None: every one)
-    make: Callable[[Mapping[str, float | bool]], Stepper]
+    make: Callable[[Mapping[str, float | bool], Sequence[float] | None], Stepper]
     requires: Mapping[str, object] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    base_options: frozenset[str] = frozenset()
+    float32_inside: Mapping[str, str] = field(default_factory=dict)
+    rounded: Callable[[Mapping[str, float | bool]], tuple[dict[str, float | bool], str]] | None = None
+    """The spec's arguments under which the spec computes what the library computes where it rounds a factor made
+    of arguments to float32 (an exact model of the rounding, not a tolerance), and a note saying so."""
+
+    def takes(self, argument: str) -> bool:
+        return self.accepts is None or argument in self.accepts
 
 
 def implementation(against: str, spec: OptimizerSpec, registry: Registry) -> Implementation:
@@ -231,8 +255,9 @@ def imported(counterpart: Counterpart) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-def call_text(counterpart: Counterpart, spec: OptimizerSpec) -> str:
-    """The call as the report shows it, in the spec's argument names: ``torch.optim.RMSprop(lr=learning_rate, ...)``."""
+def call_text(counterpart: Counterpart, spec: OptimizerSpec, base_options: frozenset[str] = frozenset()) -> str:
+    """The call as the report shows it, in the spec's argument names: ``torch.optim.RMSprop(lr=learning_rate, ...)``;
+    Keras's ``base_options`` follow where the run sets them."""
     names = {h.symbol: sympy.Symbol(name) for name, h in scalar_arguments(spec).items()}
 
     def shown(declaration: object) -> str:
@@ -242,8 +267,10 @@ def call_text(counterpart: Counterpart, spec: OptimizerSpec) -> str:
             return sympy.sstr(declaration.xreplace(names))
         return declaration if isinstance(declaration, str) else repr(declaration)
 
-    arguments = ", ".join(f"{keyword}={shown(value)}" for keyword, value in mapping(counterpart, spec).items())
-    return f"{counterpart.name}({arguments})"
+    arguments = [f"{keyword}={shown(value)}" for keyword, value in mapping(counterpart, spec).items()]
+    if base_options - set(mapping(counterpart, spec)):
+        arguments.append("and the base options a variant sets, by name")
+    return f"{counterpart.name}({', '.join(arguments)})"
 
 
 # ----------------------------------------------------------------------------- torch.optim, keras.optimizers, optax
@@ -256,15 +283,45 @@ def _library(library: str, spec: OptimizerSpec, registry: Registry) -> Implement
     accepts = frozenset(own for own, name in names.items() if name in read)
     requires = _requirements(chosen, declarer, spec, registry)
 
-    def make(arguments: Mapping[str, float | bool]) -> Stepper:
-        keywords = call_arguments(chosen, declarer, carried(arguments, spec, declarer, registry))
-        return _STEPPERS[library](imported(chosen), keywords)
+    base_options = KERAS_BASE_OPTIONS if library == "keras" and declarer.base_options == "keras" else frozenset()
+
+    def make(arguments: Mapping[str, float | bool], rates: Sequence[float] | None = None) -> Stepper:
+        def keywords_at(rate: float | None) -> dict[str, Any]:
+            values = dict(arguments) if rate is None else {**arguments, LEARNING_RATE: rate}
+            keywords = call_arguments(chosen, declarer, carried(values, spec, declarer, registry))
+            return {**keywords, **{name: values[name] for name in base_options if values.get(name) is not None}}
+
+        if rates is None:
+            return _STEPPERS[library](imported(chosen), keywords_at(None), None)
+        every = [keywords_at(rate) for rate in rates]
+        varying = sorted(k for k in every[0] if any(keywords[k] != every[0][k] for keywords in every))
+        changes = [{k: keywords[k] for k in varying} for keywords in every]
+        return _STEPPERS[library](imported(chosen), every[0], changes)
 
     stepped = " (torch's default dtype set to the run's dtype while it steps)" if library == "torch" else ""
-    notes = [f"against {call_text(chosen, declarer)}{stepped}" + (f": {chosen.note}" if chosen.note else "")]
+    called = call_text(chosen, declarer, base_options)
+    notes = [f"against {called}{stepped}" + (f": {chosen.note}" if chosen.note else "")]
     if declarer is not spec:
         notes.append(f"(as {declarer.name} declares it; {spec.name}'s values go to the arguments the two share)")
-    return Implementation(chosen.name, accepts, make, requires, tuple(notes))
+    inside = KERAS_FLOAT32_INSIDE if library == "keras" else {}
+    rounded = _keras_decay_factor if library == "keras" else None
+    return Implementation(chosen.name, accepts, make, requires, tuple(notes), base_options, inside, rounded)
+
+
+def _keras_decay_factor(arguments: Mapping[str, float | bool]) -> tuple[dict[str, float | bool], str]:
+    """Keras on torch decays by the factor 1 - λη computed in float32 (``1 - weight_decay * lr``, lr a float32
+    tensor), and multiplies the weights by it in their dtype. The product is exactly the spec's decay w - λ'ηw with
+    λ' = (1 - factor)/η, up to the rounding of the run's dtype: the spec runs with λ'."""
+    decay, rate = arguments.get("weight_decay"), arguments.get(LEARNING_RATE)
+    if not decay or not rate:
+        return dict(arguments), ""
+    factor = np.float32(1) - np.float32(decay) * np.float32(rate)
+    effective = float(1 - np.float64(factor)) / float(rate)
+    note = (
+        "keras rounds its decay factor 1 - weight_decay * learning_rate to float32: the spec runs with "
+        f"weight_decay={effective!r}, which gives that factor exactly"
+    )
+    return {**arguments, "weight_decay": effective}, note
 
 
 def _requirements(
@@ -281,7 +338,7 @@ def _requirements(
     }
 
 
-def _torch_stepper(cls: type, keywords: Mapping[str, Any]) -> Stepper:
+def _torch_stepper(cls: type, keywords: Mapping[str, Any], changes: Changes) -> Stepper:
     import torch
 
     tensors: list = []
@@ -294,6 +351,8 @@ def _torch_stepper(cls: type, keywords: Mapping[str, Any]) -> Stepper:
             optimizer.append(cls(tensors, foreach=False, **keywords))
         for tensor, gradient in zip(tensors, grads):
             tensor.grad = torch.from_numpy(gradient.copy())
+        if changes is not None:  # a scheduled learning rate, read from the group each step as torch's schedulers set it
+            optimizer[0].param_groups[0].update(changes[t - 1])
         # torch keeps some scalars of the step as tensors of its default dtype (ASGD's η and μ, the step counts):
         # set to the parameters' dtype, as a float64 user sets it, so that they are not float32 in a float64 run.
         with _default_dtype(torch, tensors[0].dtype):
@@ -304,7 +363,7 @@ def _torch_stepper(cls: type, keywords: Mapping[str, Any]) -> Stepper:
     return step
 
 
-def _keras_stepper(cls: type, keywords: Mapping[str, Any]) -> Stepper:
+def _keras_stepper(cls: type, keywords: Mapping[str, Any], changes: Changes) -> Stepper:
     import keras
 
     variables: list = []
@@ -315,6 +374,8 @@ def _keras_stepper(cls: type, keywords: Mapping[str, Any]) -> Stepper:
             variables.extend(keras.Variable(p.copy(), dtype=str(p.dtype)) for p in params)
             optimizer.append(cls(**keywords))
         tensors = [keras.ops.convert_to_tensor(gradient) for gradient in grads]
+        for name, value in (changes[t - 1] if changes is not None else {}).items():
+            setattr(optimizer[0], name, value)  # Keras assigns a new learning rate to its variable
         optimizer[0].apply_gradients(zip(tensors, variables))
         for p, variable in zip(params, variables):
             p[...] = keras.ops.convert_to_numpy(variable)
@@ -332,11 +393,14 @@ def _default_dtype(torch, dtype) -> Iterator[None]:
         torch.set_default_dtype(saved)
 
 
-def _optax_stepper(factory: Callable, keywords: Mapping[str, Any]) -> Stepper:
+def _optax_stepper(factory: Callable, keywords: Mapping[str, Any], changes: Changes) -> Stepper:
     import jax
     import optax
 
     jax.config.update("jax_enable_x64", True)  # else JAX narrows float64 arrays to float32
+    if changes is not None:  # optax takes a varying value as a schedule: a function of the 0-based update count
+        tables = {name: jax.numpy.asarray([change[name] for change in changes]) for name in changes[0]}
+        keywords = {**keywords, **{name: (lambda count, table=table: table[count]) for name, table in tables.items()}}
     transform = factory(**keywords)
     state: list = []
 
@@ -351,7 +415,7 @@ def _optax_stepper(factory: Callable, keywords: Mapping[str, Any]) -> Stepper:
     return step
 
 
-_STEPPERS: dict[str, Callable[[type, Mapping[str, Any]], Stepper]] = {
+_STEPPERS: dict[str, Callable[[type, Mapping[str, Any], Changes], Stepper]] = {
     "torch": _torch_stepper,
     "keras": _keras_stepper,
     "optax": _optax_stepper,
@@ -391,12 +455,13 @@ def called(target: str, function: Callable, *arguments: Any, **keywords: Any) ->
 def _user(target: str) -> Implementation:
     function = user_function(target)
 
-    def make(arguments: Mapping[str, float | bool]) -> Stepper:
+    def make(arguments: Mapping[str, float | bool], rates: Sequence[float] | None = None) -> Stepper:
         state: dict = {}
 
         def step(params: list[np.ndarray], grads: list[np.ndarray], t: int) -> None:
             before = [p.copy() for p in params] if t == 1 else None
-            returned = called(target, function, params, grads, state, t, **arguments)
+            values = dict(arguments) if rates is None else {**arguments, LEARNING_RATE: float(rates[t - 1])}
+            returned = called(target, function, params, grads, state, t, **values)
             if (
                 before is not None
                 and returned is not None
@@ -409,4 +474,6 @@ def _user(target: str) -> Implementation:
 
         return step
 
-    return Implementation(target, None, make)
+    # Keras's base options reach a function only where it names them: most implement the method alone.
+    named = frozenset(inspect.signature(function).parameters) & KERAS_BASE_OPTIONS
+    return Implementation(target, None, make, base_options=named)

@@ -52,7 +52,9 @@ from codegen.language.schedule import (
 from codegen.load import Registry
 from codegen.lower.schedule import bind, log_ratio, variant_for
 from codegen.printers.source import call_text
+from codegen.referee import coverage
 from codegen.referee import schedule_adapters as schedule_external
+from codegen.referee.coverage import DEFAULTS, Coverage, Variant
 from codegen.referee.verdict import Candidate, Verdict
 from trainspec.runtime.schedule import floor_log
 
@@ -94,9 +96,11 @@ def verify(
     seed: int = 0,
     dtype: str = "float64",
     given: Mapping[str, Any] | None = None,
+    at_defaults: bool = False,
     package: ModuleType = trainspec,
 ) -> Verdict:
-    """Referee ``against`` on ``spec_name`` over ``steps`` steps; ``given`` pins arguments instead of drawing them.
+    """Referee ``against`` on ``spec_name`` over ``steps`` steps; ``given`` pins arguments instead of drawing them,
+    and with ``at_defaults`` every choice not given takes its default and no argument is None (a variant run).
 
     ``package`` is the generated package whose schedule is the spec's side (the one built from ``registry``).
     """
@@ -107,7 +111,8 @@ def verify(
         raise ValueError(f"--steps must be at least 1, got {steps}")
     specs = {s.name: s for s in registry.schedules}
     implementation = schedule_external.implementation(against, spec, np.dtype(dtype), specs, package)
-    arguments = implementation.constrain(draw(specs, spec, np.random.default_rng(seed), steps, given or {}))
+    drawn = draw(specs, spec, np.random.default_rng(seed), steps, given or {}, at_defaults=at_defaults)
+    arguments = implementation.constrain(drawn)
     compared = min(steps, implementation.horizon(arguments) or steps)
     actual = implementation.rates(arguments, compared)
     errors = relative_errors(actual, spec_rates(spec, arguments, compared, package))
@@ -159,11 +164,17 @@ class _Shown(str):
 
 
 def draw(
-    specs: Mapping[str, ScheduleSpec], spec: ScheduleSpec, rng: np.random.Generator, steps: int, given: Mapping
+    specs: Mapping[str, ScheduleSpec],
+    spec: ScheduleSpec,
+    rng: np.random.Generator,
+    steps: int,
+    given: Mapping,
+    at_defaults: bool = False,
 ) -> dict[str, Any]:
     """Random arguments by the spec's names, from their typical ranges for a run of ``steps`` steps.
 
-    Numbers are float32-exact (Keras keeps them in float32), step counts whole; choices and Nones drawn evenly;
+    Numbers are float32-exact (Keras keeps them in float32), step counts whole; choices and Nones drawn evenly
+    (``at_defaults``: every choice at its default, and no None; ``given`` still pins either);
     the schedule that follows a warmup is the one in the spec's example, with the arguments the example gives
     drawn and the others at their defaults.
     """
@@ -179,10 +190,11 @@ def draw(
     if spec.length is not None:
         drawn.update(_lists(spec, rng, steps))
     for rule in spec.when_none:
-        if rng.random() < 0.5:
+        if rng.random() < 0.5 and not at_defaults:
             drawn[rule.argument] = None
     for choice in spec.choices:
-        drawn[choice.argument] = choice.cases[int(rng.integers(len(choice.cases)))].when
+        case = int(rng.integers(len(choice.cases)))
+        drawn[choice.argument] = choice.default if at_defaults else choice.cases[case].when
     drawn.update(given)
     return drawn
 
@@ -447,16 +459,36 @@ def _bound_values(specs, call: Call, steps: int) -> np.ndarray:
     return evaluate(bound.inlined(), bound.numbers, steps)
 
 
-def verify_command(registry: Registry, arguments: argparse.Namespace, package: ModuleType) -> Verdict:
-    """``trainspec verify`` for a schedule, with the command line's arguments."""
-    if arguments.flag:
-        raise ValueError(f"--flag is for optimizers; a schedule's choices are drawn ({arguments.spec})")
-    return verify(
-        registry,
-        arguments.spec,
-        arguments.against,
-        steps=arguments.steps,
-        seed=arguments.seed,
-        dtype=arguments.dtype,
-        package=package,
+def variants(spec: ScheduleSpec, pinned: Mapping[str, Any]) -> list[Variant]:
+    """The runs that cover ``spec``: every choice at its default and no argument None; each other case of each
+    choice; each argument that may be None, None. Nothing that ``pinned`` fixes is varied."""
+    found = [Variant(DEFAULTS)]
+    for choice in spec.choices:
+        others = [case.when for case in choice.cases if case.when != choice.default]
+        found += [Variant(f"{choice.argument}={when}", {choice.argument: when}) for when in others]
+    found += [Variant(f"{rule.argument}=None", {rule.argument: None}) for rule in spec.when_none]
+    return coverage.unpinned(found, pinned)
+
+
+def verify_command(registry: Registry, arguments: argparse.Namespace, package: ModuleType) -> Coverage:
+    """``trainspec verify`` for a schedule, with the command line's arguments: every variant, or those chosen."""
+    if arguments.flag or arguments.schedule:
+        option = "--flag" if arguments.flag else "--schedule"
+        raise ValueError(f"{option} is for optimizers; give a schedule's arguments and choices with --arg")
+    spec = registry.get(arguments.spec)
+    given = coverage.parsed_assignments(arguments.arg)
+    runs = coverage.run(
+        coverage.selected(variants(spec, given), arguments.variant),
+        lambda variant: verify(
+            registry,
+            arguments.spec,
+            arguments.against,
+            steps=arguments.steps,
+            seed=arguments.seed,
+            dtype=arguments.dtype,
+            given={**given, **variant.settings},
+            at_defaults=True,
+            package=package,
+        ),
     )
+    return Coverage(arguments.command_line, runs)

@@ -37,9 +37,17 @@ class Verdict:
     argument_label: str = "hyperparameters"
     notes: tuple[str, ...] = ()
 
+    FIGURE = "largest error"
+    """What ``figure`` is, for a table of verdicts."""
+
     @property
     def passed(self) -> bool:
         return self.first_divergent is None
+
+    @property
+    def figure(self) -> float:
+        """The one number that sums the run up: the largest error (an initializer's verdict: the smallest p)."""
+        return float(np.max(self.errors))
 
     def report(self, command: str | None = None, every: int | None = None) -> str:
         """The verdict for a person or a CI log: ``command`` (the command line that reproduces the run) first,

@@ -6,6 +6,9 @@ parameter's values since step t₀ + 1 (μ_t = 1/(t − 1 − t₀)); before tha
 follows the parameter itself. The average is the second parameter sequence:
 evaluate the model at ``ax`` (Polyak–Ruppert averaging). PyTorch computes the
 step's η_t and μ_t from the previous step's count, so the first step runs at η.
+η_t is also computed from the previous step's learning rate: PyTorch keeps it
+in the optimizer's state, and under a schedule the rate a step uses lags the
+schedule by one step. The spec keeps it as state too (``eta``).
 """
 
 from sympy import Eq, Interval, Max, Piecewise, oo, symbols
@@ -52,13 +55,16 @@ SPEC = OptimizerSpec(
     ),
     state=(
         State(ax, "ax", 0, "the average of the parameter since step t₀ + 1 (the parameter itself before)", output=True),
+        State(
+            eta_t, "eta", eta, "the rate of the next step, from this step's learning rate and count", scope="optimizer"
+        ),
     ),
     update=(
         (g_l2, g + lambda_l2 * w),
-        (eta_t, eta / (1 + lambd * eta * (t - 1)) ** alpha),
         (mu_t, 1 / Max(1, t - 1 - t_0)),
         (w, w * (1 - lambd * eta_t) - eta_t * g_l2),
         (ax, Piecewise((w, Eq(mu_t, 1)), (ax + mu_t * (w - ax), True))),
+        (eta_t, eta / (1 + lambd * eta * t) ** alpha),
     ),
     options=(L2_OPTION,),
     base_options="none",

@@ -62,7 +62,13 @@ SPEC = OptimizerSpec(
         (w, w - eta * direction),
     ),
     options=(
-        Option("momentum", when_off={mu: 0, b: g_l2}, kind="nonzero", description="no buffer is kept"),
+        # Without momentum torch keeps no buffer, so its dampening has nothing to dampen: it steps along g itself.
+        Option(
+            "momentum",
+            when_off={mu: 0, dampening: 0, b: g_l2},
+            kind="nonzero",
+            description="no buffer is kept (and dampening does nothing)",
+        ),
         Option(
             "nesterov",
             when_off={direction: b},
@@ -130,6 +136,17 @@ RELATIONS = (
         left=SpecUpdate("SGD", options={"momentum": True}, substitution={eta: eta * t}),
         right=SpecUpdate("TorchSGD", options={"momentum": True}, substitution={dampening: 0, eta: eta * t}),
         holds=False,
+    ),
+    Equivalence(
+        name="torch_sgd_without_momentum_ignores_dampening",
+        statement=(
+            "TorchSGD without momentum is gradient descent on the L2-penalised gradient, w ← w − η(g + λw): "
+            "torch.optim.SGD keeps no buffer then, and its dampening does nothing."
+        ),
+        left=SpecUpdate("TorchSGD", options={"weight_decay": True}),
+        right=WrittenUpdate(
+            "torch.optim.SGD as documented, momentum 0", assignments=((w, w - eta * (g + lambda_l2 * w)),)
+        ),
     ),
     Equivalence(
         name="torch_sgd_is_pytorch_documented_sgd",

@@ -15,25 +15,26 @@ def initial_state(hyperparameters):
     """The value every state starts from, given the hyperparameters by argument name."""
     return {
         "ax": 0,
+        "eta": hyperparameters["learning_rate"],
     }
 
 
-def torch_asgd_scalars(eta, lambd, alpha, t_0, t):
+def torch_asgd_scalars(eta, lambd, alpha, t_0, t, eta_t):
     """The per-step scalars, in float64, and the new optimizer-wide state."""
-    eta_t = eta * (1 + eta * lambd * (t - 1)) ** (-alpha)
     mu_t = 1 / max(1, t - 1 - t_0)
+    eta_t_new = eta * (1 + eta * lambd * t) ** (-alpha)
     k0 = 1 - eta_t * lambd
     k1 = mu_t == 1
-    return (eta_t, mu_t, k0, k1), ()
+    return (eta_t, mu_t, k0, k1), (eta_t_new,)
 
 
-def torch_asgd_weight_decay_scalars(eta, lambd, alpha, t_0, lambda_l2, t):
+def torch_asgd_weight_decay_scalars(eta, lambd, alpha, t_0, lambda_l2, t, eta_t):
     """The per-step scalars, in float64, and the new optimizer-wide state."""
-    eta_t = eta * (1 + eta * lambd * (t - 1)) ** (-alpha)
     mu_t = 1 / max(1, t - 1 - t_0)
+    eta_t_new = eta * (1 + eta * lambd * t) ** (-alpha)
     k0 = 1 - eta_t * lambd
     k1 = mu_t == 1
-    return (lambda_l2, eta_t, mu_t, k0, k1), ()
+    return (lambda_l2, eta_t, mu_t, k0, k1), (eta_t_new,)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -105,7 +106,7 @@ VARIANTS = {
         rows=torch_asgd_kernel_rows,
         hyperparameters=("learning_rate", "lambd", "alpha", "t0"),
         state=("ax",),
-        optimizer_state=(),
+        optimizer_state=("eta",),
     ),
     # weight_decay
     "torch_asgd_weight_decay": KernelVariant(
@@ -115,7 +116,7 @@ VARIANTS = {
         rows=torch_asgd_weight_decay_kernel_rows,
         hyperparameters=("learning_rate", "lambd", "alpha", "t0", "weight_decay"),
         state=("ax",),
-        optimizer_state=(),
+        optimizer_state=("eta",),
     ),
 }
 

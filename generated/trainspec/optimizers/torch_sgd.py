@@ -17,18 +17,14 @@ def initial_state(hyperparameters):
     }
 
 
-def torch_sgd_scalars(eta, tau, t):
+def torch_sgd_scalars(eta, t):
     """The per-step scalars, in float64, and the new optimizer-wide state."""
-    tau_t = tau * min(1, t - 1)
-    k0 = 1 - tau_t
-    return (eta, k0), ()
+    return (eta,), ()
 
 
-def torch_sgd_weight_decay_scalars(eta, tau, lambda_l2, t):
+def torch_sgd_weight_decay_scalars(eta, lambda_l2, t):
     """The per-step scalars, in float64, and the new optimizer-wide state."""
-    tau_t = tau * min(1, t - 1)
-    k0 = 1 - tau_t
-    return (eta, lambda_l2, k0), ()
+    return (eta, lambda_l2), ()
 
 
 def torch_sgd_momentum_scalars(eta, mu, tau, t):
@@ -46,18 +42,17 @@ def torch_sgd_momentum_weight_decay_scalars(eta, mu, tau, lambda_l2, t):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def torch_sgd_kernel(param, grad, eta, k0):
+def torch_sgd_kernel(param, grad, eta):
     """One step, in place, over flat contiguous arrays of one dtype."""
     for i in range(param.size):
         w = param[i]
         g = grad[i]
-        b = k0 * g
-        w_new = w - eta * b
+        w_new = w - eta * g
         param[i] = w_new
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def torch_sgd_kernel_rows(rows, first, last, like, eta, k0):
+def torch_sgd_kernel_rows(rows, first, last, like, eta):
     """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
@@ -65,24 +60,22 @@ def torch_sgd_kernel_rows(rows, first, last, like, eta, k0):
             array_at(rows[row, 2], start, stop, like),
             array_at(rows[row, 3], start, stop, like),
             eta,
-            k0,
         )
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def torch_sgd_weight_decay_kernel(param, grad, eta, lambda_l2, k0):
+def torch_sgd_weight_decay_kernel(param, grad, eta, lambda_l2):
     """One step, in place, over flat contiguous arrays of one dtype."""
     for i in range(param.size):
         w = param[i]
         g = grad[i]
         g_l2 = g + lambda_l2 * w
-        b = k0 * g_l2
-        w_new = w - eta * b
+        w_new = w - eta * g_l2
         param[i] = w_new
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def torch_sgd_weight_decay_kernel_rows(rows, first, last, like, eta, lambda_l2, k0):
+def torch_sgd_weight_decay_kernel_rows(rows, first, last, like, eta, lambda_l2):
     """The function above, on rows ``first`` to ``last`` of a multi-tensor table (runtime.multi_tensor)."""
     for row in range(first, last):
         start, stop = rows[row, 0], rows[row, 1]
@@ -91,7 +84,6 @@ def torch_sgd_weight_decay_kernel_rows(rows, first, last, like, eta, lambda_l2, 
             array_at(rows[row, 3], start, stop, like),
             eta,
             lambda_l2,
-            k0,
         )
 
 
@@ -220,7 +212,7 @@ VARIANTS = {
         scalars=torch_sgd_scalars,
         kernel=torch_sgd_kernel,
         rows=torch_sgd_kernel_rows,
-        hyperparameters=("learning_rate", "dampening"),
+        hyperparameters=("learning_rate",),
         state=(),
         optimizer_state=(),
     ),
@@ -230,7 +222,7 @@ VARIANTS = {
         scalars=torch_sgd_weight_decay_scalars,
         kernel=torch_sgd_weight_decay_kernel,
         rows=torch_sgd_weight_decay_kernel_rows,
-        hyperparameters=("learning_rate", "dampening", "weight_decay"),
+        hyperparameters=("learning_rate", "weight_decay"),
         state=(),
         optimizer_state=(),
     ),

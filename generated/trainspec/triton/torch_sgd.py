@@ -17,14 +17,12 @@ def torch_sgd_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl.constexpr):
     param = tl.load(row + 2).to(tl.pointer_type(DTYPE))
     grad = tl.load(row + 3).to(tl.pointer_type(DTYPE))
     eta = tl.load(scalars + 0)
-    k0 = tl.load(scalars + 1)
     for offset in range(start, stop, BLOCK):
         i = offset + tl.arange(0, BLOCK)
         inside = i < stop
         w = tl.load(param + i, mask=inside)
         g = tl.load(grad + i, mask=inside)
-        b = k0 * g
-        w_new = w - eta * b
+        w_new = w - eta * g
         tl.store(param + i, w_new, mask=inside)
 
 
@@ -39,15 +37,13 @@ def torch_sgd_weight_decay_kernel(table, scalars, BLOCK: tl.constexpr, DTYPE: tl
     grad = tl.load(row + 3).to(tl.pointer_type(DTYPE))
     eta = tl.load(scalars + 0)
     lambda_l2 = tl.load(scalars + 1)
-    k0 = tl.load(scalars + 2)
     for offset in range(start, stop, BLOCK):
         i = offset + tl.arange(0, BLOCK)
         inside = i < stop
         w = tl.load(param + i, mask=inside)
         g = tl.load(grad + i, mask=inside)
         g_l2 = g + lambda_l2 * w
-        b = k0 * g_l2
-        w_new = w - eta * b
+        w_new = w - eta * g_l2
         tl.store(param + i, w_new, mask=inside)
 
 
