@@ -92,7 +92,9 @@ def _parser() -> argparse.ArgumentParser:
             "one table: per variant the largest relative error, the first step beyond the tolerance (sqrt of the "
             "dtype's machine epsilon), and which other registered convention or slip IMPL matches instead; then "
             "the steps around each divergence. IMPL: torch (torch.optim), keras "
-            "(keras.optimizers, KERAS_BACKEND=torch unless set), or module:function, a function "
+            "(keras.optimizers, KERAS_BACKEND=torch unless set), optax, or module:name: a torch.optim.Optimizer or "
+            "Keras Optimizer subclass or a function building an optax GradientTransformation (taking the argument "
+            "names of the spec's counterpart in that library), or a function "
             "step(params: list[np.ndarray], grads: list[np.ndarray], state: dict, t: int, **hyperparameters) -> None "
             "that updates params in place (state: a dict kept between calls; t: 1 on the first step; "
             "hyperparameters by the spec's argument names, flags included; Keras's base options only where the "
@@ -111,7 +113,13 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     verify.add_argument("spec", metavar="SPEC", help="the spec's class name (trainspec list)")
-    verify.add_argument("--against", required=True, metavar="IMPL", help="torch, keras, optax or module:function")
+    verify.add_argument(
+        "--against",
+        required=True,
+        metavar="IMPL",
+        help="torch, keras, optax, or module:name (a step function, a torch or Keras Optimizer subclass, a function "
+        "building an optax GradientTransformation)",
+    )
     verify.add_argument(
         "--steps", type=int, default=300, help="optimizer or schedule steps (default 300; initializers: --values)"
     )

@@ -24,8 +24,9 @@ from optimizer_cases import all_cases, arguments
 
 from codegen.language.optimizer import Counterpart, OptimizerSpec
 from codegen.load import load_registry
+from codegen.lower.relations import select_variant
 from codegen.referee import optimizer_adapters as adapters
-from codegen.referee.optimizer import interpret, meet_constraints, typical_point
+from codegen.referee.optimizer import Problem, interpret, meet_constraints, typical_point
 
 os.environ.setdefault("KERAS_BACKEND", "torch")  # before anything imports keras
 SPECS = load_registry(SPECS_DIR).optimizers
@@ -751,7 +752,8 @@ def ignores_the_scale(spec: OptimizerSpec, grads: list[np.ndarray], scaled: list
     """
     start = _arrays(3, shapes=[g.shape for g in grads])
     defaults = {h.argument: h.default for h in spec.hyperparameters}
-    plain, rescaled = (interpret(spec, {}, lambda e: e, defaults, start, [stream] * 3) for stream in (grads, scaled))
+    variant = select_variant(spec, {})
+    plain, rescaled = (interpret(spec, variant, defaults, Problem(start, [stream] * 3)) for stream in (grads, scaled))
     return bool(np.array_equal(plain, rescaled))
 
 

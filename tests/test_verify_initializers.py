@@ -169,6 +169,13 @@ def test_a_correct_uniform_passes():
 
 WRONG_CASES = [
     ("HeNormal", "he_normal_fans_swapped", {}, "HeNormal with fan_in and fan_out swapped", {"KS", "variance"}),
+    (
+        "HeNormal",
+        "he_normal_kernel_fans_swapped",
+        {},
+        "HeNormal with fan_in and fan_out swapped for convolution kernels only (rank > 2)",
+        {"KS", "variance"},
+    ),
     ("HeNormal", "he_normal_without_correction", {}, "correction constant dropped", {"KS", "variance", "reach"}),
     (
         "TruncatedNormal",

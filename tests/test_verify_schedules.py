@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import os
 
 import numpy as np
@@ -269,6 +270,20 @@ WRONG_IMPLEMENTATIONS = [
         {"mode": "triangular2"},
         {"CyclicLR with mode='triangular' instead of 'triangular2'"},
         lambda a: int(a["step_size_up"] + (a["step_size_down"] or a["step_size_up"])) + 1,  # the second cycle
+    ),
+    (
+        "LinearWarmup",
+        "linear_warmup_dividing_by_one_less",
+        {},
+        {"LinearWarmup with dividing by warmup_steps − 1 instead of warmup_steps"},
+        lambda a: 1,
+    ),
+    (
+        "ExponentialDecay",
+        "exponential_decay_rounding",
+        {"staircase": True},
+        {"ExponentialDecay with floor taken as round (⌊x⌋ → ⌊x + 1/2⌋)"},
+        lambda a: math.ceil(a["decay_steps"] / 2),  # the first step nearer the next stair
     ),
 ]
 

@@ -48,6 +48,12 @@ def he_normal_fans_swapped(shape, dtype, seed) -> np.ndarray:
     return _he_normal(shape, dtype, seed, _fans(shape)[1], UNIT_TRUNCATED_STD)
 
 
+def he_normal_kernel_fans_swapped(shape, dtype, seed) -> np.ndarray:
+    """fan_in and fan_out read the wrong way round for convolution kernels only: a matrix is right."""
+    fan_in, fan_out = _fans(shape)
+    return _he_normal(shape, dtype, seed, fan_out if len(shape) > 2 else fan_in, UNIT_TRUNCATED_STD)
+
+
 def he_normal_without_correction(shape, dtype, seed) -> np.ndarray:
     """sqrt(2/fan_in) cut at ±2 of it, not divided by 0.8796 first: the variance comes out 0.77 times too small."""
     return _he_normal(shape, dtype, seed, _fans(shape)[0], 1.0)

@@ -88,3 +88,17 @@ def linear_warmup_not_rebased(step, schedule, warmup_steps, initial_learning_rat
     if step >= warmup_steps:
         return schedule(step)
     return correct_linear_warmup(step, schedule, warmup_steps, initial_learning_rate)
+
+
+def linear_warmup_dividing_by_one_less(step, schedule, warmup_steps, initial_learning_rate) -> float:
+    """The ramp divides by warmup_steps − 1, so that its last step reaches the target (a one-line bug)."""
+    if step >= warmup_steps:
+        return schedule(step - warmup_steps)
+    fraction = step / (warmup_steps - 1)
+    return initial_learning_rate * (1 - fraction) + schedule(0) * fraction
+
+
+def exponential_decay_rounding(step, initial_learning_rate, decay_steps, decay_rate, staircase) -> float:
+    """The staircase rounds to the nearest stair instead of down (a one-line bug)."""
+    p = math.floor(step / decay_steps + 0.5) if staircase else step / decay_steps
+    return initial_learning_rate * decay_rate**p

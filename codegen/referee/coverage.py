@@ -9,6 +9,7 @@ learning rate that follows a schedule. Each referee lists its spec's variants
 
 from __future__ import annotations
 
+import argparse
 import ast
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -151,6 +152,13 @@ def selected(variants: Sequence[Variant], names: Iterable[str]) -> list[Variant]
 def unpinned(variants: Iterable[Variant], pinned: Mapping[str, Any]) -> list[Variant]:
     """The variants that change nothing the user pinned (``--arg``, ``--flag``)."""
     return [v for v in variants if not (set(v.settings) | set(v.drawn)) & set(pinned)]
+
+
+def refuse_optimizer_options(arguments: argparse.Namespace, kind: str) -> None:
+    """``--flag`` and ``--schedule`` belong to optimizers: for ``kind`` (a schedule, an initializer) a usage error."""
+    if arguments.flag or arguments.schedule:
+        option = "--flag" if arguments.flag else "--schedule"
+        raise ValueError(f"{option} is for optimizers; give {kind}'s arguments and choices with --arg")
 
 
 def parsed_assignments(texts: Iterable[str]) -> dict[str, Any]:

@@ -395,6 +395,7 @@ def alternatives(
     fans = [r.fans for r in results]
     promised = [r.law for r in results]
     found = _registered(specs, resolved, numbers, choices, fans) + _slipped(resolved, numbers, choices, fans, promised)
+    found += _kernel_fans_swapped(resolved, numbers, choices, results)
     found = [a for a in found if _kind(a.laws[0].family) == _kind(promised[0].family)]
     found = [a for a in found if not all(law.same(p) for law, p in zip(a.laws, promised))]
     return _merged(found)
@@ -671,6 +672,21 @@ def _slipped(resolved: Resolved, numbers, choices, fans, promised) -> list[Alter
     return found
 
 
+def _kernel_fans_swapped(resolved: Resolved, numbers, choices, results) -> list[Alternative]:
+    """The spec with fan_in and fan_out swapped on convolution kernels only (rank > 2): a layout read the wrong way
+    round for kernels, while matrices come out right."""
+    fans = [(r.fans[1], r.fans[0]) if len(r.shape) > 2 else r.fans for r in results]
+    if fans == [r.fans for r in results]:
+        return []
+    laws = _laws(resolved, numbers, choices, fans)
+    label = f"{resolved.spec.name} with fan_in and fan_out swapped for convolution kernels only (rank > 2)"
+    explanation = (
+        "the fans of a kernel (height, width, in, out) were read the other way round, while a matrix's were right: "
+        "a layout mistake in the kernel branch of compute_fans."
+    )
+    return [] if laws is None else [Alternative(label, explanation, laws)]
+
+
 # ----------------------------------------------------------------------------- power and diagnosis
 
 
@@ -789,9 +805,7 @@ def _uncovered(resolved: Resolved, against: str, settings: Mapping[str, Any]) ->
 
 def verify_command(registry: Registry, arguments: argparse.Namespace, package: ModuleType) -> Coverage:
     """``trainspec verify`` for an initializer, with the command line's arguments: every variant, or those chosen."""
-    if arguments.flag or arguments.schedule:
-        option = "--flag" if arguments.flag else "--schedule"
-        raise ValueError(f"{option} is for optimizers; give an initializer's arguments and choices with --arg")
+    coverage.refuse_optimizer_options(arguments, "an initializer")
     resolved = resolve(registry.get(arguments.spec), {s.name: s for s in registry.initializers})
     given = coverage.parsed_assignments(arguments.arg)
     found, skipped = variants(resolved, arguments.against, given)

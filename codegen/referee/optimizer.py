@@ -10,8 +10,10 @@ Per step the referee records the largest relative error, normwise against the
 displacement so far: max|w_impl − w_spec| / max|w_spec − w_0|. The first step
 where it exceeds the tolerance is the divergence. Then it looks for what the
 implementation computes instead: every other registered convention of the
-same method, and a few classic slips applied to the spec itself (ε moved
-across the root, bias correction dropped, β and 1 − β swapped).
+same method, and every one-line slip of the spec's own algorithm (``slips``:
+ε moved across a root, one moment's bias correction dropped or a step off,
+β ↔ 1 − β in one state, a root dropped or added, a state started at 0, the
+step shifted, a factor dropped), each named with the line it changes.
 
 One run covers the spec's variants (``variants``, ``run_coverage``): each flag
 switched, each momentum-like hyperparameter at the value that switches its
@@ -25,7 +27,7 @@ from __future__ import annotations
 import argparse
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -37,11 +39,13 @@ from codegen.language.common import Hyperparameter, Typical, typical_range
 from codegen.language.optimizer import OptimizerSpec, g, t, w
 from codegen.load import Registry
 from codegen.lower.optimizer import WEIGHT_DECAY, lower
+from codegen.lower.optimizer import Variant as LoweredVariant
 from codegen.lower.relations import select_variant
 from codegen.referee import coverage
 from codegen.referee import optimizer_adapters as external
 from codegen.referee import schedule as schedules
 from codegen.referee.coverage import DEFAULTS, Coverage, Skipped, Variant
+from codegen.referee.slips import slips
 from codegen.referee.verdict import Candidate, Verdict
 from trainspec.runtime.optimizer import clipped as keras_clipped
 
@@ -319,7 +323,9 @@ def relative_errors(actual: np.ndarray, expected: np.ndarray) -> np.ndarray:
     scale = np.maximum.accumulate(displacement)[1:]
     difference = np.abs(actual - expected).max(axis=1)[1:]
     difference = np.where(np.isnan(difference), np.inf, difference)
-    return difference / np.where(scale > 0, scale, np.finfo(np.float64).tiny)
+    with np.errstate(invalid="ignore"):  # a slip's trajectory may run off to infinity: inf / inf is no match
+        errors = difference / np.where(scale > 0, scale, np.finfo(np.float64).tiny)
+    return np.where(np.isnan(errors), np.inf, errors)
 
 
 # ----------------------------------------------------------------------------- the spec and its relatives
@@ -386,13 +392,13 @@ def candidates(
                 ),
             )
         )
-    switched = switches(spec, arguments)
-    for label, substitution in slips(spec, switched):
+    variant = select_variant(spec, switches(spec, arguments))
+    for slip in slips(variant):
         found.append(
             Candidate(
-                f"{spec.name} with {label}",
-                f"the implementation computes {spec.name} with {label}.",
-                lambda s=substitution: interpret(spec, switched, s, arguments, run.start, run.gradients, run.rates),
+                f"{spec.name} with {slip.label}",
+                f"the implementation computes {spec.name} with {slip.label}.",
+                lambda slip=slip: interpret(spec, variant, arguments, run, slip.assignments, slip.initial),
             )
         )
     return found
@@ -450,102 +456,44 @@ def _plain(latex: str) -> str:
     return latex.replace("{", "").replace("}", "")
 
 
-# ----------------------------------------------------------------------------- classic slips
-
-
-def slips(spec: OptimizerSpec, flags: Mapping[str, bool]) -> list[tuple[str, Callable]]:
-    """Rewrites of the spec's update that model the usual mistakes; only those that change it are kept.
-
-    A term added to a square root or under it (ε) may move across it; a decay rate (a hyperparameter in [0, 1]
-    that the update weighs against 1 − itself: β, ρ) may lose its bias correction or swap with 1 − itself.
-    """
-    variant = select_variant(spec, flags)
-    found: list[tuple[str, Callable]] = []
-    for h in spec.hyperparameters:
-        shown = sympy.pretty(h.symbol)
-        found.append((f"{shown} moved inside the root", lambda e, s=h.symbol: _move_inside(e, s)))
-        found.append((f"{shown} moved outside the root", lambda e, s=h.symbol: _move_outside(e, s)))
-    decays = [h.symbol for h in spec.hyperparameters if _is_decay_rate(h, variant.assignments)]
-    if decays:
-        corrections = {beta**t: 0 for beta in decays}
-        found.append(("the bias correction dropped (1 − β^t → 1)", lambda e: e.subs(corrections)))
-    for beta in decays:
-        found.append((f"{beta} and 1 − {beta} swapped", lambda e, b=beta: e.xreplace({b: 1 - b})))
-    return [(label, rewrite) for label, rewrite in found if any(rewrite(rhs) != rhs for _, rhs in variant.assignments)]
-
-
-def _is_decay_rate(hyperparameter: Hyperparameter, assignments) -> bool:
-    """In [0, 1], and weighed against 1 − itself somewhere in the update (a moving average's rate)."""
-    inside = hyperparameter.domain.is_subset(sympy.Interval(0, 1))
-    return bool(inside) and any(rhs.has(1 - hyperparameter.symbol) for _, rhs in assignments)
-
-
-def _move_inside(expression: sympy.Expr, epsilon: sympy.Symbol) -> sympy.Expr:
-    """√X + ε → √(X + ε)."""
-
-    def rewrite(node):
-        if isinstance(node, sympy.Add) and epsilon in node.args:
-            roots = [a for a in node.args if isinstance(a, sympy.Pow) and a.exp == sympy.Rational(1, 2)]
-            if roots:
-                # Compared by value: once SymPy's cache has evicted a symbol, an equal one need not be the same object.
-                rest = [a for a in node.args if a not in (epsilon, roots[0])]
-                return sympy.Add(sympy.sqrt(roots[0].base + epsilon), *rest)
-        return node
-
-    return expression.replace(lambda n: isinstance(n, sympy.Add), rewrite)
-
-
-def _move_outside(expression: sympy.Expr, epsilon: sympy.Symbol) -> sympy.Expr:
-    """√(X + ε) → √X + ε."""
-
-    def rewrite(node):
-        base = node.base
-        if isinstance(base, sympy.Add) and epsilon in base.args:
-            root = sympy.sqrt(sympy.Add(*(a for a in base.args if a != epsilon))) + epsilon
-            return root if node.exp == sympy.Rational(1, 2) else 1 / root
-        return node
-
-    return expression.replace(lambda n: isinstance(n, sympy.Pow) and abs(n.exp) == sympy.Rational(1, 2), rewrite)
-
-
 def interpret(
     spec: OptimizerSpec,
-    options: Mapping[str, bool],
-    rewrite: Callable,
+    variant: LoweredVariant,
     arguments: Mapping,
-    start,
-    gradients,
-    rates: np.ndarray | None = None,
+    run: Problem,
+    assignments: Sequence[tuple[sympy.Symbol, sympy.Expr]] | None = None,
+    initial: Mapping[sympy.Symbol, sympy.Expr] | None = None,
 ) -> np.ndarray:
-    """The spec's variant that ``options`` select with ``rewrite`` applied, evaluated in float64 NumPy, tensor by
-    tensor (a sum over the tensor is over each one's elements), with Keras's clipping where ``arguments`` ask for
-    it and the learning rate ``rates`` gives per step: a diagnosis, not a kernel."""
-    variant = select_variant(spec, options)
+    """``variant``'s update (or ``assignments`` in its place, and ``initial`` over its starting values) evaluated in
+    float64 NumPy, tensor by tensor (a sum over the tensor is over each one's elements), with Keras's clipping where
+    ``arguments`` ask for it and the learning rate of ``run.rates`` per step: a diagnosis, not a kernel."""
     hyperparameters = (*spec.hyperparameters, *variant.hyperparameters)
     values = {h.symbol: float(arguments.get(h.argument) or h.default or 0.0) for h in hyperparameters}
-    assignments = [(lhs, rewrite(rhs)) for lhs, rhs in variant.assignments]
+    assignments = list(variant.assignments if assignments is None else assignments)
     inputs = sorted({w, g, t, *values, *(s.symbol for s in variant.state), *(lhs for lhs, _ in assignments)}, key=str)
     modules = [{"tensor_sum": np.sum}, "numpy"]
     functions = [(lhs, sympy.lambdify(inputs, rhs, modules)) for lhs, rhs in assignments]
-    initial = {s.symbol: float(sympy.sympify(s.initial).xreplace(values)) for s in variant.state}
+    starts = {s.symbol: sympy.sympify(s.initial) for s in variant.state} | dict(initial or {})
+    starting = {symbol: float(sympy.sympify(value).xreplace(values)) for symbol, value in starts.items()}
     clipping = {name: arguments.get(name) for name in CLIPPING}
     eta = spec.hyperparameter("learning_rate").symbol
     tensors: list[dict] = []  # each tensor's state, from one step to the next
 
     def step(params, grads, index):
         if not tensors:
-            tensors.extend({symbol: np.full(p.size, value) for symbol, value in initial.items()} for p in params)
+            tensors.extend({symbol: np.full(p.size, value) for symbol, value in starting.items()} for p in params)
         grads = keras_clipped(grads, **clipping)
         for p, grad, env in zip(params, grads, tensors):
             env.update(values)
             env.update({w: p.ravel().astype(np.float64), g: grad.ravel().astype(np.float64), t: index})
-            if rates is not None:
-                env[eta] = float(rates[index - 1])
+            if run.rates is not None:
+                env[eta] = float(run.rates[index - 1])
             for lhs, function in functions:
                 env[lhs] = function(*(env.get(symbol, 0.0) for symbol in inputs))
             p[...] = np.broadcast_to(env[w], (p.size,)).reshape(p.shape)
 
-    return trajectory(step, start, gradients)
+    with np.errstate(all="ignore"):  # a slip may divide by 0 (a bias correction a step late): it just matches nothing
+        return trajectory(step, run.start, run.gradients)
 
 
 def verify_command(registry: Registry, arguments: argparse.Namespace, package: ModuleType) -> Coverage:

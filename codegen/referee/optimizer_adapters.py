@@ -27,6 +27,7 @@ names (``learning_rate``, ``beta_1``, ``epsilon``, ...) and its flags
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 import inspect
 import os
@@ -90,12 +91,48 @@ class Implementation:
 
 
 def implementation(against: str, spec: OptimizerSpec, registry: Registry) -> Implementation:
-    """The adapter ``against`` names: ``torch``, ``keras``, ``optax``, or ``module:function``."""
+    """The adapter ``against`` names: ``torch``, ``keras``, ``optax``, or ``module:name``, a step function, a
+    ``torch.optim.Optimizer`` or Keras ``Optimizer`` subclass, or a function that builds an optax
+    ``GradientTransformation``."""
     if against in LIBRARIES:
-        return _library(against, spec, registry)
+        chosen, declarer = counterpart(spec, against, registry)
+        return _calling(against, spec, registry, chosen, declarer, imported(chosen))
     if ":" in against:
-        return _user(against)
-    raise ValueError(f"--against must be torch, keras, optax or module:function, not {against!r}")
+        target = user_object(against)
+        library = library_of(target, against)
+        if library is None:
+            return _user(against, target)
+        own = declared(spec, library)
+        # A user's class stands in for the library's counterpart of this spec and takes its argument names; where
+        # the spec declares none there, the spec's own names.
+        chosen = dataclasses.replace(own, name=against, requires=(), note="") if own else Counterpart(against)
+        return _calling(library, spec, registry, chosen, spec, target)
+    raise ValueError(f"--against must be torch, keras, optax or module:name, not {against!r}")
+
+
+def library_of(target: object, name: str) -> str | None:
+    """The library whose form ``target`` has: torch or keras for a subclass of its Optimizer, optax for a function
+    that builds a GradientTransformation; None for a step function (four parameters without defaults first:
+    params, grads, state, t)."""
+    if isinstance(target, type):
+        for base in target.__mro__:
+            library = base.__module__.partition(".")[0]
+            if base.__name__ == "Optimizer" and library in ("torch", "keras"):
+                return library
+        raise ValueError(f"{name} is a class, but no torch.optim.Optimizer or keras.optimizers.Optimizer")
+    if not callable(target):
+        if hasattr(target, "init") and hasattr(target, "update"):
+            raise ValueError(
+                f"{name} is an optax GradientTransformation, its hyperparameters fixed when it was built: give the "
+                "function that builds it (as optax.adam), which the referee calls with the spec's hyperparameters"
+            )
+        raise ValueError(f"{name} is a {type(target).__name__}, not a function or an optimizer class")
+    required = [
+        p
+        for p in inspect.signature(target).parameters.values()
+        if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    return None if len(required) >= 4 else "optax"
 
 
 # ----------------------------------------------------------------------------- a spec's arguments
@@ -276,8 +313,11 @@ def call_text(counterpart: Counterpart, spec: OptimizerSpec, base_options: froze
 # ----------------------------------------------------------------------------- torch.optim, keras.optimizers, optax
 
 
-def _library(library: str, spec: OptimizerSpec, registry: Registry) -> Implementation:
-    chosen, declarer = counterpart(spec, library, registry)
+def _calling(
+    library: str, spec: OptimizerSpec, registry: Registry, chosen: Counterpart, declarer: OptimizerSpec, cls: Any
+) -> Implementation:
+    """``cls`` (a library's class, or a user's in a library's form) called as ``chosen`` declares, which
+    ``declarer`` declares: ``spec`` itself or another convention of its method."""
     names = same_arguments(spec, declarer, registry)
     read = read_arguments(chosen, declarer)
     accepts = frozenset(own for own, name in names.items() if name in read)
@@ -292,11 +332,11 @@ def _library(library: str, spec: OptimizerSpec, registry: Registry) -> Implement
             return {**keywords, **{name: values[name] for name in base_options if values.get(name) is not None}}
 
         if rates is None:
-            return _STEPPERS[library](imported(chosen), keywords_at(None), None)
+            return _STEPPERS[library](cls, keywords_at(None), None)
         every = [keywords_at(rate) for rate in rates]
         varying = sorted(k for k in every[0] if any(keywords[k] != every[0][k] for keywords in every))
         changes = [{k: keywords[k] for k in varying} for keywords in every]
-        return _STEPPERS[library](imported(chosen), every[0], changes)
+        return _STEPPERS[library](cls, every[0], changes)
 
     stepped = " (torch's default dtype set to the run's dtype while it steps)" if library == "torch" else ""
     called = call_text(chosen, declarer, base_options)
@@ -347,8 +387,9 @@ def _torch_stepper(cls: type, keywords: Mapping[str, Any], changes: Changes) -> 
     def step(params: list[np.ndarray], grads: list[np.ndarray], t: int) -> None:
         if not tensors:
             tensors.extend(torch.from_numpy(p.copy()).requires_grad_() for p in params)
-            # foreach=False: the single-tensor loop, whose arithmetic is the documented algorithm's.
-            optimizer.append(cls(tensors, foreach=False, **keywords))
+            # torch's own: foreach=False, the single-tensor loop, whose arithmetic is the documented algorithm's.
+            loop = {"foreach": False} if cls.__module__.startswith("torch.optim") else {}
+            optimizer.append(cls(tensors, **loop, **keywords))
         for tensor, gradient in zip(tensors, grads):
             tensor.grad = torch.from_numpy(gradient.copy())
         if changes is not None:  # a scheduled learning rate, read from the group each step as torch's schedulers set it
@@ -402,6 +443,10 @@ def _optax_stepper(factory: Callable, keywords: Mapping[str, Any], changes: Chan
         tables = {name: jax.numpy.asarray([change[name] for change in changes]) for name in changes[0]}
         keywords = {**keywords, **{name: (lambda count, table=table: table[count]) for name, table in tables.items()}}
     transform = factory(**keywords)
+    if not (hasattr(transform, "init") and hasattr(transform, "update")):
+        raise ValueError(
+            f"{factory.__name__} returned a {type(transform).__name__}, not an optax GradientTransformation"
+        )
     state: list = []
 
     def step(params: list[np.ndarray], grads: list[np.ndarray], t: int) -> None:
@@ -425,22 +470,31 @@ _STEPPERS: dict[str, Callable[[type, Mapping[str, Any], Changes], Stepper]] = {
 # ----------------------------------------------------------------------------- a user's function
 
 
-def user_function(target: str) -> Callable:
-    """The function ``module:function`` names, importable from sys.path or the working directory.
+def user_object(target: str) -> Any:
+    """What ``module:name`` names, importable from sys.path or the working directory (Keras on its torch backend
+    unless KERAS_BACKEND says otherwise, as for the libraries' own classes).
 
     The working directory is searched too because the ``trainspec`` console script, unlike
     ``python -m``, does not put it on sys.path, and a user's module usually sits there.
     """
-    module_name, _, function_name = target.partition(":")
+    module_name, _, name = target.partition(":")
     if os.getcwd() not in sys.path:
         sys.path.append(os.getcwd())
+    os.environ.setdefault("KERAS_BACKEND", "torch")
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:
         raise ValueError(f"{target}: cannot import {module_name}: {error}") from error
-    function = getattr(module, function_name, None)
+    if not hasattr(module, name):
+        raise ValueError(f"{target}: {module_name} has no {name!r}")
+    return getattr(module, name)
+
+
+def user_function(target: str) -> Callable:
+    """The function ``module:function`` names."""
+    function = user_object(target)
     if not callable(function):
-        raise ValueError(f"{target}: {module_name} has no function {function_name!r}")
+        raise ValueError(f"{target}: {target.partition(':')[0]} has no function {target.partition(':')[2]!r}")
     return function
 
 
@@ -452,9 +506,7 @@ def called(target: str, function: Callable, *arguments: Any, **keywords: Any) ->
         raise ImplementationError(f"{target} raised {type(error).__name__}: {error}") from error
 
 
-def _user(target: str) -> Implementation:
-    function = user_function(target)
-
+def _user(target: str, function: Callable) -> Implementation:
     def make(arguments: Mapping[str, float | bool], rates: Sequence[float] | None = None) -> Stepper:
         state: dict = {}
 

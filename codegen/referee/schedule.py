@@ -367,6 +367,25 @@ def slips(spec: ScheduleSpec, expression: sympy.Expr) -> list[tuple[str, str, Re
             _flip_step_comparisons,
         ),
     ]
+    if expression.has(sympy.floor):
+        found.append(
+            (
+                "floor taken as round (⌊x⌋ → ⌊x + 1/2⌋)",
+                "a step count divided and rounded to the nearest whole number where the schedule rounds down.",
+                lambda e: e.replace(sympy.floor, lambda x: sympy.floor(x + sympy.Rational(1, 2))),
+            )
+        )
+    for argument in spec.scalar_arguments:
+        if typical_range(argument).per_run and argument.symbol in expression.free_symbols:
+            name = argument.argument
+            found.append(
+                (
+                    f"dividing by {name} − 1 instead of {name}",
+                    f"the step count {name} off by one where the schedule divides by it: e.g. a warmup whose ramp "
+                    f"divides by {name} − 1 so that its last step reaches the target.",
+                    lambda e, n=argument.symbol: _divisor_shifted(e, n),
+                )
+            )
     symbols = {a.argument: a.symbol for a in spec.scalar_arguments}
     decay, warmup = symbols.get("decay_steps"), symbols.get("warmup_steps")
     if decay is not None and warmup in expression.free_symbols:
@@ -399,6 +418,14 @@ def slips(spec: ScheduleSpec, expression: sympy.Expr) -> list[tuple[str, str, Re
                 )
             )
     return found
+
+
+def _divisor_shifted(expression: sympy.Expr, count: sympy.Symbol) -> sympy.Expr:
+    """Every division by ``count`` made a division by ``count − 1``; ``count`` elsewhere (a boundary) left as it is."""
+    return expression.replace(
+        lambda node: isinstance(node, sympy.Pow) and node.base == count and node.exp.is_negative,
+        lambda node: (count - 1) ** node.exp,
+    )
 
 
 def _flip_step_comparisons(expression: sympy.Expr) -> sympy.Expr:
@@ -472,9 +499,7 @@ def variants(spec: ScheduleSpec, pinned: Mapping[str, Any]) -> list[Variant]:
 
 def verify_command(registry: Registry, arguments: argparse.Namespace, package: ModuleType) -> Coverage:
     """``trainspec verify`` for a schedule, with the command line's arguments: every variant, or those chosen."""
-    if arguments.flag or arguments.schedule:
-        option = "--flag" if arguments.flag else "--schedule"
-        raise ValueError(f"{option} is for optimizers; give a schedule's arguments and choices with --arg")
+    coverage.refuse_optimizer_options(arguments, "a schedule")
     spec = registry.get(arguments.spec)
     given = coverage.parsed_assignments(arguments.arg)
     runs = coverage.run(
