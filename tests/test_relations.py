@@ -22,6 +22,7 @@ from codegen.errors import SpecError
 from codegen.language.optimizer import eta, g, t, w
 from codegen.language.relations import Equivalence, ScaleInvariance, SpecUpdate, Unbiased, WrittenUpdate
 from codegen.lower.relations import check_relation, optimizer_relations, resolve
+from codegen.proofs import optimizer as optimizer_proofs
 from codegen.proofs.optimizer import Confirmation, confirm, find, load_specs, prove, simplify_residual
 from codegen.validate.optimizer import validate
 
@@ -200,6 +201,23 @@ def test_numeric_confirmation_rejects_a_false_equivalence() -> None:
 def test_numeric_confirmation_rejects_a_true_equivalence_declared_false() -> None:
     confirmation = numeric(dataclasses.replace(MOMENTUM_ZERO, holds=False))
     assert not confirmation.confirmed
+
+
+def test_a_relation_that_does_not_hold_still_checks_each_kernel_against_its_own_side(monkeypatch) -> None:
+    """RMSprop with ρ = 1 is not Adagrad, and the numbers show it: but a broken RMSprop kernel differs from Adagrad
+    too. The confirmation also runs each kernel's side in SymPy, so the broken kernel is not confirmed."""
+    assert numeric(dataclasses.replace(RHO_ONE_IS_ADAGRAD, holds=False)).confirmed
+    run_kernel = optimizer_proofs._run_kernel
+
+    def broken(update, *arguments):  # the kernel's parameter off by 1% of its step, every step
+        steps = run_kernel(update, *arguments)
+        start = steps[0][w]
+        return [{**snapshot, w: start + 1.01 * (snapshot[w] - start)} for snapshot in steps]
+
+    monkeypatch.setattr(optimizer_proofs, "_run_kernel", broken)
+    confirmation = numeric(dataclasses.replace(RHO_ONE_IS_ADAGRAD, holds=False))
+    assert not confirmation.confirmed
+    assert "each kernel against its own side at 50 digits" in confirmation.report
 
 
 def test_numeric_confirmation_rejects_a_wrong_unbiased_value() -> None:

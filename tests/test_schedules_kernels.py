@@ -236,6 +236,21 @@ def test_deserialize_refuses_an_unknown_schedule():
         S.deserialize({"class_name": "Nope", "config": {}})
 
 
+def test_a_second_class_under_a_registered_name_is_refused():
+    """Two classes of one name (the generated package imported twice, under two module names) must not replace each
+    other in deserialize's table: the second is an error naming both; registering the same class again is fine."""
+    spec = REGISTRY.schedules[0]
+    registered = S.SCHEDULES[spec.name]
+    twin = type(spec.name, (S.Schedule,), {"__module__": "elsewhere"})
+    with pytest.raises(
+        ValueError, match=rf"{spec.name} is registered already, from {registered.__module__}; elsewhere"
+    ):
+        S.register(twin)
+    S.register(registered)
+    schedule = _schedule(spec.name, dict(spec.example.arguments))
+    assert type(S.deserialize(S.serialize(schedule))) is registered
+
+
 def test_floor_log_is_exact_for_powers():
     floor_log = submodule_of("runtime.schedule").floor_log
     for base in (2.0, 3.0, 1.5, 10.0, 1.25):

@@ -30,7 +30,6 @@ from codegen.referee.initializer import verify as referee
 from codegen.referee.statistics import ALPHA, Law, critical, ks_distance
 from tests.helpers import SPECS_DIR, package, submodule_of
 
-torch = pytest.importorskip("torch")
 os.environ.setdefault("KERAS_BACKEND", "torch")  # before anything imports keras
 REGISTRY = load_registry(SPECS_DIR)
 SPECS = {spec.name: spec for spec in REGISTRY.initializers}
@@ -103,6 +102,7 @@ def test_kerass_torch_backend_lets_truncated_values_escape():
 
 @pytest.mark.parametrize(("spec", "given"), _counterparts("torch", same=True), ids=_label)
 def test_torch_draws_the_spec_distribution(spec, given):
+    pytest.importorskip("torch")
     verdict = verify(spec, "torch", values=VALUES, seed=2, given=given)
     assert verdict.passed, verdict.report()
 
@@ -111,6 +111,7 @@ def test_torch_draws_the_spec_distribution(spec, given):
 def test_torch_counterparts_in_another_convention_fail_and_are_named(spec, given):
     """A counterpart that does the same job in torch's convention (an untruncated normal for a truncated one) fails,
     and the referee says what it draws instead."""
+    pytest.importorskip("torch")
     verdict = verify(spec, "torch", values=VALUES, seed=3, given=given)
     assert not verdict.passed
     assert verdict.matches, verdict.report()
@@ -120,6 +121,7 @@ def test_torch_counterparts_in_another_convention_fail_and_are_named(spec, given
 def test_torch_normals_are_untruncated(spec, torch_spec):
     """torch's xavier_normal_ and kaiming_normal_ are untruncated: the referee names the torch-convention spec
     that draws the same and the slip (torch/nn/init.py: both call tensor.normal_)."""
+    pytest.importorskip("torch")
     named(torch_spec)
     verdict = verify(named(spec), "torch", values=VALUES, seed=3)
     assert {"KS", "support"} <= _failed(verdict), verdict.report()
@@ -131,6 +133,7 @@ def test_torch_normals_are_untruncated(spec, torch_spec):
 
 def test_the_report_says_how_torch_laid_out_each_shape():
     """A Keras (in, out) kernel is torch's (out, in) tensor: the report says how each shape was filled."""
+    pytest.importorskip("torch")
     verdict = verify(named("HeNormal"), "torch", values=VALUES, seed=3)
     for result in verdict.results:
         torch_shape = (result.shape[-1], result.shape[-2], *result.shape[:-2])
@@ -138,12 +141,14 @@ def test_the_report_says_how_torch_laid_out_each_shape():
 
 
 def test_torch_variance_scaling_reaches_scales_up_to_two():
+    pytest.importorskip("torch")
     with pytest.raises(ValueError, match="scale <= 2"):
         verify(named("VarianceScaling"), "torch", values=VALUES, given={"scale": 3.0, "mode": "fan_in"})
 
 
 def test_torch_layout_matches_torchs_own_fans():
     """The adapter's fans and layouts agree with torch's private fan computation on Keras kernels."""
+    torch = pytest.importorskip("torch")
     from torch.nn.init import _calculate_fan_in_and_fan_out
 
     kernels = submodule_of("initializers.kernels")
@@ -239,6 +244,7 @@ def test_slips_are_offered_only_where_they_change_the_distribution():
 
 
 def test_same_seed_same_report():
+    pytest.importorskip("torch")
     first = verify(named("HeNormal"), "torch", values=20_000, seed=9)
     second = verify("HeNormal", "torch", values=20_000, seed=9)
     assert first.report() == second.report()
@@ -337,6 +343,7 @@ def test_a_library_the_spec_declares_no_counterpart_in_is_refused(spec, library)
 
 
 def test_an_unknown_counterpart_is_a_clear_error():
+    pytest.importorskip("torch")
     spec = SPECS[named("HeNormal")]
     wrong = dataclasses.replace(spec, counterparts=(Counterpart("torch.nn.init.no_such_init_"),))
     resolved = resolve(wrong, {**SPECS, wrong.name: wrong})

@@ -38,6 +38,7 @@ __all__ = [
     "derive",
     "eta",
     "g",
+    "lambda_wd",
     "learning_rate",
     "norm",
     "t",
@@ -54,6 +55,9 @@ t = sympy.Symbol("t", integer=True, positive=True)
 """The 1-based step: ``t = 1`` on the first update (Keras ``iterations + 1``)."""
 eta = sympy.Symbol("eta")
 """The learning rate in effect for this step."""
+lambda_wd = sympy.Symbol("lambda_wd")
+"""Keras's base option ``weight_decay``: the generator puts the decoupled decay w ← w − λ·η·w before every update in
+Keras's convention; a relation names it to write the decayed update out."""
 
 ROLE_SYMBOLS = (w, g, t, eta)
 

@@ -17,8 +17,8 @@ from sympy import Interval, oo
 
 from codegen.language.common import Hyperparameter, Typical
 from codegen.language.optimizer import OptimizerSpec, Option, State, eta, t, w
+from codegen.language.optimizer import lambda_wd as weight_decay
 
-weight_decay = sympy.Symbol("lambda_wd")
 w_decayed = sympy.Symbol("w_decayed")
 
 WEIGHT_DECAY = Hyperparameter(

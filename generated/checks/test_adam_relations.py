@@ -82,7 +82,9 @@ def test_adam_is_not_paper_adam_with_the_same_epsilon_on_kernels() -> None:
 
     Left: generated kernel adam (optimizers/adam.py).
     Right: paper-form Adam with ε = epsilon, evaluated by SymPy at 50 digits.
-    5 steps on 8 random float64 elements, hyperparameters drawn in their domains; some compared quantity differs.
+    5 steps on 8 random float64 elements, hyperparameters drawn in their domains; some compared quantity differs,
+        and each kernel agrees with its own side evaluated by SymPy, so a wrong kernel cannot pass as the
+        difference.
     """
     relation = find(REGISTRY, "adam_is_not_paper_adam_with_the_same_epsilon")
     confirmation = confirm(relation, REGISTRY, PACKAGE, seed=3630464908, tolerance=TOLERANCE, differs=DIFFERS)

@@ -66,6 +66,42 @@ def test_starts_at_initial_rate_on_kernels():
     )
 
 
+def test_halfway_is_the_mean_of_start_and_floor():
+    """Without warmup, the rate at step decay_steps / 2 (an interior step: cos(π/2) = 0) is the mean of
+    initial_learning_rate and its floor alpha times it."""
+    prove_value_at(
+        eta_0 * (alpha + (S(1) - alpha) * (cos(pi * Min(D, k) / D) + S(1)) / S(2)),
+        D / S(2),
+        eta_0 * (alpha + S(1)) / S(2),
+        "halfway_is_the_mean_of_start_and_floor",
+    )
+
+
+def test_halfway_is_the_mean_of_start_and_floor_on_kernels():
+    """Without warmup, the rate at step decay_steps / 2 (an interior step: cos(π/2) = 0) is the mean of
+    initial_learning_rate and its floor alpha times it. (on the generated kernels)"""
+    schedule = PACKAGE.CosineDecay(initial_learning_rate=0.1, decay_steps=40, alpha=0.05)
+    numbers = {D: 40, alpha: 0.05, eta_0: 0.1}
+    definitions = {s: Min(D, k)}
+    confirm_close(
+        [schedule(20)],
+        eta_0 * (alpha + (S(1) - alpha) * (cos(pi * s / D) + S(1)) / S(2)),
+        numbers,
+        [20],
+        "halfway_is_the_mean_of_start_and_floor",
+        definitions,
+    )
+    confirm_close(
+        [schedule(20)],
+        eta_0 * (alpha + S(1)) / S(2),
+        numbers,
+        [20],
+        "halfway_is_the_mean_of_start_and_floor: the expected value",
+        definitions,
+        computed=eta_0 * (alpha + (S(1) - alpha) * (cos(pi * s / D) + S(1)) / S(2)),
+    )
+
+
 def test_ends_at_alpha():
     """Without warmup, the rate at step decay_steps is alpha times initial_learning_rate."""
     prove_value_at(

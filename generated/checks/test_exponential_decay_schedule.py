@@ -13,20 +13,24 @@ exact value (codegen.proofs.schedule_reference).
 
 from pathlib import Path
 
-from sympy import Piecewise, S, Symbol, floor
+from sympy import Piecewise, S, Symbol, floor, sqrt
 
 from codegen.proofs.schedule import (
     Element,
+    confirm_close,
     confirm_identical,
     generated_package,
     prove_equal_at,
+    prove_value_at,
 )
 
 PACKAGE = generated_package(Path(__file__).resolve().parent.parent / "trainspec", "trainspec")
 
+D = Symbol("D", positive=True)
 eta_0 = Symbol("eta_0", positive=True)
 j__b = Symbol("j__b", integer=True, nonnegative=True)
 k = Symbol("k", integer=True, nonnegative=True)
+p = Symbol("p", nonnegative=True)
 p__a = Symbol("p__a", nonnegative=True)
 r = Symbol("r", positive=True)
 
@@ -161,4 +165,54 @@ def test_staircase_is_piecewise_constant_on_kernels():
         steps,
         "staircase_is_piecewise_constant, D = 8",
         definitions,
+    )
+
+
+def test_continuous_halfway_is_the_root_of_the_rate():
+    """Without the staircase, the rate at step decay_steps / 2 is initial_learning_rate times √r."""
+    prove_value_at(eta_0 * r ** (k / D), D / S(2), eta_0 * sqrt(r), "continuous_halfway_is_the_root_of_the_rate")
+
+
+def test_continuous_halfway_is_the_root_of_the_rate_on_kernels():
+    """Without the staircase, the rate at step decay_steps / 2 is initial_learning_rate times √r. (on
+    the generated kernels)"""
+    schedule = PACKAGE.ExponentialDecay(initial_learning_rate=0.1, decay_steps=40, decay_rate=0.5)
+    numbers = {D: 40, eta_0: 0.1, r: 0.5}
+    definitions = {p: k / D}
+    confirm_close(
+        [schedule(20)], eta_0 * r**p, numbers, [20], "continuous_halfway_is_the_root_of_the_rate", definitions
+    )
+    confirm_close(
+        [schedule(20)],
+        eta_0 * sqrt(r),
+        numbers,
+        [20],
+        "continuous_halfway_is_the_root_of_the_rate: the expected value",
+        definitions,
+        computed=eta_0 * r**p,
+    )
+
+
+def test_continuous_decays_by_the_rate_over_decay_steps():
+    """Without the staircase, the rate at step decay_steps is initial_learning_rate times r."""
+    prove_value_at(eta_0 * r ** (k / D), D, eta_0 * r, "continuous_decays_by_the_rate_over_decay_steps")
+
+
+def test_continuous_decays_by_the_rate_over_decay_steps_on_kernels():
+    """Without the staircase, the rate at step decay_steps is initial_learning_rate times r. (on the
+    generated kernels)"""
+    schedule = PACKAGE.ExponentialDecay(initial_learning_rate=0.1, decay_steps=40, decay_rate=0.5)
+    numbers = {D: 40, eta_0: 0.1, r: 0.5}
+    definitions = {p: k / D}
+    confirm_close(
+        [schedule(40)], eta_0 * r**p, numbers, [40], "continuous_decays_by_the_rate_over_decay_steps", definitions
+    )
+    confirm_close(
+        [schedule(40)],
+        eta_0 * r,
+        numbers,
+        [40],
+        "continuous_decays_by_the_rate_over_decay_steps: the expected value",
+        definitions,
+        computed=eta_0 * r**p,
     )

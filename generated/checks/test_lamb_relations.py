@@ -71,7 +71,9 @@ def test_lamb_unit_trust_ratio_is_not_keras_adam_on_kernels() -> None:
 
     Left: Lamb, variant lamb, with ratio → 1, evaluated by SymPy at 50 digits.
     Right: generated kernel adam (optimizers/adam.py).
-    5 steps on 8 random float64 elements, hyperparameters drawn in their domains; some compared quantity differs.
+    5 steps on 8 random float64 elements, hyperparameters drawn in their domains; some compared quantity differs,
+        and each kernel agrees with its own side evaluated by SymPy, so a wrong kernel cannot pass as the
+        difference.
     """
     relation = find(REGISTRY, "lamb_unit_trust_ratio_is_not_keras_adam")
     confirmation = confirm(relation, REGISTRY, PACKAGE, seed=2992288056, tolerance=TOLERANCE, differs=DIFFERS)

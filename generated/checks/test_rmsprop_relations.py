@@ -71,7 +71,9 @@ def test_rmsprop_rho_one_is_not_adagrad_on_kernels() -> None:
 
     Left: generated kernel rmsprop (optimizers/rmsprop.py) with rho = 1.
     Right: generated kernel adagrad (optimizers/adagrad.py) with initial_accumulator_value = 0.
-    5 steps on 8 random float64 elements, hyperparameters drawn in their domains; some compared quantity differs.
+    5 steps on 8 random float64 elements, hyperparameters drawn in their domains; some compared quantity differs,
+        and each kernel agrees with its own side evaluated by SymPy, so a wrong kernel cannot pass as the
+        difference.
     """
     relation = find(REGISTRY, "rmsprop_rho_one_is_not_adagrad")
     confirmation = confirm(relation, REGISTRY, PACKAGE, seed=3283417692, tolerance=TOLERANCE, differs=DIFFERS)

@@ -70,7 +70,9 @@ def test_keras_adagrad_is_not_torch_adagrad_with_epsilon_on_kernels() -> None:
 
     Left: generated kernel adagrad (optimizers/adagrad.py).
     Right: generated kernel torch_adagrad (optimizers/torch_adagrad.py) with lr_decay = 0.
-    5 steps on 8 random float64 elements, hyperparameters drawn in their domains; some compared quantity differs.
+    5 steps on 8 random float64 elements, hyperparameters drawn in their domains; some compared quantity differs,
+        and each kernel agrees with its own side evaluated by SymPy, so a wrong kernel cannot pass as the
+        difference.
     """
     relation = find(REGISTRY, "keras_adagrad_is_not_torch_adagrad_with_epsilon")
     confirmation = confirm(relation, REGISTRY, PACKAGE, seed=1863328633, tolerance=TOLERANCE, differs=DIFFERS)

@@ -163,7 +163,9 @@ def test_keras_adam_is_not_torch_adam_with_the_same_epsilon_on_kernels() -> None
 
     Left: generated kernel adam (optimizers/adam.py).
     Right: generated kernel torch_adam (optimizers/torch_adam.py).
-    5 steps on 8 random float64 elements, hyperparameters drawn in their domains; some compared quantity differs.
+    5 steps on 8 random float64 elements, hyperparameters drawn in their domains; some compared quantity differs,
+        and each kernel agrees with its own side evaluated by SymPy, so a wrong kernel cannot pass as the
+        difference.
     """
     relation = find(REGISTRY, "keras_adam_is_not_torch_adam_with_the_same_epsilon")
     confirmation = confirm(relation, REGISTRY, PACKAGE, seed=1002936291, tolerance=TOLERANCE, differs=DIFFERS)

@@ -70,7 +70,9 @@ def test_keras_nadam_is_not_torch_nadam_with_default_momentum_decay_on_kernels()
 
     Left: generated kernel nadam (optimizers/nadam.py).
     Right: generated kernel torch_nadam (optimizers/torch_nadam.py) with momentum_decay = 1/250.
-    5 steps on 8 random float64 elements, hyperparameters drawn in their domains; some compared quantity differs.
+    5 steps on 8 random float64 elements, hyperparameters drawn in their domains; some compared quantity differs,
+        and each kernel agrees with its own side evaluated by SymPy, so a wrong kernel cannot pass as the
+        difference.
     """
     relation = find(REGISTRY, "keras_nadam_is_not_torch_nadam_with_default_momentum_decay")
     confirmation = confirm(relation, REGISTRY, PACKAGE, seed=3167222617, tolerance=TOLERANCE, differs=DIFFERS)

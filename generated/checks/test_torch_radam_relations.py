@@ -77,7 +77,9 @@ def test_torch_radam_after_the_threshold_is_not_sgd_on_kernels() -> None:
 
     Left: generated kernel torch_radam (optimizers/torch_radam.py) with beta_2 = 999/1000.
     Right: SGD with bias-corrected momentum, evaluated by SymPy at 50 digits.
-    6 steps on 8 random float64 elements, hyperparameters drawn in their domains; some compared quantity differs.
+    6 steps on 8 random float64 elements, hyperparameters drawn in their domains; some compared quantity differs,
+        and each kernel agrees with its own side evaluated by SymPy, so a wrong kernel cannot pass as the
+        difference.
     """
     relation = find(REGISTRY, "torch_radam_after_the_threshold_is_not_sgd")
     confirmation = confirm(relation, REGISTRY, PACKAGE, seed=2536948068, tolerance=TOLERANCE, differs=DIFFERS)

@@ -71,7 +71,9 @@ def test_keras_rmsprop_is_not_torch_rmsprop_with_epsilon_on_kernels() -> None:
 
     Left: generated kernel rmsprop (optimizers/rmsprop.py).
     Right: generated kernel torch_rmsprop (optimizers/torch_rmsprop.py).
-    5 steps on 8 random float64 elements, hyperparameters drawn in their domains; some compared quantity differs.
+    5 steps on 8 random float64 elements, hyperparameters drawn in their domains; some compared quantity differs,
+        and each kernel agrees with its own side evaluated by SymPy, so a wrong kernel cannot pass as the
+        difference.
     """
     relation = find(REGISTRY, "keras_rmsprop_is_not_torch_rmsprop_with_epsilon")
     confirmation = confirm(relation, REGISTRY, PACKAGE, seed=1864653528, tolerance=TOLERANCE, differs=DIFFERS)

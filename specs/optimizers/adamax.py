@@ -16,10 +16,12 @@ from codegen.language.optimizer import (
     Typical,
     eta,
     g,
+    lambda_wd,
     learning_rate,
     t,
     w,
 )
+from codegen.language.relations import Equivalence, SpecUpdate, WrittenUpdate
 
 beta_1, beta_2, epsilon = symbols("beta_1 beta_2 epsilon")
 m, u = symbols("m u")
@@ -77,5 +79,30 @@ SPEC = OptimizerSpec(
             same=False,
             note="torch adds ε inside the maximum (TorchAdamax's convention)",
         ),
+    ),
+)
+
+w_decayed = symbols("w_decayed")
+
+RELATIONS = (
+    Equivalence(
+        name="adamax_is_kingma_ba_algorithm_2_with_kerass_epsilon_and_decay",
+        statement=(
+            "Adamax with Keras's decoupled weight decay is AdaMax as Kingma and Ba's Algorithm 2 writes it "
+            "(m ← β₁m + (1 − β₁)g, u ← max(β₂u, |g|), w ← w − η/(1 − β₁ᵗ) · m/u), with ε added to u and "
+            "w ← w − ληw first."
+        ),
+        left=SpecUpdate("Adamax", options={"weight_decay": True}),
+        right=WrittenUpdate(
+            "AdaMax, Kingma and Ba 2015, Algorithm 2, with ε and decoupled decay",
+            assignments=(
+                (w_decayed, w - lambda_wd * eta * w),
+                (m, beta_1 * m + (1 - beta_1) * g),
+                (u, Max(beta_2 * u, Abs(g))),
+                (w, w_decayed - eta / (1 - beta_1**t) * m / (u + epsilon)),
+            ),
+            initial={m: 0, u: 0},
+        ),
+        state_map={m: m, u: u},
     ),
 )

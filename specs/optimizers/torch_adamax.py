@@ -6,7 +6,8 @@ alone; Keras keeps u ← max(β2 u, |g|) and divides by u + ε.
 
 from sympy import Abs, Interval, Max, oo, symbols
 
-from codegen.language.optimizer import Convention, Counterpart, Hyperparameter, Option, Typical, derive, eta, g, w
+from codegen.language.optimizer import Convention, Counterpart, Hyperparameter, Option, Typical, derive, eta, g, t, w
+from codegen.language.relations import Equivalence, SpecUpdate, WrittenUpdate
 from specs.optimizers.adamax import SPEC as KERAS_ADAMAX
 
 beta_1, beta_2, epsilon, lambda_l2, g_l2, m, u = symbols("beta_1 beta_2 epsilon lambda_l2 g_l2 m u")
@@ -43,5 +44,29 @@ SPEC = derive(
             "torch.optim.Adamax",
             arguments=(("lr", eta), ("betas", (beta_1, beta_2)), ("eps", epsilon), ("weight_decay", lambda_l2)),
         ),
+    ),
+)
+
+RELATIONS = (
+    Equivalence(
+        name="torch_adamax_is_pytorchs_documented_adamax",
+        statement=(
+            "TorchAdamax with its L2 term is torch.optim.Adamax's documented algorithm: g ← g + λw, "
+            "m ← β₁m + (1 − β₁)g, u ← max(β₂u, |g| + ε), w ← w − η/(1 − β₁ᵗ) · m/u."
+        ),
+        left=SpecUpdate("TorchAdamax", options={"weight_decay": True}),
+        right=WrittenUpdate(
+            "torch.optim.Adamax as documented",
+            assignments=(
+                (g_l2, g + lambda_l2 * w),
+                (m, beta_1 * m + (1 - beta_1) * g_l2),
+                (u, Max(beta_2 * u, Abs(g_l2) + epsilon)),
+                (w, w - eta / (1 - beta_1**t) * m / u),
+            ),
+            initial={m: 0, u: 0},
+        ),
+        state_map={m: m, u: u},
+        # Two symbolic steps already nest the maximum in itself; a third took a minute to simplify.
+        steps=2,
     ),
 )

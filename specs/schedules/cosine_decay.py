@@ -155,6 +155,17 @@ RELATIONS = (
         example=_NUMBERS,
     ),
     ValueAt(
+        name="halfway_is_the_mean_of_start_and_floor",
+        description=(
+            "Without warmup, the rate at step decay_steps / 2 (an interior step: cos(π/2) = 0) is the mean of "
+            "initial_learning_rate and its floor alpha times it."
+        ),
+        call=_NO_WARMUP,
+        step=D / 2,
+        expected=eta_0 * (1 + alpha) / 2,
+        example=_NUMBERS,
+    ),
+    ValueAt(
         name="ends_at_alpha",
         description="Without warmup, the rate at step decay_steps is alpha times initial_learning_rate.",
         call=_NO_WARMUP,

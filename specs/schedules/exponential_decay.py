@@ -6,7 +6,7 @@ schedule piecewise constant: the relation below proves that it is a
 period (Keras's piecewise schedule keeps the earlier value *at* a boundary).
 """
 
-from sympy import Interval, Symbol, floor, oo
+from sympy import Interval, Symbol, floor, oo, sqrt
 
 from codegen.language.schedule import (
     Call,
@@ -18,6 +18,7 @@ from codegen.language.schedule import (
     Identity,
     ScheduleSpec,
     Typical,
+    ValueAt,
     k,
 )
 
@@ -88,6 +89,8 @@ SPEC = ScheduleSpec(
 )
 
 _BOUNDARIES = 4  # enough periods that every boundary has a neighbour on each side
+_CONTINUOUS = Call("ExponentialDecay", {"initial_learning_rate": eta_0, "decay_steps": D, "decay_rate": r})
+_NUMBERS = {eta_0: 0.1, D: 40, r: 0.5}
 
 RELATIONS = (
     Identity(
@@ -110,5 +113,21 @@ RELATIONS = (
         steps=lambda instance: range((_BOUNDARIES + 1) * instance[D]),
         instances=({D: 1}, {D: 3}, {D: 8}),
         example={eta_0: 0.1, r: 0.5},
+    ),
+    ValueAt(
+        name="continuous_halfway_is_the_root_of_the_rate",
+        description="Without the staircase, the rate at step decay_steps / 2 is initial_learning_rate times √r.",
+        call=_CONTINUOUS,
+        step=D / 2,
+        expected=eta_0 * sqrt(r),
+        example=_NUMBERS,
+    ),
+    ValueAt(
+        name="continuous_decays_by_the_rate_over_decay_steps",
+        description="Without the staircase, the rate at step decay_steps is initial_learning_rate times r.",
+        call=_CONTINUOUS,
+        step=D,
+        expected=eta_0 * r,
+        example=_NUMBERS,
     ),
 )

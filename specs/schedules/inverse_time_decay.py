@@ -2,7 +2,18 @@
 
 from sympy import Interval, Symbol, floor, oo
 
-from codegen.language.schedule import Case, Choice, Counterpart, Example, Hyperparameter, ScheduleSpec, Typical, k
+from codegen.language.schedule import (
+    Call,
+    Case,
+    Choice,
+    Counterpart,
+    Example,
+    Hyperparameter,
+    ScheduleSpec,
+    Typical,
+    ValueAt,
+    k,
+)
 
 eta_0 = Symbol("eta_0", positive=True)
 D = Symbol("D", positive=True)
@@ -47,4 +58,29 @@ SPEC = ScheduleSpec(
     past_the_end="It never ends: the rate keeps falling like 1/k.",
     latex_names={eta_0: r"\eta_0", D: "D", r: "r", p: "p"},
     counterparts=(Counterpart("keras.optimizers.schedules.InverseTimeDecay"),),
+)
+
+_CONTINUOUS = Call("InverseTimeDecay", {"initial_learning_rate": eta_0, "decay_steps": D, "decay_rate": r})
+_NUMBERS = {eta_0: 0.1, D: 40, r: 0.5}
+
+RELATIONS = (
+    ValueAt(
+        name="continuous_halfway_divides_by_one_plus_half_the_rate",
+        description="Without the staircase, the rate at step decay_steps / 2 is initial_learning_rate / (1 + r/2).",
+        call=_CONTINUOUS,
+        step=D / 2,
+        expected=eta_0 / (1 + r / 2),
+        example=_NUMBERS,
+    ),
+    ValueAt(
+        name="staircase_steps_down_at_decay_steps",
+        description="With the staircase, the rate at step decay_steps is initial_learning_rate / (1 + r).",
+        call=Call(
+            "InverseTimeDecay",
+            {"initial_learning_rate": eta_0, "decay_steps": D, "decay_rate": r, "staircase": True},
+        ),
+        step=D,
+        expected=eta_0 / (1 + r),
+        example=_NUMBERS,
+    ),
 )

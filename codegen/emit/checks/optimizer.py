@@ -181,8 +181,10 @@ def describe_confirmation(relation: Relation, registry: Registry) -> list[str]:
     if isinstance(relation, Equivalence):
         labelled = [("Left", relation.left), ("Right", relation.right)]
         lines = [f"{label}: {_how(resolve(side, registry))}." for label, side in labelled]
-        claim = "each compared quantity agrees" if relation.holds else "some compared quantity differs"
-        return [*lines, f"{data}; {claim}."]
+        if relation.holds:
+            return [*lines, f"{data}; each compared quantity agrees."]
+        own = "each kernel agrees with its own side evaluated by SymPy, so a wrong kernel cannot pass as the difference"
+        return [*lines, f"{data}; some compared quantity differs, and {own}."]
     if isinstance(relation, Unbiased):
         lines = [f"Update: {_how(resolve(relation.update, registry))}, one constant gradient."]
         return [*lines, f"{data}; {relation.state}/({relation.correction}) must equal {relation.expected}."]

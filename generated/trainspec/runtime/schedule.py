@@ -96,8 +96,17 @@ _CLASSES: dict[str, type[Schedule]] = {}
 
 
 def register(*classes: type[Schedule]) -> None:
-    """Make ``classes`` known to ``deserialize`` (the generated package registers its own)."""
+    """Make ``classes`` known to ``deserialize`` (the generated package registers its own). A name that another class
+    holds already is an error: one package imported twice under two module names would otherwise swap its classes
+    for their twins, and ``isinstance`` checks against the first import would fail far from the cause."""
     for cls in classes:
+        taken = _CLASSES.get(cls.__name__)
+        if taken is not None and taken is not cls:
+            raise ValueError(
+                f"a schedule class named {cls.__name__} is registered already, from {taken.__module__}; "
+                f"{cls.__module__}.{cls.__name__} would replace it (is the generated package imported twice, "
+                "under two module names?)"
+            )
         _CLASSES[cls.__name__] = cls
 
 
