@@ -87,7 +87,8 @@ def _parser() -> argparse.ArgumentParser:
         help="referee an implementation against a spec, step by step; exit 1 if it diverges",
         description=(
             "Runs SPEC (trainspec's generated class) and IMPL on the same random problem, once per variant of the "
-            "spec (every option at its default; each flag on; each momentum-like hyperparameter at 0; each choice; "
+            "spec (every option at its default; each flag on; each momentum-like hyperparameter and decay rate at 0; "
+            "each choice; "
             "Keras's weight decay and clipping where the convention has them; a scheduled learning rate), and prints "
             "one table: per variant the largest relative error, the first step beyond the tolerance (sqrt of the "
             "dtype's machine epsilon), and which other registered convention or slip IMPL matches instead; then "

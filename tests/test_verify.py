@@ -292,13 +292,15 @@ def test_quiet_prints_one_line_per_variant_and_skipped_variants_say_why(capsys) 
         "PASS defaults",
         "PASS amsgrad",
         "PASS weight_decay",
+        "PASS beta_1=0",
+        "PASS beta_2=0",
         "PASS clipvalue",
         "PASS schedule",
         "SKIP clipnorm",
         "SKIP global_clipnorm",
     ]
-    assert "keras's torch backend computes max(norm, clipnorm) in float32" in lines[6]
-    assert lines[-1] == "PASS: keras computes Adam in all 5 variants."
+    assert "keras's torch backend computes max(norm, clipnorm) in float32" in lines[8]
+    assert lines[-1] == "PASS: keras computes Adam in all 7 variants."
 
 
 def test_kerass_float32_decay_factor_is_modelled_not_tolerated() -> None:
@@ -402,8 +404,9 @@ def test_the_report_reproduces_the_run_and_is_short_on_a_pass(capsys) -> None:
     )
     assert not [line for line in lines if line.startswith("step ")]
     assert lines[1].split() == ["variant", "largest", "error", "diverges", "at", "verdict"]
-    assert [line.split()[0] for line in lines[2:-1]] == ["defaults", "schedule"]  # amsgrad, weight decay pinned
-    assert lines[-1] == "PASS: torch computes TorchAdam in all 2 variants."
+    labels = [line.split()[0] for line in lines[2:-1]]
+    assert labels == ["defaults", "beta_1=0", "beta_2=0", "schedule"]  # amsgrad and weight decay pinned
+    assert lines[-1] == "PASS: torch computes TorchAdam in all 4 variants."
 
 
 def test_a_failing_report_lists_the_steps_around_the_first_divergence(capsys) -> None:

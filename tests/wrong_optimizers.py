@@ -27,12 +27,13 @@ def _adam(params, grads, state, t, learning_rate, beta_1, beta_2, epsilon, amsgr
         correction_1 = 1 if slip == "m_correction_dropped" else 1 - b1**step
         correction_2 = 1 - b2 ** (step - 1 if slip == "v_correction_late" else step)
         root = v if slip == "v_root_dropped" else np.sqrt(v)
-        if slip == "no_bias_correction":
-            p -= learning_rate * m / (root + epsilon)
-        elif slip == "epsilon_inside":
-            p -= learning_rate * np.sqrt(correction_2) / correction_1 * m / np.sqrt(v + epsilon)
-        else:
-            p -= learning_rate * np.sqrt(correction_2) / correction_1 * m / (root + epsilon)
+        with np.errstate(divide="ignore", invalid="ignore"):  # a slip may divide by 0 (β₁ swapped, at β₁ = 0)
+            if slip == "no_bias_correction":
+                p -= learning_rate * m / (root + epsilon)
+            elif slip == "epsilon_inside":
+                p -= learning_rate * np.sqrt(correction_2) / correction_1 * m / np.sqrt(v + epsilon)
+            else:
+                p -= learning_rate * np.sqrt(correction_2) / correction_1 * m / (root + epsilon)
 
 
 def correct_adam(params, grads, state, t, **hyperparameters) -> None:

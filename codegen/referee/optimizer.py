@@ -27,7 +27,7 @@ from __future__ import annotations
 import argparse
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -45,7 +45,7 @@ from codegen.referee import coverage
 from codegen.referee import optimizer_adapters as external
 from codegen.referee import schedule as schedules
 from codegen.referee.coverage import DEFAULTS, Coverage, Skipped, Variant
-from codegen.referee.slips import slips
+from codegen.referee.slips import decay_rates, slips
 from codegen.referee.verdict import Candidate, Verdict
 from trainspec.runtime.optimizer import clipped as keras_clipped
 
@@ -151,6 +151,7 @@ def variants(
             found.append(Variant(f"{name}={option.off_value:g}", {name: option.off_value}))
         elif name in BASE_OPTIONS and spec.base_options == "keras":
             found.append(Variant(name, drawn=(name,)))
+    found += _decay_rates_at_zero(spec, {variant.label.partition("=")[0] for variant in found}, takes)
     if spec.base_options == "keras":
         found += [Variant(name, drawn=(name,)) for name in CLIPPING]
     if takes("learning_rate") and "learning_rate" not in pinned:
@@ -160,6 +161,20 @@ def variants(
         why = _not_taken(variant, spec, implementation, pinned, dtype)
         (skipped.append(Skipped(variant.label, why)) if why else kept.append(variant))
     return kept, skipped
+
+
+def _decay_rate_arguments(spec: OptimizerSpec) -> list[str]:
+    """The arguments of the spec's decay rates (β₁, β₂, ρ: a moving average's rate) whose domain holds 0."""
+    arguments = {h.symbol: h for h in spec.hyperparameters}
+    rates = [arguments[symbol] for symbol in decay_rates(select_variant(spec, {})) if symbol in arguments]
+    return [h.argument for h in rates if h.domain.contains(sympy.Integer(0)) == sympy.true]
+
+
+def _decay_rates_at_zero(spec: OptimizerSpec, varied: set[str], takes: Callable[[str], bool]) -> list[Variant]:
+    """A variant per decay rate whose domain holds 0, at 0: the average is then the latest value alone, a case a
+    typical draw never reaches (Keras's momentum 0 is an option of its own)."""
+    names = [name for name in _decay_rate_arguments(spec) if name not in varied and takes(name)]
+    return [Variant(f"{name}=0", {name: 0.0}) for name in names]
 
 
 def _not_taken(
@@ -175,6 +190,11 @@ def _not_taken(
             return f"{implementation.label} has no Keras base option {name}"
         if dtype == "float64" and name in implementation.float32_inside:
             return f"{implementation.float32_inside[name]} (run --dtype float32 to cover it)"
+    if dtype == "float32" and variant.label.endswith("=0") and variant.label[:-2] in _decay_rate_arguments(spec):
+        return (
+            "at a decay rate of 0 the moving average m + (1 - β)(g - m) cancels in float32 (v + (g² - v) with v ≫ "
+            "g²), and implementations that round it differently part beyond rounding (run --dtype float64)"
+        )
     decays = pinned.get("weight_decay", spec.weight_decay_default) not in (None, 0)
     if variant.schedule and decays and implementation.rounded is not None:
         return (
