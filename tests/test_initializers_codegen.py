@@ -11,6 +11,7 @@ from codegen.language.initializer import (
     FAMILIES,
     Case,
     Choice,
+    ClosedForm,
     Derivation,
     InitializerSpec,
     distribution,
@@ -122,6 +123,14 @@ _REGISTERED = {spec.name: spec for spec in load_registry(SPECS_DIR).initializers
 def test_every_registered_initializer_validates_and_resolves(name):
     resolved = lowered(_REGISTERED[name], _REGISTERED)
     assert resolved.cases and all(case.distribution.family in FAMILIES for case in resolved.cases)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, spec in _REGISTERED.items() if spec.derived_from is not None))
+def test_every_derived_initializer_states_a_published_closed_form(name):
+    """A derived initializer's generated checks compare its derivation with its parent's; a closed form stated
+    independently (the paper's or the library's documented formula) is what ties the derivation to the literature."""
+    relations = load_registry(SPECS_DIR).relations
+    assert any(isinstance(r, ClosedForm) and r.initializer == name for r in relations), name
 
 
 def test_he_normal_uses_the_constant_symbolically():

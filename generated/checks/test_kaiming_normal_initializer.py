@@ -87,6 +87,20 @@ def test_kaiming_normal_is_variance_scaling_with_its_settings_numerically(shape,
     assert max_difference_in_ulps_of_largest(child(shape, dtype), parent(shape, dtype)) <= 4
 
 
+def test_kaiming_normal_fan_in_variance_is_the_published_closed_form():
+    """torch.nn.init.kaiming_normal_ and calculate_gain, PyTorch 2.13 documentation."""
+    parameters = {"mean": S(0), "stddev": gain / sqrt(fan_in)}
+    actual = variance_by_integration("normal", parameters).subs(CONSTANTS)
+    assert_identical(actual, gain ** S(2) / fan_in, "variance")
+
+
+def test_kaiming_normal_fan_out_variance_is_the_published_closed_form():
+    """torch.nn.init.kaiming_normal_ and calculate_gain, PyTorch 2.13 documentation."""
+    parameters = {"mean": S(0), "stddev": gain / sqrt(fan_out)}
+    actual = variance_by_integration("normal", parameters).subs(CONSTANTS)
+    assert_identical(actual, gain ** S(2) / fan_out, "variance")
+
+
 def test_kaiming_normal_fan_in_variance_is_scale_over_n():
     """KaimingNormal (mode='fan_in'): the variance of the values is scale / n."""
     parameters = {"mean": S(0), "stddev": gain / sqrt(fan_in)}

@@ -98,6 +98,20 @@ def test_kaiming_uniform_is_variance_scaling_with_its_settings_numerically(shape
     assert max_difference_in_ulps_of_largest(child(shape, dtype), parent(shape, dtype)) <= 4
 
 
+def test_kaiming_uniform_fan_in_maxval_is_the_published_closed_form():
+    """torch.nn.init.kaiming_uniform_ and calculate_gain, PyTorch 2.13 documentation."""
+    parameters = {"minval": -sqrt(S(3)) * gain / sqrt(fan_in), "maxval": sqrt(S(3)) * gain / sqrt(fan_in)}
+    actual = parameters["maxval"]
+    assert_identical(actual, sqrt(S(3)) * gain / sqrt(fan_in), "maxval")
+
+
+def test_kaiming_uniform_fan_out_maxval_is_the_published_closed_form():
+    """torch.nn.init.kaiming_uniform_ and calculate_gain, PyTorch 2.13 documentation."""
+    parameters = {"minval": -sqrt(S(3)) * gain / sqrt(fan_out), "maxval": sqrt(S(3)) * gain / sqrt(fan_out)}
+    actual = parameters["maxval"]
+    assert_identical(actual, sqrt(S(3)) * gain / sqrt(fan_out), "maxval")
+
+
 def test_kaiming_uniform_fan_in_uniform_limit_is_sqrt_3_variance():
     """KaimingUniform (mode='fan_in'): U(-L, L) with L = sqrt(3 variance), and that variance is scale /
     n."""

@@ -57,3 +57,10 @@ def test_ones_is_constant_with_its_settings_numerically(shape, dtype):
     parent = initializers.Constant(value=1.0)
     child = initializers.Ones()
     assert max_difference_in_ulps_of_largest(child(shape, dtype), parent(shape, dtype)) <= 4
+
+
+def test_ones_value_is_the_published_closed_form():
+    """keras.initializers.Ones and torch.nn.init.ones_: every element 1."""
+    parameters = {"value": S(1)}
+    actual = parameters["value"]
+    assert_identical(actual, S(1), "value")

@@ -76,6 +76,13 @@ def test_xavier_normal_is_variance_scaling_with_its_settings_numerically(shape, 
     assert max_difference_in_ulps_of_largest(child(shape, dtype), parent(shape, dtype)) <= 4
 
 
+def test_xavier_normal_variance_is_the_published_closed_form():
+    """torch.nn.init.xavier_normal_, PyTorch 2.13 documentation."""
+    parameters = {"mean": S(0), "stddev": gain / sqrt(fan_in / S(2) + fan_out / S(2))}
+    actual = variance_by_integration("normal", parameters).subs(CONSTANTS)
+    assert_identical(actual, S(2) * gain ** S(2) / (fan_in + fan_out), "variance")
+
+
 def test_xavier_normal_variance_is_scale_over_n():
     """XavierNormal (its settings): the variance of the values is scale / n."""
     parameters = {"mean": S(0), "stddev": gain / sqrt(fan_in / S(2) + fan_out / S(2))}

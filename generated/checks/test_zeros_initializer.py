@@ -57,3 +57,10 @@ def test_zeros_is_constant_with_its_settings_numerically(shape, dtype):
     parent = initializers.Constant(value=0.0)
     child = initializers.Zeros()
     assert max_difference_in_ulps_of_largest(child(shape, dtype), parent(shape, dtype)) <= 4
+
+
+def test_zeros_value_is_the_published_closed_form():
+    """keras.initializers.Zeros and torch.nn.init.zeros_: every element 0."""
+    parameters = {"value": S(0)}
+    actual = parameters["value"]
+    assert_identical(actual, S(0), "value")

@@ -7,12 +7,15 @@ Keras's HeNormal has the variance of the relu case but truncates at ±2σ (and w
 from sympy import Interval, Symbol, oo
 
 from codegen.language.initializer import (
+    ClosedForm,
     Comparison,
     Counterpart,
     Derivation,
     Hyperparameter,
     InitializerSpec,
     Typical,
+    fan_in,
+    fan_out,
     torch_nonlinearity,
 )
 
@@ -56,7 +59,12 @@ SPEC = InitializerSpec(
     counterparts=(Counterpart("torch.nn.init.kaiming_normal_"),),
 )
 
+# torch's documented closed form (torch.nn.init: std = gain / sqrt(fan_mode), the gain calculate_gain's, which the
+# nonlinearity choice holds), stated without the derivation from VarianceScaling.
+TORCH_DOCS = "torch.nn.init.kaiming_normal_ and calculate_gain, PyTorch 2.13 documentation"
 RELATIONS = (
+    ClosedForm("KaimingNormal", "variance", gain**2 / fan_in, TORCH_DOCS, (("mode", "fan_in"),)),
+    ClosedForm("KaimingNormal", "variance", gain**2 / fan_out, TORCH_DOCS, (("mode", "fan_out"),)),
     Comparison(
         "PyTorch's kaiming_normal_ for a relu has Keras's HeNormal variance 2/fan_in, but is untruncated: "
         "HeNormal's values stop at 2σ/c, kaiming_normal_'s do not.",

@@ -7,8 +7,11 @@ linear one) on the transposed shape.
 
 from dataclasses import replace
 
-from codegen.language.initializer import Comparison, Counterpart
+from sympy import sqrt
+
+from codegen.language.initializer import ClosedForm, Comparison, Counterpart, fan_in, fan_out
 from specs.initializers.kaiming_normal import SPEC as KAIMING_NORMAL
+from specs.initializers.kaiming_normal import gain
 
 SPEC = replace(
     KAIMING_NORMAL,
@@ -23,7 +26,11 @@ SPEC = replace(
     counterparts=(Counterpart("torch.nn.init.kaiming_uniform_"),),
 )
 
+# torch's documented bound (torch.nn.init.kaiming_uniform_: bound = gain · sqrt(3 / fan_mode)).
+TORCH_DOCS = "torch.nn.init.kaiming_uniform_ and calculate_gain, PyTorch 2.13 documentation"
 RELATIONS = (
+    ClosedForm("KaimingUniform", "maxval", gain * sqrt(3 / fan_in), TORCH_DOCS, (("mode", "fan_in"),)),
+    ClosedForm("KaimingUniform", "maxval", gain * sqrt(3 / fan_out), TORCH_DOCS, (("mode", "fan_out"),)),
     Comparison(
         "kaiming_uniform_ for a relu is Keras's HeUniform, the fans read in each library's layout.",
         "KaimingUniform",

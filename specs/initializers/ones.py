@@ -1,6 +1,6 @@
 """Ones: Constant with value 1."""
 
-from codegen.language.initializer import Counterpart, Derivation, InitializerSpec
+from codegen.language.initializer import ClosedForm, Counterpart, Derivation, InitializerSpec
 
 SPEC = InitializerSpec(
     name="Ones",
@@ -9,3 +9,5 @@ SPEC = InitializerSpec(
     derived_from=Derivation("Constant", arguments=(("value", 1),)),
     counterparts=(Counterpart("keras.initializers.Ones"), Counterpart("torch.nn.init.ones_")),
 )
+
+RELATIONS = (ClosedForm("Ones", "value", 1, "keras.initializers.Ones and torch.nn.init.ones_: every element 1"),)

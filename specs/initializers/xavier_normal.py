@@ -7,8 +7,9 @@ truncates at ±2σ (and widens σ to make up for it).
 
 from dataclasses import replace
 
-from codegen.language.initializer import Comparison, Counterpart
+from codegen.language.initializer import ClosedForm, Comparison, Counterpart, fan_in, fan_out
 from specs.initializers.xavier_uniform import SPEC as XAVIER_UNIFORM
+from specs.initializers.xavier_uniform import gain
 
 SPEC = replace(
     XAVIER_UNIFORM,
@@ -23,6 +24,13 @@ SPEC = replace(
 )
 
 RELATIONS = (
+    # torch.nn.init.xavier_normal_: std = gain · sqrt(2 / (fan_in + fan_out)), as documented.
+    ClosedForm(
+        "XavierNormal",
+        "variance",
+        2 * gain**2 / (fan_in + fan_out),
+        "torch.nn.init.xavier_normal_, PyTorch 2.13 documentation",
+    ),
     Comparison(
         "PyTorch's xavier_normal_ with gain 1 has Keras's GlorotNormal variance 2/(fan_in + fan_out), "
         "but is untruncated.",

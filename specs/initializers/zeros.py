@@ -1,6 +1,6 @@
 """Zeros: Constant with value 0 (Keras's default bias initializer)."""
 
-from codegen.language.initializer import Counterpart, Derivation, InitializerSpec
+from codegen.language.initializer import ClosedForm, Counterpart, Derivation, InitializerSpec
 
 SPEC = InitializerSpec(
     name="Zeros",
@@ -9,3 +9,5 @@ SPEC = InitializerSpec(
     derived_from=Derivation("Constant", arguments=(("value", 0),)),
     counterparts=(Counterpart("keras.initializers.Zeros"), Counterpart("torch.nn.init.zeros_")),
 )
+
+RELATIONS = (ClosedForm("Zeros", "value", 0, "keras.initializers.Zeros and torch.nn.init.zeros_: every element 0"),)

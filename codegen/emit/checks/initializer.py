@@ -263,9 +263,11 @@ def _closed_form_checks(resolved: Resolved, relations: tuple) -> tuple[ClosedFor
         if not isinstance(relation, ClosedForm) or relation.initializer != resolved.spec.name:
             continue
         case = resolved.case(**dict(relation.settings))
+        # One closed form per setting of the choices (kaiming_normal_'s fan_in and fan_out): each test its own name.
+        settings = "".join(f"_{option}" for _, option in relation.settings)
         checks.append(
             ClosedFormCheck(
-                test=f"test_{resolved.spec.module_name}_{relation.parameter}_is_the_published_closed_form",
+                test=f"test_{resolved.spec.module_name}{settings}_{relation.parameter}_is_the_published_closed_form",
                 doc=docstring(f"{relation.citation}."),
                 quantity=relation.parameter,
                 family=case.distribution.family,
