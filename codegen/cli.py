@@ -190,8 +190,12 @@ def _verify(arguments: argparse.Namespace) -> int:
     except (KeyError, ValueError, ImportError) as error:  # no such spec, package or counterpart; bad arguments
         print(f"error: {error.args[0] if error.args else error}", file=sys.stderr)
         return 2
-    shown = covered.as_json() if arguments.json else covered.quiet() if arguments.quiet else None
-    print(shown or covered.report(arguments.every))
+    if arguments.json:
+        print(covered.as_json())
+    elif arguments.quiet:
+        print(covered.quiet())
+    else:
+        print(covered.report(arguments.every))
     return 0 if covered.passed else 1
 
 

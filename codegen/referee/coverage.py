@@ -137,6 +137,23 @@ def run(variants: Sequence[Variant], verify_one: Callable[[Variant], Verdict]) -
     return [(variant, verify_one(variant)) for variant in variants]
 
 
+def run_command(
+    arguments: argparse.Namespace,
+    variants: Sequence[Variant],
+    skipped: Sequence[Skipped],
+    verify_one: Callable[[Variant], Verdict],
+) -> Coverage:
+    """The run the command line asks for: the variants ``--variant`` names (all without it), one verdict each, and
+    those that could not run unless it names some."""
+    runs = run(selected(variants, arguments.variant), verify_one)
+    return Coverage(arguments.command_line, runs, [] if arguments.variant else list(skipped))
+
+
+def other_options(argument: str, options: Iterable[Any], default: Any) -> list[Variant]:
+    """A variant per option of a choice but its default (the defaults variant runs that one)."""
+    return [Variant(f"{argument}={option}", {argument: option}) for option in options if option != default]
+
+
 def selected(variants: Sequence[Variant], names: Iterable[str]) -> list[Variant]:
     """The variants ``names`` asks for (all when it is empty); an unknown name is an error listing the known."""
     names = list(names)

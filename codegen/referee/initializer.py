@@ -757,12 +757,11 @@ def variants(resolved: Resolved, against: str, pinned: Mapping[str, Any]) -> tup
     that ``pinned`` fixes is varied."""
     found = [Variant(DEFAULTS)]
     for choice in resolved.choices:
-        others = [option for option in choice.options if option != choice.default]
-        found += [Variant(f"{choice.argument}={option}", {choice.argument: option}) for option in others]
+        found += coverage.other_options(choice.argument, choice.options, choice.default)
     kept, skipped = [], []
     for variant in coverage.unpinned(found, pinned):
-        covered = _covered(resolved, against, variant, pinned)
         why = _uncovered(resolved, against, {**pinned, **variant.settings})
+        covered = _nearest_covered(resolved, against, variant, pinned) if why else variant
         if why:
             skipped.append(Skipped(variant.label, why + (f"; run as {covered.label}" if covered else "")))
         if covered is not None and all(covered.settings != other.settings for other in kept):
@@ -772,11 +771,9 @@ def variants(resolved: Resolved, against: str, pinned: Mapping[str, Any]) -> tup
     return kept, skipped
 
 
-def _covered(resolved: Resolved, against: str, variant: Variant, pinned: Mapping[str, Any]) -> Variant | None:
-    """``variant``, or where the library has no counterpart computing it, the variant with the fewest other choices
-    changed from their defaults that it has (torch's kaiming_normal_ for mode=fan_out, untruncated); None if none."""
-    if not _uncovered(resolved, against, {**pinned, **variant.settings}):
-        return variant
+def _nearest_covered(resolved: Resolved, against: str, variant: Variant, pinned: Mapping[str, Any]) -> Variant | None:
+    """``variant`` with the fewest other choices changed from their defaults at which the library has a counterpart
+    computing the spec (torch's kaiming_normal_ for mode=fan_out: untruncated); None if there is none."""
     free = [c for c in resolved.choices if c.argument not in {**pinned, **variant.settings}]
     for count in range(1, len(free) + 1):
         for changed in itertools.combinations(free, count):
@@ -784,7 +781,7 @@ def _covered(resolved: Resolved, against: str, variant: Variant, pinned: Mapping
                 extra = {c.argument: option for c, option in zip(changed, options) if option != c.default}
                 settings = {**variant.settings, **extra}
                 if len(extra) == count and not _uncovered(resolved, against, {**pinned, **settings}):
-                    label = ",".join(f"{name}={value}" for name, value in settings.items()) or DEFAULTS
+                    label = ",".join(f"{name}={value}" for name, value in settings.items())
                     return Variant(label, settings)
     return None
 
@@ -809,8 +806,10 @@ def verify_command(registry: Registry, arguments: argparse.Namespace, package: M
     resolved = resolve(registry.get(arguments.spec), {s.name: s for s in registry.initializers})
     given = coverage.parsed_assignments(arguments.arg)
     found, skipped = variants(resolved, arguments.against, given)
-    runs = coverage.run(
-        coverage.selected(found, arguments.variant),
+    return coverage.run_command(
+        arguments,
+        found,
+        skipped,
         lambda variant: verify(
             registry,
             arguments.spec,
@@ -823,4 +822,3 @@ def verify_command(registry: Registry, arguments: argparse.Namespace, package: M
             package=package,
         ),
     )
-    return Coverage(arguments.command_line, runs, [] if arguments.variant else skipped)

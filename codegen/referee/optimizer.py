@@ -35,11 +35,12 @@ import numpy as np
 import sympy
 
 import trainspec
-from codegen.language.common import Hyperparameter, Typical, typical_range
+from codegen.language.common import Hyperparameter, typical_range
 from codegen.language.optimizer import OptimizerSpec, g, t, w
+from codegen.language.schedule import ScheduleSpec
 from codegen.load import Registry
-from codegen.lower.optimizer import WEIGHT_DECAY, lower
 from codegen.lower.optimizer import Variant as LoweredVariant
+from codegen.lower.optimizer import lower
 from codegen.lower.relations import select_variant
 from codegen.referee import coverage
 from codegen.referee import optimizer_adapters as external
@@ -84,7 +85,8 @@ def verify(
         spec, rng, implementation.accepts, {**(given or {}), **variant.settings}, implementation.requires, variant.drawn
     )
     start, gradients = problem(rng, steps, np.dtype(dtype))
-    rates = learning_rates(registry, schedule or DEFAULT_SCHEDULE, steps, seed, package) if variant.schedule else None
+    schedule = schedule or DEFAULT_SCHEDULE
+    rates = learning_rates(registry, schedule, steps, seed, package) if variant.schedule else None
     actual = trajectory(implementation.make(dict(arguments), rates), start, gradients)
     own, rounding = implementation.rounded(arguments) if implementation.rounded else (arguments, "")
     expected = spec_trajectory(package, spec.name, own, start, gradients, rates)
@@ -101,7 +103,7 @@ def verify(
                 matches.append((candidate.label, candidate.explanation, error))
     notes = [*implementation.notes, *([rounding] if rounding else [])]
     if rates is not None:
-        notes.append(f"learning rate: {schedule or DEFAULT_SCHEDULE} at steps 0 .. {steps - 1}, rounded to float32")
+        notes.append(f"learning rate: {schedule} at steps 0 .. {steps - 1}, rounded to float32")
     if first is not None and np.array_equal(actual, np.broadcast_to(actual[0], actual.shape)):
         notes.append(f"the parameters never changed: {against} must update the arrays it is given in place")
     return Verdict(spec.name, against, steps, limit, arguments, errors, first, matches, notes=tuple(notes))
@@ -120,18 +122,6 @@ def _optimizer(registry: Registry, name: str) -> OptimizerSpec:
 DEFAULT_SCHEDULE = "CosineDecay"
 """The schedule the learning rate follows in the scheduled variant, its arguments drawn for the run."""
 
-CLIPPING = {
-    name: Hyperparameter(sympy.Symbol(name), name, None, sympy.Interval.open(0, sympy.oo), description, typical)
-    for name, description, typical in (
-        # Each range sits below the norms and values this problem's gradients have, so clipping always acts.
-        ("clipnorm", "each gradient's L2 norm clipped to this", Typical(0.5, 2.0)),
-        ("clipvalue", "each gradient element clipped to ±this", Typical(0.5, 2.0)),
-        ("global_clipnorm", "the L2 norm of all gradients together clipped to this", Typical(1.0, 4.0)),
-    )
-}
-BASE_OPTIONS = {WEIGHT_DECAY.argument: WEIGHT_DECAY, **CLIPPING}
-"""Keras's base options, which every optimizer in its convention takes."""
-
 
 def variants(
     spec: OptimizerSpec, implementation: external.Implementation, pinned: Mapping[str, object], dtype: str
@@ -149,11 +139,11 @@ def variants(
             found.append(Variant(name if not option.default else f"{name}=False", {name: not option.default}))
         elif option.kind != "flag" and name in drawn and takes(name):
             found.append(Variant(f"{name}={option.off_value:g}", {name: option.off_value}))
-        elif name in BASE_OPTIONS and spec.base_options == "keras":
+        elif name in external.BASE_OPTIONS and spec.base_options == "keras":
             found.append(Variant(name, drawn=(name,)))
-    found += _decay_rates_at_zero(spec, {variant.label.partition("=")[0] for variant in found}, takes)
+    found += _decay_rates_at_zero(spec, {name for variant in found for name in variant.settings}, takes)
     if spec.base_options == "keras":
-        found += [Variant(name, drawn=(name,)) for name in CLIPPING]
+        found += [Variant(name, drawn=(name,)) for name in external.CLIPPING]
     if takes("learning_rate") and "learning_rate" not in pinned:
         found.append(Variant("schedule", schedule=True))
     kept = []
@@ -190,7 +180,8 @@ def _not_taken(
             return f"{implementation.label} has no Keras base option {name}"
         if dtype == "float64" and name in implementation.float32_inside:
             return f"{implementation.float32_inside[name]} (run --dtype float32 to cover it)"
-    if dtype == "float32" and variant.label.endswith("=0") and variant.label[:-2] in _decay_rate_arguments(spec):
+    at_zero = [name for name, value in variant.settings.items() if value == 0]
+    if dtype == "float32" and set(at_zero) & set(_decay_rate_arguments(spec)):
         return (
             "at a decay rate of 0 the moving average m + (1 - β)(g - m) cancels in float32 (v + (g² - v) with v ≫ "
             "g²), and implementations that round it differently part beyond rounding (run --dtype float64)"
@@ -221,7 +212,9 @@ def run_coverage(
     """Every variant of ``spec_name`` against ``against`` (or those ``chosen`` names), one verdict each."""
     spec = _optimizer(registry, spec_name)
     given = dict(given or {})
-    unknown = sorted(set(given) - set(external.scalar_arguments(spec)) - set(external.flags(spec)) - set(BASE_OPTIONS))
+    unknown = sorted(
+        set(given) - set(external.scalar_arguments(spec)) - set(external.flags(spec)) - set(external.BASE_OPTIONS)
+    )
     if unknown:
         names = ", ".join([*external.scalar_arguments(spec), *external.flags(spec)])
         raise ValueError(f"{spec.name} has no argument or flag {unknown[0]!r}; it has: {names}")
@@ -249,8 +242,11 @@ def learning_rates(registry: Registry, text: str, steps: int, seed: int, package
     """The learning rate at steps 0 .. steps - 1 from ``SPEC[:name=value,...]``: the schedule's arguments not given
     are drawn for a run of ``steps`` steps, and every rate is rounded to float32 (Keras holds it in float32)."""
     name, _, given = text.partition(":")
-    spec = next((s for s in registry.schedules if name in (s.name, *s.aliases)), None)
-    if spec is None:
+    try:
+        spec = registry.get(name)
+    except KeyError:
+        spec = None
+    if not isinstance(spec, ScheduleSpec):
         known = ", ".join(s.name for s in registry.schedules)
         raise ValueError(f"--schedule {text!r}: {name!r} is not a schedule spec; schedules: {known}")
     pinned = coverage.parsed_assignments(given.split(",")) if given else {}
@@ -281,7 +277,7 @@ def draw(
         if accepts is None or argument in accepts:
             chosen[argument] = float(np.float32(typical_value(hyperparameter, rng)))
     for name in base_options:
-        chosen[name] = float(np.float32(typical_value(BASE_OPTIONS[name], rng)))
+        chosen[name] = float(np.float32(typical_value(external.BASE_OPTIONS[name], rng)))
     defaults = {option.argument: option.default for option in spec.options if option.kind == "flag"}
     flag_values = {name: bool(given.get(name, defaults.get(name, False))) for name in sorted(external.flags(spec))}
     chosen.update({name: value for name, value in given.items() if name not in flag_values})
@@ -402,7 +398,7 @@ def candidates(
             continue
         shared = external.carried(arguments, spec, other, registry)
         if spec.base_options == other.base_options == "keras":  # Keras's own options carry over by name
-            shared.update({name: arguments[name] for name in BASE_OPTIONS if name in arguments})
+            shared.update({name: arguments[name] for name in external.BASE_OPTIONS if name in arguments})
         found.append(
             Candidate(
                 f"{other.convention} {other.name} ({other.module_name})",
@@ -488,14 +484,14 @@ def interpret(
     float64 NumPy, tensor by tensor (a sum over the tensor is over each one's elements), with Keras's clipping where
     ``arguments`` ask for it and the learning rate of ``run.rates`` per step: a diagnosis, not a kernel."""
     hyperparameters = (*spec.hyperparameters, *variant.hyperparameters)
-    values = {h.symbol: float(arguments.get(h.argument) or h.default or 0.0) for h in hyperparameters}
+    values = {h.symbol: _value(arguments.get(h.argument), h) for h in hyperparameters}
     assignments = list(variant.assignments if assignments is None else assignments)
     inputs = sorted({w, g, t, *values, *(s.symbol for s in variant.state), *(lhs for lhs, _ in assignments)}, key=str)
     modules = [{"tensor_sum": np.sum}, "numpy"]
     functions = [(lhs, sympy.lambdify(inputs, rhs, modules)) for lhs, rhs in assignments]
     starts = {s.symbol: sympy.sympify(s.initial) for s in variant.state} | dict(initial or {})
     starting = {symbol: float(sympy.sympify(value).xreplace(values)) for symbol, value in starts.items()}
-    clipping = {name: arguments.get(name) for name in CLIPPING}
+    clipping = {name: arguments.get(name) for name in external.CLIPPING}
     eta = spec.hyperparameter("learning_rate").symbol
     tensors: list[dict] = []  # each tensor's state, from one step to the next
 
@@ -514,6 +510,13 @@ def interpret(
 
     with np.errstate(all="ignore"):  # a slip may divide by 0 (a bias correction a step late): it just matches nothing
         return trajectory(step, run.start, run.gradients)
+
+
+def _value(given: float | None, hyperparameter: Hyperparameter) -> float:
+    """The value a run used: the one given (0 included), else the default; a base option left off (None) is 0."""
+    if given is not None:
+        return float(given)
+    return float(hyperparameter.default or 0.0)
 
 
 def verify_command(registry: Registry, arguments: argparse.Namespace, package: ModuleType) -> Coverage:

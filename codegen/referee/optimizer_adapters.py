@@ -40,7 +40,7 @@ import numpy as np
 import sympy
 
 from codegen.errors import ImplementationError
-from codegen.language.common import Counterpart, Hyperparameter, exact
+from codegen.language.common import Counterpart, Hyperparameter, Typical, exact
 from codegen.language.optimizer import OptimizerSpec
 from codegen.load import Registry
 from codegen.lower.optimizer import WEIGHT_DECAY
@@ -53,7 +53,18 @@ Values = Mapping[str, Any]
 # The library ``--against`` names, and the package its optimizers live in (for messages).
 LIBRARIES = {"torch": "torch.optim", "keras": "keras.optimizers", "optax": "optax"}
 LEARNING_RATE = "learning_rate"
-KERAS_BASE_OPTIONS = frozenset({"weight_decay", "clipnorm", "clipvalue", "global_clipnorm"})
+CLIPPING = {
+    name: Hyperparameter(sympy.Symbol(name), name, None, sympy.Interval.open(0, sympy.oo), description, typical)
+    for name, description, typical in (
+        # Each range sits below the norms and values the referee's gradients have, so clipping always acts.
+        ("clipnorm", "each gradient's L2 norm clipped to this", Typical(0.5, 2.0)),
+        ("clipvalue", "each gradient element clipped to ±this", Typical(0.5, 2.0)),
+        ("global_clipnorm", "the L2 norm of all gradients together clipped to this", Typical(1.0, 4.0)),
+    )
+}
+BASE_OPTIONS = {WEIGHT_DECAY.argument: WEIGHT_DECAY, **CLIPPING}
+"""Keras's base options, which every optimizer in its convention takes, as the referee draws them."""
+KERAS_BASE_OPTIONS = frozenset(BASE_OPTIONS)
 # What keras 3.15's torch backend computes in float32 in a float64 run, measured: the clipping scales, where
 # ops.maximum and ops.minimum of a float64 norm and a Python float return float32 (clipnorm moved one float64 SGD
 # step by 2.9e-8 of its length). Its decay factor is rounded too, but that rounding is modelled exactly

@@ -491,8 +491,7 @@ def variants(spec: ScheduleSpec, pinned: Mapping[str, Any]) -> list[Variant]:
     choice; each argument that may be None, None. Nothing that ``pinned`` fixes is varied."""
     found = [Variant(DEFAULTS)]
     for choice in spec.choices:
-        others = [case.when for case in choice.cases if case.when != choice.default]
-        found += [Variant(f"{choice.argument}={when}", {choice.argument: when}) for when in others]
+        found += coverage.other_options(choice.argument, (case.when for case in choice.cases), choice.default)
     found += [Variant(f"{rule.argument}=None", {rule.argument: None}) for rule in spec.when_none]
     return coverage.unpinned(found, pinned)
 
@@ -502,8 +501,10 @@ def verify_command(registry: Registry, arguments: argparse.Namespace, package: M
     coverage.refuse_optimizer_options(arguments, "a schedule")
     spec = registry.get(arguments.spec)
     given = coverage.parsed_assignments(arguments.arg)
-    runs = coverage.run(
-        coverage.selected(variants(spec, given), arguments.variant),
+    return coverage.run_command(
+        arguments,
+        variants(spec, given),
+        (),
         lambda variant: verify(
             registry,
             arguments.spec,
@@ -516,4 +517,3 @@ def verify_command(registry: Registry, arguments: argparse.Namespace, package: M
             package=package,
         ),
     )
-    return Coverage(arguments.command_line, runs)

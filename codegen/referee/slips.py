@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from codegen.language.common import Hyperparameter
 from codegen.language.optimizer import t
 from codegen.lower.optimizer import Variant
 
@@ -39,12 +38,13 @@ def slips(variant: Variant) -> list[Slip]:
     """Every distinct single-site slip of ``variant``, then the whole-update ones; none equal to the variant."""
     assignments = tuple(variant.assignments)
     decays = decay_rates(variant)
+    scalars = _scalars(variant)
     found: list[Slip] = []
     for index, (lhs, rhs) in enumerate(assignments):
         where = f"line {index + 1}: {lhs} ← {sympy.sstr(rhs)}"
-        for form in _forms(variant, lhs, rhs):
+        for form in _forms(variant, lhs, rhs, scalars):
             written = "" if form == rhs else f", written {sympy.sstr(form)}"
-            for what, changed in _site_changes(variant, lhs, form, decays):
+            for what, changed in _site_changes(variant, lhs, form, decays, scalars):
                 if changed != form:
                     replaced = (*assignments[:index], (lhs, changed), *assignments[index + 1 :])
                     found.append(Slip(f"{what}, in {where}{written}", replaced))
@@ -59,33 +59,33 @@ def slips(variant: Variant) -> list[Slip]:
 def decay_rates(variant: Variant) -> dict[sympy.Symbol, sympy.Symbol]:
     """Each decay rate (a hyperparameter in [0, 1] that some state's update weighs against 1 − itself: β, ρ), and
     the state whose moving average it sets."""
+    states = {s.symbol for s in variant.state}
     found = {}
     for h in variant.hyperparameters:
-        if not _in_unit_interval(h):
+        if not h.domain.is_subset(sympy.Interval(0, 1)):
             continue
-        for lhs, rhs in variant.assignments:
-            if rhs.has(1 - h.symbol) and lhs in {s.symbol for s in variant.state}:
-                found[h.symbol] = lhs
-                break
+        moment = next((lhs for lhs, rhs in variant.assignments if lhs in states and rhs.has(1 - h.symbol)), None)
+        if moment is not None:
+            found[h.symbol] = moment
     return found
 
 
-def _in_unit_interval(hyperparameter: Hyperparameter) -> bool:
-    return bool(hyperparameter.domain.is_subset(sympy.Interval(0, 1)))
-
-
-def _forms(variant: Variant, lhs: sympy.Symbol, rhs: sympy.Expr) -> list[sympy.Expr]:
+def _forms(variant: Variant, lhs: sympy.Symbol, rhs: sympy.Expr, scalars: set[sympy.Symbol]) -> list[sympy.Expr]:
     """The assignment as written and, for a state's moving average, as β m + (1 − β) g: an implementation's line
     follows either, and a factor one drops differs between them."""
     if lhs not in {s.symbol for s in variant.state} or rhs.has(sympy.Piecewise, sympy.Max, sympy.Min):
         return [rhs]
-    varying = sorted(rhs.free_symbols - _scalars(variant), key=str)
+    varying = sorted(rhs.free_symbols - scalars, key=str)
     collected = sympy.collect(sympy.expand(rhs), varying)
     return [rhs] if collected == rhs else [rhs, collected]
 
 
 def _site_changes(
-    variant: Variant, lhs: sympy.Symbol, rhs: sympy.Expr, decays: dict[sympy.Symbol, sympy.Symbol]
+    variant: Variant,
+    lhs: sympy.Symbol,
+    rhs: sympy.Expr,
+    decays: dict[sympy.Symbol, sympy.Symbol],
+    scalars: set[sympy.Symbol],
 ) -> Iterator[tuple[str, sympy.Expr]]:
     """(what changed, the new right-hand side) for each one-site change of one assignment."""
     for h in variant.hyperparameters:
@@ -115,7 +115,6 @@ def _site_changes(
     if rhs.has(t):
         yield "the step count one behind (t → t − 1)", rhs.xreplace({t: t - 1})
         yield "the step count one ahead (t → t + 1)", rhs.xreplace({t: t + 1})
-    scalars = _scalars(variant)
     for product in _nodes(rhs, lambda n: isinstance(n, sympy.Mul) and not _negation(n)):
         for factor in product.args:
             if not factor.is_number and factor.free_symbols <= scalars:
