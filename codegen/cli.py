@@ -13,6 +13,7 @@ from pathlib import Path
 from codegen.build import GENERATED_DIR, PACKAGE, SPECS_DIR, generate
 from codegen.cache import BuildCache, default_folder
 from codegen.errors import ImplementationError, SpecError
+from codegen.kinds import KINDS
 from codegen.load import load_registry
 from codegen.lower import optimizer as optimizers
 from codegen.lower import schedule as schedules
@@ -254,10 +255,15 @@ def _list(arguments: argparse.Namespace) -> int:
         "optimizer": lambda spec: [v.name for v in optimizers.lower(spec).variants],
         "schedule": lambda spec: [v.name for v in schedules.variants(spec)],
     }
-    for spec in registry.everything:
-        print(f"{spec.name:10} {spec.source:34} {spec.summary}")
-        if spec.kind in variants:  # the kernels its options or choices select
-            print(f"{'':10} variants: {', '.join(variants[spec.kind](spec))}")
+    for kind in KINDS:
+        specs = registry.of(kind.name)
+        if not specs:
+            continue
+        print(f"{kind.title} ({len(specs)})" if kind is KINDS[0] else f"\n{kind.title} ({len(specs)})")
+        for spec in specs:
+            print(f"  {spec.name:12} {spec.source:34} {spec.summary}")
+            if spec.kind in variants:  # the kernels its options or choices select
+                print(f"  {'':12} variants: {', '.join(variants[spec.kind](spec))}")
     return 0
 
 

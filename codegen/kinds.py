@@ -16,9 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from codegen.emit.checks.estimator import estimator_check_module
 from codegen.emit.checks.initializer import families_check_module, initializer_check_module
 from codegen.emit.checks.optimizer import relations_check_module
 from codegen.emit.checks.schedule import schedule_check_module
+from codegen.emit.code.estimator import estimator_module
 from codegen.emit.code.initializer import initializer_module, kernels_module
 from codegen.emit.code.optimizer import Functions, functions, optimizer_module
 from codegen.emit.code.package import PackageStyle, kind_package
@@ -26,17 +28,21 @@ from codegen.emit.code.schedule import schedule_module
 from codegen.emit.code.torch_optimizer import torch_optimizer_module
 from codegen.emit.code.triton_optimizer import TritonKernels, triton_kernels, triton_optimizer_module, triton_package
 from codegen.emit.common import Emitted
+from codegen.emit.docs.estimator import estimator_section, training_part
 from codegen.emit.docs.initializer import family_table, initializer_section, initializers_part, overview
 from codegen.emit.docs.optimizer import base_options_part, optimizer_section, optimizers_part
 from codegen.emit.docs.schedule import schedule_section, schedules_part
+from codegen.language.estimator import EstimatorSpec
 from codegen.language.initializer import FAMILIES, InitializerSpec
 from codegen.language.optimizer import OptimizerSpec
 from codegen.language.schedule import ScheduleSpec
 from codegen.load import Registry
+from codegen.lower import estimator as estimators
 from codegen.lower import initializer as initializers
 from codegen.lower import optimizer as optimizers
 from codegen.lower import schedule as schedules
 from codegen.plan import CasePlan, KernelPlan, SchedulePlan, plan_case, plan_family, plan_kernel, plan_schedule
+from codegen.validate import estimator as validate_estimator
 from codegen.validate import initializer as validate_initializer
 from codegen.validate import optimizer as validate_optimizer
 from codegen.validate import schedule as validate_schedule
@@ -71,6 +77,8 @@ class Kind:
     package: PackageStyle
     part: str
     """The kind's part of the docs, as the master document inputs it (``optimizers/optimizers``)."""
+    title: str
+    """What the kind's specs are, as a heading (``trainspec list``)."""
     warnings: Callable[[object], tuple[str, ...]] = lambda spec: ()
     """What a valid spec allows that no user wants, one line each: checked on every build (it is cheap), never
     cached, so the author sees it until the spec is fixed."""
@@ -223,7 +231,39 @@ def _shared_initializers(context: Context) -> tuple[Emitted, ...]:
     )
 
 
+# ----------------------------------------------------------------------------- estimators
+
+
+def _emit_estimator(lowered: estimators.Lowered, context: Context) -> tuple[Emitted, ...]:
+    return (
+        estimator_module(lowered, context.package),
+        estimator_section(lowered),
+        estimator_check_module(lowered, context.registry, context.package),
+    )
+
+
+def _index_estimators(context: Context) -> tuple[Emitted, ...]:
+    specs = context.registry.of(ESTIMATORS.name)
+    return (kind_package(ESTIMATORS.package, specs, context.package), training_part(specs))
+
+
 # ----------------------------------------------------------------------------- the table
+
+
+def _lookup(table: str, noun: str, name: str, alias: str) -> tuple[str, tuple[str, ...]]:
+    """A kind package's ``get``: the class of ``table`` by name or alias, or a ValueError listing the known ones."""
+    return (
+        "get(identifier)",
+        (
+            f'"""The {noun} class named ``identifier`` (``"{name}"`` or ``"{alias}"``)."""',
+            "try:",
+            f"    return {table}[identifier]",
+            "except KeyError:",
+            f'    known = ", ".join(sorted({table}))',
+            f'    raise ValueError(f"unknown {noun} {{identifier!r}}; known: {{known}}") from None',
+        ),
+    )
+
 
 OPTIMIZERS = Kind(
     name="optimizer",
@@ -242,23 +282,12 @@ OPTIMIZERS = Kind(
         runtime="",
         runtime_names=(),
         runtime_helpers=(),
-        functions=(
-            (
-                "get(identifier)",
-                (
-                    '"""The optimizer class named ``identifier`` (``"Adam"`` or ``"adam"``)."""',
-                    "try:",
-                    "    return OPTIMIZERS[identifier]",
-                    "except KeyError:",
-                    '    known = ", ".join(sorted(OPTIMIZERS))',
-                    '    raise ValueError(f"unknown optimizer {identifier!r}; known: {known}") from None',
-                ),
-            ),
-        ),
+        functions=(_lookup("OPTIMIZERS", "optimizer", "Adam", "adam"),),
         exports_aliases=False,
         registers=False,
     ),
     part="optimizers/optimizers",
+    title="Optimizers",
     warnings=validate_optimizer.warnings,
 )
 
@@ -293,23 +322,12 @@ SCHEDULES = Kind(
         runtime="schedule",
         runtime_names=("Schedule", "deserialize", "serialize"),
         runtime_helpers=("register",),
-        functions=(
-            (
-                "get(identifier)",
-                (
-                    '"""The schedule class named ``identifier`` (``"CosineDecay"`` or ``"cosine_decay"``)."""',
-                    "try:",
-                    "    return SCHEDULES[identifier]",
-                    "except KeyError:",
-                    '    known = ", ".join(sorted(SCHEDULES))',
-                    '    raise ValueError(f"unknown schedule {identifier!r}; known: {known}") from None',
-                ),
-            ),
-        ),
+        functions=(_lookup("SCHEDULES", "schedule", "CosineDecay", "cosine_decay"),),
         exports_aliases=False,
         registers=True,
     ),
     part="schedules/schedules",
+    title="Learning-rate schedules",
 )
 
 INITIALIZERS = Kind(
@@ -357,7 +375,38 @@ INITIALIZERS = Kind(
         registers=False,
     ),
     part="initializers/initializers",
+    title="Weight initializers",
 )
 
-KINDS = (OPTIMIZERS, SCHEDULES, INITIALIZERS)
+ESTIMATORS = Kind(
+    name="estimator",
+    spec_type=EstimatorSpec,
+    validate=lambda spec, context: validate_estimator.validate(spec, context.registry),
+    lower=lambda spec, context: estimators.lower(spec),
+    plan=lambda lowered, context: lowered,
+    emit=_emit_estimator,
+    index=_index_estimators,
+    shared=_no_files,
+    package=PackageStyle(
+        folder="training",
+        noun="estimator",
+        table="ESTIMATORS",
+        docstring=(
+            "Gradient descent by batch size: the batches each step's gradient averages, epoch by epoch.\n\n"
+            "    from trainspec.training import MiniBatch\n"
+            "    for epoch, batch in MiniBatch(batch_size=32, seed=0).epochs(len(x), 10):\n"
+            "        grads = gradient(w, x[batch], y[batch])  # the mean over the batch\n"
+        ),
+        runtime="batches",
+        runtime_names=("Batches",),
+        runtime_helpers=(),
+        functions=(_lookup("ESTIMATORS", "estimator", "MiniBatch", "mini_batch"),),
+        exports_aliases=False,
+        registers=False,
+    ),
+    part="training/training",
+    title="Gradient descent by batch size",
+)
+
+KINDS = (OPTIMIZERS, SCHEDULES, INITIALIZERS, ESTIMATORS)
 BY_NAME = {kind.name: kind for kind in KINDS}

@@ -118,7 +118,7 @@ def test_no_stage_imports_a_later_one() -> None:
 
 def test_function_level_imports_are_of_optional_libraries_or_of_command_tools() -> None:
     """Inside a function, only a library that not every user has, or a command's own tools (see codegen/cli.py)."""
-    optional = ("torch", "keras", "jax", "optax", "matplotlib", "codegen.tools", "codegen.referee")
+    optional = ("torch", "keras", "jax", "optax", "matplotlib", "sklearn", "codegen.tools", "codegen.referee")
     found = [
         f"{path.relative_to(REPO)}: {target}"
         for path in CODEGEN.rglob("*.py")

@@ -18,6 +18,7 @@ from helpers import GENERATED_DIR, REPO, SPECS_DIR, files_of, run_trainspec, tre
 from codegen.build import generate
 from codegen.cache import BuildCache
 from codegen.cli import main
+from codegen.kinds import KINDS
 from codegen.load import load_registry
 
 
@@ -144,8 +145,14 @@ def test_list_prints_every_spec(capsys: pytest.CaptureFixture) -> None:
     for spec_file in files:
         assert spec_file.relative_to(REPO).as_posix() in output, f"{spec_file} is missing from `trainspec list`"
     names = {re.search(r'\bname="(\w+)"', f.read_text(encoding="utf-8"))[1] for f in files}
-    listed = {line.split()[0] for line in output.splitlines() if line and not line[0].isspace()}
+    listed = {line.split()[0] for line in output.splitlines() if line.startswith("  ") and line[2] != " "}
     assert names <= listed
+    # Grouped by kind, under headings in the order of the table of kinds, each spec under its own kind's.
+    headings = [line for line in output.splitlines() if line and not line[0].isspace()]
+    assert [h.rpartition(" (")[0] for h in headings] == [kind.title for kind in KINDS]
+    for kind in KINDS:
+        block = output.split(f"{kind.title} (", 1)[1].split("\n\n", 1)[0]
+        assert all(f"  {spec.name} " in block for spec in load_registry(SPECS_DIR).of(kind.name)), kind.name
 
 
 def test_list_of_a_specs_folder(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

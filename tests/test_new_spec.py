@@ -72,11 +72,30 @@ SPEC = InitializerSpec(
 )
 '''
 
+ESTIMATOR = '''"""Pairs: every step averages the gradients of two examples."""
+
+from codegen.language.estimator import derive, g_bar, sigma, N
+from specs.training.mini_batch import SPEC as MINI_BATCH
+
+SPEC = derive(
+    MINI_BATCH,
+    {MINI_BATCH.batch_size: 2},
+    name="PairBatch",
+    aliases=("pair_batch",),
+    title="Gradient descent on pairs",
+    legend="pairs",
+    summary="Each step averages the gradients of two examples, drawn without replacement.",
+    mean=g_bar,
+    variance=sigma**2 * (N - 2) / (2 * (N - 1)),
+)
+'''
+
 # The modules that iterate the registry, by the kind they cover; each must collect tests of the new spec.
 MODULES = {
     "SignSGD": ("test_runtime_api.py", "test_kernels_vs_reference.py"),
     "InverseSqrtDecay": ("test_schedules_kernels.py", "test_verify_schedules.py"),
     "Symmetric": ("test_initializers_api.py", "test_initializers_statistics.py"),
+    "PairBatch": ("test_training.py",),
 }
 
 
@@ -98,6 +117,7 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     (root / optimizer_path).write_text(optimizer, encoding="utf-8")
     (specs / "schedules" / "inverse_sqrt_decay.py").write_text(SCHEDULE, encoding="utf-8")
     (specs / "initializers" / "symmetric.py").write_text(INITIALIZER, encoding="utf-8")
+    (specs / "training" / "pair_batch.py").write_text(ESTIMATOR, encoding="utf-8")
     built = run_trainspec("build", "--specs", str(specs), "--out", str(out), "--package", PACKAGE, "--no-cache")
     assert built.returncode == 0, built.stderr
     return {"TRAINSPEC_TEST_SPECS": str(specs), "TRAINSPEC_TEST_OUT": str(out), "TRAINSPEC_TEST_PACKAGE": PACKAGE}
@@ -123,6 +143,8 @@ def test_the_build_generates_every_file_of_the_new_specs(build: dict[str, str]) 
         "docs/optimizers/signsgd.tex",
         "docs/schedules/inverse_sqrt_decay.tex",
         "docs/initializers/symmetric.tex",
+        f"{PACKAGE}/training/pair_batch.py",
+        "docs/training/pair_batch.tex",
     ):
         assert (out / path).is_file(), f"{path} was not generated"
 
@@ -139,9 +161,15 @@ def test_registry_tests_run_on_the_new_spec(build: dict[str, str], name: str) ->
 
 
 def test_the_new_specs_generated_checks_pass(build: dict[str, str]) -> None:
-    """The schedule's declared relation and the initializer's derived claims; SignSGD declares no relation."""
+    """The schedule's declared relation, the initializer's derived claims and the estimator's statements; SignSGD
+    declares no relation."""
     checks = Path(build["TRAINSPEC_TEST_OUT"]) / "checks"
-    new = [str(path) for path in sorted(checks.glob("test_*.py")) if re.search("signsgd|inverse_sqrt|symm", path.name)]
-    assert [Path(path).name for path in new] == ["test_inverse_sqrt_decay_schedule.py", "test_symmetric_initializer.py"]
+    pattern = "signsgd|inverse_sqrt|symm|pair_batch"
+    new = [str(path) for path in sorted(checks.glob("test_*.py")) if re.search(pattern, path.name)]
+    assert [Path(path).name for path in new] == [
+        "test_inverse_sqrt_decay_schedule.py",
+        "test_pair_batch_estimator.py",
+        "test_symmetric_initializer.py",
+    ]
     result = _pytest(build, "-q", *new)
     assert result.returncode == 0, result.stdout[-5000:]

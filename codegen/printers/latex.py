@@ -19,6 +19,7 @@ from sympy.printing.precedence import PRECEDENCE
 
 from codegen.errors import SpecError
 from codegen.language.optimizer import tensor_sum
+from codegen.printers.text import interval_text
 
 # LaTeX's special characters in text mode; an underscore may break a line (long argument names in table cells).
 _SPECIAL = {
@@ -178,6 +179,13 @@ def texttt(name: str) -> str:
 
 def math(formula: str) -> str:
     return f"${formula}$"
+
+
+def domain_latex(domain: sympy.Set) -> str:
+    """A domain in math mode: ``\\{1, 2, \\ldots\\}`` for a Range from 1, ``(0, \\infty)`` for an interval."""
+    if isinstance(domain, sympy.Range):
+        return f"\\{{{domain.inf}, {domain.inf + 1}, \\ldots\\}}"
+    return interval_text(domain).replace("inf", r"\infty")
 
 
 def latex_number(value: float | None) -> str:

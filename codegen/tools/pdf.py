@@ -2,8 +2,9 @@
 
 ``build_pdf`` copies the generated ``docs/`` folder to a temporary folder,
 draws there each schedule's plot with the kernels of the generated package
-(``figures/schedules/<module>.tex``, as the schedule sections input them), and
-runs latexmk: no build artifact ever lands in the output folder.
+(``figures/schedules/<module>.tex``, as the schedule sections input them) and
+the figures of training by batch size (``figures/training/``), and runs
+latexmk: no build artifact ever lands in the output folder.
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from codegen.emit.docs.figure import figure_file
+from codegen.emit.docs.estimator import PART as TRAINING_PART
+from codegen.emit.docs.figure import figure, figure_file
 from codegen.emit.docs.master import MASTER
 from codegen.emit.docs.schedule import figure_path
 from codegen.language.schedule import Call
 from codegen.load import load_registry
 from codegen.proofs.package import generated_package
 from codegen.render import render
+from codegen.tools import training
 
 REPO = Path(__file__).resolve().parent.parent.parent
 DEFAULT_PDF = REPO / "build" / "trainspec.pdf"
@@ -36,19 +39,24 @@ class DocsBuildError(RuntimeError):
 
 
 def draw_figures(out_dir: Path, package: str, specs_dir: Path, docs: Path) -> list[Path]:
-    """The example of each schedule whose section ``docs`` holds, plotted there with the package in ``out_dir``."""
-    specs = [
-        spec for spec in load_registry(specs_dir).schedules if (docs / f"schedules/{spec.module_name}.tex").is_file()
-    ]
-    if not specs:
+    """The figures of the sections ``docs`` holds, drawn there with the package in ``out_dir``: each schedule's
+    example, and the experiments of the part on training by batch size (``codegen.tools.training``)."""
+    registry = load_registry(specs_dir)
+    specs = [spec for spec in registry.schedules if (docs / f"schedules/{spec.module_name}.tex").is_file()]
+    training_part = (docs / Path(TRAINING_PART).relative_to("docs")).is_file()
+    if not specs and not training_part:
         return []
     generated = generated_package(out_dir / package, package)
-    drawn = []
+    try:
+        drawn = training.draw(generated, docs, "the specs in specs/training/") if training_part else []
+    except ImportError as error:
+        needed = f"the figures of training by batch size need {error.name}"
+        raise DocsBuildError(f"{needed}: pip install 'trainspec[docs]'") from error
     for spec in specs:
         schedule = _built(Call(spec.name, spec.example.arguments), generated)
         values = schedule.values(spec.example.steps + 1)
         path = f"{figure_path(spec)}.tex"
-        rendered = render(figure_file(path, values, spec.source))
+        rendered = render(figure_file(path, figure(values), spec.source))
         target = docs / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(rendered.text, encoding="utf-8")

@@ -97,6 +97,7 @@ from .schedules import (
     WarmupCosineDecay,
     WarmupExponentialDecay,
 )
+from .training import FullBatch, MiniBatch, SingleSample
 
 # Numba caches each kernel under the name of the module it was compiled in: the package has one name.
 if __name__ != "trainspec":
@@ -120,6 +121,7 @@ __all__ = [
     "CyclicLR",
     "ExponentialDecay",
     "Ftrl",
+    "FullBatch",
     "GlorotNormal",
     "GlorotUniform",
     "HeNormal",
@@ -135,6 +137,7 @@ __all__ = [
     "LinearLR",
     "LinearWarmup",
     "Lion",
+    "MiniBatch",
     "Nadam",
     "NaturalExpDecay",
     "OneCycleLR",
@@ -146,6 +149,7 @@ __all__ = [
     "RMSprop",
     "RandomNormal",
     "RandomUniform",
+    "SingleSample",
     "TorchASGD",
     "TorchAdadelta",
     "TorchAdagrad",

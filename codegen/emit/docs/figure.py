@@ -25,8 +25,11 @@ HEIGHT = 420
 UNIT = "0.1mm"
 # A point may leave the thinned polyline when it is this close to it (picture units: 0.02 mm).
 TOLERANCE = 0.2
+# Consecutive points of a drawn polyline are at least this far apart (picture units: 0.1 mm): LaTeX's \qbezier
+# overflows on shorter segments, and a ragged curve has many.
+SPACING = 1.0
 MARGIN_LEFT = 130
-MARGIN_BOTTOM = 70
+MARGIN_BOTTOM = 85
 
 
 @dataclass(frozen=True)
@@ -36,16 +39,100 @@ class Tick:
 
 
 @dataclass(frozen=True)
+class Curve:
+    """One polyline, as ``\\qbezier`` segments, in a colour of xcolor (empty: the text colour, no package)."""
+
+    colour: str
+    segments: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Marker:
+    position: str
+    colour: str
+
+
+@dataclass(frozen=True)
 class Figure:
-    """A plot as finished strings: the picture's size, the curve's segments, the ticks."""
+    """A plot as finished strings: the picture's size, the curves, markers, ticks, axis labels and legend."""
 
     unit: str
     width: int
     height: int
     box: str
-    segments: tuple[str, ...]
+    curves: tuple[Curve, ...]
+    markers: tuple[Marker, ...]
     x_ticks: tuple[Tick, ...]
     y_ticks: tuple[Tick, ...]
+    x_label: str
+    y_label: str
+    legend: tuple[tuple[str, str], ...]
+    """(colour, label) of each labelled curve, in order."""
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One axis: its label (LaTeX), its range, log-scaled or not, and its tick values (None: chosen here)."""
+
+    label: str
+    low: float
+    high: float
+    log: bool = False
+    ticks: tuple[float, ...] | None = None
+
+    def scaled(self, values: np.ndarray, length: int) -> np.ndarray:
+        """``values`` in picture units along an axis of ``length``."""
+        transform = np.log10 if self.log else np.asarray
+        low, high = transform(self.low), transform(self.high)
+        return (transform(values) - low) * (length / (high - low))
+
+    def tick_values(self) -> tuple[float, ...]:
+        if self.ticks is not None:
+            return self.ticks
+        if self.log:
+            first, last = math.ceil(math.log10(self.low) - 1e-9), math.floor(math.log10(self.high) + 1e-9)
+            return tuple(10.0**power for power in range(first, last + 1))
+        return tuple(self.low + (self.high - self.low) * i / 4 for i in range(5))
+
+    def tick_label(self, value: float) -> str:
+        power = math.log10(value) if self.log else None
+        if power is not None and abs(power - round(power)) < 1e-9 and abs(power) > 2:
+            return f"$10^{{{round(power)}}}$"
+        return _label(value)
+
+
+@dataclass(frozen=True)
+class Series:
+    """One curve to plot: its points, its colour (xcolor's name; empty for the text colour) and legend label."""
+
+    xs: Sequence[float]
+    ys: Sequence[float]
+    colour: str = ""
+    label: str = ""
+    marked: bool = False
+    """Whether its first point is marked (a trajectory's start)."""
+
+
+def plot(series: Sequence[Series], x: Axis, y: Axis, height: int = HEIGHT, marks: Sequence[tuple] = ()) -> Figure:
+    """``series`` on the axes ``x`` and ``y``; a segment that leaves the plot area is left out. ``marks``: points
+    (x, y, colour) drawn as dots (a minimum)."""
+    curves = []
+    for one in series:
+        xs = x.scaled(np.asarray(one.xs, dtype=np.float64), WIDTH)
+        ys = y.scaled(np.asarray(one.ys, dtype=np.float64), height)
+        if xs.size < 2 or not (np.all(np.isfinite(xs)) and np.all(np.isfinite(ys))):
+            raise ValueError(f"a curve needs at least two finite points: {one.label or 'the curve'}")
+        points = spaced(thinned(list(zip(xs.tolist(), ys.tolist())), TOLERANCE), SPACING)
+        inside = [a for a in itertools.pairwise(points) if _inside(a[0], height) and _inside(a[1], height)]
+        curves.append(Curve(one.colour, tuple(_segment(a, b) for a, b in inside)))
+    starts = [(one.xs[0], one.ys[0], one.colour) for one in series if one.marked]
+    markers = tuple(Marker(_position(x, y, a, b, height), colour) for a, b, colour in (*starts, *marks))
+    x_ticks = tuple(Tick(_coordinate(_scaled(x, v, WIDTH)), x.tick_label(v)) for v in x.tick_values())
+    y_ticks = tuple(Tick(_coordinate(_scaled(y, v, height)), y.tick_label(v)) for v in y.tick_values())
+    legend = tuple((one.colour, one.label) for one in series if one.label)
+    # The picture's size and lower-left corner: room left of the axis for the labels, below for the ticks.
+    box = f"({WIDTH + MARGIN_LEFT},{height + MARGIN_BOTTOM + 20})(-{MARGIN_LEFT},-{MARGIN_BOTTOM})"
+    return Figure(UNIT, WIDTH, height, box, tuple(curves), markers, x_ticks, y_ticks, x.label, y.label, legend)
 
 
 def figure(values: Sequence[float]) -> Figure:
@@ -58,17 +145,21 @@ def figure(values: Sequence[float]) -> Figure:
     high = _nice_ceiling(float(values.max()))
     if high <= low:
         high = low + 1.0
-    xs = np.arange(values.size) * (WIDTH / last)
-    ys = (values - low) * (HEIGHT / (high - low))
-    points = thinned(list(zip(xs.tolist(), ys.tolist())), TOLERANCE)
-    segments = tuple(_segment(a, b) for a, b in itertools.pairwise(points))
-    x_ticks = tuple(Tick(_coordinate(step * WIDTH / last), str(step)) for step in _ticks(0, last))
-    y_ticks = tuple(
-        Tick(_coordinate((value - low) * HEIGHT / (high - low)), _label(value)) for value in _y_ticks(low, high)
-    )
-    # The picture's size and lower-left corner: room left of the axis for the labels, below for the ticks.
-    box = f"({WIDTH + MARGIN_LEFT},{HEIGHT + MARGIN_BOTTOM + 20})(-{MARGIN_LEFT},-{MARGIN_BOTTOM})"
-    return Figure(UNIT, WIDTH, HEIGHT, box, segments, x_ticks, y_ticks)
+    steps = Axis("step $k$", 0.0, float(last), ticks=tuple(float(step) for step in _ticks(0, last)))
+    return plot([Series(np.arange(values.size), values)], steps, Axis("", low, high))
+
+
+def _scaled(axis: Axis, value: float, length: int) -> float:
+    return float(axis.scaled(np.float64(value), length))
+
+
+def _position(x: Axis, y: Axis, a: float, b: float, height: int) -> str:
+    return f"({_coordinate(_scaled(x, a, WIDTH))},{_coordinate(_scaled(y, b, height))})"
+
+
+def _inside(point: tuple[float, float], height: int) -> bool:
+    slack = 1e-6
+    return -slack <= point[0] <= WIDTH + slack and -slack <= point[1] <= height + slack
 
 
 def _segment(a: tuple[float, float], b: tuple[float, float]) -> str:
@@ -82,8 +173,8 @@ def _coordinate(value: float) -> str:
 
 
 def _label(value: float) -> str:
-    if value == 0:
-        return "0"
+    if float(value).is_integer() and abs(value) < 1e6:
+        return str(int(value))
     return f"{value:.3g}"
 
 
@@ -109,8 +200,17 @@ def _ticks(first: int, last: int) -> list[int]:
     return [first, last]
 
 
-def _y_ticks(low: float, high: float) -> list[float]:
-    return [low + (high - low) * i / 4 for i in range(5)]
+def spaced(points: list[tuple[float, float]], spacing: float) -> list[tuple[float, float]]:
+    """``points`` without those closer than ``spacing`` to the point kept before them (the last is always kept)."""
+    kept = points[:1]
+    for point in points[1:-1]:
+        if math.dist(point, kept[-1]) >= spacing:
+            kept.append(point)
+    if len(points) > 1:
+        if len(kept) > 1 and math.dist(points[-1], kept[-1]) < spacing:
+            kept.pop()
+        kept.append(points[-1])
+    return kept
 
 
 def thinned(points: list[tuple[float, float]], tolerance: float) -> list[tuple[float, float]]:
@@ -135,6 +235,6 @@ def thinned(points: list[tuple[float, float]], tolerance: float) -> list[tuple[f
     return [point for point, kept in zip(points, keep) if kept]
 
 
-def figure_file(path: str, values: Sequence[float], source: str) -> Emitted:
-    """The picture of ``values`` (steps 0, 1, ...) as a file at ``path`` in the docs folder."""
-    return Emitted(path, "docs/figure.tex.jinja", figure(values), source)
+def figure_file(path: str, drawn: Figure, source: str) -> Emitted:
+    """The picture ``drawn`` (``figure`` or ``plot``) as a file at ``path`` in the docs folder."""
+    return Emitted(path, "docs/figure.tex.jinja", drawn, source)

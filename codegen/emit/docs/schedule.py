@@ -17,8 +17,7 @@ import sympy
 from codegen.emit.common import Emitted
 from codegen.language.common import Hyperparameter
 from codegen.language.schedule import SCHEDULE_RELATIONS, Call, ListArgument, ScheduleArgument, ScheduleSpec, k
-from codegen.printers.latex import latex, text
-from codegen.printers.text import interval_text
+from codegen.printers.latex import domain_latex, latex, text
 
 PART = "docs/schedules/schedules.tex"
 
@@ -121,7 +120,7 @@ def _row(spec: ScheduleSpec, argument, names: dict) -> ArgumentRow:
             text(argument.argument),
             f"${latex(argument.symbol, names)}$",
             text(default),
-            f"${_domain(argument.domain)}$",
+            f"${domain_latex(argument.domain)}$",
             text(argument.description),
         )
     if isinstance(argument, ListArgument):
@@ -138,12 +137,6 @@ def _choice_row(choice) -> ArgumentRow:
     options = ", ".join(repr(case.when) for case in choice.cases)
     description = text(f"{choice.description}; one of {options}")
     return ArgumentRow(text(choice.argument), "", text(repr(choice.default)), "a choice", description)
-
-
-def _domain(domain: sympy.Set) -> str:
-    if isinstance(domain, sympy.Range):
-        return f"\\{{{domain.inf}, {domain.inf + 1}, \\ldots\\}}"
-    return interval_text(domain).replace("inf", r"\infty")
 
 
 def _varying(spec: ScheduleSpec) -> frozenset:
