@@ -1,4 +1,4 @@
-"""``trainspec`` (or ``python -m codegen``): build, check, list, docs, bench, plot-schedule."""
+"""``trainspec`` (or ``python -m codegen``): build, check, list, docs, bench, verify, mutate, plot-schedule."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
+from types import ModuleType
 
 from codegen.build import GENERATED_DIR, PACKAGE, SPECS_DIR, generate
 from codegen.cache import BuildCache, default_folder
@@ -67,11 +68,33 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--initializers-size", type=int, default=100_000_000, help="values per initializer (float32)")
     bench.add_argument(
         "--only",
-        choices=("optimizers", "initializers", "torch"),
-        default=None,
-        help="run one table only (torch: trainspec.torch's TorchAdam against torch's fused Adam on four models)",
+        nargs="+",
+        metavar="NAME",
+        default=(),
+        help="run only these: a table (optimizers, initializers, or torch: trainspec.torch's TorchAdam against "
+        "torch's fused Adam on four models), or rows of one: an optimizer (Adam: its rows), a row ('Adam amsgrad'), "
+        "an initializer (HeUniform), a torch workload (b, or ResNet-50)",
     )
     bench.set_defaults(command=_bench)
+
+    mutate = commands.add_parser(
+        "mutate",
+        help="one-line changes to the specs and generated kernels, then the tests: how many do the checks catch?",
+        description="Each mutant edits one line (an operator, a number, a sign, a root) of a spec's SPEC or of a "
+        "generated kernel; a probe beside the unmutated build tells whether it changes behaviour; the spec's tests "
+        "then run on its build. Prints one line per mutant and the catch rate; exit 1 if one survived. Needs the "
+        "repository's tests/.",
+    )
+    mutate.add_argument("--sample", type=int, default=20, help="mutants to draw (0: every one; default 20)")
+    mutate.add_argument("--seed", type=int, default=0, help="which mutants are drawn (default 0)")
+    mutate.add_argument(
+        "--target", nargs="+", choices=("spec", "kernel"), default=("spec", "kernel"), help="what to mutate"
+    )
+    mutate.add_argument(
+        "--kind", nargs="+", choices=tuple(kind.name for kind in KINDS), default=tuple(kind.name for kind in KINDS)
+    )
+    mutate.add_argument("--json", type=Path, default=None, help="also write every outcome to this file")
+    mutate.set_defaults(command=_mutate)
 
     plot = commands.add_parser(
         "plot-schedule",
@@ -279,6 +302,15 @@ def _docs(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _mutate(arguments: argparse.Namespace) -> int:
+    from codegen.tools import mutate  # the generated packages, the tests
+
+    outcomes = mutate.run(arguments.sample, arguments.seed, tuple(arguments.target), tuple(arguments.kind))
+    if arguments.json is not None:
+        arguments.json.write_text(mutate.report_json(outcomes), encoding="utf-8")
+    return 1 if any(outcome.verdict == "survived" for outcome in outcomes) else 0
+
+
 def _plot_schedule(arguments: argparse.Namespace) -> int:
     from codegen.tools.plot import plot_command  # matplotlib and the generated package
 
@@ -292,12 +324,38 @@ def _plot_schedule(arguments: argparse.Namespace) -> int:
 
 
 def _bench(arguments: argparse.Namespace) -> int:
-    from codegen.tools import bench_initializers, bench_optimizers, bench_torch  # numba, the package, torch
+    from codegen.tools import bench_initializers, bench_optimizers  # numba, the package
 
-    if arguments.only in (None, "optimizers"):
-        bench_optimizers.run(size=arguments.size, repeats=arguments.repeats)
-    if arguments.only in (None, "initializers"):
-        bench_initializers.run(size=arguments.initializers_size)
-    if arguments.only in (None, "torch"):
-        bench_torch.run(repeats=arguments.repeats)
+    rows = {
+        "optimizers": {name for case in bench_optimizers.cases() for name in (case.spec.name, case.label)},
+        "initializers": {spec.name for spec in load_registry(SPECS_DIR).initializers},
+        "torch": set(_torch_workloads()),
+    }
+    unknown = [name for name in arguments.only if name not in rows and not any(name in r for r in rows.values())]
+    if unknown:
+        known = "; ".join(f"{table}: {', '.join(sorted(names)) or 'needs torch'}" for table, names in rows.items())
+        print(f"error: --only {unknown[0]!r} is neither a table nor a row of one; {known}", file=sys.stderr)
+        return 2
+    tables = {
+        "optimizers": lambda names: bench_optimizers.run(size=arguments.size, repeats=arguments.repeats, names=names),
+        "initializers": lambda names: bench_initializers.run(size=arguments.initializers_size, names=names),
+        "torch": lambda names: _bench_torch().run(repeats=arguments.repeats, names=names),
+    }
+    for table, run in tables.items():
+        asked = tuple(name for name in arguments.only if name in rows[table])
+        if not arguments.only or table in arguments.only or asked:
+            run(() if table in arguments.only else asked)
     return 0
+
+
+def _torch_workloads() -> tuple[str, ...]:
+    try:
+        return _bench_torch().workload_names()
+    except ImportError:  # torch is not installed: the torch table has no rows to offer
+        return ()
+
+
+def _bench_torch() -> ModuleType:
+    from codegen.tools import bench_torch  # torch
+
+    return bench_torch

@@ -64,7 +64,9 @@ def tree_diff(expected: dict[str, str], actual: dict[str, str], expected_name: s
     return "\n".join(lines)
 
 
-def run_trainspec(*arguments: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def run_trainspec(
+    *arguments: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
     """Run the real command line (``python -m codegen``, the ``trainspec`` script's entry) in a fresh process."""
     return subprocess.run(
         [sys.executable, "-m", "codegen", *arguments],
@@ -72,7 +74,7 @@ def run_trainspec(*arguments: str, env: dict[str, str] | None = None) -> subproc
         env={**os.environ, **(env or {})},
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
     )
 
 

@@ -24,6 +24,8 @@ CODEGEN = REPO / "codegen"
 LEVELS = {
     "codegen.errors": 0,
     "codegen.output": 0,
+    "codegen.progress": 0,
+    "codegen.version": 0,
     "codegen.language": 1,
     "codegen.load": 2,
     "codegen.validate": 3,

@@ -835,3 +835,20 @@ def test_tensors_cut_into_rows_and_shared_by_threads_step_as_whole_tensors(case_
     monkeypatch.setattr(multi_tensor, "THREADS", 2)
     for index, (a, b) in enumerate(zip(_steps_with(case), whole)):
         np.testing.assert_array_equal(a, b, err_msg=f"params[{index}]")
+
+
+@pytest.mark.parametrize(
+    ("source", "shown"),
+    [
+        ("CosineDecay(0.1, decay_steps=100)", "decay_steps=100, alpha=0, warmup_target=None, warmup_steps=0)"),
+        ("PiecewiseConstantDecay([100, 200], [1.0, 0.5, 0.25])", "boundaries=(100, 200), values=(1, 0.5, 0.25))"),
+        ("SGD(learning_rate=0.01, momentum=0.9)", "SGD(learning_rate=0.01, momentum=0.9, nesterov=False)"),
+        ("Adam(epsilon=1e-8)", "beta_2=0.999, epsilon=1e-08, amsgrad=False)"),
+        ("VarianceScaling(2.0, seed=4)", "VarianceScaling(scale=2, mode='fan_in', distribution='truncated_normal'"),
+    ],
+)
+def test_reprs_show_whole_numbers_as_integers_and_rebuild_the_object(source: str, shown: str) -> None:
+    """A repr is the call that rebuilds the object, in the fewest characters: ``decay_steps=100``, not ``100.0``."""
+    built = eval(source, vars(trainspec))
+    assert shown in repr(built)
+    assert eval(repr(built), vars(trainspec)).get_config() == built.get_config()

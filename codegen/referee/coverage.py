@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from codegen.progress import Progress
 from codegen.referee.verdict import Verdict
 
 DEFAULTS = "defaults"
@@ -134,7 +135,13 @@ def _plain(value: Any) -> Any:
 
 
 def run(variants: Sequence[Variant], verify_one: Callable[[Variant], Verdict]) -> list[tuple[Variant, Verdict]]:
-    return [(variant, verify_one(variant)) for variant in variants]
+    """Each variant's verdict, in order; on a terminal, the variant running is shown (``codegen.progress``)."""
+    runs = []
+    with Progress() as progress:
+        for index, variant in enumerate(variants, 1):
+            progress.step(f"verify: {index}/{len(variants)} {variant.label}")
+            runs.append((variant, verify_one(variant)))
+    return runs
 
 
 def run_command(

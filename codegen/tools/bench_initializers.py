@@ -39,6 +39,7 @@ from codegen.build import SPECS_DIR
 from codegen.language.common import Counterpart
 from codegen.load import load_registry
 from codegen.lower.initializer import Resolved, arguments_as_parameters, distribution_with, parameters_at, resolve
+from codegen.progress import Progress
 from codegen.referee.initializer_adapters import call_arguments, factor, imported, settle
 from codegen.tools.bench_optimizers import Timing, time_interleaved
 
@@ -324,12 +325,12 @@ def run(
     except ImportError:
         pass
     header = machine_lines(package)
+    chosen = [(shape, job) for shape, job in jobs(size, specs_dir, package) if not names or job.name in names]
     rows = []
-    for shape, job in jobs(size, specs_dir, package):
-        if names and job.name not in names:
-            continue
-        rows.append(measure(shape, job, repeats, package))
-        print(f"  measured {job.name}", file=sys.stderr, flush=True)
+    with Progress() as progress:
+        for index, (shape, job) in enumerate(chosen, 1):
+            progress.step(f"bench initializers: {index}/{len(chosen)} {job.name}")
+            rows.append(measure(shape, job, repeats, package))
     text = "\n".join(
         [
             *header,

@@ -32,7 +32,6 @@ import itertools
 import os
 import platform
 import statistics
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -51,6 +50,7 @@ from codegen.language.optimizer import OptimizerSpec, Option, g, t, w
 from codegen.load import load_registry
 from codegen.lower.optimizer import Variant, lower
 from codegen.plan import plan_kernel
+from codegen.progress import Progress
 from codegen.referee import optimizer_adapters as counterparts
 from codegen.referee.optimizer import typical_point
 from trainspec.runtime import multi_tensor as runtime
@@ -553,14 +553,17 @@ def run(
     small_size: int = SMALL_SIZE,
     specs: Sequence[OptimizerSpec] | None = None,
     package: ModuleType = trainspec,
+    names: Sequence[str] = (),
 ) -> str:
-    """Measure every case (``cases``), print the report (Markdown), and return it."""
+    """Measure every case (``cases``), or those ``names`` asks for (a spec's name: all its rows; a row's label),
+    print the report (Markdown), and return it."""
     torch = _torch()
     threads = torch.get_num_threads() if torch else None
     if torch is not None:
         torch.set_num_threads(os.cpu_count() or 1)
     try:
-        report = _report(cases(specs, package), size, repeats, small_count, small_size)
+        chosen = [case for case in cases(specs, package) if not names or {case.spec.name, case.label} & set(names)]
+        report = _report(chosen, size, repeats, small_count, small_size)
     finally:
         if torch is not None:
             torch.set_num_threads(threads)
@@ -602,9 +605,10 @@ def _report(all_cases: list[Case], size: int, repeats: int, small_count: int, sm
 def _measure_large(all_cases: list[Case], rng: np.random.Generator, size: int, repeats: int) -> list[Row]:
     param, grad = (rng.standard_normal(size, dtype=DTYPE) for _ in range(2))
     rows = []
-    for case in all_cases:
-        rows.append(measure(case, param, grad, repeats))
-        print(f"  measured {case.label}", file=sys.stderr, flush=True)
+    with Progress() as progress:
+        for index, case in enumerate(all_cases, 1):
+            progress.step(f"bench optimizers: {index}/{len(all_cases)} {case.label}")
+            rows.append(measure(case, param, grad, repeats))
     return rows
 
 

@@ -23,6 +23,7 @@ import torch
 
 import trainspec
 import trainspec.torch
+from codegen.progress import Progress
 from codegen.tools.bench_optimizers import Timing, machine_info, time_interleaved
 
 RESNET50_STAGES = ((64, 3), (128, 4), (256, 6), (512, 3))
@@ -122,9 +123,25 @@ def markdown_table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def run(repeats: int = 9) -> str:
-    """Print and return the table: TorchAdam against torch's fused Adam on (a)–(d)."""
-    rows = [measure(workload, shapes, repeats) for workload, shapes in WORKLOADS.items()]
+def workload_names() -> tuple[str, ...]:
+    """What ``trainspec bench --only`` takes for a workload: its letter (``b``) or its name (``ResNet-50``)."""
+    return tuple(name for workload in WORKLOADS for name in sorted(_names(workload)))
+
+
+def _names(workload: str) -> set[str]:
+    letter, _, name = workload.partition(" ")
+    return {letter.strip("()"), name}
+
+
+def run(repeats: int = 9, names: tuple[str, ...] = ()) -> str:
+    """Print and return the table: TorchAdam against torch's fused Adam on (a)–(d), or on the workloads ``names``
+    asks for (``workload_names``)."""
+    chosen = {workload: shapes for workload, shapes in WORKLOADS.items() if not names or set(names) & _names(workload)}
+    rows = []
+    with Progress() as progress:
+        for index, (workload, shapes) in enumerate(chosen.items(), 1):
+            progress.step(f"bench torch: {index}/{len(chosen)} {workload}")
+            rows.append(measure(workload, shapes, repeats))
     report = "\n".join(
         [
             "## trainspec.torch against torch.optim (float32, Adam, default hyperparameters)",

@@ -18,13 +18,16 @@ from pathlib import Path
 
 from codegen.emit.docs.estimator import PART as TRAINING_PART
 from codegen.emit.docs.figure import figure, figure_file
-from codegen.emit.docs.master import MASTER
+from codegen.emit.docs.master import MASTER, VERSION_FILE
 from codegen.emit.docs.schedule import figure_path
 from codegen.language.schedule import Call
 from codegen.load import load_registry
+from codegen.progress import Progress
 from codegen.proofs.package import generated_package
+from codegen.referee.schedule_adapters import build
 from codegen.render import render
 from codegen.tools import training
+from codegen.version import __version__
 
 REPO = Path(__file__).resolve().parent.parent.parent
 DEFAULT_PDF = REPO / "build" / "trainspec.pdf"
@@ -53,7 +56,7 @@ def draw_figures(out_dir: Path, package: str, specs_dir: Path, docs: Path) -> li
         needed = f"the figures of training by batch size need {error.name}"
         raise DocsBuildError(f"{needed}: pip install 'trainspec[docs]'") from error
     for spec in specs:
-        schedule = _built(Call(spec.name, spec.example.arguments), generated)
+        schedule = build(Call(spec.name, spec.example.arguments), generated)
         values = schedule.values(spec.example.steps + 1)
         path = f"{figure_path(spec)}.tex"
         rendered = render(figure_file(path, figure(values), spec.source))
@@ -62,11 +65,6 @@ def draw_figures(out_dir: Path, package: str, specs_dir: Path, docs: Path) -> li
         target.write_text(rendered.text, encoding="utf-8")
         drawn.append(target)
     return drawn
-
-
-def _built(call: Call, package):
-    arguments = {name: _built(v, package) if isinstance(v, Call) else v for name, v in call.arguments.items()}
-    return getattr(package, call.schedule)(**arguments)
 
 
 def build_pdf(
@@ -93,8 +91,12 @@ def build_pdf(
         work = Path(scratch) / "docs"
         shutil.copytree(docs, work)
         specs = REPO / "specs" if specs_dir is None else Path(specs_dir)
-        draw_figures(Path(out_dir), package, specs, work)
-        result = _run_latexmk(latexmk, work, specs)
+        with Progress() as progress:
+            progress.step("docs: drawing the figures with the generated kernels")
+            draw_figures(Path(out_dir), package, specs, work)
+            (work / VERSION_FILE).write_text(f"\\newcommand{{\\trainspecversion}}{{{__version__}}}\n", encoding="utf-8")
+            progress.step("docs: typesetting with latexmk")
+            result = _run_latexmk(latexmk, work, specs)
         built = work / Path(MASTER_NAME).with_suffix(".pdf")
         if result.returncode != 0 or not built.is_file():
             log = _keep_log(work / Path(MASTER_NAME).with_suffix(".log"), pdf)

@@ -98,6 +98,19 @@ BEALE = (sympy.Rational(3, 2) - _x + _x * _y) ** 2 + (sympy.Rational(9, 4) - _x 
 BEALE += (sympy.Rational(21, 8) - _x + _x * _y**3) ** 2
 
 
+SEED_OPTIMIZERS = (
+    ("SGD", {"learning_rate": 1e-3}),
+    ("SGD", {"learning_rate": 1e-3, "momentum": 0.9}),
+    ("SGD", {"learning_rate": 1e-3, "momentum": 0.9, "nesterov": True}),
+    ("Adagrad", {"learning_rate": 0.5}),
+    ("RMSprop", {"learning_rate": 0.01}),
+    ("Adadelta", {"learning_rate": 1.0}),
+    ("Adam", {"learning_rate": 0.05}),
+    ("Nadam", {"learning_rate": 0.05}),
+)
+"""The classic optimizers the figures compare, with the rates they use: (class name, arguments)."""
+
+
 @dataclass(frozen=True)
 class Landscape:
     name: str
@@ -120,16 +133,7 @@ LANDSCAPES = (
         x=Axis("$x$", -1.5, 1.5, ticks=(-1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5)),
         y=Axis("$y$", -0.5, 1.75, ticks=(-0.5, 0.0, 0.5, 1.0, 1.5)),
         steps=2000,
-        optimizers=(
-            ("SGD", {"learning_rate": 1e-3}),
-            ("SGD", {"learning_rate": 1e-3, "momentum": 0.9}),
-            ("SGD", {"learning_rate": 1e-3, "momentum": 0.9, "nesterov": True}),
-            ("Adagrad", {"learning_rate": 0.5}),
-            ("RMSprop", {"learning_rate": 0.01}),
-            ("Adadelta", {"learning_rate": 1.0}),
-            ("Adam", {"learning_rate": 0.05}),
-            ("Nadam", {"learning_rate": 0.05}),
-        ),
+        optimizers=SEED_OPTIMIZERS,
     ),
     Landscape(
         "beale",
@@ -139,16 +143,7 @@ LANDSCAPES = (
         x=Axis("$x$", 0.0, 3.5, ticks=(0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5)),
         y=Axis("$y$", -1.0, 1.75, ticks=(-1.0, -0.5, 0.0, 0.5, 1.0, 1.5)),
         steps=2000,
-        optimizers=(
-            ("SGD", {"learning_rate": 1e-3}),
-            ("SGD", {"learning_rate": 1e-3, "momentum": 0.9}),
-            ("SGD", {"learning_rate": 1e-3, "momentum": 0.9, "nesterov": True}),
-            ("Adagrad", {"learning_rate": 0.5}),
-            ("RMSprop", {"learning_rate": 0.01}),
-            ("Adadelta", {"learning_rate": 1.0}),
-            ("Adam", {"learning_rate": 0.05}),
-            ("Nadam", {"learning_rate": 0.05}),
-        ),
+        optimizers=SEED_OPTIMIZERS,
     ),
 )
 

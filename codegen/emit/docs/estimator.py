@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import sympy
 
 from codegen.emit.common import Emitted
+from codegen.emit.docs.schedule import ArgumentRow
 from codegen.language.estimator import LATEX_NAMES, EstimatorSpec, N
 from codegen.lower.estimator import Lowered
 from codegen.printers.latex import domain_latex, latex, text
@@ -26,15 +27,6 @@ FIGURES = (
     "figures/training/beale",
 )
 """The figures of the part, relative to docs/ and without .tex, drawn by ``trainspec docs``."""
-
-
-@dataclass(frozen=True)
-class ArgumentRow:
-    name: str
-    symbol: str
-    default: str
-    domain: str
-    description: str
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from codegen.emit.common import Emitted
 
 MASTER = "docs/trainspec.tex"
+VERSION_FILE = "version.tex"
+"""What the master inputs for trainspec's version (``\\trainspecversion``): written by ``trainspec docs`` when it
+typesets, so that no generated file carries a version."""
 TITLE = "trainspec: the formulas of training"
-SUBJECT = "Optimizers, learning-rate schedules and weight initializers, each derived from its SymPy spec"
+SUBJECT = "Optimizers, learning-rate schedules, weight initializers and gradient estimators, from SymPy specs"
 
 
 @dataclass(frozen=True)

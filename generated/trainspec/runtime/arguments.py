@@ -30,6 +30,17 @@ def number_text(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
+def argument_text(value: Any) -> str:
+    """An argument as a call shows it (a repr): a whole number as an integer (``decay_steps=100``, not ``100.0``), a
+    list element by element, anything else by its repr."""
+    if isinstance(value, float) and math.isfinite(value):
+        return number_text(value)
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(argument_text(item) for item in value)
+        return f"[{inner}]" if isinstance(value, list) else f"({inner}{',' if len(value) == 1 else ''})"
+    return repr(value)
+
+
 @dataclass(frozen=True)
 class Domain:
     """The interval an argument must lie in, as the spec declares it."""

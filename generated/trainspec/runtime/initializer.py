@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .arguments import FLOAT_DTYPES, THREADS, Constraint, Domain, checked_real
+from .arguments import FLOAT_DTYPES, THREADS, Constraint, Domain, argument_text, checked_real
 
 _pool: ThreadPoolExecutor | None = None
 
@@ -135,7 +135,8 @@ class Initializer:
         return cls(**config)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.get_config().items())})"
+        arguments = ", ".join(f"{k}={argument_text(v)}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({arguments})"
 
     # ----------------------------------------------------------------- filling
 

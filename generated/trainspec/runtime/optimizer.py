@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .arguments import FLOAT_DTYPES, Constraint, Domain, checked_real
+from .arguments import FLOAT_DTYPES, Constraint, Domain, argument_text, checked_real
 from .multi_tensor import Reduction, address, step_tensors
 from .schedule import Schedule, deserialize, serialize
 
@@ -138,7 +138,8 @@ class Optimizer:
         return cls(**config)
 
     def __repr__(self) -> str:
-        arguments = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if v is not None and k != "name")
+        config = self.get_config().items()
+        arguments = ", ".join(f"{k}={argument_text(v)}" for k, v in config if v is not None and k != "name")
         return f"{type(self).__name__}({arguments})"
 
     # ----------------------------------------------------------------- stepping

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 import numba
 import numpy as np
 
-from .arguments import number_text
+from .arguments import argument_text, number_text
 
 
 @numba.njit(cache=True)
@@ -220,7 +220,7 @@ class Schedule:
         return cls(**config)
 
     def __repr__(self) -> str:
-        arguments = ", ".join(f"{a.name}={self._config[a.name]!r}" for a in self.arguments)
+        arguments = ", ".join(f"{a.name}={argument_text(self._config[a.name])}" for a in self.arguments)
         return f"{type(self).__name__}({arguments})"
 
     def __eq__(self, other: object) -> bool:
