@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import sympy
 
@@ -20,7 +22,7 @@ from codegen.language.initializer import (
     truncated_std_definition,
 )
 from codegen.load import load_registry
-from codegen.lower.initializer import fans_of, parameters_at, resolve
+from codegen.lower.initializer import check_drawn_symbols, fans_of, parameters_at, resolve
 from codegen.plan import plan_family
 from codegen.validate.initializer import validate
 from tests.helpers import SPECS_DIR
@@ -217,3 +219,31 @@ def test_a_valued_choice_sets_its_symbol_and_the_derivation_uses_it():
     assert resolved.layout == "torch" and len(resolved.cases) == 3  # one per mode; size selects no case
     family, parameters = parameters_at(resolved, {"level": 1.5}, {"size": "large", "mode": "fan_out"}, (4, 9))
     assert family == "normal" and parameters["stddev"] == pytest.approx(3.0 / 3.0, rel=1e-15)  # 2·1.5 / sqrt(9)
+
+
+def test_a_derivation_that_fixes_a_valued_choice_gives_its_symbol_that_value():
+    """KaimingUniform with nonlinearity fixed to relu draws with the gain sqrt(2) written in: no free gain is left
+    for the generated code to name (it would be a NameError at run time)."""
+    if "KaimingUniform" not in _REGISTERED:
+        pytest.skip("the registry under test has no KaimingUniform")
+    child = InitializerSpec(
+        "Child",
+        ("child",),
+        "relu's kaiming_uniform_ by fan_in",
+        derived_from=Derivation("KaimingUniform", choices=(("nonlinearity", "relu"), ("mode", "fan_in"))),
+        source="specs/initializers/child.py",
+    )
+    resolved = lowered(child, {**_REGISTERED, "Child": child})
+    (case,) = resolved.cases
+    maxval = dict(case.distribution.parameters)[sympy.Symbol("maxval", real=True)]
+    assert sympy.simplify(maxval - sympy.sqrt(6 / fan_in)) == 0
+    assert maxval.free_symbols == {fan_in}
+
+
+def test_a_case_that_draws_with_an_undefined_symbol_is_refused():
+    """The last guard before code is generated: a name the generated module would not define is a build error."""
+    resolved = lowered(_REGISTERED["RandomNormal"], _REGISTERED)
+    stray = sympy.Symbol("stray")
+    broken = dataclasses.replace(resolved, cases=(Case((), distribution("normal", mean=stray, stddev=1)),))
+    with pytest.raises(SpecError, match="RandomNormal: symbol 'stray': the normal case"):
+        check_drawn_symbols(broken)

@@ -10,8 +10,10 @@ import json
 from pathlib import Path
 
 import numpy as np
-from helpers import GENERATED_DIR, PACKAGE, SPECS_DIR, run_trainspec
+from helpers import GENERATED_DIR, PACKAGE, SPECS_DIR, package, run_trainspec
 
+from codegen.load import load_registry
+from codegen.lower import optimizer as optimizers
 from codegen.tools import mutate
 
 
@@ -60,3 +62,12 @@ def test_a_sample_of_mutants_is_caught(tmp_path: Path):
     survived = [f"{o['path']}:{o['line']}: {o['after']}" for o in outcomes if o["verdict"] == "survived"]
     assert not survived, result.stdout
     assert result.returncode == 0 and "caught" in result.stdout.splitlines()[-1], result.stdout + result.stderr
+
+
+def test_the_probe_runs_every_kernel_of_every_optimizer():
+    """A mutant in a kernel the probe never runs would pass for equivalent: one configuration per variant."""
+    trainspec = package()
+    for spec in load_registry(SPECS_DIR).optimizers:
+        cls = trainspec.OPTIMIZERS[spec.name]
+        chosen = [mutate.constructed(cls, config) for config in mutate.optimizer_configs(spec)]
+        assert [o.variant.name for o in chosen] == [v.name for v in optimizers.lower(spec).variants], spec.name

@@ -129,6 +129,18 @@ BREAKAGES = (
         "cubed",
         "changes nothing",
     ),
+    Breakage(
+        "option whose off form disagrees with its off value",
+        (
+            _import("Option"),
+            (
+                "    references=(\n",
+                '    options=(Option("epsilon", when_off={epsilon: 1}, kind="nonzero"),),\n    references=(\n',
+            ),
+        ),
+        "epsilon",
+        "its off form runs when epsilon = 0, but sets epsilon to 1",
+    ),
     # Malformed declarations that once crashed the build with a traceback instead of naming the culprit.
     Breakage(
         "assignment to an expression",

@@ -14,6 +14,7 @@ import sympy
 from codegen.errors import SpecError
 from codegen.language.common import Constraint, Hyperparameter
 from codegen.language.initializer import (
+    CONSTANTS,
     FAMILIES,
     FANS,
     Case,
@@ -75,7 +76,9 @@ def resolve(spec: InitializerSpec, specs: dict[str, InitializerSpec]) -> Resolve
     """``spec`` with its derivation carried out by substitution in its parent (looked up in ``specs``)."""
     if spec.derived_from is None:
         layout = spec.layout or "keras"
-        return Resolved(spec, spec.arguments, spec.choices, spec.cases, spec.constraints, spec.ranks, layout)
+        resolved = Resolved(spec, spec.arguments, spec.choices, spec.cases, spec.constraints, spec.ranks, layout)
+        check_drawn_symbols(resolved)
+        return resolved
     derivation = spec.derived_from
     if derivation.parent not in specs:
         raise SpecError(spec.source, f"derived from unknown initializer {derivation.parent!r}", spec=spec.name)
@@ -87,6 +90,11 @@ def resolve(spec: InitializerSpec, specs: dict[str, InitializerSpec]) -> Resolve
     parent_arguments = {h.argument: h for h in parent.arguments}
     substitution = {parent_arguments[name].symbol: sympy.sympify(v) for name, v in fixed.items()}
     chosen = dict(derivation.choices)
+    # A valued choice the derivation fixes gives its symbol one value for good (nonlinearity='leaky_relu': the gain).
+    for choice in parent.valued_choices:
+        if choice.argument in chosen:
+            value = sympy.sympify(dict(choice.values)[chosen[choice.argument]])
+            substitution[choice.sets] = value.xreplace(substitution)
     cases = tuple(
         Case(
             tuple((name, option) for name, option in case.settings if name not in chosen),
@@ -105,7 +113,7 @@ def resolve(spec: InitializerSpec, specs: dict[str, InitializerSpec]) -> Resolve
         for c in parent.choices
         if c.argument not in chosen
     )
-    return Resolved(
+    resolved = Resolved(
         spec,
         (*spec.arguments, *(h for h in parent.arguments if h.argument not in fixed)),
         (*choices, *spec.choices),
@@ -116,6 +124,27 @@ def resolve(spec: InitializerSpec, specs: dict[str, InitializerSpec]) -> Resolve
         parent=parent,
         substitution=tuple(substitution.items()),
     )
+    check_drawn_symbols(resolved)
+    return resolved
+
+
+def check_drawn_symbols(resolved: Resolved) -> None:
+    """Every symbol a case draws with is an argument, a fan, a named constant or set by a valued choice: anything
+    else would reach the generated code as a name it does not define."""
+    known = {h.symbol for h in resolved.arguments} | {c.sets for c in resolved.valued_choices}
+    known |= {fan_in, fan_out, *CONSTANTS}
+    for case in resolved.cases:
+        for _, expression in case.distribution.parameters:
+            stray = sympy.sympify(expression).free_symbols - known
+            if stray:
+                symbol = sorted(stray, key=str)[0]
+                raise SpecError(
+                    resolved.spec.source,
+                    f"the {case.distribution.family} case {case.name or '(the only one)'} draws with {symbol}, which "
+                    "no argument, fan, constant or choice defines",
+                    spec=resolved.spec.name,
+                    symbol=str(symbol),
+                )
 
 
 def _check_derivation(spec: InitializerSpec, parent: Resolved, fixed: dict, kept: dict) -> None:
@@ -188,16 +217,24 @@ def distribution_with(resolved: Resolved, settings: dict[str, object]) -> Distri
 def variance_scaling_settings(resolved: Resolved, case) -> tuple[sympy.Expr, str] | None:
     """(scale, mode) if ``case`` belongs to the VarianceScaling family, else None."""
     settings, scale, item = dict(case.settings), None, resolved
+    below: list[dict] = []  # the substitutions of the levels under the one visited, nearest the spec first
+    applied: list[dict] = []
     while item is not None:
         if item.spec.derived_from is not None:
             settings.update(dict(item.spec.derived_from.choices))
-            scale = dict(item.spec.derived_from.arguments).get("scale", scale)
+            if "scale" in dict(item.spec.derived_from.arguments):
+                scale, applied = dict(item.spec.derived_from.arguments)["scale"], list(below)
         elif item.spec.name == "VarianceScaling" and scale is None:
-            scale = next(h.symbol for h in item.arguments if h.argument == "scale")
+            scale, applied = next(h.symbol for h in item.arguments if h.argument == "scale"), list(below)
+        below.append(dict(item.substitution))
         item = item.parent
     if "mode" not in settings or scale is None:
         return None
-    return sympy.sympify(scale), settings["mode"]
+    # The scale is written in the symbols of the level that fixed it: what the levels under it fixed goes in.
+    scale = sympy.sympify(scale)
+    for substitution in reversed(applied):
+        scale = scale.xreplace(substitution)
+    return scale, settings["mode"]
 
 
 def names_in(relation: object) -> tuple[str, ...]:

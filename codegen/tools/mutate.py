@@ -202,22 +202,32 @@ def _compiled(function: ast.FunctionDef) -> bool:
 # ----------------------------------------------------------------------------- the probe
 
 
-def _optimizer_outputs(package, spec) -> list:
+def optimizer_configs(spec) -> list[dict]:
+    """Constructor arguments that select each variant (each kernel) of ``spec`` in turn: its hyperparameters at an
+    interior point of their typical ranges, each option on or off as the variant has it."""
     lowered = optimizers.lower(spec)
     point = {h.argument: typical_point(h, 0.37) for h in spec.hyperparameters}
-    configs = [{}]
-    for option in lowered.options:
-        configs.append({option.argument: (not option.default) if option.kind == "flag" else option.off_value})
-    if spec.base_options == "keras":
-        configs.append({"weight_decay": 0.01})
+    configs = []
+    for variant in lowered.variants:
+        config = dict(point)
+        for option in lowered.options:
+            on = option.argument in variant.enabled
+            if option.kind == "flag":
+                config[option.argument] = on
+            else:  # Keras's weight_decay is no hyperparameter of the spec: a typical rate
+                config[option.argument] = point.get(option.argument, 0.004) if on else option.off_value
+        configs.append(meet_constraints(spec, config))
+    return configs
+
+
+def _optimizer_outputs(package, spec) -> list:
     cls = package.OPTIMIZERS[spec.name]
     outputs = []
-    for config in configs:
-        arguments = meet_constraints(spec, {**point, **config})
+    for arguments in optimizer_configs(spec):
         rng = np.random.default_rng(0)
         params = [rng.standard_normal((7, 5)), rng.standard_normal(9)]
         try:
-            optimizer = cls(**{k: v for k, v in arguments.items() if k in _parameters(cls)})
+            optimizer = constructed(cls, arguments)
             for _ in range(PROBE_STEPS):
                 optimizer.apply([rng.standard_normal(p.shape) for p in params], params)
             outputs.append(np.concatenate([p.ravel() for p in params]))
@@ -226,8 +236,10 @@ def _optimizer_outputs(package, spec) -> list:
     return outputs
 
 
-def _parameters(cls: type) -> set[str]:
-    return set(inspect.signature(cls).parameters)
+def constructed(cls: type, arguments: dict) -> object:
+    """``cls`` built with those of ``arguments`` it takes (a hyperparameter of the spec may be no argument)."""
+    taken = inspect.signature(cls).parameters
+    return cls(**{name: value for name, value in arguments.items() if name in taken})
 
 
 def _schedule_outputs(package, spec, specs) -> list:

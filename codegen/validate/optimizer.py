@@ -245,9 +245,18 @@ class _Checker:
             if option.kind != "flag" and option.argument not in arguments:
                 self.fail(f"option {option.argument!r} must name a hyperparameter", option.argument)
             if option.kind != "flag":
-                domain = self.spec.hyperparameter(option.argument).domain
+                hyperparameter = self.spec.hyperparameter(option.argument)
+                domain = hyperparameter.domain
                 if sympy.sympify(option.off_value) not in domain:
                     self.fail(f"option value {option.off_value!r} lies outside {domain}", option.argument)
+                # The off form runs when the argument is off_value: where it sets the argument's symbol, to that value.
+                set_to = option.when_off.get(hyperparameter.symbol)
+                if set_to is not None and not _is_number(set_to, option.off_value):
+                    self.fail(
+                        f"option {option.argument!r}: its off form runs when {option.argument} = {option.off_value:g}, "
+                        f"but sets {hyperparameter.symbol} to {set_to}",
+                        option.argument,
+                    )
             if option.kind == "flag" and option.argument in arguments:
                 self.fail(f"flag {option.argument!r} clashes with a hyperparameter", option.argument)
             targets = set(option.applies_to) or set(self.assigned)
@@ -265,3 +274,9 @@ class _Checker:
                 self.fail("a constraint may use only hyperparameters", sorted(stray, key=str)[0])
             if constraint.when is not None and constraint.when not in flags:
                 self.fail(f"constraint {constraint.message!r}: when={constraint.when!r} is not a flag", constraint.when)
+
+
+def _is_number(value: object, number: float) -> bool:
+    """Whether ``value`` is the number ``number`` (SymPy's Integer 0 and Float 0.0 compare unequal)."""
+    value = sympy.sympify(value)
+    return value.is_number and float(value) == number

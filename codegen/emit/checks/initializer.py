@@ -228,16 +228,13 @@ def _derivation_checks(resolved: Resolved) -> tuple[DerivationCheck, ...]:
             (f"{p.name}{suffix}", code(expr), code(child_case.distribution.values[p]))
             for p, expr in parent_case.distribution.parameters
         ]
-    parent_arguments = {h.argument: h for h in parent.arguments}
     defaults = {h.symbol: sympy.sympify(h.default) for h in resolved.arguments}
     defaults |= choice_values(resolved, {c.argument: c.default for c in resolved.choices}, defaults)
     config = [f"{name}={float(sympy.sympify(value).xreplace(defaults))!r}" for name, value in derivation.arguments]
     config += [f"{name}={option!r}" for name, option in derivation.choices]
     if resolved.layout != parent.layout:  # the parent reads the fans off the dimensions the child's layout does
         config.append("**LAYOUT_AXES[" + repr(resolved.layout) + "](len(shape))")
-    substitution = ", ".join(
-        f"{parent_arguments[name].symbol.name}: {code(value)}" for name, value in derivation.arguments
-    )
+    substitution = ", ".join(f"{symbol.name}: {code(value)}" for symbol, value in resolved.substitution)
     return (
         DerivationCheck(
             test=f"test_{spec.module_name}_is_{parent.spec.module_name}_with_its_settings",

@@ -22,6 +22,7 @@ from .ones import Ones, ones
 from .orthogonal import Orthogonal, orthogonal
 from .random_normal import RandomNormal, random_normal
 from .random_uniform import RandomUniform, random_uniform
+from .torch_linear_default import TorchLinearDefault, torch_linear_default
 from .trunc_normal import TruncNormal, trunc_normal
 from .truncated_normal import TruncatedNormal, truncated_normal
 from .variance_scaling import VarianceScaling, variance_scaling
@@ -58,6 +59,8 @@ INITIALIZERS = {
     "random_normal": RandomNormal,
     "RandomUniform": RandomUniform,
     "random_uniform": RandomUniform,
+    "TorchLinearDefault": TorchLinearDefault,
+    "torch_linear_default": TorchLinearDefault,
     "TruncNormal": TruncNormal,
     "trunc_normal": TruncNormal,
     "TruncatedNormal": TruncatedNormal,
@@ -104,6 +107,7 @@ __all__ = [
     "Orthogonal",
     "RandomNormal",
     "RandomUniform",
+    "TorchLinearDefault",
     "TruncNormal",
     "TruncatedNormal",
     "VarianceScaling",
@@ -127,6 +131,7 @@ __all__ = [
     "random_normal",
     "random_uniform",
     "serialize",
+    "torch_linear_default",
     "trunc_normal",
     "truncated_normal",
     "variance_scaling",
