@@ -377,3 +377,19 @@ def test_a_schedule_relation_that_cannot_be_checked_names_its_file(name: str, tm
     assert says in result.stderr
     assert "Traceback" not in result.stderr
     assert not out.exists()
+
+
+def test_an_infinity_inside_a_maximum_is_a_warning_not_a_traceback(tmp_path: Path) -> None:
+    """η/A with A starting at 0 is an infinity inside Max, which SymPy refuses to compare: the build warns."""
+    from_zero = ('"initial_accumulator_value",\n            0.1,', '"initial_accumulator_value",\n            0.0,')
+    unbounded = (PARAMETER_UPDATE, "(w, w - eta * Max(eta / A, g) / sqrt(A + epsilon)),")
+    breakage = Breakage(
+        "1/0 in Max", ((SYMBOLS_LINE, f"from sympy import Max\n{SYMBOLS_LINE}"), from_zero, unbounded), "w", ""
+    )
+    specs = _specs_with(tmp_path, {BROKEN_FILE: breakage.apply(ORIGINAL)})
+
+    result = run_trainspec("build", "--specs", str(specs), "--out", str(tmp_path / "out"))
+
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"warning: specs/{BROKEN_FILE}: Adagrad: symbol 'w': with a zero gradient at the first step" in result.stderr

@@ -50,7 +50,10 @@ def warnings(spec: OptimizerSpec) -> tuple[str, ...]:
     scope.update({h.symbol: sympy.sympify(h.default) for h in spec.hyperparameters})
     scope.update({s.symbol: sympy.sympify(s.initial).xreplace(scope) for s in spec.state})
     for lhs, rhs in spec.update:
-        value = sympy.sympify(rhs).xreplace(scope).replace(tensor_sum, lambda term: term)
+        try:
+            value = sympy.sympify(rhs).xreplace(scope).replace(tensor_sum, lambda term: term)
+        except (ValueError, TypeError):  # SymPy will not compare an infinity it met inside Max or Min: not finite
+            value = sympy.zoo
         if not value.is_finite:
             return (
                 f"{spec.source}: {spec.name}: symbol {str(lhs)!r}: with a zero gradient at the first step (the state "
