@@ -269,10 +269,17 @@ class _Hoister:
             return self.comparison(expr)
         if expr.is_Add or expr.is_Mul:
             return self.split(expr)
+        if expr.is_Pow and expr.exp in LOOP_EXPONENTS and expr.exp.is_negative:
+            # A quotient outside a product (1/v inside a Max): the kernel divides a prelude scalar 1 by it, since
+            # a literal in the loop would change its dtype.
+            return sympy.Mul(self.scalar(sympy.S.One), self.power(expr), evaluate=False)
         if expr.is_Pow:
-            exponent = expr.exp if expr.exp in LOOP_EXPONENTS else self(expr.exp)
-            return sympy.Pow(self(expr.base), exponent, evaluate=False)
+            return self.power(expr)
         return _rebuilt(expr, [self(arg) for arg in expr.args])
+
+    def power(self, expr: sympy.Pow) -> sympy.Expr:
+        exponent = expr.exp if expr.exp in LOOP_EXPONENTS else self(expr.exp)
+        return sympy.Pow(self(expr.base), exponent, evaluate=False)
 
     def comparison(self, expr: sympy.core.relational.Relational) -> sympy.Basic:
         """A per-element comparison, oriented as a person writes it (``tmp0 > 0``). Small integers stay literals:
@@ -286,7 +293,9 @@ class _Hoister:
     def split(self, expr: sympy.Expr) -> sympy.Expr:
         """Group the invariant operands of a sum or product into one scalar, keeping a sign."""
         fixed = [a for a in expr.args if a.free_symbols <= self.invariant]
-        varying = [self(a) for a in expr.args if not a.free_symbols <= self.invariant]
+        # A product's factor 1/v stays a power: the printer writes the product as a quotient.
+        factor = self.power if expr.is_Mul else self
+        varying = [factor(a) if a.is_Pow else self(a) for a in expr.args if not a.free_symbols <= self.invariant]
         sign = []
         if expr.is_Mul and sympy.S.NegativeOne in fixed:
             fixed.remove(sympy.S.NegativeOne)

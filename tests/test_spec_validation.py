@@ -13,8 +13,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
-from helpers import SPECS_DIR, run_trainspec, tree
+from helpers import SPECS_DIR, imported_package, run_trainspec, tree
 
 from codegen.cli import main
 
@@ -393,3 +394,32 @@ def test_an_infinity_inside_a_maximum_is_a_warning_not_a_traceback(tmp_path: Pat
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     assert f"warning: specs/{BROKEN_FILE}: Adagrad: symbol 'w': with a zero gradient at the first step" in result.stderr
+
+
+def test_a_quotient_alone_inside_a_maximum_builds_and_computes(tmp_path: Path) -> None:
+    """1/A as an argument of Max, and 1/A² in a sum, are quotients outside any product: the kernel divides a prelude
+    1 by them (a literal in the loop would change its dtype). They once stopped the build with a printer traceback,
+    and a square in a denominator was printed k/A*A."""
+    quotient = (PARAMETER_UPDATE, "(w, w - eta * Max(1 / A, g + 1 / A**2) / sqrt(A + epsilon)),")
+    specs = _specs_with(
+        tmp_path,
+        {
+            BROKEN_FILE: Breakage(
+                "1/A in Max", ((SYMBOLS_LINE, f"from sympy import Max\n{SYMBOLS_LINE}"), quotient), "w", ""
+            ).apply(ORIGINAL)
+        },
+    )
+    assert main(["build", "--specs", str(specs), "--out", str(tmp_path / "out"), "--package", "quotient_in_max"]) == 0
+
+    rng = np.random.default_rng(3)
+    with imported_package(tmp_path / "out", "quotient_in_max") as built:
+        for dtype in (np.float32, np.float64):
+            param, grad = rng.standard_normal(64).astype(dtype), rng.standard_normal(64).astype(dtype)
+            optimizer = built.Adagrad(learning_rate=0.1, initial_accumulator_value=0.5)
+            expected = param.astype(np.float64)
+            accumulator = 0.5 + grad.astype(np.float64) ** 2
+            expected -= 0.1 * np.maximum(1 / accumulator, grad + 1 / accumulator**2) / np.sqrt(accumulator + 1e-7)
+            optimizer.apply([grad], [param])
+            # A few roundings of the dtype per element: 8 units of its precision relative to the step's scale.
+            assert param.dtype == dtype
+            np.testing.assert_allclose(param, expected, rtol=0, atol=8 * np.finfo(dtype).eps * np.abs(expected).max())

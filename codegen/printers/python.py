@@ -206,6 +206,8 @@ class LoopPrinter(ScalarPrinter):
 
     def _divided(self, numerator: str, denominator: sympy.Expr) -> str:
         """``numerator`` (printed) divided by ``denominator``."""
+        if denominator.is_Pow and denominator.exp in (2, 3):
+            return f"{numerator}/({self._print(denominator)})"  # printed as a product: x*x
         return f"{numerator}/{self.parenthesize(denominator, PRECEDENCE['Mul'] + 1)}"
 
 
