@@ -57,9 +57,21 @@ def _parser() -> argparse.ArgumentParser:
     _folders(listing)
     listing.set_defaults(command=_list)
 
-    docs = commands.add_parser("docs", help="build the formula documentation PDF (needs latexmk)")
+    docs = commands.add_parser(
+        "docs", help="build the formula documentation: a PDF (needs latexmk), or with --html a web site"
+    )
     _folders(docs)
-    docs.add_argument("--pdf", type=Path, default=None, help="where to put the PDF (default: build/trainspec.pdf)")
+    output = docs.add_mutually_exclusive_group()
+    output.add_argument("--pdf", type=Path, default=None, help="where to put the PDF (default: build/trainspec.pdf)")
+    output.add_argument(
+        "--html",
+        type=Path,
+        nargs="?",
+        const=True,  # --html alone: the default folder
+        default=None,
+        metavar="FOLDER",
+        help="write the web site instead, one page per method, math as MathML (default folder: build/html)",
+    )
     docs.set_defaults(command=_docs)
 
     bench = commands.add_parser("bench", help="time every kernel against NumPy, the roofline and torch")
@@ -294,11 +306,21 @@ def _docs(arguments: argparse.Namespace) -> int:
     from codegen.tools.pdf import DocsBuildError, build_pdf  # the generated package, to draw the plots
 
     try:
-        pdf = build_pdf(arguments.out, arguments.pdf, package=arguments.package, specs_dir=arguments.specs)
+        if arguments.html is not None:
+            from codegen.tools.html import build_site  # pandoc, besides what the PDF needs
+
+            site = None if arguments.html is True else arguments.html
+            written = build_site(arguments.out, site, package=arguments.package, specs_dir=arguments.specs)
+            print(f"wrote {written / 'index.html'}")
+        else:
+            written = build_pdf(arguments.out, arguments.pdf, package=arguments.package, specs_dir=arguments.specs)
+            print(f"wrote {written}")
     except DocsBuildError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    print(f"wrote {pdf}")
+    except ImportError as error:
+        print(f"error: the web site needs {error.name}: pip install 'trainspec[docs]'", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -67,6 +67,24 @@ def draw_figures(out_dir: Path, package: str, specs_dir: Path, docs: Path) -> li
     return drawn
 
 
+def master_of(out_dir: Path) -> Path:
+    """``out_dir/docs/trainspec.tex``; raises ``DocsBuildError`` when the build has not written it."""
+    master = Path(out_dir) / "docs" / MASTER_NAME
+    if not master.is_file():
+        raise DocsBuildError(f"{master} does not exist; run `trainspec build` first")
+    return master
+
+
+def staged_docs(out_dir: Path, package: str, specs_dir: Path, work: Path, progress: Progress) -> list[Path]:
+    """Copy ``out_dir/docs`` to ``work`` and add there what the docs input besides the generated files: the figures
+    (returned), drawn with the package ``package`` in ``out_dir``, and trainspec's version."""
+    shutil.copytree(Path(out_dir) / "docs", work)
+    progress.step("docs: drawing the figures with the generated kernels")
+    drawn = draw_figures(Path(out_dir), package, specs_dir, work)
+    (work / VERSION_FILE).write_text(f"\\newcommand{{\\trainspecversion}}{{{__version__}}}\n", encoding="utf-8")
+    return drawn
+
+
 def build_pdf(
     out_dir: Path, pdf: Path | None = None, *, package: str = "trainspec", specs_dir: Path | None = None
 ) -> Path:
@@ -78,9 +96,7 @@ def build_pdf(
     LaTeX fails; on failure the LaTeX log is kept next to ``pdf`` and named.
     """
     pdf = Path(pdf) if pdf is not None else DEFAULT_PDF
-    docs = Path(out_dir) / "docs"
-    if not (docs / MASTER_NAME).is_file():
-        raise DocsBuildError(f"{docs / MASTER_NAME} does not exist; run `trainspec build` first")
+    master = master_of(out_dir)
     latexmk = shutil.which("latexmk")
     if latexmk is None:
         raise DocsBuildError(
@@ -89,18 +105,15 @@ def build_pdf(
     pdf.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="trainspec-docs-") as scratch:
         work = Path(scratch) / "docs"
-        shutil.copytree(docs, work)
         specs = REPO / "specs" if specs_dir is None else Path(specs_dir)
         with Progress() as progress:
-            progress.step("docs: drawing the figures with the generated kernels")
-            draw_figures(Path(out_dir), package, specs, work)
-            (work / VERSION_FILE).write_text(f"\\newcommand{{\\trainspecversion}}{{{__version__}}}\n", encoding="utf-8")
+            staged_docs(Path(out_dir), package, specs, work, progress)
             progress.step("docs: typesetting with latexmk")
             result = _run_latexmk(latexmk, work, specs)
         built = work / Path(MASTER_NAME).with_suffix(".pdf")
         if result.returncode != 0 or not built.is_file():
             log = _keep_log(work / Path(MASTER_NAME).with_suffix(".log"), pdf)
-            raise DocsBuildError(f"LaTeX failed on {docs / MASTER_NAME} (latexmk exit {result.returncode}); {log}")
+            raise DocsBuildError(f"LaTeX failed on {master} (latexmk exit {result.returncode}); {log}")
         shutil.copyfile(built, pdf)
     return pdf
 

@@ -30,6 +30,8 @@ TOLERANCE = 0.2
 SPACING = 1.0
 MARGIN_LEFT = 130
 MARGIN_BOTTOM = 85
+PICTURE_WIDTH = f"{(WIDTH + MARGIN_LEFT) / 10:g}mm"
+"""The width of every figure, the tick labels left of the axis included (the legend below is narrower)."""
 
 
 @dataclass(frozen=True)

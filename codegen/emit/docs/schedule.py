@@ -4,7 +4,7 @@
 (SymPy's printing of the spec's definitions and value), its choices, its
 rules for arguments left as None, what it is a special case of, the
 relations the generated checks prove, and a plot of its example, drawn from
-the generated kernel when the PDF is built (``figure_path``).
+the generated kernel when the docs are built (``figure_path``).
 ``docs/schedules/schedules.tex`` opens the part and inputs every section.
 """
 
