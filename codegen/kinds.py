@@ -114,7 +114,7 @@ def _emit_optimizer(planned: PlannedOptimizer, context: Context) -> tuple[Emitte
         optimizer_module(planned.lowered, planned.functions, tuple((m, p.functions) for m, p in providers), package),
         torch_optimizer_module(spec, package),
         triton_optimizer_module(spec, planned.triton, tuple((m, p.triton) for m, p in providers), package),
-        optimizer_section(planned.lowered),
+        optimizer_section(planned.lowered, context.registry.relations),
         *((checks,) if checks else ()),
     )
 

@@ -29,8 +29,9 @@ from codegen.emit.docs import optimizer as docmodels
 from codegen.emit.docs.master import VERSION_FILE
 from codegen.errors import SpecError
 from codegen.language.optimizer import OptimizerSpec, eta, g, t, w
+from codegen.language.relations import Equivalence, WrittenUpdate
 from codegen.load import load_registry
-from codegen.lower.optimizer import with_weight_decay
+from codegen.lower.optimizer import settings, with_weight_decay
 from codegen.output import compare, write
 from codegen.printers.latex import latex, prose, text, texttt
 from codegen.tools.pdf import DocsBuildError, build_pdf, specs_date
@@ -40,9 +41,11 @@ SPECS = REGISTRY.optimizers
 SPEC_IDS = [spec.name for spec in SPECS]
 
 STEP_LINE = re.compile(
-    r"^(?P<number>\d+)(?P<mark>\^\{\\dagger\})? &\\quad& (?P<target>.+?) "
+    r"^(?P<number>\d+)?(?P<mark>\^\{\\dagger\})? &\\quad ?(?P<condition>.*?)& &\\quad& (?P<target>.+?) "
     r"&(?P<relation>\\leftarrow|\\coloneqq) (?P<value>.+?)(?: \\\\)?$"
 )
+"""A line of the algorithm: its number (none on a branch after the first), the option condition, the assignment."""
+BRANCH = re.compile(r"^\\textbf\{(?P<keyword>if|else if|else)\}(?:\\ (?P<condition>.+))?\\colon$")
 INITIAL_LINE = re.compile(
     r"^(?P<target>.+?) &\\leftarrow (?P<value>.+?) &\\qquad& \\text\{(?P<scope>[^}]*)\}(?: \\\\)?$"
 )
@@ -119,15 +122,110 @@ def doc_of(files: dict[str, str], spec: OptimizerSpec) -> str:
 # ----------------------------------------------------------------------------- the math shown is the spec's
 
 
+def algorithm_steps(text: str) -> list[list[re.Match]]:
+    """The algorithm's lines, grouped by assignment: a numbered line, then the branches after it."""
+    steps: list[list[re.Match]] = []
+    for match in filter(None, map(STEP_LINE.match, text.splitlines())):
+        if match["number"]:
+            steps.append([match])
+        else:
+            steps[-1].append(match)
+    return steps
+
+
+def specialised_value(spec: OptimizerSpec, lhs, rhs, setting: tuple[bool, ...]):
+    """The assignment's value with the substitution of every option ``setting`` turns off (the spec language's
+    meaning of an option, applied here without the generator)."""
+    value = sympy.sympify(rhs)
+    for option, on in zip(spec.options, setting):
+        if not on and (not option.applies_to or lhs in option.applies_to):
+            value = value.subs(option.when_off)
+    return value
+
+
+def literal_tests(spec: OptimizerSpec) -> dict[str, tuple[int, bool]]:
+    """How the box writes each option on and off, mapped to (the option's index, the switch it tests for)."""
+    literals = {}
+    for index, option in enumerate(spec.options):
+        if option.kind == "flag":
+            literals[texttt(option.argument)] = (index, True)
+            literals[rf"\text{{not}}\ {texttt(option.argument)}"] = (index, False)
+        else:
+            symbol = sympy_latex(spec.hyperparameter(option.argument).symbol, spec)
+            value = sympy_latex(sympy.nsimplify(option.off_value), spec)
+            literals[rf"{symbol} \neq {value}"] = (index, True)
+            literals[f"{symbol} = {value}"] = (index, False)
+    return literals
+
+
+def holds(condition: str, setting: tuple[bool, ...], literals: dict[str, tuple[int, bool]]) -> bool:
+    """``condition`` (terms joined by "or", each of literals joined by "and", in parentheses when more than one)."""
+    terms = [term.removeprefix("(").removesuffix(")") for term in condition.split(r"\ \text{or}\ ")]
+    return any(
+        all(setting[literals[literal][0]] == literals[literal][1] for literal in term.split(r"\ \text{and}\ "))
+        for term in terms
+    )
+
+
 @pytest.mark.parametrize("spec", SPECS, ids=SPEC_IDS)
 def test_each_update_line_is_sympy_latex_of_the_spec_assignment(files, spec):
-    lines = [m for m in map(STEP_LINE.match, doc_of(files, spec).splitlines()) if m]
-    assert [int(m["number"]) for m in lines] == list(range(1, len(spec.update) + 1)), "one line per assignment"
+    """One numbered line per assignment. Where options change it, one branch per form: the branch the conditions
+    select for a setting of the options shows the assignment under that setting, and the general form (every
+    option on) is among them."""
+    steps = algorithm_steps(doc_of(files, spec))
+    assert [int(branches[0]["number"]) for branches in steps] == list(range(1, len(spec.update) + 1))
     updated = {w, *(s.symbol for s in spec.state)}
-    for match, (lhs, rhs) in zip(lines, spec.update):
-        assert match["target"] == sympy_latex(lhs, spec)
-        assert match["value"] == sympy_latex(rhs, spec), f"line {match['number']} is not the spec's {lhs} = {rhs}"
-        assert match["relation"] == (r"\leftarrow" if lhs in updated else r"\coloneqq")
+    literals = literal_tests(spec)
+    for branches, (lhs, rhs) in zip(steps, spec.update):
+        for match in branches:
+            assert match["target"] == sympy_latex(lhs, spec)
+            assert match["relation"] == (r"\leftarrow" if lhs in updated else r"\coloneqq")
+        assert sympy_latex(rhs, spec) in [match["value"] for match in branches], f"{lhs}: the general form is missing"
+        if len(branches) == 1 and not branches[0]["condition"]:
+            assert branches[0]["value"] == sympy_latex(rhs, spec)
+            continue
+        for setting in settings(spec, spec.options):
+            chosen = None
+            for match in branches:
+                branch = BRANCH.match(match["condition"])
+                assert branch, f"{lhs}: not a branch: {match['condition']!r}"
+                if branch["keyword"] == "else" or holds(branch["condition"], setting, literals):
+                    chosen = match
+                    break
+            if chosen is not None:
+                expected = specialised_value(spec, lhs, rhs, setting)
+                assert chosen["value"] == sympy_latex(expected, spec), f"{lhs} with the options {setting}"
+
+
+def written_forms(spec: OptimizerSpec) -> list[Equivalence]:
+    """The equivalences in ``spec``'s file between the spec itself and an update written out."""
+    return [
+        relation
+        for relation in REGISTRY.relations
+        if isinstance(relation, Equivalence)
+        and relation.holds
+        and relation.source == spec.source
+        and relation.left.spec == spec.name
+        and not relation.left.substitution
+        and isinstance(relation.right, WrittenUpdate)
+    ]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=SPEC_IDS)
+def test_each_written_form_proven_equal_is_shown_with_its_check(files, spec):
+    text = doc_of(files, spec)
+    forms = written_forms(spec)
+    box = section(text, "The same update, written otherwise") if forms else ""
+    assert box.count("Written out, proven equal by") == len(forms)
+    check_module = files.get(f"checks/test_{spec.module_name}_relations.py", "")
+    for relation in forms:
+        citation = f"{texttt(f'test_{relation.name}')} in {texttt(f'checks/test_{spec.module_name}_relations.py')}"
+        assert citation in box, relation.name
+        assert f"def test_{relation.name}() -> None:" in check_module, f"{relation.name}: no such check"
+        shown = box.split(citation, 1)[1].split(r"\end{alignat*}", 1)[0]
+        targets = [line.split(" &", 1)[0] for line in shown.splitlines() if " &" in line]
+        assert len(targets) == len(relation.right.assignments), relation.name
+        assert sympy_latex(w, spec) in targets, "the form updates the parameter"
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=SPEC_IDS)
@@ -140,7 +238,7 @@ def test_once_per_step_marks_exactly_the_lines_that_read_no_element(files, spec)
         expected.append(not reads_element)
         if reads_element:
             varying.add(lhs)
-    marks = [bool(m["mark"]) for m in map(STEP_LINE.match, doc_of(files, spec).splitlines()) if m]
+    marks = [bool(branches[0]["mark"]) for branches in algorithm_steps(doc_of(files, spec))]
     assert marks == expected
 
 

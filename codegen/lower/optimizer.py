@@ -113,13 +113,8 @@ def _lower(spec: OptimizerSpec) -> Lowered:
     options = all_options(spec)
     variants: dict[tuple, Variant] = {}
     selection = []
-    for switches in itertools.product((False, True), repeat=len(options)):
-        if not _allowed(spec, options, switches):
-            continue
-        assignments = update
-        for option, on in zip(options, switches):
-            if not on:
-                assignments = _switch_off(assignments, option)
+    for switches in settings(spec, options):
+        assignments = specialised(update, options, switches)
         outputs = {s.symbol for s in spec.state if s.output}
         assignments = prune(_inline_aliases(assignments), outputs)
         kept = {s.symbol for s in spec.state if _reads_old_value(s.symbol, assignments)} | outputs
@@ -131,6 +126,25 @@ def _lower(spec: OptimizerSpec) -> Lowered:
         selection.append((switches, variants[key].name))
     ordered = tuple(variants.values())
     return Lowered(spec, options, ordered, tuple(selection))
+
+
+def settings(spec: OptimizerSpec, options: tuple[Option, ...]) -> tuple[tuple[bool, ...], ...]:
+    """Every setting of ``options`` (True: on) that no constraint of ``spec`` rules out, all off first."""
+    return tuple(
+        switches
+        for switches in itertools.product((False, True), repeat=len(options))
+        if _allowed(spec, options, switches)
+    )
+
+
+def specialised(
+    update: tuple[Assignment, ...], options: tuple[Option, ...], switches: tuple[bool, ...]
+) -> tuple[Assignment, ...]:
+    """``update`` with the substitution of every option that ``switches`` turns off."""
+    for option, on in zip(options, switches):
+        if not on:
+            update = _switch_off(update, option)
+    return update
 
 
 def _allowed(spec: OptimizerSpec, options: tuple[Option, ...], switches: tuple[bool, ...]) -> bool:

@@ -110,6 +110,7 @@ _MATH = {
     "⁴": "^4",
     "⁻": "^-",
     "ᵀ": r"^{\mathsf T}",
+    "ᵗ": "^t",
     **{chr(0x2080 + i): f"_{i}" for i in range(10)},
 }
 _ACCENTS = {"\u0302": r"\hat", "\u0304": r"\bar"}
@@ -189,18 +190,21 @@ def domain_latex(domain: sympy.Set) -> str:
 
 
 def latex_number(value: float | None) -> str:
-    """A default as users write it: ``0.9``, ``10^{-7}``, ``None``."""
-    if value is None:
-        return texttt("None")
+    """A default as users write it: ``$0.9$``, ``$10^{-7}$``, ``None``."""
+    return texttt("None") if value is None else math(number_formula(value))
+
+
+def number_formula(value: float) -> str:
+    """A number in math mode as users write it: ``0.9``, ``10^{-7}``, ``5 \\cdot 10^{-3}``."""
     figure = float(value)
     if figure.is_integer():
-        return math(str(int(figure)))
+        return str(int(figure))
     written = repr(figure)
     if "e" not in written:
-        return math(written)
+        return written
     mantissa, exponent = written.split("e")
     power = f"10^{{{int(exponent)}}}"
-    return math(power if float(mantissa) == 1 else f"{mantissa} \\cdot {power}")
+    return power if float(mantissa) == 1 else f"{mantissa} \\cdot {power}"
 
 
 class _Printer(LatexPrinter):

@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,8 +34,8 @@ import pypandoc
 from codegen.emit.docs.figure import PICTURE_WIDTH
 from codegen.emit.docs.master import SUBJECT, TITLE
 from codegen.progress import Progress
-from codegen.render import environment
-from codegen.tools.pdf import REPO, DocsBuildError, master_of, staged_docs
+from codegen.render import TEMPLATES, environment
+from codegen.tools.pdf import REPO, DocsBuildError, master_of, run_tool, staged_docs
 from codegen.version import __version__
 
 DEFAULT_SITE = REPO / "build" / "html"
@@ -124,6 +123,7 @@ def build_site(
     specs = REPO / "specs" if specs_dir is None else Path(specs_dir)
     with tempfile.TemporaryDirectory(prefix="trainspec-site-") as scratch:
         work, built = Path(scratch) / "docs", Path(scratch) / "site"
+        built.mkdir()
         with Progress() as progress:
             drawn = staged_docs(Path(out_dir), package, specs, work, progress)
             progress.step("docs: the figures as SVG")
@@ -195,19 +195,8 @@ def read_latex(pandoc: str, work: Path, master: str) -> dict:
 
 
 def _run(command: list[str], cwd: Path, timeout: int, what: str, text: str | None = None) -> str:
-    try:
-        result = subprocess.run(
-            command,
-            cwd=cwd,
-            input=text,
-            stdin=None if text is not None else subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as error:
-        raise DocsBuildError(f"{what} ran past {timeout} s") from error
+    """The tool's output; a ``DocsBuildError`` with the last lines it said when it fails."""
+    result = run_tool(command, cwd, timeout, what, text=text)
     if result.returncode != 0:
         said = (result.stderr.strip() or result.stdout.strip()).splitlines()[-5:]
         raise DocsBuildError(f"{what} failed (exit {result.returncode}): " + " | ".join(said))
@@ -364,7 +353,7 @@ def _write_site(pages: list[Page], site: Path) -> None:
             entries[-1] = Entry(entries[-1].link, (*entries[-1].children, Link(page.file, page.title)))
     index = IndexModel(TITLE, SUBJECT, __version__, tuple(entries), GENERATOR)
     (site / "index.html").write_text(templates.get_template("site/index.html.jinja").render(model=index), "utf-8")
-    shutil.copyfile(Path(templates.loader.searchpath[0]) / "site" / "style.css", site / "style.css")
+    shutil.copyfile(TEMPLATES / "site" / "style.css", site / "style.css")
 
 
 def _is_site(folder: Path) -> bool:

@@ -122,19 +122,28 @@ def _run_latexmk(latexmk: str, work: Path, specs_dir: Path) -> subprocess.Comple
     command = [latexmk, "-pdf", "-norc", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error", MASTER_NAME]
     # The specs' date makes the PDF byte-identical between runs of the same specs (pdfTeX honours both).
     environment = {**os.environ, "SOURCE_DATE_EPOCH": str(specs_date(specs_dir)), "FORCE_SOURCE_DATE": "1"}
+    return run_tool(command, work, LATEXMK_TIMEOUT_S, f"latexmk on {work / MASTER_NAME}", environment=environment)
+
+
+def run_tool(
+    command: list[str], cwd: Path, timeout: int, what: str, *, environment: dict | None = None, text: str | None = None
+) -> subprocess.CompletedProcess:
+    """Run a typesetting tool, ``text`` on its input (none: no input), its output captured; ``what`` names it in
+    the ``DocsBuildError`` raised when it runs past ``timeout`` seconds."""
     try:
         return subprocess.run(
             command,
-            cwd=work,
+            cwd=cwd,
             env=environment,
-            stdin=subprocess.DEVNULL,
+            input=text,
+            stdin=None if text is not None else subprocess.DEVNULL,
             capture_output=True,
             text=True,
-            timeout=LATEXMK_TIMEOUT_S,
+            timeout=timeout,
             check=False,
         )
     except subprocess.TimeoutExpired as error:
-        raise DocsBuildError(f"latexmk ran past {LATEXMK_TIMEOUT_S} s on {work / MASTER_NAME}") from error
+        raise DocsBuildError(f"{what} ran past {timeout} s") from error
 
 
 def specs_date(specs_dir: Path) -> int:

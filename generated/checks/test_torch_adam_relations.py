@@ -97,10 +97,10 @@ def test_torch_adam_amsgrad_is_pytorch_documented_amsgrad() -> None:
     Right: torch.optim.Adam as documented (amsgrad=True, no weight decay) (written in the relation)
         m ← beta_1*m + g*(1 - beta_1)
         v ← beta_2*v + g**2*(1 - beta_2)
-        vmax ← Max(v, vmax)
-        w ← -eta*m/((1 - beta_1**t)*(epsilon + sqrt(vmax)/sqrt(1 - beta_2**t))) + w
-        starting from m = 0, v = 0, vmax = 0
-    Compared: w ↔ w, m ↔ m, v ↔ v, vhat ↔ vmax
+        v_max ← Max(v, v_max)
+        w ← -eta*m/((1 - beta_1**t)*(epsilon + sqrt(v_max)/sqrt(1 - beta_2**t))) + w
+        starting from m = 0, v = 0, v_max = 0
+    Compared: w ↔ w, m ↔ m, v ↔ v, vhat ↔ v_max
     Proof: after each of 3 symbolic steps from the declared initial state, gradients g_1 … g_3, every residual
         simplifies to exactly 0.
     """

@@ -106,7 +106,7 @@ def pytorch_documented(l2: bool) -> WrittenUpdate:
     )
 
 
-vmax = symbols("vmax")
+vmax = symbols("v_max")
 pytorch_documented_amsgrad = WrittenUpdate(
     "torch.optim.Adam as documented (amsgrad=True, no weight decay)",
     assignments=(

@@ -96,7 +96,14 @@ SPEC = OptimizerSpec(
             r"starts from $v = 0$: identical for a constant $\eta$ and dampening 0, not under a schedule.",
         ),
     ),
-    latex_names={mu: r"\mu", dampening: r"\tau", d_t: r"\tau_t", g_l2: r"\tilde g", lambda_l2: r"\lambda"},
+    latex_names={
+        mu: r"\mu",
+        dampening: r"\tau",
+        d_t: r"\tau_t",
+        g_l2: r"\tilde g",
+        lambda_l2: r"\lambda",
+        direction: "d",
+    },
     method="sgd",
     counterparts=(
         Counterpart(

@@ -13,24 +13,30 @@ notes and references keep the ``$...$`` math their author wrote.
 from __future__ import annotations
 
 import functools
+import itertools
 from dataclasses import dataclass
 
 import sympy
 from sympy import Interval, oo
+from sympy.logic import SOPform
 
 from codegen.emit.common import Emitted
 from codegen.errors import SpecError
 from codegen.language.common import Hyperparameter
 from codegen.language.optimizer import OptimizerSpec, Option, State, g, learning_rate, t, tensor_sum, w
+from codegen.language.relations import Equivalence, WrittenUpdate
 from codegen.lower.optimizer import (
     WEIGHT_DECAY,
     WEIGHT_DECAY_OPTION,
     Lowered,
+    prune,
+    settings,
+    specialised,
     w_decayed,
     weight_decay,
     with_weight_decay,
 )
-from codegen.printers.latex import latex, latex_number, math, prose, text, texttt
+from codegen.printers.latex import latex, latex_number, math, number_formula, prose, text, texttt
 
 UPDATE = r"\leftarrow"
 """A state's (or the parameter's) new value replaces the old one."""
@@ -54,12 +60,26 @@ BASE_NAMES = {weight_decay: r"\lambda_{\mathrm{wd}}"}
 
 @dataclass(frozen=True)
 class AlgorithmLine:
-    """One assignment of the algorithm: ``number: target relation value``."""
+    """One assignment of the algorithm, or one branch of it: ``number: condition target relation value``.
+
+    A branch after the first of the same assignment has no number; ``condition`` is empty where no option changes
+    the assignment, else ``if …:``, ``else if …:`` or ``else:`` in math mode."""
 
     number: str
+    condition: str
     target: str
     relation: str
     value: str
+
+
+@dataclass(frozen=True)
+class ProvenForm:
+    """Another way to write the update (the paper's, another library's documentation) and the generated check that
+    proves it computes the same at every step."""
+
+    statement: str
+    check: str
+    lines: tuple[AlgorithmLine, ...]
 
 
 @dataclass(frozen=True)
@@ -109,9 +129,12 @@ class OptimizerDoc:
     label: str
     source: str
     summary: str
+    inputs: tuple[str, ...]
+    """Each argument of the step with its default: ``$\\eta = 0.001$ (\\texttt{learning\\_rate})``."""
     initial: tuple[InitialLine, ...]
     steps: tuple[AlgorithmLine, ...]
     has_per_step: bool
+    proven_forms: tuple[ProvenForm, ...]
     hyperparameters: tuple[HyperparameterRow, ...]
     symbols: tuple[SymbolRow, ...]
     options: tuple[OptionRow, ...]
@@ -151,8 +174,9 @@ def plain(spec, value: str, where: str) -> str:
         raise SpecError(spec.source, str(error), spec=spec.name) from error
 
 
-def optimizer_section(lowered: Lowered) -> Emitted:
-    """The section of one optimizer: every formula printed from the spec's expressions."""
+def optimizer_section(lowered: Lowered, relations: tuple = ()) -> Emitted:
+    """The section of one optimizer: every formula printed from the spec's expressions; beside the algorithm, the
+    written forms that ``relations`` declared in the spec's own file prove equal to it."""
     spec = lowered.spec
     names = spec.latex_names
     steps = algorithm_lines(spec)
@@ -161,9 +185,11 @@ def optimizer_section(lowered: Lowered) -> Emitted:
         label=f"sec:optimizer:{spec.module_name}",
         source=texttt(spec.source),
         summary=plain(spec, spec.summary, "the summary"),
+        inputs=inputs(spec),
         initial=tuple(_initial_line(state, names) for state in spec.state),
         steps=steps,
         has_per_step=any(line.number.endswith(PER_STEP) for line in steps),
+        proven_forms=proven_forms(spec, relations),
         hyperparameters=tuple(
             hyperparameter_row(h, names, plain(spec, h.description, f"the description of {h.argument}"))
             for h in spec.hyperparameters
@@ -179,17 +205,140 @@ def optimizer_section(lowered: Lowered) -> Emitted:
     return Emitted(f"docs/optimizers/{spec.module_name}.tex", "docs/optimizer.tex.jinja", model, spec.source)
 
 
+def inputs(spec: OptimizerSpec) -> tuple[str, ...]:
+    """The step's arguments with their defaults, as the algorithm's first line lists them: hyperparameters, then
+    the switches of the flag options."""
+    names = spec.latex_names
+    listed = [
+        f"${latex(h.symbol, names)} = {number_formula(h.default)}$ ({texttt(h.argument)})" for h in spec.hyperparameters
+    ]
+    listed += [f"{texttt(o.argument)} = {texttt(repr(o.default))}" for o in spec.options if o.kind == "flag"]
+    return tuple(listed)
+
+
 def algorithm_lines(spec: OptimizerSpec) -> tuple[AlgorithmLine, ...]:
-    """The update in the spec's order: ``←`` for the parameter and state, ``≔`` for locals."""
+    """The update in the spec's order, ``←`` for the parameter and state, ``≔`` for locals; an assignment that an
+    option changes as one branch per form it takes, each under the settings that give it."""
     updated = {w, *(s.symbol for s in spec.state)}
     per_step = _per_step_symbols(spec)
     lines = []
-    for number, (lhs, rhs) in enumerate(spec.update, start=1):
+    for number, ((lhs, _), cases) in enumerate(zip(spec.update, option_cases(spec)), start=1):
         mark = PER_STEP if lhs in per_step else ""
         relation = UPDATE if lhs in updated else DEFINITION
-        target, value = latex(lhs, spec.latex_names), latex(rhs, spec.latex_names)
-        lines.append(AlgorithmLine(f"{number}{mark}", target, relation, value))
+        target = latex(lhs, spec.latex_names)
+        for case, (condition, rhs) in enumerate(cases):
+            label = f"{number}{mark}" if case == 0 else ""
+            lines.append(AlgorithmLine(label, condition, target, relation, latex(rhs, spec.latex_names)))
     return tuple(lines)
+
+
+def proven_forms(spec: OptimizerSpec, relations: tuple) -> tuple[ProvenForm, ...]:
+    """The written updates that an equivalence declared in ``spec``'s file proves equal to ``spec`` itself (some
+    setting of its options, no substitution): the textbook form of an update that the kernel computes otherwise."""
+    forms = []
+    for relation in relations:
+        if not (
+            isinstance(relation, Equivalence)
+            and relation.holds
+            and relation.source == spec.source
+            and isinstance(relation.right, WrittenUpdate)
+            and relation.left.spec == spec.name
+            and not relation.left.substitution
+        ):
+            continue
+        written = relation.right
+        updated = {w, *written.initial, *(s.symbol for s in spec.state)}
+        symbols = set().union(*(sympy.sympify(rhs).free_symbols | {lhs} for lhs, rhs in written.assignments))
+        names = {**{symbol: _written_name(symbol) for symbol in symbols}, **BASE_NAMES, **spec.latex_names}
+        lines = tuple(
+            AlgorithmLine("", "", latex(lhs, names), UPDATE if lhs in updated else DEFINITION, latex(rhs, names))
+            for lhs, rhs in written.assignments
+        )
+        check = f"{texttt(f'test_{relation.name}')} in {texttt(f'checks/test_{spec.module_name}_relations.py')}"
+        forms.append(ProvenForm(plain(spec, relation.statement, f"the statement of {relation.name}"), check, lines))
+    return tuple(forms)
+
+
+def _written_name(symbol: sympy.Symbol) -> str:
+    """A written form's own symbol as a reader writes it: ``m_hat`` as m̂ (SymPy's accent for ``mhat``)."""
+    base, _, accent = symbol.name.rpartition("_")
+    return sympy.latex(sympy.Symbol(base + accent) if base and accent in ("hat", "bar", "tilde") else symbol)
+
+
+def option_cases(spec: OptimizerSpec) -> list[tuple[tuple[str, sympy.Expr], ...]]:
+    """For each assignment of the update, its forms under the spec's options: ``(condition, value)`` pairs in the
+    order a reader tests them, the condition empty where every setting gives the same form. A setting where the
+    assignment is dead (nothing it computes is read: SGD's velocity without momentum) runs no branch of it."""
+    update = tuple((lhs, sympy.sympify(rhs)) for lhs, rhs in spec.update)
+    allowed = settings(spec, spec.options)
+    outputs = {s.symbol for s in spec.state if s.output}
+    forms = {switches: _live_values(specialised(update, spec.options, switches), outputs) for switches in allowed}
+    cases = []
+    for index in range(len(update)):
+        outcomes: dict[sympy.Expr, list[tuple[bool, ...]]] = {}
+        for switches in allowed:
+            if forms[switches][index] is not None:
+                outcomes.setdefault(forms[switches][index], []).append(switches)
+        cases.append(_branches(spec, outcomes, allowed))
+    return cases
+
+
+def _live_values(assignments: tuple, outputs: set) -> list[sympy.Expr | None]:
+    """Each assignment's value, or None where ``prune`` drops it as dead."""
+    kept = iter(prune(assignments, outputs))
+    following = next(kept, None)
+    values = []
+    for assignment in assignments:
+        alive = assignment == following
+        values.append(assignment[1] if alive else None)
+        if alive:
+            following = next(kept, None)
+    return values
+
+
+def _branches(spec: OptimizerSpec, outcomes: dict, allowed: tuple) -> tuple[tuple[str, sympy.Expr], ...]:
+    """The if / else-if / else chain over ``outcomes`` (value → the settings giving it): the form that needs the
+    most options on first, as PyTorch's boxes test a switch; each condition as short as the earlier ones allow."""
+    if len(outcomes) == 1 and len(next(iter(outcomes.values()))) == len(allowed):
+        return (("", next(iter(outcomes))),)
+    switches = [sympy.Symbol(f"option{i}") for i in range(len(spec.options))]
+    ruled_out = [c for c in itertools.product((False, True), repeat=len(switches)) if c not in allowed]
+    ordered = sorted(outcomes.items(), key=lambda item: (-min(map(sum, item[1])), -max(map(sum, item[1]))))
+    covered = sum(len(settings_) for _, settings_ in ordered) == len(allowed)
+    branches, tested = [], []
+    for number, (value, giving) in enumerate(ordered):
+        condition = SOPform(switches, [_bits(c) for c in giving], [_bits(c) for c in (*ruled_out, *tested)])
+        tested += giving
+        last = number == len(ordered) - 1
+        if (last and covered) or condition is sympy.true:
+            branches.append((r"\textbf{else}\colon" if number else "", value))
+            break
+        keyword = r"\textbf{if}" if number == 0 else r"\textbf{else if}"
+        branches.append((rf"{keyword}\ {_condition_latex(condition, spec)}\colon", value))
+    return tuple(branches)
+
+
+def _bits(setting: tuple[bool, ...]) -> list[int]:
+    return [int(on) for on in setting]
+
+
+def _condition_latex(condition: sympy.Basic, spec: OptimizerSpec) -> str:
+    """A condition on the options' switches, in words and symbols, in math mode:
+    ``\\mu \\neq 0\\ \\text{and}\\ \\texttt{nesterov}``."""
+    if isinstance(condition, sympy.Or):
+        return r"\ \text{or}\ ".join(
+            f"({_condition_latex(term, spec)})" if isinstance(term, sympy.And) else _condition_latex(term, spec)
+            for term in condition.args
+        )
+    if isinstance(condition, sympy.And):
+        return r"\ \text{and}\ ".join(_condition_latex(term, spec) for term in condition.args)
+    on = not isinstance(condition, sympy.Not)
+    option = spec.options[int((condition if on else condition.args[0]).name.removeprefix("option"))]
+    if option.kind == "flag":
+        return texttt(option.argument) if on else rf"\text{{not}}\ {texttt(option.argument)}"
+    symbol = latex(spec.hyperparameter(option.argument).symbol, spec.latex_names)
+    relation = r"\neq" if on else "="
+    return f"{symbol} {relation} {latex(sympy.nsimplify(option.off_value), spec.latex_names)}"
 
 
 def _per_step_symbols(spec: OptimizerSpec) -> set[sympy.Symbol]:
@@ -373,7 +522,7 @@ def base_options_doc() -> BaseOptionsDoc:
         arguments=(hyperparameter_row(WEIGHT_DECAY, BASE_NAMES, text(WEIGHT_DECAY.description)), *clip_rows),
         weight_decay_argument=texttt(WEIGHT_DECAY.argument),
         # lower names the decayed value w_decayed and the step reads it wherever it read w: w ← decayed.
-        weight_decay=AlgorithmLine("", latex(w, BASE_NAMES), UPDATE, latex(decayed, BASE_NAMES)),
+        weight_decay=AlgorithmLine("", "", latex(w, BASE_NAMES), UPDATE, latex(decayed, BASE_NAMES)),
         weight_decay_off=substitution(WEIGHT_DECAY_OPTION, BASE_NAMES),
         clipping=tuple(
             ClippingRule(
