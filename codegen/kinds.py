@@ -29,8 +29,15 @@ from codegen.emit.code.torch_optimizer import torch_optimizer_module
 from codegen.emit.code.triton_optimizer import TritonKernels, triton_kernels, triton_optimizer_module, triton_package
 from codegen.emit.common import Emitted
 from codegen.emit.docs.estimator import estimator_section, training_part
-from codegen.emit.docs.initializer import family_table, initializer_section, initializers_part, overview
+from codegen.emit.docs.initializer import (
+    family_table,
+    initializer_section,
+    initializers_part,
+    layer_defaults,
+    overview,
+)
 from codegen.emit.docs.optimizer import base_options_part, optimizer_section, optimizers_part
+from codegen.emit.docs.porting import porting_part
 from codegen.emit.docs.schedule import schedule_section, schedules_part
 from codegen.language.estimator import EstimatorSpec
 from codegen.language.initializer import FAMILIES, InitializerSpec
@@ -139,6 +146,7 @@ def _index_optimizers(context: Context) -> tuple[Emitted, ...]:
         kind_package(OPTIMIZERS.package, specs, context.package),
         kind_package(TORCH_OPTIMIZERS, specs, context.package),
         optimizers_part(specs),
+        porting_part(specs, context.registry.relations),
     )
 
 
@@ -220,6 +228,7 @@ def _index_initializers(context: Context) -> tuple[Emitted, ...]:
         kind_package(INITIALIZERS.package, context.registry.initializers, context.package),
         family_table(resolved),
         initializers_part(resolved),
+        layer_defaults(resolved),
     )
 
 

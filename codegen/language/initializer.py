@@ -410,6 +410,9 @@ class InitializerSpec(Named):
     """This initializer in ``torch.nn.init`` and ``keras.initializers`` (``Counterpart``, ``ScaledCounterpart``).
     Where a library has several (one per option of a choice), ``requires`` names the options each covers; the
     first declared whose required options hold is used, one with ``same=True`` before any other."""
+    default_of: tuple[str, ...] = ()
+    """The layer arguments this initializer is the default of, as their library names them
+    (``"keras.layers.Dense(kernel_initializer)"``): the docs' table of layer defaults."""
     source: str = "<unknown>"
 
 

@@ -20,6 +20,7 @@ SPEC = InitializerSpec(
         Counterpart("torch.nn.init.xavier_uniform_"),
     ),
     references=(GLOROT + ".",),
+    default_of=("keras.layers.Dense(kernel_initializer)", "keras.layers.Conv2D(kernel_initializer)"),
 )
 
 # Stated as published, independently of the derivation above; the generated checks prove they agree.

@@ -27,6 +27,7 @@ SPEC = InitializerSpec(
             note="what nn.Linear and nn.Conv call on their weights",
         ),
     ),
+    default_of=("torch.nn.Linear(weight)", "torch.nn.Conv2d(weight)"),
 )
 
 RELATIONS = (

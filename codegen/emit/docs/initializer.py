@@ -12,6 +12,7 @@ booktabs/tabularx (texlive-latex-base and -recommended) are used.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import sympy
 
@@ -45,9 +46,10 @@ from codegen.language.initializer import (
     value,
 )
 from codegen.lower.initializer import Resolved, variance_scaling_settings
-from codegen.printers.latex import latex, text
+from codegen.printers.latex import latex, text, texttt
 
 PART = "docs/initializers/initializers.tex"
+PART_SOURCE = "the specs in specs/initializers/"
 
 NAMES = {
     fan_in: r"n_{\mathrm{in}}",
@@ -310,16 +312,49 @@ class InitializersPart:
     inputs: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class LayerDefault:
+    layer: str
+    initializer: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class LayerDefaults:
+    rows: tuple[LayerDefault, ...]
+
+
+LAYER_DEFAULTS = "docs/initializers/layer_defaults.tex"
+
+
+def layer_defaults(resolved: tuple[Resolved, ...]) -> Emitted:
+    """The table of the layers' default initializers, from each spec's ``default_of``, by layer."""
+    rows = sorted(
+        (
+            LayerDefault(
+                texttt(layer),
+                rf"{text(item.spec.name)} (\S\ref{{sec:init:{item.spec.module_name}}})",
+                text(item.spec.summary),
+            )
+            for item in resolved
+            for layer in item.spec.default_of
+        ),
+        key=lambda row: row.layer,
+    )
+    return Emitted(LAYER_DEFAULTS, "docs/layer_defaults.tex.jinja", LayerDefaults(tuple(rows)), PART_SOURCE)
+
+
 def family_table(resolved: tuple[Resolved, ...]) -> Emitted:
     return Emitted(
         "docs/initializers/variance_scaling_family.tex",
         "docs/variance_scaling_family.tex.jinja",
         FamilyTable(family_rows(resolved)),
-        "the specs in specs/initializers/",
+        PART_SOURCE,
     )
 
 
 def initializers_part(resolved: tuple[Resolved, ...]) -> Emitted:
-    """The document that inputs the overview and every section in a reader's order."""
-    inputs = ("initializers/overview", *(f"initializers/{name}" for name in reading_order(resolved)))
-    return Emitted(PART, "docs/initializers.tex.jinja", InitializersPart(inputs), "the specs in specs/initializers/")
+    """The document that inputs the overview, every section in a reader's order, then the layers' defaults."""
+    sections = (f"initializers/{name}" for name in reading_order(resolved))
+    inputs = ("initializers/overview", *sections, Path(LAYER_DEFAULTS).relative_to("docs").with_suffix("").as_posix())
+    return Emitted(PART, "docs/initializers.tex.jinja", InitializersPart(inputs), PART_SOURCE)

@@ -182,7 +182,7 @@ def optimizer_section(lowered: Lowered, relations: tuple = ()) -> Emitted:
     steps = algorithm_lines(spec)
     model = OptimizerDoc(
         name=text(spec.name),
-        label=f"sec:optimizer:{spec.module_name}",
+        label=section_label(spec),
         source=texttt(spec.source),
         summary=plain(spec, spec.summary, "the summary"),
         inputs=inputs(spec),
@@ -205,6 +205,11 @@ def optimizer_section(lowered: Lowered, relations: tuple = ()) -> Emitted:
     return Emitted(f"docs/optimizers/{spec.module_name}.tex", "docs/optimizer.tex.jinja", model, spec.source)
 
 
+def section_label(spec: OptimizerSpec) -> str:
+    """The label of an optimizer's section, which other sections refer to."""
+    return f"sec:optimizer:{spec.module_name}"
+
+
 def inputs(spec: OptimizerSpec) -> tuple[str, ...]:
     """The step's arguments with their defaults, as the algorithm's first line lists them: hyperparameters, then
     the switches of the flag options."""
@@ -213,6 +218,10 @@ def inputs(spec: OptimizerSpec) -> tuple[str, ...]:
         f"${latex(h.symbol, names)} = {number_formula(h.default)}$ ({texttt(h.argument)})" for h in spec.hyperparameters
     ]
     listed += [f"{texttt(o.argument)} = {texttt(repr(o.default))}" for o in spec.options if o.kind == "flag"]
+    if spec.base_options == "keras":
+        decay = spec.weight_decay_default
+        value = math(number_formula(decay)) if decay is not None else texttt("None")
+        listed.append(f"${latex(weight_decay, BASE_NAMES)}$ = {value} ({texttt(WEIGHT_DECAY.argument)})")
     return tuple(listed)
 
 
@@ -221,7 +230,7 @@ def algorithm_lines(spec: OptimizerSpec) -> tuple[AlgorithmLine, ...]:
     option changes as one branch per form it takes, each under the settings that give it."""
     updated = {w, *(s.symbol for s in spec.state)}
     per_step = _per_step_symbols(spec)
-    lines = []
+    lines = [_base_weight_decay_line()] if spec.base_options == "keras" else []
     for number, ((lhs, _), cases) in enumerate(zip(spec.update, option_cases(spec)), start=1):
         mark = PER_STEP if lhs in per_step else ""
         relation = UPDATE if lhs in updated else DEFINITION
@@ -263,6 +272,14 @@ def _written_name(symbol: sympy.Symbol) -> str:
     """A written form's own symbol as a reader writes it: ``m_hat`` as m̂ (SymPy's accent for ``mhat``)."""
     base, _, accent = symbol.name.rpartition("_")
     return sympy.latex(sympy.Symbol(base + accent) if base and accent in ("hat", "bar", "tilde") else symbol)
+
+
+def _base_weight_decay_line() -> AlgorithmLine:
+    """Keras's decoupled weight decay, the first thing a step does where the base option is set (unnumbered: it is
+    not the spec's, and ``codegen.lower`` fuses it into every kernel as printed here)."""
+    _, decayed = weight_decay_assignment()
+    condition = rf"\textbf{{if}}\ {latex(weight_decay, BASE_NAMES)} \neq 0\colon"
+    return AlgorithmLine("", condition, latex(w, BASE_NAMES), UPDATE, latex(decayed, BASE_NAMES))
 
 
 def option_cases(spec: OptimizerSpec) -> list[tuple[tuple[str, sympy.Expr], ...]]:
@@ -536,15 +553,18 @@ def base_options_doc() -> BaseOptionsDoc:
 
 @dataclass(frozen=True)
 class OptimizersPart:
-    """The optimizers' part of the documentation: the general part on the base options, then a section each."""
+    """The optimizers' part of the documentation: the general part on the base options, a section each, then the
+    porting chapter."""
 
     base: str
     sections: tuple[str, ...]
+    porting: str
 
 
 def optimizers_part(specs: tuple[OptimizerSpec, ...]) -> Emitted:
-    """The document that inputs the general part, then every optimizer's section."""
-    model = OptimizersPart("optimizers/base_options", tuple(f"optimizers/{spec.module_name}" for spec in specs))
+    """The document that inputs the general part, every optimizer's section, then the porting chapter."""
+    sections = tuple(f"optimizers/{spec.module_name}" for spec in specs)
+    model = OptimizersPart("optimizers/base_options", sections, "optimizers/porting")
     return Emitted(PART, "docs/optimizers.tex.jinja", model, "the specs in specs/optimizers/")
 
 
