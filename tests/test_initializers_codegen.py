@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 import sympy
 
+from codegen.emit.docs.initializer import one_root
 from codegen.errors import SpecError
 from codegen.language.common import Hyperparameter
 from codegen.language.initializer import (
@@ -104,6 +105,21 @@ def test_a_default_outside_its_domain_is_rejected():
     )
     with pytest.raises(SpecError, match=r"default -1\.0 of stddev is outside"):
         lowered(spec, {"Negative": spec})
+
+
+def test_an_argument_without_a_default_is_rejected():
+    """It once passed validation and stopped the emitter with a TypeError traceback."""
+    sigma = sympy.Symbol("sigma", real=True)
+    spec = InitializerSpec(
+        "Required",
+        ("required",),
+        "no default",
+        arguments=(Hyperparameter(sigma, "stddev", None, sympy.Interval(0, sympy.oo), "sd"),),
+        cases=(Case((), distribution("normal", mean=0, stddev=sigma)),),
+        source="r.py",
+    )
+    with pytest.raises(SpecError, match=r"r\.py: Required: symbol 'sigma': argument stddev has no default"):
+        lowered(spec, {"Required": spec})
 
 
 def test_hoisting_keeps_per_element_work_in_the_loop_only():
@@ -247,3 +263,21 @@ def test_a_case_that_draws_with_an_undefined_symbol_is_refused():
     broken = dataclasses.replace(resolved, cases=(Case((), distribution("normal", mean=stray, stddev=1)),))
     with pytest.raises(SpecError, match="RandomNormal: symbol 'stray': the normal case"):
         check_drawn_symbols(broken)
+
+
+def test_the_family_table_writes_each_parameter_under_one_root_and_keeps_its_value():
+    """The docs' variance-scaling table prints √3·√s/√n as √(3s/n): the combined form must be the same number, and
+    leave no root inside its root. Every distribution parameter of every case of the registry is tried."""
+    specs = {spec.name: spec for spec in load_registry(SPECS_DIR).initializers}
+    combined = 0
+    for spec in specs.values():
+        for case in resolve(spec, specs).cases:
+            for parameter in case.distribution.values.values():
+                form = one_root(sympy.sympify(parameter))
+                if form is None:
+                    continue
+                outside, inside = form
+                assert not any(power.exp.q == 2 for power in inside.atoms(sympy.Pow)), (spec.name, inside)
+                assert sympy.simplify(outside * sympy.sqrt(inside) - parameter) == 0, (spec.name, parameter)
+                combined += 1
+    assert combined >= 5, "the registry's uniform bounds (√3·√s/√n and the like) are combined"

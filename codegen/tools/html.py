@@ -283,12 +283,15 @@ def _identifiers(node: dict) -> list[str]:
 
 
 def link_references(pages: list[Page]) -> None:
-    """Point every ``\\ref`` at the page holding its label, and name a page by its title instead of pandoc's section
-    number (the site has no section numbers). A label no page holds is a ``DocsBuildError``."""
+    """Point every ``\\ref`` at the page holding its label, and name a heading by its title instead of pandoc's
+    section number (the site has no section numbers). A label no page holds is a ``DocsBuildError``."""
     holder: dict[str, Page] = {}
+    headings: dict[str, str] = {}
     for page in pages:
         for node in _nodes(page.blocks):
             holder.update((identifier, page) for identifier in _identifiers(node) if identifier)
+            if node["t"] == "Header":
+                headings[node["c"][1][0]] = plain_text(node["c"][2])
     for page in pages:
         for node in _nodes(page.blocks):
             if node["t"] != "Link" or not node["c"][2][0].startswith("#"):
@@ -299,8 +302,8 @@ def link_references(pages: list[Page]) -> None:
             target = holder[label]
             own_heading = target.blocks[0]["c"][1][0] == label
             node["c"][2][0] = target.file if own_heading else f"{target.file}#{label}"
-            if own_heading and ["reference-type", "ref"] in node["c"][0][2]:
-                node["c"][1] = _words(target.title)  # pandoc's section number, which the site does not show
+            if label in headings and ["reference-type", "ref"] in node["c"][0][2]:
+                node["c"][1] = _words(headings[label])  # pandoc's section number, which the site does not show
 
 
 def _words(text: str) -> list[dict]:

@@ -57,7 +57,10 @@ def _check_arguments_and_choices(spec: InitializerSpec, fail: Callable[..., None
         name = h.symbol.name
         if not name.isidentifier() or keyword.iskeyword(name) or name in RESERVED_NAMES or re.fullmatch(r"x\d+", name):
             fail("argument symbols need identifier names that generated code does not use itself", h.symbol)
-        if h.default is not None and sympy.Float(h.default) not in h.domain:
+        if h.default is None:
+            # The generated class gives every argument its default: an initializer is built with none passed.
+            fail(f"argument {h.argument} has no default; give it one inside its domain {h.domain}", h.symbol)
+        elif sympy.Float(h.default) not in h.domain:
             fail(f"default {h.default!r} of {h.argument} is outside its domain {h.domain}", h.symbol)
     arguments = {h.symbol for h in spec.arguments}
     for choice in spec.choices:

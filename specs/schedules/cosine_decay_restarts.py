@@ -90,7 +90,16 @@ SPEC = ScheduleSpec(
         ),
         ("Optax", r"\texttt{sgdr\_schedule} takes an explicit list of cycles instead."),
     ),
-    latex_names={eta_0: r"\eta_0", D_0: "D_0", t: "t", m: "m", alpha: r"\alpha", f: "f", i: "i", rho: r"\rho"},
+    latex_names={
+        eta_0: r"\eta_0",
+        D_0: "D_0",
+        t: r"t_{\mathrm{mul}}",
+        m: r"m_{\mathrm{mul}}",
+        alpha: r"\alpha",
+        f: "f",
+        i: "i",
+        rho: r"\rho",
+    },
     counterparts=(
         Counterpart(
             "torch.optim.lr_scheduler.CosineAnnealingWarmRestarts",

@@ -259,10 +259,31 @@ def _family_row(name: str, scale: sympy.Expr, mode: str, case: Case, names: dict
     family = case.distribution.family
     symbol, parameter = (r"\sigma", stddev) if family != "uniform" else ("b", maxval)
     mode_text = r"any ($n$)" if mode == "any" else rf"\texttt{{{text(mode)}}}"
-    formula = f"${symbol} = {latex(case.distribution.values[parameter], names)}$"
+    formula = f"${symbol} = {_root_latex(case.distribution.values[parameter], names)}$"
     return Row(
         (text(name), f"${latex(scale, names)}$", mode_text, text(family), formula, f"${_variance(case, names)}$")
     )
+
+
+def one_root(expr: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr] | None:
+    """``expr`` as ``outside · √inside`` with its square roots under one, where it has several: ``√3·√s/√n`` is
+    ``(1, 3s/n)``, as a reader writes it (SymPy splits the root of a product of positive symbols into a product of
+    roots). None where it has fewer than two roots."""
+    factors = sympy.Mul.make_args(expr)
+    roots = [f for f in factors if f.is_Pow and f.exp in (sympy.S.Half, -sympy.S.Half)]
+    if len(roots) < 2:
+        return None
+    outside = sympy.Mul(*(f for f in factors if f not in roots))
+    return outside, sympy.factor(sympy.Mul(*(root**2 for root in roots)))
+
+
+def _root_latex(expr: sympy.Expr, names: dict) -> str:
+    combined = one_root(expr)
+    if combined is None:
+        return latex(expr, names)
+    outside, inside = combined
+    root = rf"\sqrt{{{latex(inside, names)}}}"
+    return root if outside == 1 else f"{latex(outside, names)} {root}"
 
 
 def reading_order(resolved: tuple[Resolved, ...]) -> list[str]:
@@ -305,6 +326,8 @@ def overview() -> Emitted:
 @dataclass(frozen=True)
 class FamilyTable:
     rows: tuple[Row, ...]
+    truncation: str
+    """The truncation constant c to four digits (the overview derives it)."""
 
 
 @dataclass(frozen=True)
@@ -348,7 +371,7 @@ def family_table(resolved: tuple[Resolved, ...]) -> Emitted:
     return Emitted(
         "docs/initializers/variance_scaling_family.tex",
         "docs/variance_scaling_family.tex.jinja",
-        FamilyTable(family_rows(resolved)),
+        FamilyTable(family_rows(resolved), f"{float(constant_values(30)[truncated_std]):.4f}"),
         PART_SOURCE,
     )
 
