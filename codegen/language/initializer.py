@@ -174,8 +174,10 @@ CONSTANTS = {truncated_std: truncated_std_definition}
 """Named constants a spec may use; each maps to the function that derives it."""
 
 
+@functools.cache
 def constant_values(digits: int = 30) -> dict[sympy.Symbol, sympy.Float]:
-    """Every named constant evaluated to ``digits`` significant digits."""
+    """Every named constant evaluated to ``digits`` significant digits (once: the integrals take a second).
+    Callers read the dictionary; none may change it."""
     return {symbol: sympy.N(define(), digits) for symbol, define in CONSTANTS.items()}
 
 

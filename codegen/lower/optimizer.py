@@ -215,7 +215,13 @@ def outcome(assignments: tuple[Assignment, ...]) -> dict[sympy.Symbol, sympy.Exp
 
 
 def prune(assignments: tuple[Assignment, ...], outputs: set[sympy.Symbol] = frozenset()) -> tuple[Assignment, ...]:
-    """Drop assignments whose value can never reach the parameter or an output sequence (``State.output``).
+    """Drop assignments whose value can never reach the parameter or an output sequence (``State.output``)."""
+    live = live_symbols(assignments, outputs)
+    return tuple((lhs, rhs) for lhs, rhs in assignments if lhs in live)
+
+
+def live_symbols(assignments: tuple[Assignment, ...], outputs: set[sympy.Symbol] = frozenset()) -> set[sympy.Symbol]:
+    """The symbols whose value can reach the parameter or an output sequence.
 
     State is live if a live assignment reads it (this step or, through its old
     value, the next). Starting from the parameter and the outputs, grow the
@@ -231,4 +237,4 @@ def prune(assignments: tuple[Assignment, ...], outputs: set[sympy.Symbol] = froz
                 if new:
                     live |= new
                     changed = True
-    return tuple((lhs, rhs) for lhs, rhs in assignments if lhs in live)
+    return live

@@ -154,26 +154,23 @@ def _tools() -> tuple[str, str, str]:
 # --------------------------------------------------------------------------- figures
 
 
-def svg_figures(work: Path, drawn: list[Path], site: Path, pdflatex: str, pdftocairo: str) -> list[Path]:
+def svg_figures(work: Path, drawn: list[Path], site: Path, pdflatex: str, pdftocairo: str) -> None:
     """Each figure ``drawn`` in ``work`` as an SVG file in ``site``, at the same path; the figure's LaTeX in ``work``
-    then includes the SVG, which pandoc reads as an image. Returns the SVG files."""
+    then includes the SVG, which pandoc reads as an image."""
     if not drawn:
-        return []
+        return
     inputs = [path.relative_to(work).with_suffix("").as_posix() for path in drawn]
     shipping = work / "trainspec-figures.tex"
     template = environment().get_template("site/figures.tex.jinja")
     shipping.write_text(template.render(width=PICTURE_WIDTH, inputs=inputs), encoding="utf-8")
     command = [pdflatex, "-interaction=nonstopmode", "-halt-on-error", shipping.name]
     _run(command, work, TEX_TIMEOUT_S, f"pdflatex on the figures ({shipping.name})")
-    written = []
     for page, name in enumerate(inputs, start=1):
         target = site / f"{name}.svg"
         target.parent.mkdir(parents=True, exist_ok=True)
         command = [pdftocairo, "-svg", "-f", str(page), "-l", str(page), shipping.with_suffix(".pdf").name, str(target)]
         _run(command, work, TEX_TIMEOUT_S, f"pdftocairo on the figure {name}")
         (work / f"{name}.tex").write_text(f"\\includegraphics{{{name}.svg}}\n", encoding="utf-8")
-        written.append(target)
-    return written
 
 
 # --------------------------------------------------------------------------- pandoc's syntax tree

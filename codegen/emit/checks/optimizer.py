@@ -86,7 +86,12 @@ def relations_check_module(spec, registry: Registry, specs: str, package: str) -
     for relation in relations:
         check_relation(relation, registry)
     model = ChecksModuleModel(spec.source, tuple(_relation_model(r, registry) for r in relations), specs, package)
-    return Emitted(f"checks/test_{spec.module_name}_relations.py", "checks/optimizer.py.jinja", model, spec.source)
+    return Emitted(relations_check_path(spec.module_name), "checks/optimizer.py.jinja", model, spec.source)
+
+
+def relations_check_path(module: str) -> str:
+    """Where the checks of the relations declared in ``specs/optimizers/<module>.py`` go."""
+    return f"checks/test_{module}_relations.py"
 
 
 def _relation_model(relation: Relation, registry: Registry) -> RelationModel:

@@ -26,6 +26,7 @@ from codegen.language.initializer import (
     TRUNCATED_BOUNDS,
     TRUNCATION,
     Case,
+    InitializerSpec,
     cols,
     constant_values,
     distribution_variance,
@@ -203,7 +204,7 @@ def initializer_doc(resolved: Resolved) -> InitializerDoc:
     )
     return InitializerDoc(
         name=spec.name,
-        label=f"sec:init:{spec.module_name}",
+        label=section_label(spec),
         spelling=rf"\texttt{{{spec.name}}} = \texttt{{{text(spec.module_name)}}}",
         summary=text(spec.summary),
         source=rf"\texttt{{{text(spec.source)}}}",
@@ -263,6 +264,11 @@ def _family_row(name: str, scale: sympy.Expr, mode: str, case: Case, names: dict
     return Row(
         (text(name), f"${latex(scale, names)}$", mode_text, text(family), formula, f"${_variance(case, names)}$")
     )
+
+
+def section_label(spec: InitializerSpec) -> str:
+    """The label of an initializer's section, which other sections refer to."""
+    return f"sec:init:{spec.module_name}"
 
 
 def one_root(expr: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr] | None:
@@ -356,7 +362,7 @@ def layer_defaults(resolved: tuple[Resolved, ...]) -> Emitted:
         (
             LayerDefault(
                 texttt(layer),
-                rf"{text(item.spec.name)} (\S\ref{{sec:init:{item.spec.module_name}}})",
+                rf"{text(item.spec.name)} (\S\ref{{{section_label(item.spec)}}})",
                 text(item.spec.summary),
             )
             for item in resolved

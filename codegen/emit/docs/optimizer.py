@@ -20,6 +20,7 @@ import sympy
 from sympy import Interval, oo
 from sympy.logic import SOPform
 
+from codegen.emit.checks.optimizer import relations_check_path
 from codegen.emit.common import Emitted
 from codegen.errors import SpecError
 from codegen.language.common import Hyperparameter
@@ -29,7 +30,7 @@ from codegen.lower.optimizer import (
     WEIGHT_DECAY,
     WEIGHT_DECAY_OPTION,
     Lowered,
-    prune,
+    live_symbols,
     settings,
     specialised,
     w_decayed,
@@ -263,9 +264,14 @@ def proven_forms(spec: OptimizerSpec, relations: tuple) -> tuple[ProvenForm, ...
             AlgorithmLine("", "", latex(lhs, names), UPDATE if lhs in updated else DEFINITION, latex(rhs, names))
             for lhs, rhs in written.assignments
         )
-        check = f"{texttt(f'test_{relation.name}')} in {texttt(f'checks/test_{spec.module_name}_relations.py')}"
-        forms.append(ProvenForm(plain(spec, relation.statement, f"the statement of {relation.name}"), check, lines))
+        statement = plain(spec, relation.statement, f"the statement of {relation.name}")
+        forms.append(ProvenForm(statement, check_citation(relation, spec.module_name), lines))
     return tuple(forms)
+
+
+def check_citation(relation: Equivalence, module: str) -> str:
+    """The generated test that proves ``relation``, declared in the spec file ``module``, and its file."""
+    return f"{texttt(f'test_{relation.name}')} in {texttt(relations_check_path(module))}"
 
 
 def _written_name(symbol: sympy.Symbol) -> str:
@@ -301,16 +307,9 @@ def option_cases(spec: OptimizerSpec) -> list[tuple[tuple[str, sympy.Expr], ...]
 
 
 def _live_values(assignments: tuple, outputs: set) -> list[sympy.Expr | None]:
-    """Each assignment's value, or None where ``prune`` drops it as dead."""
-    kept = iter(prune(assignments, outputs))
-    following = next(kept, None)
-    values = []
-    for assignment in assignments:
-        alive = assignment == following
-        values.append(assignment[1] if alive else None)
-        if alive:
-            following = next(kept, None)
-    return values
+    """Each assignment's value, or None where it is dead (the kernels prune it)."""
+    live = live_symbols(assignments, outputs)
+    return [rhs if lhs in live else None for lhs, rhs in assignments]
 
 
 def _branches(spec: OptimizerSpec, outcomes: dict, allowed: tuple) -> tuple[tuple[str, sympy.Expr], ...]:

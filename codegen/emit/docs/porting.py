@@ -14,10 +14,11 @@ from dataclasses import dataclass
 import sympy
 
 from codegen.emit.common import Emitted
-from codegen.emit.docs.optimizer import DEFINITION, UPDATE, ConventionNote, plain, section_label
+from codegen.emit.docs.optimizer import DEFINITION, UPDATE, ConventionNote, check_citation, plain, section_label
 from codegen.language.common import Counterpart
 from codegen.language.optimizer import OptimizerSpec, w
 from codegen.language.relations import Equivalence, SpecUpdate
+from codegen.lower.optimizer import WEIGHT_DECAY
 from codegen.printers.latex import latex, math, number_formula, text, texttt
 
 PORTING = "docs/optimizers/porting.tex"
@@ -50,12 +51,13 @@ class EpsilonLine:
 
 @dataclass(frozen=True)
 class Mapping:
-    """A declared equivalence between two conventions: what it states, the substitutions, and its proof."""
+    """A declared equivalence between two conventions: what it states, the verdict ("Equal" or "Not equal"), the
+    substitutions, and the check that proves it ("proven by …") or shows a counterexample."""
 
     statement: str
-    holds: bool
+    verdict: str
     substitutions: tuple[str, ...]
-    check: str
+    evidence: str
 
 
 @dataclass(frozen=True)
@@ -162,7 +164,7 @@ def _value(expression: sympy.Basic, defaults: dict, spec: OptimizerSpec) -> str:
 def _weight_decay(spec: OptimizerSpec) -> str:
     if spec.base_options == "keras":
         return rf"decoupled: the base option {texttt('weight_decay')} (\S\ref{{sec:base}})"
-    decays = [h for h in spec.hyperparameters if "decay" in h.argument and "weight" in h.argument]
+    decays = [h for h in spec.hyperparameters if h.argument == WEIGHT_DECAY.argument]
     if not decays:
         return "none"
     return "; ".join(f"{texttt(h.argument)}: {plain(spec, h.description, h.argument)}" for h in decays)
@@ -200,7 +202,8 @@ def _mapping(relation: Equivalence, specs: dict[str, OptimizerSpec], modules: di
         if pairs or switches:
             written = ", ".join(itertools.chain(switches, (math(pair) for pair in pairs)))
             substitutions.append(f"{text(side.spec)}: {written}")
-    module = modules.get(relation.source, "")
-    check = f"{texttt(f'test_{relation.name}')} in {texttt(f'checks/test_{module}_relations.py')}"
+    check = check_citation(relation, modules[relation.source])
     statement = plain(specs[relation.left.spec], relation.statement, f"the statement of {relation.name}")
-    return Mapping(statement, relation.holds, tuple(substitutions), check)
+    if relation.holds:
+        return Mapping(statement, "Equal", tuple(substitutions), f"proven by {check}")
+    return Mapping(statement, "Not equal", tuple(substitutions), f"a counterexample by {check}")
