@@ -64,8 +64,9 @@ def requires_latexmk() -> str:
 
 
 def sympy_latex(expr, spec: OptimizerSpec) -> str:
-    """The spec's own expression (not its lowered form), printed with the spec's names."""
-    return latex(sympy.sympify(expr), spec.latex_names)
+    """The spec's own expression (not its lowered form), printed with the spec's names and its per-element
+    quantities placed as the papers place them."""
+    return latex(sympy.sympify(expr), spec.latex_names, variables=docmodels.element_symbols(spec))
 
 
 def untt(cell: str) -> str:
@@ -438,6 +439,27 @@ def test_a_condition_reads_what_varies_first():
     assert sympy.latex(branches.args[1].cond) in printed
     assert r"k \geq n + k^{2} - 1" in printed  # both sides vary: as stored
     assert "W > k" in latex(branches, {})
+
+
+def test_an_update_reads_as_the_papers_write_it():
+    """Coefficients before the quantities that vary per element, those first in a sum; a half taken out of a
+    product; a branch in display style with "if". Each expected string is written out by hand."""
+    beta, m, g_, eps, v, a, x, k, W = sympy.symbols("beta m g epsilon v a x k W", positive=True)
+    variables = frozenset({m, g_, v})
+    assert latex(beta * m + (1 - beta) * g_, {}, variables=variables) == r"\beta m + \left(1 - \beta\right) g"
+    assert latex(eps + sympy.sqrt(v), {}, variables=variables) == r"\sqrt{v} + \epsilon"
+    assert latex(m * (1 - beta) / (eps + sympy.sqrt(v)), {}, variables=variables) == (
+        r"\frac{\left(1 - \beta\right) m}{\sqrt{v} + \epsilon}"
+    )
+    assert latex(beta * m + (1 - beta) * g_, {}) == r"\beta m + g \left(1 - \beta\right)"  # SymPy's own order
+    assert latex((1 - a) * (1 + sympy.cos(x)) / 2, {}) == (
+        r"\frac{1}{2} \left(1 - a\right) \left(1 + \cos{\left(x \right)}\right)"
+    )
+    one_factor = latex(a * (1 + sympy.cos(x)) / 2, {})  # one parenthesised factor: one fraction
+    assert one_factor == r"\frac{a \left(1 + \cos{\left(x \right)}\right)}{2}"
+    assert latex(sympy.Piecewise((x / W, k < W), (1, True)), {}, frozenset({k})) == (
+        r"\begin{cases} \displaystyle \frac{x}{W} & \text{if } k < W \\ \displaystyle 1 & \text{otherwise} \end{cases}"
+    )
 
 
 def test_prose_with_unbalanced_dollar_or_untypesettable_characters_names_the_spec():

@@ -11,6 +11,7 @@ import pytest
 import sympy
 
 from codegen.build import SPECS_DIR, generate
+from codegen.emit.docs.optimizer import element_symbols
 from codegen.language.optimizer import OptimizerSpec
 from codegen.language.relations import Equivalence, SpecUpdate
 from codegen.load import load_registry
@@ -62,7 +63,7 @@ def test_the_lines_that_read_epsilon_are_shown(files, method):
             assert (line in section) == reads, line
             if reads:
                 shown = section.split(line, 1)[1].splitlines()[0]
-                assert latex(rhs, spec.latex_names) in shown
+                assert latex(rhs, spec.latex_names, variables=element_symbols(spec)) in shown
 
 
 @pytest.mark.parametrize("method", list(METHODS))

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import sympy
 
+from codegen.language.common import admits, example_value
 from codegen.load import load_registry
 from codegen.lower.initializer import Resolved, resolve
 from codegen.referee.initializer import draw
@@ -55,6 +56,16 @@ def drawn(resolved: Resolved, seed: int, **given) -> dict:
     return draw(resolved, cls_of(resolved), np.random.default_rng(seed), given)
 
 
+def required(resolved: Resolved) -> dict:
+    """The arguments without a default (a bias's weight_fan_in), at the value the checks use for them."""
+    return {h.argument: example_value(h) for h in resolved.arguments if h.default is None}
+
+
+def made(resolved: Resolved, **given) -> object:
+    """An instance of the class: ``given`` arguments, the required ones at their example values."""
+    return cls_of(resolved)(**(required(resolved) | given))
+
+
 def seeded(resolved: Resolved, seed: int) -> dict:
     return {"seed": seed} if resolved.random else {}
 
@@ -86,8 +97,9 @@ def test_the_lookup_table_holds_the_registry_and_nothing_else():
 def test_defaults_are_the_specs(resolved):
     """The generated class's config at its defaults: the spec's declared defaults, and the runtime's own keys
     (seed for random initializers; Keras's input_axes and output_axes) all None."""
-    config = cls_of(resolved)().get_config()
-    declared = {h.argument: h.default for h in resolved.arguments} | {c.argument: c.default for c in resolved.choices}
+    config = made(resolved).get_config()
+    declared = {h.argument: h.default for h in resolved.arguments} | required(resolved)
+    declared |= {c.argument: c.default for c in resolved.choices}
     assert {name: config[name] for name in declared} == declared
     rest = {name: value for name, value in config.items() if name not in declared}
     assert set(rest) <= {"seed", "input_axes", "output_axes"} and set(rest.values()) <= {None}
@@ -113,24 +125,28 @@ def test_defaults_are_the_librarys(resolved, counterpart):
     theirs = {name: p.default for name, p in parameters.items() if name not in PLUMBING[counterpart.library]}
     names = [h.argument for h in resolved.arguments] + [c.argument for c in resolved.choices]
     assert set(call_arguments(resolved, counterpart, dict.fromkeys(names))) <= set(theirs)
-    config = cls_of(resolved)().get_config()
+    config = made(resolved).get_config()
     shared = set(theirs) & set(config)
     assert {name: config[name] for name in shared} == {name: theirs[name] for name in shared}
 
 
 @pytest.mark.parametrize("resolved", RESOLVED, ids=_name)
 def test_get_by_either_name_builds_a_default_instance(resolved):
-    for identifier in (resolved.spec.name, resolved.spec.module_name):
-        assert type(initializers.get(identifier)) is cls_of(resolved)
+    """Or, for a class with a required argument, says which and how to give it."""
+    for identifier in (resolved.spec.name, resolved.spec.module_name, cls_of(resolved)):
+        if required(resolved):
+            message = rf"{resolved.spec.name} has no default for {next(iter(required(resolved)))}; build it as"
+            with pytest.raises(TypeError, match=message):
+                initializers.get(identifier)
+        else:
+            assert type(initializers.get(identifier)) is cls_of(resolved)
 
 
 @pytest.mark.parametrize("resolved", RESOLVED, ids=_name)
-def test_get_passes_through_none_instances_and_classes(resolved):
-    cls = cls_of(resolved)
-    instance = cls(**drawn(resolved, 1))
+def test_get_passes_through_none_and_instances(resolved):
+    instance = made(resolved, **drawn(resolved, 1))
     assert initializers.get(None) is None
     assert initializers.get(instance) is instance
-    assert type(initializers.get(cls)) is cls
 
 
 def test_get_rejects_unknown_names_listing_the_known_ones():
@@ -175,7 +191,7 @@ def test_an_alias_is_its_option(resolved, choice, alias, option):
 @pytest.mark.parametrize("resolved", RESOLVED, ids=_name)
 def test_arguments_read_as_attributes(resolved):
     arguments = drawn(resolved, 5)
-    initializer = cls_of(resolved)(**arguments, **seeded(resolved, 1))
+    initializer = made(resolved, **arguments, **seeded(resolved, 1))
     assert {name: getattr(initializer, name) for name in arguments} == arguments
     if resolved.random:
         assert initializer.seed == 1
@@ -197,8 +213,8 @@ def test_an_int_seed_gives_the_same_array_at_every_call_and_on_every_instance(re
 @pytest.mark.parametrize("resolved", RANDOM, ids=_name)
 def test_no_seed_repeats_within_an_instance_and_differs_between_instances(resolved):
     """Keras 3: an unseeded initializer draws its seed once, when it is built."""
-    cls, shape = cls_of(resolved), a_shape(resolved, (50, 10, 3, 2))
-    one, two = cls(), cls()
+    shape = a_shape(resolved, (50, 10, 3, 2))
+    one, two = made(resolved), made(resolved)
     assert np.array_equal(one(shape), one(shape))
     assert not np.array_equal(one(shape), two(shape))
     assert one.get_config()["seed"] is None
@@ -207,8 +223,8 @@ def test_no_seed_repeats_within_an_instance_and_differs_between_instances(resolv
 @pytest.mark.parametrize("resolved", RANDOM, ids=_name)
 def test_a_generator_seed_gives_new_values_at_every_call_reproducibly(resolved):
     """The counterpart of Keras's SeedGenerator: stateful, and reproducible from its own seed."""
-    cls, shape = cls_of(resolved), a_shape(resolved, (30, 20, 3, 2))
-    draws, replay = cls(seed=np.random.default_rng(9)), cls(seed=np.random.default_rng(9))
+    shape = a_shape(resolved, (30, 20, 3, 2))
+    draws, replay = (made(resolved, seed=np.random.default_rng(9)) for _ in range(2))
     first, second = draws(shape), draws(shape)
     assert not np.array_equal(first, second)
     assert np.array_equal(first, replay(shape)) and np.array_equal(second, replay(shape))
@@ -219,16 +235,16 @@ def test_values_do_not_depend_on_the_number_of_threads(resolved, monkeypatch):
     """Several random blocks, and a ragged last one: the block layout, not the threads, fixes the streams."""
     cls = cls_of(resolved)
     shape = a_shape(resolved, (3 * cls.block_size + 17, 1, 1, 1))
-    parallel = cls(seed=11)(shape)
+    parallel = made(resolved, seed=11)(shape)
     monkeypatch.setattr(submodule_of("runtime.initializer"), "THREADS", 1)
-    assert np.array_equal(cls(seed=11)(shape), parallel)
+    assert np.array_equal(made(resolved, seed=11)(shape), parallel)
 
 
 @pytest.mark.parametrize("resolved", RESOLVED, ids=_name)
 def test_fill_in_place_matches_a_new_array_and_returns_it(resolved):
     shape = a_shape(resolved, (25, 40, 3, 2))
     out = np.empty(shape, dtype=np.float64)
-    initializer = cls_of(resolved)(**drawn(resolved, 7), **seeded(resolved, 2))
+    initializer = made(resolved, **drawn(resolved, 7), **seeded(resolved, 2))
     assert initializer.fill(out) is out
     assert np.array_equal(out, initializer(shape, "float64"))
 
@@ -236,7 +252,7 @@ def test_fill_in_place_matches_a_new_array_and_returns_it(resolved):
 @pytest.mark.parametrize("dtype", ["float32", "float64", np.float32, np.dtype("float64")])
 @pytest.mark.parametrize("resolved", RESOLVED, ids=_name)
 def test_dtypes(resolved, dtype):
-    values = cls_of(resolved)(**seeded(resolved, 1))(a_shape(resolved, (4, 4, 2, 2)), dtype)
+    values = made(resolved, **seeded(resolved, 1))(a_shape(resolved, (4, 4, 2, 2)), dtype)
     assert values.dtype == np.dtype(dtype)
 
 
@@ -265,7 +281,9 @@ def _outside(domain: sympy.Set) -> list[float]:
     """Values outside an argument's domain: infinities, NaN, and beyond each finite end."""
     candidates = [math.inf, -math.inf]
     candidates += [float(end) + step for end, step in ((domain.inf, -1.0), (domain.sup, 1.0)) if end.is_finite]
-    return [math.nan] + [value for value in candidates if sympy.Float(value) not in domain]
+    if isinstance(domain, sympy.Range):  # whole numbers only
+        candidates.append(float(domain.inf) + 0.5)
+    return [math.nan] + [value for value in candidates if not admits(domain, value)]
 
 
 ARGUMENTS = [(resolved, h) for resolved in RESOLVED for h in resolved.arguments]
@@ -273,13 +291,12 @@ ARGUMENTS = [(resolved, h) for resolved in RESOLVED for h in resolved.arguments]
 
 @pytest.mark.parametrize(("resolved", "h"), ARGUMENTS, ids=[f"{r.spec.name}-{h.argument}" for r, h in ARGUMENTS])
 def test_arguments_outside_their_domain_are_refused_by_name(resolved, h):
-    cls = cls_of(resolved)
     for value in _outside(h.domain):
         with pytest.raises(ValueError, match=rf"{h.argument} must lie in .*got {value!r}"):
-            cls(**{h.argument: value})
+            made(resolved, **{h.argument: value})
     for value in (True, "0.1", None):
         with pytest.raises(TypeError, match=f"{h.argument} must be a number"):
-            cls(**{h.argument: value})
+            made(resolved, **{h.argument: value})
 
 
 CHOICES = [(resolved, choice) for resolved in RESOLVED for choice in resolved.choices]
@@ -289,14 +306,14 @@ CHOICES = [(resolved, choice) for resolved in RESOLVED for choice in resolved.ch
 def test_unknown_options_are_refused_listing_the_known_ones(resolved, choice):
     accepted = ", ".join(repr(option) for option in (*choice.options, *dict(choice.aliases)))
     with pytest.raises(ValueError, match=rf"{choice.argument} must be one of {accepted}; got 'bogus'"):
-        cls_of(resolved)(**{choice.argument: "bogus"})
+        made(resolved, **{choice.argument: "bogus"})
 
 
 @pytest.mark.parametrize("seed", [-1, 1.5, True, "1"])
 @pytest.mark.parametrize("resolved", RANDOM, ids=_name)
 def test_bad_seeds_are_refused(resolved, seed):
     with pytest.raises(ValueError, match=r"seed must be None, a non-negative int or a numpy\.random\.Generator"):
-        cls_of(resolved)(seed=seed)
+        made(resolved, seed=seed)
 
 
 @pytest.mark.parametrize(
@@ -340,7 +357,7 @@ def _bad_shapes(resolved: Resolved) -> list[tuple[object, type, str]]:
 
 @pytest.mark.parametrize("resolved", RESOLVED, ids=_name)
 def test_bad_shapes_are_rejected_before_anything_is_allocated(resolved, monkeypatch):
-    initializer = cls_of(resolved)(**seeded(resolved, 0))
+    initializer = made(resolved, **seeded(resolved, 0))
     monkeypatch.setattr(np, "empty", _no_allocation)
     for shape, error, message in _bad_shapes(resolved):
         with pytest.raises(error, match=message):
@@ -355,15 +372,15 @@ def _no_allocation(*args, **kwargs):
 @pytest.mark.parametrize("resolved", RESOLVED, ids=_name)
 def test_bad_dtypes_are_rejected(resolved, dtype):
     with pytest.raises(TypeError, match="dtype must be float32 or float64"):
-        cls_of(resolved)(**seeded(resolved, 0))(a_shape(resolved), dtype)
+        made(resolved, **seeded(resolved, 0))(a_shape(resolved), dtype)
 
 
 @pytest.mark.parametrize("resolved", RESOLVED, ids=_name)
 def test_fill_rejects_bad_arrays_and_leaves_them_untouched(resolved):
-    initializer = cls_of(resolved)(**seeded(resolved, 0))
+    initializer = made(resolved, **seeded(resolved, 0))
     shape = a_shape(resolved, (4, 6, 3, 2))
     bad = [
-        (np.full(shape[::-1], 9.0).T, ValueError, "not C-contiguous"),
+        (np.full((*shape[:-1], 2 * shape[-1]), 9.0)[..., ::2], ValueError, "not C-contiguous"),
         (np.full(shape, 9.0), ValueError, "read-only"),
         (np.full(shape, 9, dtype=np.int64), TypeError, "dtype must be float32 or float64"),
     ]

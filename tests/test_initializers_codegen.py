@@ -9,7 +9,7 @@ import sympy
 
 from codegen.emit.docs.initializer import one_root
 from codegen.errors import SpecError
-from codegen.language.common import Hyperparameter
+from codegen.language.common import Hyperparameter, Typical, example_value
 from codegen.language.initializer import (
     FAMILIES,
     Case,
@@ -107,19 +107,24 @@ def test_a_default_outside_its_domain_is_rejected():
         lowered(spec, {"Negative": spec})
 
 
-def test_an_argument_without_a_default_is_rejected():
-    """It once passed validation and stopped the emitter with a TypeError traceback."""
-    sigma = sympy.Symbol("sigma", real=True)
+def test_an_argument_without_a_default_is_required_and_checked_at_the_middle_of_its_typical_range():
+    """Such an argument once stopped the emitter with a TypeError traceback. It is now one the class requires (a
+    bias's weight_fan_in); where one value must stand for it, it takes the geometric middle of a log range, whole
+    in a whole-number domain."""
+    n = sympy.Symbol("n", integer=True, positive=True)
+    count = Hyperparameter(n, "n", None, sympy.Range(1, sympy.oo), "a count", typical=Typical(1, 4096, log=True))
     spec = InitializerSpec(
         "Required",
         ("required",),
         "no default",
-        arguments=(Hyperparameter(sigma, "stddev", None, sympy.Interval(0, sympy.oo), "sd"),),
-        cases=(Case((), distribution("normal", mean=0, stddev=sigma)),),
+        arguments=(count,),
+        cases=(Case((), distribution("normal", mean=0, stddev=1 / sympy.sqrt(n))),),
         source="r.py",
     )
-    with pytest.raises(SpecError, match=r"r\.py: Required: symbol 'sigma': argument stddev has no default"):
-        lowered(spec, {"Required": spec})
+    resolved = lowered(spec, {"Required": spec})
+    assert example_value(count) == 64.0
+    assert parameters_at(resolved, {}, {}, (3, 3)) == ("normal", {"mean": 0.0, "stddev": 0.125})
+    assert parameters_at(resolved, {"n": 4.0}, {}, (3, 3)) == ("normal", {"mean": 0.0, "stddev": 0.5})
 
 
 def test_hoisting_keeps_per_element_work_in_the_loop_only():

@@ -76,10 +76,16 @@ class Sampled:
     resolved: Resolved
     arguments: dict
     law: object  # a frozen scipy.stats distribution
+    shape: tuple[int, ...]
 
     def values(self, dtype: str) -> np.ndarray:
         cls = getattr(initializers, self.resolved.spec.name)
-        return cls(**self.arguments, seed=7)(SHAPE, dtype).reshape(-1)
+        return cls(**self.arguments, seed=7)(self.shape, dtype).reshape(-1)
+
+
+def sample_shape(resolved: Resolved) -> tuple[int, ...]:
+    """``SHAPE``, or its number of values in one dimension for an initializer of vectors only (a bias's)."""
+    return (math.prod(SHAPE),) if resolved.ranks[1] == 1 else SHAPE
 
 
 def _cases() -> dict[str, Sampled]:
@@ -93,10 +99,11 @@ def _cases() -> dict[str, Sampled]:
             choices = {c.argument for c in resolved.choices}
             numbers = {k: v for k, v in arguments.items() if k not in choices}
             chosen = {k: v for k, v in arguments.items() if k in choices}
-            law = scipy_law(*parameters_at(resolved, numbers, chosen, layout_fans(resolved.layout, SHAPE)))
+            fans = layout_fans(resolved.layout, sample_shape(resolved)) if resolved.uses_fans else (1, 1)
+            law = scipy_law(*parameters_at(resolved, numbers, chosen, fans))
             if law is not None:
                 label = f"{name}({', '.join(option for _, option in case.settings)})" if case.settings else name
-                cases[label] = Sampled(resolved, arguments, law)
+                cases[label] = Sampled(resolved, arguments, law, sample_shape(resolved))
     return cases
 
 

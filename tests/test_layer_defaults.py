@@ -1,9 +1,9 @@
 """The layer defaults the initializer specs declare (``default_of``) are the libraries' own, and the docs list them.
 
 A Keras layer built without initializers holds an instance of the spec's Keras counterpart class. A torch layer's
-weight, drawn with a seed, is exactly what the spec's torch counterpart draws from the same seed on the same shape
-(``reset_parameters`` draws the weight first). ``LAYERS`` says how to build each layer a spec may name; a spec that
-names another layer fails here until it is added.
+weight and bias, drawn with a seed, are exactly what the specs' torch counterparts draw from the same seed on the same
+shapes, in the same order (``reset_parameters`` draws the weight, then the bias). ``LAYERS`` says how to build each
+layer a spec may name; a spec that names another layer fails here until it is added.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ LAYERS = {
     "torch.nn.Linear": {"in_features": 20, "out_features": 30},
     "torch.nn.Conv2d": {"in_channels": 3, "out_channels": 8, "kernel_size": 5},
 }
+LAYER_FACTS = {"weight_fan_in": lambda layer: layer.weight[0].numel()}
+"""What a layer says of a spec's required arguments: the fan_in of its (out, in, ...) weight, as torch reads it."""
 
 
 def _layer(declared: str) -> tuple[type, str]:
@@ -55,17 +57,32 @@ def test_the_layer_default_is_the_libraries_own(spec: InitializerSpec, declared:
         assert type(getattr(layer, argument)).__name__ == expected
     else:
         torch = pytest.importorskip("torch")
-        counterpart = _counterpart(spec, "torch")
-        module, _, name = counterpart.name.rpartition(".")
-        initialize = getattr(importlib.import_module(module), name)
-        options = {
-            key: float(value) if isinstance(value, sympy.Basic) else value for key, value in counterpart.arguments
-        }
         torch.manual_seed(0)
         layer = layer_type(**LAYERS[path])
         torch.manual_seed(0)
-        drawn = initialize(torch.empty_like(getattr(layer, argument)), **options)
+        # reset_parameters draws the parameters in their order (the weight, then the bias): draw each up to this one.
+        for name, parameter in layer.named_parameters():
+            drawn = _torch_draw(f"{path}({name})", parameter, layer)
+            if name == argument:
+                break
         assert torch.equal(getattr(layer, argument).detach(), drawn)
+
+
+def _torch_draw(declared: str, parameter, layer):
+    """What the torch counterpart of the spec that declares ``declared`` draws for ``parameter`` of ``layer``."""
+    spec = next((s for s, d in DECLARED if d == declared), None)
+    assert spec is not None, f"{declared} is drawn before a declared default of its layer: declare it too"
+    counterpart = _counterpart(spec, "torch")
+    module, _, name = counterpart.name.rpartition(".")
+    initialize = getattr(importlib.import_module(module), name)
+    facts = {name: read(layer) for name, read in LAYER_FACTS.items()}
+    options = {
+        key: float(value.subs({s: facts[s.name] for s in value.free_symbols}))
+        if isinstance(value, sympy.Basic)
+        else value
+        for key, value in counterpart.arguments
+    }
+    return initialize(parameter.detach().clone(), **options)
 
 
 def test_the_docs_list_every_declared_default() -> None:

@@ -108,6 +108,24 @@ def typical_range(hyperparameter: Hyperparameter) -> Typical:
     )
 
 
+def admits(domain: sympy.Set, value: float) -> bool:
+    """Whether ``value`` lies in ``domain``; a whole-number domain (a Range) admits whole values only."""
+    if isinstance(domain, sympy.Range):
+        return float(value).is_integer() and sympy.Integer(int(value)) in domain
+    return bool(sympy.Float(value) in domain)
+
+
+def example_value(hyperparameter: Hyperparameter) -> float:
+    """The value an argument takes where one value stands for all (the checks at the defaults, the docs' example):
+    its default, or for a required argument the middle of its typical range (geometric for a log range), a whole
+    number where the domain is one (a fan of 64 for the range 1 to 4096)."""
+    if hyperparameter.default is not None:
+        return hyperparameter.default
+    typical = typical_range(hyperparameter)
+    middle = (typical.low * typical.high) ** 0.5 if typical.log else (typical.low + typical.high) / 2
+    return float(round(middle)) if isinstance(hyperparameter.domain, sympy.Range) else middle
+
+
 def exact(value: object) -> sympy.Expr:
     """A number as SymPy takes it exactly: a Python float becomes the rational it stores (0.1 is not 1/10)."""
     if isinstance(value, float):

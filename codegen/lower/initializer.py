@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import sympy
 
 from codegen.errors import SpecError
-from codegen.language.common import Constraint, Hyperparameter
+from codegen.language.common import Constraint, Hyperparameter, example_value
 from codegen.language.initializer import (
     CONSTANTS,
     FAMILIES,
@@ -176,7 +176,7 @@ def parameters_at(
 ) -> tuple[str, dict[str, float]]:
     """The family and its parameters (by name, as floats) that ``resolved`` draws from for these
     arguments and choices (by argument name; defaults fill the rest) and this shape's fans."""
-    settings = {h.argument: arguments.get(h.argument, h.default) for h in resolved.arguments} | choices
+    settings = {h.argument: arguments.get(h.argument, example_value(h)) for h in resolved.arguments} | choices
     drawn = distribution_with(resolved, settings)
     point = {fan_in: fans[0], fan_out: fans[1], **constant_values(30)}
     return drawn.family, {p.name: float(sympy.sympify(e).xreplace(point)) for p, e in drawn.parameters}

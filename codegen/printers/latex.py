@@ -214,6 +214,9 @@ class _Printer(LatexPrinter):
 
     leading: frozenset = frozenset()
     """The symbols that vary (a schedule's step and what is defined from it): a comparison reads them first."""
+    variables: frozenset = frozenset()
+    """The per-element quantities of an update (the weight, the gradient, the state): a product writes its
+    coefficients before them, (1 − β₁) g, and a sum its terms with them first, √v̂ + ε, as the papers do."""
 
     def _print_Relational(self, expr: sympy.core.relational.Relational) -> str:
         if self.leading & expr.rhs.free_symbols and not self.leading & expr.lhs.free_symbols:
@@ -231,8 +234,39 @@ class _Printer(LatexPrinter):
                 return rf"\left\lVert {self._print(inner.base)} \right\rVert"
         return super()._print_Pow(expr)
 
+    def _print_Piecewise(self, expr: sympy.Piecewise) -> str:
+        # Each value in display style: SymPy's cases shrink the fractions of every branch to text size.
+        rows = []
+        for value, condition in expr.args:
+            when = r"\text{otherwise}" if condition == sympy.true else rf"\text{{if }} {self._print(condition)}"
+            rows.append(rf"\displaystyle {self._print(value)} & {when}")
+        return r"\begin{cases} " + r" \\ ".join(rows) + r" \end{cases}"
+
+    def _print_Mul(self, expr: sympy.Mul) -> str:
+        # ½(1 − α)(1 + cos …) as textbooks write it, not one fraction over a product of several parenthesised factors.
+        coefficient, rest = expr.as_coeff_Mul()
+        if coefficient.is_Rational and coefficient.q != 1 and rest.is_Mul and _compound_factors(rest) >= 2:
+            sign = "- " if coefficient < 0 else ""
+            return rf"{sign}\frac{{{abs(coefficient.p)}}}{{{coefficient.q}}} {self._print(rest)}"
+        # SymPy takes a sign out by evaluating -expr, which would undo the order: a product with one is left as it is.
+        if self.variables and not expr.could_extract_minus_sign():
+            numerator, denominator = sympy.fraction(expr, exact=True)
+            factors = sympy.Mul.make_args(numerator)
+            ordered = sorted(factors, key=self._varies)
+            if ordered != list(factors):
+                numerator = sympy.Mul(*ordered, evaluate=False)
+                if denominator == 1:
+                    return super()._print_Mul(numerator)
+                return rf"\frac{{{self._print(numerator)}}}{{{self._print(denominator)}}}"
+        return super()._print_Mul(expr)
+
+    def _varies(self, term: sympy.Expr) -> bool:
+        return bool(term.free_symbols & self.variables)
+
     def _print_Add(self, expr: sympy.Add, order: str | None = None) -> str:
-        terms = sorted(expr.args, key=lambda term: (term.could_extract_minus_sign(), not term.is_Symbol))
+        terms = sorted(
+            expr.args, key=lambda term: (term.could_extract_minus_sign(), not self._varies(term), not term.is_Symbol)
+        )
         written = ""
         for term in terms:
             if written and term.could_extract_minus_sign():
@@ -244,8 +278,16 @@ class _Printer(LatexPrinter):
         return written
 
 
-def latex(expr: sympy.Basic, names: dict, leading: frozenset = frozenset()) -> str:
-    """LaTeX for ``expr`` with the spec's pretty symbol names; comparisons read a symbol of ``leading`` first."""
+def _compound_factors(product: sympy.Mul) -> int:
+    """How many factors of ``product`` are sums or functions (what a printed product parenthesises or names)."""
+    return sum(
+        1 for factor in product.args if factor.is_Add or factor.is_Function or (factor.is_Pow and factor.base.is_Add)
+    )
+
+
+def latex(expr: sympy.Basic, names: dict, leading: frozenset = frozenset(), variables: frozenset = frozenset()) -> str:
+    """LaTeX for ``expr`` with the spec's pretty symbol names; comparisons read a symbol of ``leading`` first, and
+    products and sums place the per-element ``variables`` of an update as the papers do."""
     printer = _Printer({"symbol_names": names, "mul_symbol": None, "ln_notation": True, "order": "none"})
-    printer.leading = leading
+    printer.leading, printer.variables = leading, variables
     return printer.doprint(expr)

@@ -95,7 +95,7 @@ import sympy
 from scipy import stats
 
 import trainspec
-from codegen.language.common import typical_range
+from codegen.language.common import admits, example_value, typical_range
 from codegen.language.initializer import (
     Case,
     Distribution,
@@ -319,6 +319,8 @@ def _drawn_once(
             value = math.exp(rng.uniform(math.log(typical.low), math.log(typical.high)))
         else:
             value = rng.uniform(typical.low, typical.high)
+        if isinstance(h.domain, sympy.Range):  # a count or a fan: whole numbers only
+            value = round(value)
         drawn[h.argument] = float(np.float32(value))
     drawn.update(_absolute_bounds(resolved, drawn, rng))
     for choice in resolved.choices:
@@ -410,7 +412,7 @@ def _registered(specs, resolved: Resolved, numbers, choices, fans) -> list[Alter
         if kind not in {_kind(case.distribution.family) for case in relative.cases}:
             continue
         arguments = _carried(resolved, relative, numbers)
-        shown = {h.argument: arguments.get(h.argument, h.default) for h in relative.arguments}
+        shown = {h.argument: arguments.get(h.argument, example_value(h)) for h in relative.arguments}
         for combination in itertools.product(*(_distinct_options(c) for c in relative.choices)):
             chosen = {c.argument: option for c, option in zip(relative.choices, combination)}
             laws = _laws(relative, arguments, chosen, fans)
@@ -432,7 +434,7 @@ def _carried(resolved: Resolved, relative: Resolved, numbers: Mapping[str, float
     carried = {}
     for h in relative.arguments:
         value = by_symbol.get(h.symbol, by_parameter.get(parameters.get(h.argument)))
-        if value is not None and sympy.Float(value) in h.domain:
+        if value is not None and admits(h.domain, value):
             carried[h.argument] = value
     return carried
 

@@ -36,7 +36,7 @@ import numpy as np
 
 import trainspec
 from codegen.build import SPECS_DIR
-from codegen.language.common import Counterpart
+from codegen.language.common import Counterpart, example_value
 from codegen.load import load_registry
 from codegen.lower.initializer import Resolved, arguments_as_parameters, distribution_with, parameters_at, resolve
 from codegen.progress import Progress
@@ -152,7 +152,8 @@ def _torch_job(
 
 
 def _defaults(resolved: Resolved) -> dict:
-    return {h.argument: h.default for h in resolved.arguments} | {c.argument: c.default for c in resolved.choices}
+    arguments = {h.argument: example_value(h) for h in resolved.arguments}
+    return arguments | {c.argument: c.default for c in resolved.choices}
 
 
 def _same_in_torch(resolved: Resolved, arguments: dict) -> Counterpart | None:
@@ -204,9 +205,12 @@ def jobs(size: int, specs_dir: Path = SPECS_DIR, package: ModuleType = trainspec
     shaped = []
     for resolved in registry:
         cls = package.initializers.INITIALIZERS[resolved.spec.name]
-        family, parameters = parameters_at(resolved, {}, {}, cls.compute_fans(square))
-        shape = tall if family == "orthogonal" else square
-        initializer = cls(seed=1) if resolved.random else cls()
+        family = distribution_with(resolved, _defaults(resolved)).family
+        # A bias's initializer takes vectors only: the same number of values in one dimension.
+        shape = tall if family == "orthogonal" else square if resolved.ranks[1] != 1 else (side * side,)
+        _, parameters = parameters_at(resolved, {}, {}, cls.compute_fans(shape))
+        required = {h.argument: example_value(h) for h in resolved.arguments if h.default is None}
+        initializer = cls(**required, **({"seed": 1} if resolved.random else {}))
         torch = _torch_for(resolved, parametric, parameters)
         numpy = NUMPY_FILLS[family](rng, **parameters)
         job = Job(resolved.spec.name, initializer.fill, numpy, *(torch if torch else (None, "")))

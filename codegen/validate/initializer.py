@@ -14,6 +14,7 @@ from collections.abc import Callable
 import sympy
 
 from codegen.errors import SpecError
+from codegen.language.common import admits
 from codegen.language.initializer import CONSTANTS, FAMILIES, LAYOUTS, Choice, InitializerSpec, fan_in, fan_out
 
 
@@ -57,10 +58,7 @@ def _check_arguments_and_choices(spec: InitializerSpec, fail: Callable[..., None
         name = h.symbol.name
         if not name.isidentifier() or keyword.iskeyword(name) or name in RESERVED_NAMES or re.fullmatch(r"x\d+", name):
             fail("argument symbols need identifier names that generated code does not use itself", h.symbol)
-        if h.default is None:
-            # The generated class gives every argument its default: an initializer is built with none passed.
-            fail(f"argument {h.argument} has no default; give it one inside its domain {h.domain}", h.symbol)
-        elif sympy.Float(h.default) not in h.domain:
+        if h.default is not None and not admits(h.domain, h.default):
             fail(f"default {h.default!r} of {h.argument} is outside its domain {h.domain}", h.symbol)
     arguments = {h.symbol for h in spec.arguments}
     for choice in spec.choices:

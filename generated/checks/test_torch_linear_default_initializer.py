@@ -29,7 +29,7 @@ fan_out = Symbol("fan_out", integer=True, positive=True)
 gain = Symbol("gain", positive=True)
 truncated_std = Symbol("truncated_std", positive=True)
 
-SHAPES = ((64, 32), (3, 3, 8, 16), (1000,), (7, 300, 2))
+SHAPES = ((64, 32), (3, 3, 8, 16), (7, 300, 2))
 FANS = ((1, 1), (3, 5), (784, 256), (144, 288), (1000000, 7))
 
 
@@ -51,7 +51,7 @@ def test_torch_linear_default_is_kaiming_uniform_with_its_settings():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", [shape for shape in SHAPES if len(shape) >= 2])
+@pytest.mark.parametrize("shape", SHAPES)
 def test_torch_linear_default_is_kaiming_uniform_with_its_settings_numerically(shape, dtype):
     """Both generated classes fill the same array from one seed, up to the last bit of their scalars.
 

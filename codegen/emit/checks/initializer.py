@@ -28,7 +28,7 @@ import sympy
 
 from codegen.emit.code.initializer import KERNELS_SOURCE, kernel_name, scalar_inputs, scalars_function
 from codegen.emit.common import Emitted, docstring
-from codegen.language.common import typical_range
+from codegen.language.common import example_value, typical_range
 from codegen.language.initializer import (
     CONSTANTS,
     FAMILIES,
@@ -81,7 +81,6 @@ class DerivationCheck:
     parameters: tuple[tuple[str, str, str], ...]
     """(name, the parent's expression, the derived spec's expression)."""
     random: bool
-    lowest_rank: int
 
 
 @dataclass(frozen=True)
@@ -177,11 +176,16 @@ def _parameters_code(parameters: dict) -> str:
 _VALUED = (0.5, 2.0)
 
 
+def _shapes_of_rank(ranks: tuple[int, int | None]) -> tuple[tuple[int, ...], ...]:
+    lowest, highest = ranks
+    return tuple(shape for shape in SHAPES if lowest <= len(shape) and (highest is None or len(shape) <= highest))
+
+
 def _argument_samples(resolved: Resolved) -> str:
     """Values of the scalar functions' inputs: the defaults, then the two ends of each argument's typical range.
     What a valued choice sets (a gain) is first the value the default option gives, then ``_VALUED``."""
     arguments = resolved.arguments
-    defaults = {h.symbol: sympy.sympify(h.default) for h in arguments}
+    defaults = {h.symbol: sympy.sympify(example_value(h)) for h in arguments}
     defaults |= choice_values(resolved, {c.argument: c.default for c in resolved.choices}, defaults)
     valued = [c.sets for c in resolved.valued_choices]
     samples = [tuple(float(defaults[symbol]) for symbol in (*(h.symbol for h in arguments), *valued))]
@@ -228,12 +232,14 @@ def _derivation_checks(resolved: Resolved) -> tuple[DerivationCheck, ...]:
             (f"{p.name}{suffix}", code(expr), code(child_case.distribution.values[p]))
             for p, expr in parent_case.distribution.parameters
         ]
-    defaults = {h.symbol: sympy.sympify(h.default) for h in resolved.arguments}
+    defaults = {h.symbol: sympy.sympify(example_value(h)) for h in resolved.arguments}
     defaults |= choice_values(resolved, {c.argument: c.default for c in resolved.choices}, defaults)
     config = [f"{name}={float(sympy.sympify(value).xreplace(defaults))!r}" for name, value in derivation.arguments]
     config += [f"{name}={option!r}" for name, option in derivation.choices]
-    if resolved.layout != parent.layout:  # the parent reads the fans off the dimensions the child's layout does
+    if resolved.layout != parent.layout and parent.uses_fans:  # the parent reads the fans where the child does
         config.append("**LAYOUT_AXES[" + repr(resolved.layout) + "](len(shape))")
+    own = [f"{h.argument}={example_value(h)!r}" for h in resolved.arguments if h.default is None]
+    seed = ["seed=7"] if resolved.random else []
     substitution = ", ".join(f"{symbol.name}: {code(value)}" for symbol, value in resolved.substitution)
     return (
         DerivationCheck(
@@ -244,12 +250,11 @@ def _derivation_checks(resolved: Resolved) -> tuple[DerivationCheck, ...]:
             text=derivation.text(),
             parent_class=parent.spec.name,
             parent_module=parent.spec.module_name,
-            parent_config=", ".join(config),
-            child_config="",
+            parent_config=", ".join(config + seed),
+            child_config=", ".join(own + seed),
             substitution="{" + substitution + "}",
             parameters=tuple(parameters),
             random=resolved.random,
-            lowest_rank=resolved.ranks[0],
         ),
     )
 
@@ -416,7 +421,7 @@ def _check_module_model(
         ),
         seed_examples=seed_examples,
         comparisons=comparisons,
-        shapes=repr(SHAPES),
+        shapes=repr(_shapes_of_rank(resolved.ranks)),
         fans=repr(FAN_SAMPLES),
         package=package,
     )

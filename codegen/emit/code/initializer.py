@@ -200,6 +200,8 @@ class InitializerModule:
     ranks: str
     random: str
     signature: str
+    required: str
+    """The arguments without a default, as a tuple's source; empty where every argument has one."""
     parameters: str
     argument_values: str
     choice_values: str
@@ -298,10 +300,16 @@ def initializer_module(resolved: Resolved, plans: tuple[CasePlan, ...], package:
     """The module of one initializer in ``package``: a scalar function per case (``plans``, in the order of its
     cases), and the class."""
     spec = resolved.spec
-    imports: set[str] = {fans_function(resolved.layout), "BLOCK_SIZE"}
+    # A spec whose distribution reads no fan takes them where they are defined for every rank (a torch-layout
+    # bias is 1-D, where torch.nn.init defines none).
+    fans = fans_function(resolved.layout if resolved.uses_fans else "keras")
+    imports: set[str] = {fans, "BLOCK_SIZE"}
     cases = tuple(_case(resolved, case.settings, plan, imports) for case, plan in zip(resolved.cases, plans))
     arguments = resolved.arguments
-    parameters = [f"{h.argument}={h.default!r}" for h in arguments]
+    # Python puts arguments without a default first; the others keep the spec's order.
+    required = tuple(h.argument for h in arguments if h.default is None)
+    parameters = list(required)
+    parameters += [f"{h.argument}={h.default!r}" for h in arguments if h.default is not None]
     parameters += [f"{c.argument}={c.default!r}" for c in resolved.choices]
     signature = [h.argument for h in arguments] + [c.argument for c in resolved.choices]
     if resolved.random:
@@ -327,12 +335,13 @@ def initializer_module(resolved: Resolved, plans: tuple[CasePlan, ...], package:
         domains=domains,
         choices=tuple(_choice(resolved, c) for c in resolved.choices),
         values=tuple(_value(resolved, c) for c in resolved.valued_choices),
-        fans_function=fans_function(resolved.layout),
+        fans_function=fans,
         axes=", axes=(input_axes, output_axes)" if fan_axes else "",
         constraints=constraints,
         ranks=repr(resolved.ranks),
         random=repr(resolved.random),
         signature=repr(tuple(signature)),
+        required=repr(required) if required else "",
         parameters="".join(f", {p}" for p in parameters),
         argument_values="{" + ", ".join(f"{h.argument!r}: {h.argument}" for h in arguments) + "}",
         choice_values="{" + ", ".join(f"{c.argument!r}: {c.argument}" for c in resolved.choices) + "}",
@@ -352,7 +361,8 @@ def _class_docstring(resolved: Resolved) -> str:
         lines.append(f"The special case {spec.derived_from.text()}.")
     lines += ["", f"Arguments ({library.split()[0]} names and defaults):"]
     for h in resolved.arguments:
-        lines.append(f"    {h.argument}: {h.description}; default {h.default!r}.")
+        given = "required" if h.default is None else f"default {h.default!r}"
+        lines.append(f"    {h.argument}: {h.description}; {given}.")
     for c in resolved.choices:
         spellings = ", ".join(repr(o) for o in c.options)
         lines.append(f"    {c.argument}: {c.description}, one of {spellings}; default {c.default!r}.")

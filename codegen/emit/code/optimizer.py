@@ -493,9 +493,11 @@ def constraint_source(constraint: Constraint, names: dict[sympy.Symbol, str]) ->
 
 def domain_source(h: Hyperparameter) -> str:
     """The runtime ``Domain`` of a hyperparameter as Python source."""
-    interval = h.domain
-    bounds = f"{float_literal(interval.inf)}, {float_literal(interval.sup)}"
-    return f"Domain({h.argument!r}, {bounds}, {bool(interval.left_open)}, {bool(interval.right_open)})"
+    domain = h.domain
+    bounds = f"{float_literal(domain.inf)}, {float_literal(domain.sup)}"
+    if isinstance(domain, sympy.Range):  # whole numbers from inf on; sup is oo or the last one
+        return f"Domain({h.argument!r}, {bounds}, False, {domain.sup == sympy.oo}, integer=True)"
+    return f"Domain({h.argument!r}, {bounds}, {bool(domain.left_open)}, {bool(domain.right_open)})"
 
 
 def _switch(option: Option) -> str:

@@ -18,6 +18,7 @@ import sympy
 
 from codegen.emit.code.initializer import KERNELS_SOURCE
 from codegen.emit.common import Emitted
+from codegen.language.common import Hyperparameter
 from codegen.language.initializer import (
     CONSTANTS,
     FANS,
@@ -154,9 +155,13 @@ def _formulas(case: Case, names: dict) -> tuple[tuple[str, str], ...]:
     return tuple((parameter, formula) for parameter, formula in pairs if parameter != formula)
 
 
+def _default_text(h: Hyperparameter) -> str:
+    return r"\textit{required}" if h.default is None else f"${h.default!r}$"
+
+
 def _argument_rows(resolved: Resolved) -> tuple[Row, ...]:
     rows_ = [
-        Row((rf"\texttt{{{text(h.argument)}}}", f"${latex(h.symbol, _names(resolved))}$", f"${h.default!r}$",
+        Row((rf"\texttt{{{text(h.argument)}}}", f"${latex(h.symbol, _names(resolved))}$", _default_text(h),
              f"${latex(h.domain, {})}$", text(h.description)))
         for h in resolved.arguments
     ]  # fmt: skip

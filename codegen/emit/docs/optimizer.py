@@ -231,6 +231,7 @@ def algorithm_lines(spec: OptimizerSpec) -> tuple[AlgorithmLine, ...]:
     option changes as one branch per form it takes, each under the settings that give it."""
     updated = {w, *(s.symbol for s in spec.state)}
     per_step = _per_step_symbols(spec)
+    variables = element_symbols(spec)
     lines = [_base_weight_decay_line()] if spec.base_options == "keras" else []
     for number, ((lhs, _), cases) in enumerate(zip(spec.update, option_cases(spec)), start=1):
         mark = PER_STEP if lhs in per_step else ""
@@ -238,8 +239,22 @@ def algorithm_lines(spec: OptimizerSpec) -> tuple[AlgorithmLine, ...]:
         target = latex(lhs, spec.latex_names)
         for case, (condition, rhs) in enumerate(cases):
             label = f"{number}{mark}" if case == 0 else ""
-            lines.append(AlgorithmLine(label, condition, target, relation, latex(rhs, spec.latex_names)))
+            lines.append(
+                AlgorithmLine(label, condition, target, relation, latex(rhs, spec.latex_names, variables=variables))
+            )
     return tuple(lines)
+
+
+def element_symbols(spec: OptimizerSpec) -> frozenset[sympy.Symbol]:
+    """The ``variables`` of ``latex`` for ``spec``'s update: the weight, the gradient, the element-wise state, and
+    every local assigned from them outside a sum over the tensor (a norm, a trust ratio is a coefficient)."""
+    element = {w, g, *(s.symbol for s in spec.state if s.scope != "optimizer")}
+    for lhs, rhs in spec.update:
+        rhs = sympy.sympify(rhs)
+        outside = rhs.xreplace({total: sympy.Dummy() for total in rhs.atoms(tensor_sum)}).free_symbols
+        if outside & element:
+            element.add(lhs)
+    return frozenset(element)
 
 
 def proven_forms(spec: OptimizerSpec, relations: tuple) -> tuple[ProvenForm, ...]:
@@ -260,8 +275,15 @@ def proven_forms(spec: OptimizerSpec, relations: tuple) -> tuple[ProvenForm, ...
         updated = {w, *written.initial, *(s.symbol for s in spec.state)}
         symbols = set().union(*(sympy.sympify(rhs).free_symbols | {lhs} for lhs, rhs in written.assignments))
         names = {**{symbol: _written_name(symbol) for symbol in symbols}, **BASE_NAMES, **spec.latex_names}
+        variables = frozenset({g, *updated, *(lhs for lhs, _ in written.assignments)})
         lines = tuple(
-            AlgorithmLine("", "", latex(lhs, names), UPDATE if lhs in updated else DEFINITION, latex(rhs, names))
+            AlgorithmLine(
+                "",
+                "",
+                latex(lhs, names),
+                UPDATE if lhs in updated else DEFINITION,
+                latex(rhs, names, variables=variables),
+            )
             for lhs, rhs in written.assignments
         )
         statement = plain(spec, relation.statement, f"the statement of {relation.name}")
@@ -441,14 +463,16 @@ def _option_row(option: Option, spec: OptimizerSpec) -> OptionRow:
         argument=texttt(option.argument),
         switch=switch,
         description=plain(spec, option.description, f"option {option.argument}"),
-        when_off=substitution(option, names),
+        when_off=substitution(option, names, element_symbols(spec)),
     )
 
 
-def substitution(option: Option, names: dict) -> str:
-    """The substitution ``option`` applies when off, e.g. ``$\\max(v, \\hat v) \\mapsto v$``."""
+def substitution(option: Option, names: dict, variables: frozenset = frozenset()) -> str:
+    """The substitution ``option`` applies when off, e.g. ``$\\max(v, \\hat v) \\mapsto v$``; ``variables`` as
+    ``latex`` takes them."""
     pairs = ", ".join(
-        f"{latex(sympy.sympify(old), names)} \\mapsto {latex(sympy.sympify(new), names)}"
+        f"{latex(sympy.sympify(old), names, variables=variables)} \\mapsto "
+        f"{latex(sympy.sympify(new), names, variables=variables)}"
         for old, new in option.when_off.items()
     )
     text = math(pairs)

@@ -14,7 +14,15 @@ from dataclasses import dataclass
 import sympy
 
 from codegen.emit.common import Emitted
-from codegen.emit.docs.optimizer import DEFINITION, UPDATE, ConventionNote, check_citation, plain, section_label
+from codegen.emit.docs.optimizer import (
+    DEFINITION,
+    UPDATE,
+    ConventionNote,
+    check_citation,
+    element_symbols,
+    plain,
+    section_label,
+)
 from codegen.language.common import Counterpart
 from codegen.language.optimizer import OptimizerSpec, w
 from codegen.language.relations import Equivalence, SpecUpdate
@@ -183,7 +191,7 @@ def _epsilon_lines(spec: OptimizerSpec) -> list[EpsilonLine]:
             number,
             latex(lhs, spec.latex_names),
             UPDATE if lhs in updated else DEFINITION,
-            latex(rhs, spec.latex_names),
+            latex(rhs, spec.latex_names, variables=element_symbols(spec)),
         )
         for number, (lhs, rhs) in enumerate(spec.update, start=1)
         if epsilon in sympy.sympify(rhs).free_symbols

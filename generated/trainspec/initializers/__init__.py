@@ -22,6 +22,7 @@ from .ones import Ones, ones
 from .orthogonal import Orthogonal, orthogonal
 from .random_normal import RandomNormal, random_normal
 from .random_uniform import RandomUniform, random_uniform
+from .torch_linear_bias_default import TorchLinearBiasDefault, torch_linear_bias_default
 from .torch_linear_default import TorchLinearDefault, torch_linear_default
 from .trunc_normal import TruncNormal, trunc_normal
 from .truncated_normal import TruncatedNormal, truncated_normal
@@ -59,6 +60,8 @@ INITIALIZERS = {
     "random_normal": RandomNormal,
     "RandomUniform": RandomUniform,
     "random_uniform": RandomUniform,
+    "TorchLinearBiasDefault": TorchLinearBiasDefault,
+    "torch_linear_bias_default": TorchLinearBiasDefault,
     "TorchLinearDefault": TorchLinearDefault,
     "torch_linear_default": TorchLinearDefault,
     "TruncNormal": TruncNormal,
@@ -107,6 +110,7 @@ __all__ = [
     "Orthogonal",
     "RandomNormal",
     "RandomUniform",
+    "TorchLinearBiasDefault",
     "TorchLinearDefault",
     "TruncNormal",
     "TruncatedNormal",
@@ -131,6 +135,7 @@ __all__ = [
     "random_normal",
     "random_uniform",
     "serialize",
+    "torch_linear_bias_default",
     "torch_linear_default",
     "trunc_normal",
     "truncated_normal",

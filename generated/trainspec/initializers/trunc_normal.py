@@ -6,7 +6,7 @@ import math
 
 from ..runtime.arguments import Constraint, Domain
 from ..runtime.initializer import Case, Initializer
-from .kernels import BLOCK_SIZE, fill_truncated_normal, torch_compute_fans
+from .kernels import BLOCK_SIZE, compute_fans, fill_truncated_normal
 
 
 def trunc_normal_scalars(fan_in, fan_out, mean, std, a, b):
@@ -64,7 +64,7 @@ class TruncNormal(Initializer):
     ranks = (0, None)
     random = True
     signature = ("mean", "std", "a", "b", "seed")
-    compute_fans = staticmethod(torch_compute_fans)
+    compute_fans = staticmethod(compute_fans)
     block_size = BLOCK_SIZE
 
     def __init__(self, mean=0.0, std=1.0, a=-2.0, b=2.0, seed=None):

@@ -50,16 +50,19 @@ class Domain:
     upper: float
     lower_open: bool
     upper_open: bool
+    integer: bool = False
+    """Whole numbers only (a count, a fan); the value is still passed on as a float."""
 
     def __contains__(self, value: float) -> bool:
         above = value > self.lower if self.lower_open else value >= self.lower
         below = value < self.upper if self.upper_open else value <= self.upper
-        return above and below
+        return above and below and (not self.integer or float(value).is_integer())
 
     def __str__(self) -> str:
         left = "(" if self.lower_open else "["
         right = ")" if self.upper_open else "]"
-        return f"{left}{number_text(self.lower)}, {number_text(self.upper)}{right}"
+        interval = f"{left}{number_text(self.lower)}, {number_text(self.upper)}{right}"
+        return f"the whole numbers in {interval}" if self.integer else interval
 
 
 @dataclass(frozen=True)

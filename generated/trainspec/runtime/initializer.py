@@ -83,6 +83,8 @@ class Initializer:
     ranks: ClassVar[tuple[int, int | None]] = (0, None)
     random: ClassVar[bool] = False
     signature: ClassVar[tuple[str, ...]] = ()
+    required: ClassVar[tuple[str, ...]] = ()
+    """The arguments without a default."""
     compute_fans: ClassVar[Callable[[Sequence[int]], tuple[int, int]]]
     block_size: ClassVar[int]
     """Elements per random stream. Part of the output's definition: changing it changes every seeded array."""
@@ -316,13 +318,13 @@ def lookup(table: dict[str, type[Initializer]], identifier: Any) -> Any:
     if identifier is None or isinstance(identifier, Initializer):
         return identifier
     if isinstance(identifier, str):
-        return _class_named(table, identifier)()
+        return _default_instance(_class_named(table, identifier))
     if isinstance(identifier, dict):
         if set(identifier) != {"class_name", "config"}:
             raise ValueError(f"a config dict has the keys 'class_name' and 'config', got {sorted(identifier)}")
         return _class_named(table, identifier["class_name"]).from_config(dict(identifier["config"]))
     if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
+        return _default_instance(identifier)
     if callable(identifier):
         return identifier
     raise ValueError(f"cannot interpret {identifier!r} as an initializer")
@@ -331,6 +333,16 @@ def lookup(table: dict[str, type[Initializer]], identifier: Any) -> Any:
 def serialize(initializer: Initializer) -> dict[str, Any]:
     """The dict ``lookup`` turns back into an equal initializer."""
     return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
+
+
+def _default_instance(cls: type[Initializer]) -> Initializer:
+    if cls.required:
+        given = ", ".join(f"{name}=..." for name in cls.required)
+        raise TypeError(
+            f"{cls.__name__} has no default for {', '.join(cls.required)}; build it as {cls.__name__}({given}), "
+            f"or get it from a config dict"
+        )
+    return cls()
 
 
 def _class_named(table: dict[str, type[Initializer]], name: str) -> type[Initializer]:
