@@ -11,12 +11,14 @@ from codegen.emit.docs.initializer import one_root
 from codegen.errors import SpecError
 from codegen.language.common import Hyperparameter, Typical, example_value
 from codegen.language.initializer import (
+    CONSTANTS,
     FAMILIES,
     Case,
     Choice,
     ClosedForm,
     Derivation,
     InitializerSpec,
+    constant_values,
     distribution,
     fan_in,
     truncated_std,
@@ -49,6 +51,11 @@ BASE = InitializerSpec(
 def test_the_derived_constant_is_kerass_literal():
     """Keras types 0.87962566103423978 in its TruncatedNormal; the spec language derives it by integration."""
     assert abs(float(sympy.N(truncated_std_definition(), 30)) - 0.87962566103423978) < 1e-16
+
+
+def test_the_constants_quadrature_gives_the_closed_forms_digits():
+    for symbol, define in CONSTANTS.items():
+        assert sympy.N(define(), 30) == constant_values(30)[symbol], symbol
 
 
 def test_a_derived_spec_is_its_parent_with_the_substitution():

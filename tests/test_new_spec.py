@@ -92,7 +92,7 @@ SPEC = derive(
 
 # The modules that iterate the registry, by the kind they cover; each must collect tests of the new spec.
 MODULES = {
-    "SignSGD": ("test_runtime_api.py", "test_kernels_vs_reference.py"),
+    "QHM": ("test_runtime_api.py", "test_kernels_vs_reference.py"),
     "InverseSqrtDecay": ("test_schedules_kernels.py", "test_verify_schedules.py"),
     "Symmetric": ("test_initializers_api.py", "test_initializers_statistics.py"),
     "PairBatch": ("test_training.py",),
@@ -137,10 +137,10 @@ def _pytest(environment: dict[str, str], *arguments: str) -> subprocess.Complete
 def test_the_build_generates_every_file_of_the_new_specs(build: dict[str, str]) -> None:
     out = Path(build["TRAINSPEC_TEST_OUT"])
     for path in (
-        f"{PACKAGE}/optimizers/signsgd.py",
+        f"{PACKAGE}/optimizers/qhm.py",
         f"{PACKAGE}/schedules/inverse_sqrt_decay.py",
         f"{PACKAGE}/initializers/symmetric.py",
-        "docs/optimizers/signsgd.tex",
+        "docs/optimizers/qhm.tex",
         "docs/schedules/inverse_sqrt_decay.tex",
         "docs/initializers/symmetric.tex",
         f"{PACKAGE}/training/pair_batch.py",
@@ -161,10 +161,10 @@ def test_registry_tests_run_on_the_new_spec(build: dict[str, str], name: str) ->
 
 
 def test_the_new_specs_generated_checks_pass(build: dict[str, str]) -> None:
-    """The schedule's declared relation, the initializer's derived claims and the estimator's statements; SignSGD
+    """The schedule's declared relation, the initializer's derived claims and the estimator's statements; QHM
     declares no relation."""
     checks = Path(build["TRAINSPEC_TEST_OUT"]) / "checks"
-    pattern = "signsgd|inverse_sqrt|symm|pair_batch"
+    pattern = "qhm|inverse_sqrt|symm|pair_batch"
     new = [str(path) for path in sorted(checks.glob("test_*.py")) if re.search(pattern, path.name)]
     assert [Path(path).name for path in new] == [
         "test_inverse_sqrt_decay_schedule.py",

@@ -222,7 +222,10 @@ def test_the_variants_cover_every_option_base_option_and_a_schedule(spec) -> Non
     assert labels[0] == "defaults" and labels[-1] == "schedule" and not skipped
     assert len(set(labels)) == len(labels)
     for option in spec.options:
-        expected = option.argument if option.kind == "flag" else f"{option.argument}={option.off_value:g}"
+        if option.kind == "flag":  # switched away from its default: on, or off for one on by default
+            expected = f"{option.argument}=False" if option.default else option.argument
+        else:
+            expected = f"{option.argument}={option.off_value:g}"
         assert expected in labels, (expected, labels)
     if spec.base_options == "keras":
         assert set(external.KERAS_BASE_OPTIONS) <= {label.partition("=")[0] for label in labels}

@@ -19,7 +19,7 @@ from codegen.language.optimizer import (
     t,
     w,
 )
-from codegen.language.relations import Equivalence, SpecUpdate
+from codegen.language.relations import Equivalence, SpecUpdate, WrittenUpdate
 from specs.optimizers.adagrad import SPEC as KERAS_ADAGRAD
 
 A, A0, epsilon, kappa, lambda_l2, g_l2 = symbols("A A_0 epsilon kappa lambda_l2 g_l2")
@@ -95,6 +95,24 @@ SPEC = derive(
 )
 
 RELATIONS = (
+    Equivalence(
+        name="torch_adagrad_is_pytorchs_documented_adagrad",
+        statement=(
+            "TorchAdagrad with its L2 term and rate decay is torch.optim.Adagrad's documented algorithm: "
+            "g ← g + λw, A ← A + g², w ← w − η/(1 + (t − 1)κ) · g/(√A + ε), from A = A₀."
+        ),
+        left=SpecUpdate("TorchAdagrad", options={"weight_decay": True}),
+        right=WrittenUpdate(
+            "torch.optim.Adagrad as documented",
+            assignments=(
+                (g_l2, g + lambda_l2 * w),
+                (A, A + g_l2**2),
+                (w, w - eta / (1 + (t - 1) * kappa) * g_l2 / (sqrt(A) + epsilon)),
+            ),
+            initial={A: A0},
+        ),
+        state_map={A: A},
+    ),
     Equivalence(
         name="keras_adagrad_is_torch_adagrad_without_epsilon",
         statement="Keras's Adagrad is PyTorch's (lr_decay 0, same initial accumulator) when ε = 0.",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import sympy
 
-from codegen.emit.common import Emitted
+from codegen.emit.common import Emitted, docstring
 from codegen.language.relations import (
     NUMERIC_SIZE,
     REFERENCE_DIGITS,
@@ -67,7 +67,7 @@ class RelationModel:
 
 @dataclass(frozen=True)
 class ChecksModuleModel:
-    source: str
+    docstring: str
     relations: tuple[RelationModel, ...]
     specs: str
     """The specs folder, relative to the check module's folder, as a POSIX path."""
@@ -85,7 +85,15 @@ def relations_check_module(spec, registry: Registry, specs: str, package: str) -
         return None
     for relation in relations:
         check_relation(relation, registry)
-    model = ChecksModuleModel(spec.source, tuple(_relation_model(r, registry) for r in relations), specs, package)
+    about = (
+        f"The relations declared in {spec.source}: proved with SymPy, confirmed on the generated kernels.\n\n"
+        "Each relation is data in the spec file; codegen.proofs.optimizer is the engine. A proof runs the updates "
+        "symbolically from their declared initial state and requires every residual to simplify to exactly 0, or, "
+        "for a relation declared not to hold, finds an exact counterexample; a failing proof prints the residual. "
+        "The numeric tests run the kernels of this package on random float64 data."
+    )
+    relation_models = tuple(_relation_model(r, registry) for r in relations)
+    model = ChecksModuleModel(docstring(about, indent=""), relation_models, specs, package)
     return Emitted(relations_check_path(spec.module_name), "checks/optimizer.py.jinja", model, spec.source)
 
 

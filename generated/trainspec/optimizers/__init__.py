@@ -7,8 +7,10 @@ from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam
 from .adamax import Adamax
+from .adamaxw import AdamaxW
 from .adamw import AdamW
 from .adan import Adan
+from .amsgrad import AMSGrad
 from .ftrl import Ftrl
 from .lamb import Lamb
 from .lars import LARS
@@ -16,8 +18,11 @@ from .legacy_keras_nadam import LegacyKerasNadam
 from .lion import Lion
 from .nadam import Nadam
 from .optax_lamb import OptaxLamb
+from .optimistic_gradient_descent import OptimisticGradientDescent
 from .rmsprop import RMSprop
 from .sgd import SGD
+from .sign_sgd import SignSGD
+from .signum import Signum
 from .torch_adadelta import TorchAdadelta
 from .torch_adagrad import TorchAdagrad
 from .torch_adam import TorchAdam
@@ -42,10 +47,14 @@ OPTIMIZERS = {
     "adam": Adam,
     "Adamax": Adamax,
     "adamax": Adamax,
+    "AdamaxW": AdamaxW,
+    "adamaxw": AdamaxW,
     "AdamW": AdamW,
     "adamw": AdamW,
     "Adan": Adan,
     "adan": Adan,
+    "AMSGrad": AMSGrad,
+    "amsgrad": AMSGrad,
     "Ftrl": Ftrl,
     "ftrl": Ftrl,
     "Lamb": Lamb,
@@ -60,10 +69,16 @@ OPTIMIZERS = {
     "nadam": Nadam,
     "OptaxLamb": OptaxLamb,
     "optax_lamb": OptaxLamb,
+    "OptimisticGradientDescent": OptimisticGradientDescent,
+    "optimistic_gradient_descent": OptimisticGradientDescent,
     "RMSprop": RMSprop,
     "rmsprop": RMSprop,
     "SGD": SGD,
     "sgd": SGD,
+    "SignSGD": SignSGD,
+    "sign_sgd": SignSGD,
+    "Signum": Signum,
+    "signum": Signum,
     "TorchAdadelta": TorchAdadelta,
     "torch_adadelta": TorchAdadelta,
     "TorchAdagrad": TorchAdagrad,
@@ -105,12 +120,14 @@ __all__ = [
     "LARS",
     "OPTIMIZERS",
     "SGD",
+    "AMSGrad",
     "AdaBelief",
     "Adadelta",
     "Adagrad",
     "Adam",
     "AdamW",
     "Adamax",
+    "AdamaxW",
     "Adan",
     "Ftrl",
     "Lamb",
@@ -118,7 +135,10 @@ __all__ = [
     "Lion",
     "Nadam",
     "OptaxLamb",
+    "OptimisticGradientDescent",
     "RMSprop",
+    "SignSGD",
+    "Signum",
     "TorchASGD",
     "TorchAdadelta",
     "TorchAdagrad",
