@@ -51,7 +51,8 @@ def warnings(spec: OptimizerSpec) -> tuple[str, ...]:
     scope.update({s.symbol: sympy.sympify(s.initial).xreplace(scope) for s in spec.state})
     for lhs, rhs in spec.update:
         try:
-            value = sympy.sympify(rhs).xreplace(scope).replace(tensor_sum, lambda term: term)
+            # A sum over a one-element tensor is its term: taken first, so that Max and Min meet numbers.
+            value = sympy.sympify(rhs).replace(tensor_sum, lambda term: term).xreplace(scope)
         except (ValueError, TypeError):  # SymPy will not compare an infinity it met inside Max or Min: not finite
             value = sympy.zoo
         if not value.is_finite:

@@ -11,6 +11,7 @@ from .adamaxw import AdamaxW
 from .adamw import AdamW
 from .adan import Adan
 from .amsgrad import AMSGrad
+from .fromage import Fromage
 from .ftrl import Ftrl
 from .lamb import Lamb
 from .lars import LARS
@@ -55,6 +56,8 @@ OPTIMIZERS = {
     "adan": Adan,
     "AMSGrad": AMSGrad,
     "amsgrad": AMSGrad,
+    "Fromage": Fromage,
+    "fromage": Fromage,
     "Ftrl": Ftrl,
     "ftrl": Ftrl,
     "Lamb": Lamb,
@@ -129,6 +132,7 @@ __all__ = [
     "Adamax",
     "AdamaxW",
     "Adan",
+    "Fromage",
     "Ftrl",
     "Lamb",
     "LegacyKerasNadam",
