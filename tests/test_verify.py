@@ -34,12 +34,22 @@ from codegen.cli import main
 from codegen.load import load_registry
 from codegen.referee import optimizer_adapters as external
 from codegen.referee.coverage import Variant
-from codegen.referee.optimizer import draw, problem, relative_errors, run_coverage, tolerance, variants, verify
+from codegen.referee.optimizer import (
+    draw,
+    problem,
+    reads_the_rate_each_step,
+    relative_errors,
+    run_coverage,
+    tolerance,
+    variants,
+    verify,
+)
 from codegen.referee.optimizer_adapters import LIBRARIES
 
 os.environ.setdefault("KERAS_BACKEND", "torch")  # before anything imports keras
 REGISTRY = load_registry(SPECS_DIR)
 SPECS = REGISTRY.optimizers
+SPECS_BY_NAME = {spec.name: spec for spec in SPECS}
 STEPS = 300
 trainspec = package()
 
@@ -70,6 +80,9 @@ def test_spec_matches_its_counterpart_in_every_variant(library: str, spec: str, 
     pytest.importorskip(library)
     covered = run_coverage(REGISTRY, spec, library, steps=STEPS, seed=SEEDS.get(library, 1), dtype=dtype)
     assert covered.passed, covered.report(every=STEPS)
+    if not reads_the_rate_each_step(SPECS_BY_NAME[spec]):  # Rprop: a schedule has nothing to change, and is not run
+        assert [skipped.label for skipped in covered.skipped] == ["schedule"]
+        return
     if "schedule" in [skipped.label for skipped in covered.skipped]:
         covered = run_coverage(
             REGISTRY, spec, library, steps=STEPS, seed=1, dtype=dtype, given={"weight_decay": 0.0}, chosen=["schedule"]
@@ -219,7 +232,10 @@ def test_the_variants_cover_every_option_base_option_and_a_schedule(spec) -> Non
     )
     found, skipped = variants(spec, implementation, {}, "float64")
     labels = [variant.label for variant in found]
-    assert labels[0] == "defaults" and labels[-1] == "schedule" and not skipped
+    if reads_the_rate_each_step(spec):
+        assert labels[0] == "defaults" and labels[-1] == "schedule" and not skipped
+    else:  # Rprop: the rate is where the step sizes start, and a schedule has nothing to change
+        assert labels[0] == "defaults" and [s.label for s in skipped] == ["schedule"]
     assert len(set(labels)) == len(labels)
     for option in spec.options:
         if option.kind == "flag":  # switched away from its default: on, or off for one on by default

@@ -544,12 +544,15 @@ def _trajectory(update: Update, kernels: _Kernels, values, gradients, start) -> 
 
 
 def _sample(domains: Mapping[sympy.Symbol, sympy.Set], rng: np.random.Generator) -> dict[sympy.Symbol, float]:
-    """Values inside every domain, drawn from [0.1, 1] (or [-1, -0.1]): large enough that ε and η shape the result."""
+    """Values inside every domain, drawn from [0.1, 1] (or [-1, -0.1]): large enough that ε and η shape the result;
+    a domain that meets neither (RAdam's threshold, above 4) from its first unit."""
     values = {}
     for symbol, domain in sorted(domains.items(), key=lambda item: item[0].name):
         box = domain.intersect(Interval(0.1, 1))
         if box.is_empty:
             box = domain.intersect(Interval(-1, -0.1))
+        if box.is_empty:
+            box = domain.intersect(Interval(domain.inf, domain.inf + 1))
         values[symbol] = float(rng.uniform(float(box.inf), float(box.sup)))
     return values
 

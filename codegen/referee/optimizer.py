@@ -36,7 +36,7 @@ import sympy
 
 import trainspec
 from codegen.language.common import Hyperparameter, typical_range
-from codegen.language.optimizer import OptimizerSpec, g, t, w
+from codegen.language.optimizer import OptimizerSpec, eta, g, t, w
 from codegen.language.schedule import ScheduleSpec
 from codegen.load import Registry
 from codegen.lower.optimizer import Variant as LoweredVariant
@@ -175,6 +175,8 @@ def _not_taken(
     dtype: str,
 ) -> str:
     """Why ``implementation`` cannot run ``variant`` (empty when it can)."""
+    if variant.schedule and not reads_the_rate_each_step(spec):
+        return "the learning rate only sets where the step sizes start: a schedule changes nothing after step 1"
     for name in variant.drawn:
         if name not in implementation.base_options:
             return f"{implementation.label} has no Keras base option {name}"
@@ -193,6 +195,12 @@ def _not_taken(
             "that no constant weight_decay reproduces once the rate changes (weight_decay=0 with --arg covers it)"
         )
     return ""
+
+
+def reads_the_rate_each_step(spec: OptimizerSpec) -> bool:
+    """Whether a step reads the learning rate (Rprop's reads it only as the step sizes' start, and Keras's base
+    decay, where the convention has it, reads it at every step)."""
+    return spec.base_options == "keras" or any(eta in sympy.sympify(rhs).free_symbols for _, rhs in spec.update)
 
 
 def run_coverage(

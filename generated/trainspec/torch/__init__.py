@@ -20,7 +20,9 @@ from .lion import Lion
 from .nadam import Nadam
 from .optax_lamb import OptaxLamb
 from .optimistic_gradient_descent import OptimisticGradientDescent
+from .radam import RAdam
 from .rmsprop import RMSprop
+from .rprop import Rprop
 from .sgd import SGD
 from .sign_sgd import SignSGD
 from .signum import Signum
@@ -74,8 +76,12 @@ OPTIMIZERS = {
     "optax_lamb": OptaxLamb,
     "OptimisticGradientDescent": OptimisticGradientDescent,
     "optimistic_gradient_descent": OptimisticGradientDescent,
+    "RAdam": RAdam,
+    "radam": RAdam,
     "RMSprop": RMSprop,
     "rmsprop": RMSprop,
+    "Rprop": Rprop,
+    "rprop": Rprop,
     "SGD": SGD,
     "sgd": SGD,
     "SignSGD": SignSGD,
@@ -140,7 +146,9 @@ __all__ = [
     "Nadam",
     "OptaxLamb",
     "OptimisticGradientDescent",
+    "RAdam",
     "RMSprop",
+    "Rprop",
     "SignSGD",
     "Signum",
     "TorchASGD",
