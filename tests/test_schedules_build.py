@@ -70,6 +70,28 @@ def test_every_schedule_has_a_module_a_section_and_the_issue_list_is_covered():
     assert wanted <= set(SPECS)
 
 
+DEFAULTS = [
+    (spec, argument)
+    for spec in REGISTRY.schedules
+    for argument in spec.scalar_arguments
+    if isinstance(argument.default, float) and not any(rule.argument == argument.argument for rule in spec.when_none)
+]
+
+
+@pytest.mark.parametrize(("spec", "argument"), DEFAULTS, ids=[f"{s.name}-{a.argument}" for s, a in DEFAULTS])
+def test_a_default_reads_as_a_number_is_written(spec, argument):
+    """The arguments table writes a default as the optimizers' tables do: a whole number without ".0" (Keras's
+    warmup_steps=0, not 0.0), and it reads back as the declared value."""
+    section = (GENERATED_DIR / "docs" / "schedules" / f"{spec.module_name}.tex").read_text(encoding="utf-8")
+    escaped = argument.argument.replace("_", r"\_\allowbreak{}")
+    row = next(line for line in section.splitlines() if line.startswith(rf"\texttt{{{escaped}}} & "))
+    shown = row.split(" & ")[2].strip("$")
+    assert ".0" not in shown or not argument.default.is_integer()
+    assert (
+        float(sympy.sympify(shown.replace(r" \cdot 10^{", "e").replace("10^{", "1e").rstrip("}"))) == argument.default
+    )
+
+
 def kernel_model(spec):
     """The printed kernel of ``spec``'s first variant."""
     plans = tuple(plan_schedule(variant) for variant in variants(spec))

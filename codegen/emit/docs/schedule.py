@@ -17,7 +17,7 @@ import sympy
 from codegen.emit.common import Emitted
 from codegen.language.common import Hyperparameter
 from codegen.language.schedule import SCHEDULE_RELATIONS, Call, ListArgument, ScheduleArgument, ScheduleSpec, k
-from codegen.printers.latex import domain_latex, latex, text
+from codegen.printers.latex import domain_latex, latex, number_formula, text
 
 PART = "docs/schedules/schedules.tex"
 
@@ -115,11 +115,16 @@ def schedules_part(specs: tuple[ScheduleSpec, ...]) -> Emitted:
 def _row(spec: ScheduleSpec, argument, names: dict) -> ArgumentRow:
     optional = any(rule.argument == argument.argument for rule in spec.when_none)
     if isinstance(argument, Hyperparameter):
-        default = "None" if optional else ("required" if argument.default is None else f"{argument.default!r}")
+        if optional or argument.default is None:
+            default = text("None" if optional else "required")
+        elif isinstance(argument.default, sympy.Basic):  # an exact default, PyTorch's factor of 1/3
+            default = f"${latex(argument.default, names)}$"
+        else:  # as the optimizers' tables write numbers: 0, not 0.0; 10^{-7}
+            default = f"${number_formula(argument.default)}$"
         return ArgumentRow(
             text(argument.argument),
             f"${latex(argument.symbol, names)}$",
-            text(default),
+            default,
             f"${domain_latex(argument.domain)}$",
             text(argument.description),
         )
