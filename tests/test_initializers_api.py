@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import sympy
 
-from codegen.language.common import admits, example_value
+from codegen.language.common import admits
 from codegen.load import load_registry
 from codegen.lower.initializer import Resolved, resolve
 from codegen.referee.initializer import draw
@@ -56,14 +56,9 @@ def drawn(resolved: Resolved, seed: int, **given) -> dict:
     return draw(resolved, cls_of(resolved), np.random.default_rng(seed), given)
 
 
-def required(resolved: Resolved) -> dict:
-    """The arguments without a default (a bias's weight_fan_in), at the value the checks use for them."""
-    return {h.argument: example_value(h) for h in resolved.arguments if h.default is None}
-
-
 def made(resolved: Resolved, **given) -> object:
     """An instance of the class: ``given`` arguments, the required ones at their example values."""
-    return cls_of(resolved)(**(required(resolved) | given))
+    return cls_of(resolved)(**(resolved.required_examples | given))
 
 
 def seeded(resolved: Resolved, seed: int) -> dict:
@@ -98,7 +93,7 @@ def test_defaults_are_the_specs(resolved):
     """The generated class's config at its defaults: the spec's declared defaults, and the runtime's own keys
     (seed for random initializers; Keras's input_axes and output_axes) all None."""
     config = made(resolved).get_config()
-    declared = {h.argument: h.default for h in resolved.arguments} | required(resolved)
+    declared = {h.argument: h.default for h in resolved.arguments} | resolved.required_examples
     declared |= {c.argument: c.default for c in resolved.choices}
     assert {name: config[name] for name in declared} == declared
     rest = {name: value for name, value in config.items() if name not in declared}
@@ -134,8 +129,8 @@ def test_defaults_are_the_librarys(resolved, counterpart):
 def test_get_by_either_name_builds_a_default_instance(resolved):
     """Or, for a class with a required argument, says which and how to give it."""
     for identifier in (resolved.spec.name, resolved.spec.module_name, cls_of(resolved)):
-        if required(resolved):
-            message = rf"{resolved.spec.name} has no default for {next(iter(required(resolved)))}; build it as"
+        if resolved.required_examples:
+            message = rf"{resolved.spec.name} has no default for {next(iter(resolved.required_examples))}; build it as"
             with pytest.raises(TypeError, match=message):
                 initializers.get(identifier)
         else:

@@ -62,6 +62,12 @@ class Resolved:
         )
 
     @property
+    def required_examples(self) -> dict[str, float]:
+        """The arguments without a default (a bias's weight_fan_in), at the value that stands for each where one
+        value must (``example_value``): what a check, a benchmark or a test builds the class with."""
+        return {h.argument: example_value(h) for h in self.arguments if h.default is None}
+
+    @property
     def random(self) -> bool:
         return any(FAMILIES[case.distribution.family].random for case in self.cases)
 

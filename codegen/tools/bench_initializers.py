@@ -209,8 +209,7 @@ def jobs(size: int, specs_dir: Path = SPECS_DIR, package: ModuleType = trainspec
         # A bias's initializer takes vectors only: the same number of values in one dimension.
         shape = tall if family == "orthogonal" else square if resolved.ranks[1] != 1 else (side * side,)
         _, parameters = parameters_at(resolved, {}, {}, cls.compute_fans(shape))
-        required = {h.argument: example_value(h) for h in resolved.arguments if h.default is None}
-        initializer = cls(**required, **({"seed": 1} if resolved.random else {}))
+        initializer = cls(**resolved.required_examples, **({"seed": 1} if resolved.random else {}))
         torch = _torch_for(resolved, parametric, parameters)
         numpy = NUMPY_FILLS[family](rng, **parameters)
         job = Job(resolved.spec.name, initializer.fill, numpy, *(torch if torch else (None, "")))

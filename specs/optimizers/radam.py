@@ -24,10 +24,11 @@ from codegen.language.optimizer import (
 from codegen.language.relations import Equivalence, SpecUpdate
 from specs.optimizers.adabelief import NESTEROV_MOMENTUM
 from specs.optimizers.adam import SPEC as KERAS_ADAM
-from specs.optimizers.adam import TYPICAL_EPSILON
+from specs.optimizers.amsgrad import SPEC as AMSGRAD
+from specs.optimizers.torch_radam import RECTIFIER, RHO_AT_T, RHO_INFINITY, r, rho, rho_inf
 
 beta_1, beta_2, epsilon, epsilon_root, threshold = symbols("beta_1 beta_2 epsilon epsilon_root threshold")
-m, v, m_hat, rho_inf, rho, r = symbols("m v m_hat rho_inf rho_t r_t")
+m, v, m_hat = symbols("m v m_hat")
 RECTIFIED = rho >= threshold
 
 SPEC = OptimizerSpec(
@@ -38,15 +39,8 @@ SPEC = OptimizerSpec(
         learning_rate(0.001),
         KERAS_ADAM.hyperparameter("beta_1"),
         KERAS_ADAM.hyperparameter("beta_2"),
-        Hyperparameter(epsilon, "epsilon", 1e-8, Interval(0, oo), "added to the root of v̂", typical=TYPICAL_EPSILON),
-        Hyperparameter(
-            epsilon_root,
-            "epsilon_root",
-            0.0,
-            Interval(0, oo),
-            "added to v̂ under the root",
-            typical=Typical(1e-8, 1e-3, log=True),
-        ),
+        AMSGRAD.hyperparameter("epsilon"),
+        AMSGRAD.hyperparameter("epsilon_root"),
         Hyperparameter(
             threshold,
             "threshold",
@@ -64,14 +58,9 @@ SPEC = OptimizerSpec(
         (m, beta_1 * m + (1 - beta_1) * g),
         (v, beta_2 * v + (1 - beta_2) * g**2),
         (m_hat, NESTEROV_MOMENTUM),
-        (rho_inf, 2 / (1 - beta_2) - 1),
-        (rho, rho_inf - 2 * t * beta_2**t / (1 - beta_2**t)),
-        (
-            r,
-            Piecewise(
-                (sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho)), RECTIFIED), (0, True)
-            ),
-        ),
+        (rho_inf, RHO_INFINITY),
+        (rho, RHO_AT_T),
+        (r, Piecewise((RECTIFIER, RECTIFIED), (0, True))),
         (
             w,
             w

@@ -30,6 +30,11 @@ from specs.optimizers.torch_adam import L2, L2_OPTION
 beta_1, beta_2, epsilon, lambda_l2 = symbols("beta_1 beta_2 epsilon lambda_l2")
 m, v, w_decayed, g_l2, rho_inf, rho, r = symbols("m v w_decayed g_l2 rho_inf rho_t r_t")
 
+# Liu et al.'s length of the SMA's average and its rectification, shared with Optax's RAdam.
+RHO_INFINITY = 2 / (1 - beta_2) - 1
+RHO_AT_T = rho_inf - 2 * t * beta_2**t / (1 - beta_2**t)
+RECTIFIER = sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+
 SPEC = OptimizerSpec(
     name="TorchRAdam",
     aliases=("torch_radam",),
@@ -50,14 +55,9 @@ SPEC = OptimizerSpec(
         (g_l2, g),
         (m, m + (1 - beta_1) * (g_l2 - m)),
         (v, beta_2 * v + (1 - beta_2) * g_l2**2),
-        (rho_inf, 2 / (1 - beta_2) - 1),
-        (rho, rho_inf - 2 * t * beta_2**t / (1 - beta_2**t)),
-        (
-            r,
-            Piecewise(
-                (sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho)), rho > 5), (0, True)
-            ),
-        ),
+        (rho_inf, RHO_INFINITY),
+        (rho, RHO_AT_T),
+        (r, Piecewise((RECTIFIER, rho > 5), (0, True))),
         (
             w,
             w_decayed
@@ -111,11 +111,7 @@ SPEC = OptimizerSpec(
 # At β2 = 0.999, ρ_t = 1.0, 2.0, 3.0, 4.0, 5.0 (just under), then 5.99: the threshold ρ_t > 5 is first met at t = 6.
 LATE_RECTIFICATION = {beta_2: Rational(999, 1000)}
 RECTIFIED = rho > 5
-RECTIFICATION = (
-    sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
-    .subs(rho, rho_inf - 2 * t * beta_2**t / (1 - beta_2**t))
-    .subs(rho_inf, 2 / (1 - beta_2) - 1)
-)
+RECTIFICATION = RECTIFIER.subs(rho, RHO_AT_T).subs(rho_inf, RHO_INFINITY)
 
 sgd_with_corrected_momentum = WrittenUpdate(
     "SGD with bias-corrected momentum",

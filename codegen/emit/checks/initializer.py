@@ -238,7 +238,7 @@ def _derivation_checks(resolved: Resolved) -> tuple[DerivationCheck, ...]:
     config += [f"{name}={option!r}" for name, option in derivation.choices]
     if resolved.layout != parent.layout and parent.uses_fans:  # the parent reads the fans where the child does
         config.append("**LAYOUT_AXES[" + repr(resolved.layout) + "](len(shape))")
-    own = [f"{h.argument}={example_value(h)!r}" for h in resolved.arguments if h.default is None]
+    own = [f"{name}={value!r}" for name, value in resolved.required_examples.items()]
     seed = ["seed=7"] if resolved.random else []
     substitution = ", ".join(f"{symbol.name}: {code(value)}" for symbol, value in resolved.substitution)
     return (

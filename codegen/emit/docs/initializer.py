@@ -48,7 +48,7 @@ from codegen.language.initializer import (
     value,
 )
 from codegen.lower.initializer import Resolved, variance_scaling_settings
-from codegen.printers.latex import latex, text, texttt
+from codegen.printers.latex import latex, latex_number, text, texttt
 
 PART = "docs/initializers/initializers.tex"
 PART_SOURCE = "the specs in specs/initializers/"
@@ -156,7 +156,7 @@ def _formulas(case: Case, names: dict) -> tuple[tuple[str, str], ...]:
 
 
 def _default_text(h: Hyperparameter) -> str:
-    return r"\textit{required}" if h.default is None else f"${h.default!r}$"
+    return r"\textit{required}" if h.default is None else latex_number(h.default)
 
 
 def _argument_rows(resolved: Resolved) -> tuple[Row, ...]:

@@ -220,8 +220,7 @@ def inputs(spec: OptimizerSpec) -> tuple[str, ...]:
     ]
     listed += [f"{texttt(o.argument)} = {texttt(repr(o.default))}" for o in spec.options if o.kind == "flag"]
     if spec.base_options == "keras":
-        decay = spec.weight_decay_default
-        value = math(number_formula(decay)) if decay is not None else texttt("None")
+        value = latex_number(spec.weight_decay_default)
         listed.append(f"${latex(weight_decay, BASE_NAMES)}$ = {value} ({texttt(WEIGHT_DECAY.argument)})")
     return tuple(listed)
 

@@ -17,7 +17,7 @@ import sympy
 from codegen.emit.common import Emitted
 from codegen.language.common import Hyperparameter
 from codegen.language.schedule import SCHEDULE_RELATIONS, Call, ListArgument, ScheduleArgument, ScheduleSpec, k
-from codegen.printers.latex import domain_latex, latex, number_formula, text
+from codegen.printers.latex import domain_latex, latex, latex_number, text
 
 PART = "docs/schedules/schedules.tex"
 
@@ -120,7 +120,7 @@ def _row(spec: ScheduleSpec, argument, names: dict) -> ArgumentRow:
         elif isinstance(argument.default, sympy.Basic):  # an exact default, PyTorch's factor of 1/3
             default = f"${latex(argument.default, names)}$"
         else:  # as the optimizers' tables write numbers: 0, not 0.0; 10^{-7}
-            default = f"${number_formula(argument.default)}$"
+            default = latex_number(argument.default)
         return ArgumentRow(
             text(argument.argument),
             f"${latex(argument.symbol, names)}$",

@@ -174,8 +174,8 @@ class RAdam(Optimizer):
         learning_rate: learning rate; default 0.001, in (0, inf).
         beta_1: decay rate of the first moment; default 0.9, in [0, 1).
         beta_2: decay rate of the second moment; default 0.999, in [0, 1).
-        epsilon: added to the root of v̂; default 1e-08, in [0, inf).
-        epsilon_root: added to v̂ under the root; default 0.0, in [0, inf).
+        epsilon: added to the root; default 1e-08, in [0, inf).
+        epsilon_root: added under the root; default 0.0, in [0, inf).
         threshold: the rectified step starts once ρ_t reaches it; default 5.0, in (4, inf).
         nesterov: look one step ahead with the bias-corrected momentum; default False.
     """
