@@ -83,13 +83,17 @@ def test_torch_columns_are_the_declared_counterparts(report: str) -> None:
         assert timed == (row[0].split()[0] in declared), row
 
 
-def test_optax_columns_are_the_declared_counterparts(report: str) -> None:
-    """A row has an optax timing exactly where its spec declares an optax counterpart."""
-    if importlib.util.find_spec("optax") is None:  # not imported here: see REPORT_SCRIPT
-        pytest.skip("optax is not installed")
-    declared = {spec.name for spec in SPECS if any(c.library == "optax" for c in spec.counterparts)}
+@pytest.mark.parametrize(("library", "column"), [("keras", 9), ("optax", 11)])
+def test_keras_and_optax_columns_are_the_declared_counterparts(report: str, library: str, column: int) -> None:
+    """A row has a keras (or optax) timing exactly where its spec declares a counterpart in that library, and the
+    ratio beside it."""
+    if importlib.util.find_spec(library) is None:  # not imported here: see REPORT_SCRIPT
+        pytest.skip(f"{library} is not installed")
+    declared = {spec.name for spec in SPECS if any(c.library == library for c in spec.counterparts)}
+    assert declared
     for row in _table_rows(report, "optimizer", "trainspec ms"):
-        assert (row[9] != "—") == (row[0].split()[0] in declared), row
+        assert (row[column] != "—") == (row[0].split()[0] in declared), row
+        assert (row[column + 1] != "—") == (row[column] != "—"), row
 
 
 def test_rows_are_complete(report: str) -> None:

@@ -176,6 +176,18 @@ BREAKAGES = (
         "not a number",
     ),
     Breakage(
+        "initial value made of the parameter",
+        (('State(A, "accumulator", A0,', 'State(A, "accumulator", 2 * w,'),),
+        "A",
+        "initial value uses ['w'], which are not hyperparameters (a state may also start as a copy of the parameter",
+    ),
+    Breakage(
+        "optimizer-wide state starting as the parameter",
+        (('State(A, "accumulator", A0, "sum of squared gradients")', 'State(A, "accumulator", w, "s", "optimizer")'),),
+        "A",
+        "optimizer-wide state cannot start as the parameter",
+    ),
+    Breakage(
         "initial value that is not an expression",
         (('State(A, "accumulator", A0,', 'State(A, "accumulator", "A0",'),),
         "A",

@@ -15,6 +15,7 @@ def _adam(params, grads, state, t, learning_rate, beta_1, beta_2, epsilon, amsgr
     for index, (p, grad) in enumerate(zip(params, grads)):
         m = state.setdefault(("m", index), np.zeros_like(p))
         v = state.setdefault(("v", index), np.zeros_like(p))
+        m_before = m.copy()
         if slip == "m_factor_dropped":
             m[...] = beta_1 * m + grad
         else:
@@ -27,6 +28,7 @@ def _adam(params, grads, state, t, learning_rate, beta_1, beta_2, epsilon, amsgr
         correction_1 = 1 if slip == "m_correction_dropped" else 1 - b1**step
         correction_2 = 1 - b2 ** (step - 1 if slip == "v_correction_late" else step)
         root = v if slip == "v_root_dropped" else np.sqrt(v)
+        m = m_before if slip == "m_stale" else m
         with np.errstate(divide="ignore", invalid="ignore"):  # a slip may divide by 0 (β₁ swapped, at β₁ = 0)
             if slip == "no_bias_correction":
                 p -= learning_rate * m / (root + epsilon)
@@ -59,6 +61,7 @@ ONE_LINE_SLIPS = {
     "step_ahead": "the step count one ahead",
     "m_factor_dropped": "the factor 1 - beta_1 dropped, in line 2",
     "v_root_dropped": "the root of v dropped",
+    "m_stale": "m read before its update (line 2), in line 4: w ← ",
 }
 """One-line Adam bugs (``adam_<name>``), each with the cause the referee must name."""
 
@@ -85,6 +88,10 @@ def adam_m_factor_dropped(params, grads, state, t, **hyperparameters) -> None:
 
 def adam_v_root_dropped(params, grads, state, t, **hyperparameters) -> None:
     _adam(params, grads, state, t, slip="v_root_dropped", **hyperparameters)
+
+
+def adam_m_stale(params, grads, state, t, **hyperparameters) -> None:
+    _adam(params, grads, state, t, slip="m_stale", **hyperparameters)
 
 
 def adagrad_starting_at_zero(params, grads, state, t, learning_rate, initial_accumulator_value, epsilon) -> None:

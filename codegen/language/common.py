@@ -36,7 +36,8 @@ class Counterpart:
     ``requires`` pins some of the spec's arguments (by name) to values, SymPy expressions of its other symbols, or
     the name of a function of the drawn value, where the counterpart covers only part of the spec (torch's
     PolynomialLR decays to 0: ``end_learning_rate=0``). ``note`` says in a few words what the mapping does, for
-    the referee's report.
+    the referee's report. ``backends``: for a Keras counterpart that computes the spec's formula on some of its
+    backends only (measured), those backends; empty, every one.
     """
 
     name: str
@@ -44,6 +45,7 @@ class Counterpart:
     same: bool = True
     requires: tuple[tuple[str, object], ...] = ()
     note: str = ""
+    backends: tuple[str, ...] = ()
 
     @property
     def library(self) -> str:

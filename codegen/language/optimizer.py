@@ -147,6 +147,14 @@ class Option:
         """The hyperparameter value that selects the ``when_off`` form (kinds ``nonzero`` and ``value``)."""
         return self.value if self.kind == "value" else 0.0
 
+    def switched_off(self, assignments: tuple[tuple[sympy.Symbol, sympy.Expr], ...]) -> tuple:
+        """``assignments`` with ``when_off`` substituted (into those of ``applies_to`` only, where given)."""
+        targets = set(self.applies_to)
+        return tuple(
+            (lhs, sympy.sympify(rhs).subs(self.when_off) if not targets or lhs in targets else rhs)
+            for lhs, rhs in assignments
+        )
+
 
 @dataclass(frozen=True)
 class Convention:

@@ -143,7 +143,7 @@ def specialised(
     """``update`` with the substitution of every option that ``switches`` turns off."""
     for option, on in zip(options, switches):
         if not on:
-            update = _switch_off(update, option)
+            update = option.switched_off(update)
     return update
 
 
@@ -180,14 +180,6 @@ def _reads_old_value(symbol: sympy.Symbol, assignments: tuple[Assignment, ...]) 
         if lhs == symbol:
             return False
     return False
-
-
-def _switch_off(assignments: tuple[Assignment, ...], option: Option) -> tuple[Assignment, ...]:
-    targets = set(option.applies_to)
-    return tuple(
-        (lhs, sympy.sympify(rhs).subs(option.when_off) if not targets or lhs in targets else rhs)
-        for lhs, rhs in assignments
-    )
 
 
 def _inline_aliases(assignments: tuple[Assignment, ...]) -> tuple[Assignment, ...]:

@@ -198,10 +198,13 @@ def _check_state_map(relation: Equivalence, left: Update, right: Update) -> None
     for state, expression in relation.state_map.items():
         if state not in left.initial:
             raise ValueError(f"{state} is not a state of {left.label}")
-        known = {*right.initial, *right.domains, *left.domains}
+        known = {w, *right.initial, *right.domains, *left.domains}
         unknown = sorted(str(s) for s in sympy.sympify(expression).free_symbols - known)
         if unknown:
-            raise ValueError(f"{unknown[0]} in the state map is neither a state of {right.label} nor a hyperparameter")
+            raise ValueError(
+                f"{unknown[0]} in the state map is neither the parameter, a state of {right.label}, "
+                "nor a hyperparameter"
+            )
 
 
 def describe_side(side: Side, registry: Registry) -> str:

@@ -62,7 +62,7 @@ def load_specs(specs_dir: Path) -> Registry:
 
 def run(update: Update, gradients: Sequence[sympy.Expr], start: sympy.Expr) -> list[dict[sympy.Symbol, sympy.Expr]]:
     """``w`` and every state: entry 0 is the initial value, entry j the value after step j (t = j)."""
-    values = {w: start, **update.initial}
+    values = {w: start, **{s: sympy.sympify(v).xreplace({w: start}) for s, v in update.initial.items()}}
     trajectory = [values]
     for step, gradient in enumerate(gradients, start=1):
         scope = {**values, g: gradient, t: sympy.Integer(step)}
@@ -499,9 +499,9 @@ def _run_kernel(
     call = update.kernel
     variant = kernels.module(call.module).VARIANTS[call.variant]
     arguments = [_evaluate(call.arguments[name], values) for name in variant.hyperparameters]
-    initial = {name: _evaluate(update.initial[call.state_symbols[name]], values) for name in call.state_symbols}
-    arrays = {name: np.full(start.shape, initial[name]) for name in variant.state}
-    scalars_state = [initial[name] for name in variant.optimizer_state]
+    initial = {name: update.initial[call.state_symbols[name]] for name in call.state_symbols}
+    arrays = {name: _starting_array(initial[name], values, start) for name in variant.state}
+    scalars_state = [_evaluate(initial[name], values) for name in variant.optimizer_state]
     param = start.copy()
     trajectory = [_snapshot(param, arrays, scalars_state, variant, call)]
     for step, gradient in enumerate(gradients, start=1):
@@ -509,6 +509,13 @@ def _run_kernel(
         variant.kernel(param, gradient.copy(), *(arrays[n] for n in variant.state), *map(np.float64, scalars))
         trajectory.append(_snapshot(param, arrays, scalars_state, variant, call))
     return trajectory
+
+
+def _starting_array(initial: sympy.Expr, values: Mapping, start: np.ndarray) -> np.ndarray:
+    """A state's elements before the first step: a copy of the parameter where the state starts as it (``w``)."""
+    if sympy.sympify(initial) == w:
+        return start.copy()
+    return np.full(start.shape, _evaluate(initial, values))
 
 
 def _snapshot(param, arrays, scalars_state, variant, call) -> dict[sympy.Symbol, np.ndarray]:

@@ -178,11 +178,12 @@ class Reference:
     def initial(self, param: np.ndarray) -> dict[sympy.Symbol, StateInput]:
         """The state before the first step, for a parameter starting at ``param``.
 
-        An initial value (a number or an expression of hyperparameters) is exact
-        here; the runtime computes it in float64 and stores it in the array's
+        An initial value (a number, an expression of hyperparameters, or the
+        parameter itself) is exact here; the runtime computes it in float64 and stores it in the array's
         dtype (optimizer-wide state stays float64): the initial radius.
         """
         evaluator = self._evaluator(param.size, step=1)
+        evaluator.bind_exact(w, _from_array(param), invariant=False)  # a state may start as the parameter
         start = {w: StateInput(_from_array(param), np.zeros(param.size))}
         for state in self.spec.state:
             if state.initial is None:

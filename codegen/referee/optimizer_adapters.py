@@ -354,8 +354,15 @@ def _calling(
     notes = [f"against {called}{stepped}" + (f": {chosen.note}" if chosen.note else "")]
     if declarer is not spec:
         notes.append(f"(as {declarer.name} declares it; {spec.name}'s values go to the arguments the two share)")
-    inside = KERAS_FLOAT32_INSIDE if library == "keras" else {}
-    rounded = _keras_decay_factor if library == "keras" else None
+    backend = keras_backend() if library == "keras" else ""
+    if chosen.backends and backend not in chosen.backends:
+        notes.append(
+            f"{chosen.name} computes {declarer.name} on Keras's {' and '.join(chosen.backends)} backend only; this "
+            f"run is on {backend} (set KERAS_BACKEND to choose)"
+        )
+    on_torch = backend == "torch"  # the roundings below are Keras's torch backend's
+    inside = KERAS_FLOAT32_INSIDE if on_torch else {}
+    rounded = _keras_decay_factor if on_torch else None
     return Implementation(chosen.name, accepts, make, requires, tuple(notes), base_options, inside, rounded)
 
 
@@ -415,9 +422,21 @@ def _torch_stepper(cls: type, keywords: Mapping[str, Any], changes: Changes) -> 
     return step
 
 
+def keras_backend() -> str:
+    """The backend Keras runs on (``KERAS_BACKEND``, torch unless set)."""
+    os.environ.setdefault("KERAS_BACKEND", "torch")  # must be set before keras is first imported
+    import keras
+
+    return keras.backend.backend()
+
+
 def _keras_stepper(cls: type, keywords: Mapping[str, Any], changes: Changes) -> Stepper:
     import keras
 
+    if keras.backend.backend() == "jax":
+        import jax
+
+        jax.config.update("jax_enable_x64", True)  # else JAX narrows float64 variables to float32
     variables: list = []
     optimizer: list = []
 

@@ -4,11 +4,12 @@ Each slip changes one site of one assignment of the variant that ran (or one
 state's starting value), the way a one-line bug in an implementation would:
 ε moved into or out of a root; one moment's bias correction dropped or
 counted a step off; β ↔ 1 − β in one state's average; a root dropped or
-added; a state started at 0; the step count shifted by one in one line; one
-scalar factor dropped. A few whole-update slips follow (every bias correction
-dropped, β ↔ 1 − β everywhere), since an implementation that gets one
-convention wrong usually gets it wrong in every line. Each slip is labelled
-with what changed and the line it changed, as the algorithm numbers its lines.
+added; a state read from the wrong side of its update; a state started at 0;
+the step count shifted by one in one line; one scalar factor dropped. A few
+whole-update slips follow (every bias correction dropped, β ↔ 1 − β
+everywhere), since an implementation that gets one convention wrong usually
+gets it wrong in every line. Each slip is labelled with what changed and the
+line it changed, as the algorithm numbers its lines.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def slips(variant: Variant) -> list[Slip]:
                 if changed != form:
                     replaced = (*assignments[:index], (lhs, changed), *assignments[index + 1 :])
                     found.append(Slip(f"{what}, in {where}{written}", replaced))
+    found += _read_order(variant, assignments)
     for state in variant.state:
         if sympy.sympify(state.initial) != 0:
             label = f"the {state.name} ({state.symbol}) starting at 0 instead of {state.initial}"
@@ -134,6 +136,34 @@ def _scalars(variant: Variant) -> set[sympy.Symbol]:
         if rhs.free_symbols <= scalars:
             scalars.add(lhs)
     return scalars
+
+
+def _read_order(variant: Variant, assignments: tuple[Assignment, ...]) -> list[Slip]:
+    """One line reading a state's value from the wrong side of its update: the new value where the spec reads the
+    old (an implementation that saved a reference, not a copy, before updating in place), or the old where it reads
+    the new. The new value is read early only where nothing its update reads changes in between."""
+    found = []
+    for state in (s.symbol for s in variant.state):
+        updated = next((j for j, (lhs, _) in enumerate(assignments) if lhs == state), None)
+        if updated is None:
+            continue
+        update = assignments[updated][1]
+        for index, (lhs, rhs) in enumerate(assignments):
+            if index == updated or state not in rhs.free_symbols:
+                continue
+            where = f"in line {index + 1}: {lhs} ← {sympy.sstr(rhs)}"
+            if index < updated:
+                between = {assigned for assigned, _ in assignments[index:updated]}
+                if not update.free_symbols & between:
+                    changed = (lhs, rhs.xreplace({state: update}))
+                    replaced = (*assignments[:index], changed, *assignments[index + 1 :])
+                    found.append(Slip(f"{state} read after its update (line {updated + 1}), {where}", replaced))
+            else:
+                old = sympy.Symbol(f"{state}_before_update")
+                kept = (*assignments[:updated], (old, state), *assignments[updated:index])
+                replaced = (*kept, (lhs, rhs.xreplace({state: old})), *assignments[index + 1 :])
+                found.append(Slip(f"{state} read before its update (line {updated + 1}), {where}", replaced))
+    return found
 
 
 def _whole_update(assignments: Sequence[Assignment], decays: dict[sympy.Symbol, sympy.Symbol]) -> list[Slip]:

@@ -32,7 +32,7 @@ class Verdict:
     matches: list[tuple[str, str, float]]
     # How the error is measured, the number of the first step, what the arguments are called and what the referee
     # adjusted (a counterpart may cover fewer steps): the optimizers' wording unless a referee says otherwise.
-    measure: str = "largest relative error, normwise against the displacement"
+    measure: str = "largest relative error, normwise against the displacement, or the rounding of |w| if larger"
     first_step: int = 1
     argument_label: str = "hyperparameters"
     notes: tuple[str, ...] = ()

@@ -16,6 +16,9 @@ defaults. Beside each generated kernel, in the same process and on the same data
   same job in PyTorch's convention), ``foreach=True`` and ``fused=True`` where
   torch supports it on the CPU, with the same hyperparameters through the
   declared argument mapping;
+* the keras.optimizers counterpart the spec declares, on Keras's backend
+  (torch unless ``KERAS_BACKEND`` says otherwise), with the same Keras base
+  options;
 * the optax counterpart the spec declares: its update and ``apply_updates``
   as one ``jax.jit``-compiled step on JAX's CPU backend, the arrays as JAX
   arrays (each step makes new ones, as optax does).
@@ -28,6 +31,7 @@ load from another process slows all of them alike and their ratios hold.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import platform
@@ -338,6 +342,38 @@ def _torch_steps(case: Case, params: list[np.ndarray], grads: list[np.ndarray]) 
     return {name: step for name, step in steps.items() if step is not None}
 
 
+# ----------------------------------------------------------------- keras.optimizers
+
+
+def _keras_step(case: Case, params: list[np.ndarray], grads: list[np.ndarray]) -> Callable | None:
+    """A step of the keras.optimizers counterpart the spec declares, with the Keras base options the spec's class
+    is configured with, over variables holding copies of ``params``, on Keras's backend (torch unless
+    ``KERAS_BACKEND`` says otherwise); None where the spec declares none, or Keras is missing."""
+    counterpart = counterparts.declared(case.spec, "keras")
+    if counterpart is None:
+        return None
+    try:
+        optimizer_class = counterparts.imported(counterpart)
+    except ImportError:
+        return None
+    import keras  # imported above, with its backend chosen
+
+    config = case.full_config()
+    keywords = counterparts.call_arguments(counterpart, case.spec, config)
+    if case.spec.base_options == "keras":
+        keywords |= {name: config[name] for name in counterparts.KERAS_BASE_OPTIONS if config.get(name) is not None}
+    optimizer = optimizer_class(**keywords)
+    variables = [keras.Variable(param.copy()) for param in params]
+    gradients = [keras.ops.convert_to_tensor(grad) for grad in grads]
+
+    def step() -> None:
+        optimizer.apply_gradients(zip(gradients, variables))
+        keras.ops.convert_to_numpy(variables[0][0])  # waits for a backend that computes asynchronously (JAX)
+
+    step()  # builds the optimizer's variables
+    return step
+
+
 # ----------------------------------------------------------------- optax
 
 
@@ -377,7 +413,8 @@ def _optax_step(case: Case, params: list[np.ndarray], grads: list[np.ndarray]) -
 # ----------------------------------------------------------------- one row
 
 
-TRAINSPEC, NUMPY, TORCH_FOREACH, TORCH_FUSED, OPTAX = "trainspec", "NumPy", "torch foreach", "torch fused", "optax"
+TRAINSPEC, NUMPY, TORCH_FOREACH, TORCH_FUSED = "trainspec", "NumPy", "torch foreach", "torch fused"
+KERAS, OPTAX = "keras", "optax"
 ROOFLINE_ONE_THREAD, ROOFLINE_SPLIT = "roofline, one thread", "roofline, split"
 
 
@@ -406,6 +443,9 @@ def measure(case: Case, param: np.ndarray, grad: np.ndarray, repeats: int) -> Ro
     # points of its roofline lower (JAX's CPU threads stay busy for a while after a step).
     slow = {NUMPY: _numpy_step(case, numpy_arrays, optimizer_state)}
     slow.update({name: step for name, step in torch_steps.items() if name != TORCH_FUSED})
+    keras_step = _keras_step(case, [param], [grad])
+    if keras_step is not None:
+        slow[KERAS] = keras_step
     optax_step = _optax_step(case, [param], [grad])
     if optax_step is not None:
         slow[OPTAX] = optax_step
@@ -455,6 +495,9 @@ def machine_info() -> list[str]:
     ]
     if torch is not None:
         lines.append(f"- torch threads: {torch.get_num_threads()}")
+    with contextlib.suppress(metadata.PackageNotFoundError):
+        backend = os.environ.get("KERAS_BACKEND", "torch")
+        lines.append(f"- Keras {metadata.version('keras')}, the keras contender on its {backend} backend")
     try:  # the versions only: importing JAX starts its threads (see tests/test_bench.py)
         versions = f"JAX {metadata.version('jax')}, optax {metadata.version('optax')}"
     except metadata.PackageNotFoundError:
@@ -508,6 +551,8 @@ def markdown_table(rows: Sequence[Row]) -> str:
         "torch foreach ms",
         "torch fused ms",
         "trainspec / torch fused",
+        "keras ms",
+        "trainspec / keras",
         "optax ms",
         "trainspec / optax",
     ]
@@ -525,6 +570,8 @@ def markdown_table(rows: Sequence[Row]) -> str:
             _ms(timing(TORCH_FOREACH)),
             _ms(timing(TORCH_FUSED)),
             _ratio(trainspec, timing(TORCH_FUSED)),
+            _ms(timing(KERAS)),
+            _ratio(trainspec, timing(KERAS)),
             _ms(timing(OPTAX)),
             _ratio(trainspec, timing(OPTAX)),
         ]
@@ -586,7 +633,7 @@ def _report(all_cases: list[Case], size: int, repeats: int, small_count: int, sm
             *_load_note(load),
             "",
             f"One step over {size:,} float32 parameters; median of {repeats} steps after {WARMUP_STEPS} warm-up "
-            f"(NumPy, torch foreach and optax: {slow_repeats(repeats)} steps after 1).",
+            f"(NumPy, torch foreach, keras and optax: {slow_repeats(repeats)} steps after 1).",
             "GB/s: bytes the kernel must move (each array it reads, once; each it writes, once) per second.",
             "% of roofline: the roofline loop's time over trainspec's, both split across threads by the runtime.",
             "",

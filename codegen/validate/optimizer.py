@@ -43,13 +43,20 @@ def warnings(spec: OptimizerSpec) -> tuple[str, ...]:
     with a zero gradient.
 
     A zero gradient on the first step is what a frozen layer or an unused embedding row gets; a division by the
-    root of a moment that starts at 0 with no ε then gives 0/0. The update runs once as declared (every option on),
-    from the initial state, hyperparameters at their defaults, on a one-element tensor.
+    root of a moment that starts at 0 with no ε then gives 0/0. The update runs once as declared (every flag on, an
+    option its hyperparameter's default switches off off), from the initial state, hyperparameters at their
+    defaults, on a one-element tensor.
     """
     scope: dict = {w: sympy.Integer(1), g: sympy.Integer(0), t: sympy.Integer(1)}
     scope.update({h.symbol: sympy.sympify(h.default) for h in spec.hyperparameters})
     scope.update({s.symbol: sympy.sympify(s.initial).xreplace(scope) for s in spec.state})
-    for lhs, rhs in spec.update:
+    update = spec.update
+    defaults = {h.argument: h.default for h in spec.hyperparameters}
+    for option in spec.options:
+        # An option at its default off value is off: its general form may divide by that value (a warmup's t/W).
+        if option.kind != "flag" and defaults.get(option.argument) == option.off_value:
+            update = option.switched_off(update)
+    for lhs, rhs in update:
         try:
             # A sum over a one-element tensor is its term: taken first, so that Max and Min meet numbers.
             value = sympy.sympify(rhs).replace(tensor_sum, lambda term: term).xreplace(scope)
@@ -158,9 +165,16 @@ class _Checker:
         for s in self.spec.state:
             if s.initial is None:
                 self.fail("state has no initial value", s.symbol)
-            stray = sympy.sympify(s.initial).free_symbols - self.hyper
-            if stray:
-                self.fail(f"initial value uses {sorted(map(str, stray))}, which are not hyperparameters", s.symbol)
+            initial = sympy.sympify(s.initial)
+            if initial == w and s.scope == "optimizer":
+                self.fail("optimizer-wide state cannot start as the parameter, which has many elements", s.symbol)
+            stray = initial.free_symbols - self.hyper
+            if stray and initial != w:
+                self.fail(
+                    f"initial value uses {sorted(map(str, stray))}, which are not hyperparameters "
+                    "(a state may also start as a copy of the parameter: initial=w)",
+                    s.symbol,
+                )
             if s.symbol not in self.assigned:
                 self.fail("state is never updated", s.symbol)
 

@@ -17,7 +17,7 @@ from sympy.logic.boolalg import Boolean
 
 from codegen.emit.common import Emitted, Line, docstring, modules_used, string_literal
 from codegen.language.common import Constraint, Hyperparameter
-from codegen.language.optimizer import OptimizerSpec, Option, t
+from codegen.language.optimizer import OptimizerSpec, Option, t, w
 from codegen.lower.optimizer import WEIGHT_DECAY, Lowered, Variant
 from codegen.plan import KernelPlan
 from codegen.printers.python import LoopPrinter, ScalarPrinter, float_literal
@@ -332,6 +332,9 @@ def optimizer_module(
     variants = tuple(_variant_model(variant, own.by_variant[variant.name], names) for variant in lowered.variants)
     domains = tuple(domain_source(h) for h in (*spec.hyperparameters, *_base_hyperparameters(spec)))
     runtime = ["Domain", "KernelVariant", "Optimizer", *(["Switch"] if lowered.options else [])]
+    starts = () if own.initial_state.key in inherited else own.initial_state.lines
+    if any(line.value == _COPY_OF_PARAMETER for line in starts):
+        runtime.append(_COPY_OF_PARAMETER)
     if spec.constraints:
         runtime.append("Constraint")
     model = OptimizerModule(
@@ -527,8 +530,12 @@ def _base_hyperparameters(spec: OptimizerSpec) -> tuple[Hyperparameter, ...]:
     return (WEIGHT_DECAY,) if spec.base_options == "keras" else ()
 
 
+_COPY_OF_PARAMETER = "COPY_OF_PARAMETER"
+"""The runtime's name for the initial value of a state that starts as the parameter (``initial=w``)."""
+
+
 def _initial_state(spec: OptimizerSpec) -> tuple[Line, ...]:
-    names = {h.symbol: f"hyperparameters[{h.argument!r}]" for h in spec.hyperparameters}
+    names = {h.symbol: f"hyperparameters[{h.argument!r}]" for h in spec.hyperparameters} | {w: _COPY_OF_PARAMETER}
     printer = ScalarPrinter(names)
     return tuple(Line(s.name, printer.doprint(sympy.sympify(s.initial))) for s in spec.state)
 

@@ -23,6 +23,7 @@ from .optimistic_gradient_descent import OptimisticGradientDescent
 from .radam import RAdam
 from .rmsprop import RMSprop
 from .rprop import Rprop
+from .schedule_free_adamw import ScheduleFreeAdamW
 from .sgd import SGD
 from .sign_sgd import SignSGD
 from .signum import Signum
@@ -82,6 +83,8 @@ OPTIMIZERS = {
     "rmsprop": RMSprop,
     "Rprop": Rprop,
     "rprop": Rprop,
+    "ScheduleFreeAdamW": ScheduleFreeAdamW,
+    "schedule_free_adamw": ScheduleFreeAdamW,
     "SGD": SGD,
     "sgd": SGD,
     "SignSGD": SignSGD,
@@ -149,6 +152,7 @@ __all__ = [
     "RAdam",
     "RMSprop",
     "Rprop",
+    "ScheduleFreeAdamW",
     "SignSGD",
     "Signum",
     "TorchASGD",

@@ -24,6 +24,16 @@ from .arguments import FLOAT_DTYPES, Constraint, Domain, argument_text, checked_
 from .multi_tensor import Reduction, address, step_tensors
 from .schedule import Schedule, deserialize, serialize
 
+COPY_OF_PARAMETER = "copy of the parameter"
+"""The initial value (in ``initial_state``) of a state that starts as the parameter itself (schedule-free's z)."""
+
+
+def initial_slot(param: np.ndarray, value: float | str) -> np.ndarray:
+    """A state array for ``param``: a copy of it, or filled with ``value``, in its shape and dtype."""
+    if value == COPY_OF_PARAMETER:
+        return np.array(param, dtype=param.dtype, order="C", copy=True)
+    return np.full(param.shape, value, dtype=param.dtype)
+
 
 @dataclass(frozen=True)
 class Switch:
@@ -60,7 +70,7 @@ class Optimizer:
     domains: ClassVar[tuple[Domain, ...]]
     switches: ClassVar[tuple[Switch, ...]]
     variants: ClassVar[dict[tuple[bool, ...], KernelVariant]]
-    initial_state: ClassVar[Callable[[dict[str, float]], dict[str, float]]]
+    initial_state: ClassVar[Callable[[dict[str, float]], dict[str, float | str]]]
     default_name: ClassVar[str]
     # False for a spec in another library's convention: no Keras weight_decay or clipping arguments, and a
     # hyperparameter of its own may then be called weight_decay (PyTorch's L2 term).
@@ -149,9 +159,7 @@ class Optimizer:
         params = list(params)
         _check_params(params)
         initial = self.initial_state(self._all_hyperparameters())
-        self._slots = [
-            {name: np.full(p.shape, initial[name], dtype=p.dtype) for name in self.variant.state} for p in params
-        ]
+        self._slots = [{name: initial_slot(p, initial[name]) for name in self.variant.state} for p in params]
         self._addresses = None
 
     def apply(self, grads: Iterable[np.ndarray], params: Iterable[np.ndarray]) -> None:

@@ -26,12 +26,14 @@ import torch
 
 from .multi_tensor import row_counts, step_tensors, table
 from .optimizer import (
+    COPY_OF_PARAMETER,
     KernelVariant,
     Optimizer,
     Settings,
     checked_settings,
     clipped,
     global_clip_scale,
+    initial_slot,
     norm_clip_scale,
     select_variant,
 )
@@ -284,19 +286,22 @@ class TorchOptimizer(torch.optim.Optimizer):
         state = self.state[p]
         state[STEP] = 0
         for name in variant.state:
-            state[name] = _filled_like(p, float(initial[name]))
+            state[name] = _filled_like(p, initial[name])
         for name in variant.optimizer_state:
             state[name] = float(initial[name])
         return state
 
 
-def _filled_like(p: torch.Tensor, value: float) -> torch.Tensor:
-    """A contiguous tensor of ``p``'s shape and dtype filled with ``value``. On the CPU NumPy allocates it: NumPy
-    asks the kernel for huge pages for large arrays and torch does not, and the fewer TLB misses make a step of
-    a memory-bound kernel measurably faster (7.5 against 8.0 ms for Adam over 10^7 float32 on the 2-core dev VM)."""
-    if p.device.type != "cpu":
-        return torch.full_like(p, value, memory_format=torch.contiguous_format)
-    return torch.from_numpy(np.full(p.shape, value, dtype=NUMPY_DTYPES[p.dtype]))
+def _filled_like(p: torch.Tensor, value: float | str) -> torch.Tensor:
+    """A contiguous tensor of ``p``'s shape and dtype filled with ``value``, or a copy of ``p`` (``initial_slot``).
+    On the CPU NumPy allocates it: NumPy asks the kernel for huge pages for large arrays and torch does not, and
+    the fewer TLB misses make a step of a memory-bound kernel measurably faster (7.5 against 8.0 ms for Adam over
+    10^7 float32 on the 2-core dev VM)."""
+    if p.device.type == "cpu":
+        return torch.from_numpy(initial_slot(p.detach().numpy(), value))
+    if value == COPY_OF_PARAMETER:
+        return p.detach().clone(memory_format=torch.contiguous_format)
+    return torch.full_like(p, value, memory_format=torch.contiguous_format)
 
 
 def _declared_arguments(declaration: type[Optimizer]) -> set[str]:
