@@ -61,6 +61,8 @@ class ReductionPlan:
     """Each sum's accumulator and the term it adds per element."""
     finish: tuple[Assignment, ...]
     values: tuple[sympy.Symbol, ...]
+    tensor_state: tuple[tuple[State, sympy.Symbol], ...] = ()
+    """Each state kept per tensor (NovoGrad's n), and its new value: ``finish`` reads the old and computes it."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ class _Split:
 def plan_kernel(variant: Variant) -> KernelPlan:
     """Split ``variant`` into prelude and loop, hoist invariants, share subexpressions."""
     split = _split(variant)
-    if split.sums:
+    if split.sums or variant.tensor_state:
         return _plan_reduction(variant, split)
     hoisted = _Hoister(split.invariant, taken={s.name for s, _ in split.prelude})
     body = [(lhs, hoisted(rhs)) for lhs, rhs in split.body]
@@ -114,7 +116,9 @@ def plan_kernel(variant: Variant) -> KernelPlan:
 def _split(variant: Variant) -> _Split:
     """Rename to single assignments and sort each by what it reads: per step, per tensor, or per element."""
     stored = {s.symbol for s in variant.state}
-    split = _Split({}, set(variant.invariants), [], [], set(), [], [])
+    scopes = {s.symbol: s.scope for s in variant.state}
+    tensor_state = {s.symbol for s in variant.tensor_state}
+    split = _Split({}, set(variant.invariants), [], [], set(tensor_state), [], [])
     names = (s for s in sympy.numbered_symbols("sum") if s.name not in _names(variant))
     for lhs, rhs in variant.assignments:
         rhs = rhs.xreplace(split.current)
@@ -125,15 +129,27 @@ def _split(variant: Variant) -> _Split:
             rhs = rhs.xreplace({summed: accumulator})
         target = sympy.Symbol(lhs.name + "_new") if lhs in stored or lhs == w else lhs
         split.current[lhs] = target
-        if rhs.free_symbols <= split.invariant:
+        if rhs.free_symbols <= split.invariant and lhs not in tensor_state:
             split.prelude.append((target, rhs))
             split.invariant.add(target)
-        elif rhs.free_symbols <= split.invariant | split.tensor:
+        elif rhs.free_symbols <= split.invariant | split.tensor and scopes.get(lhs) != "optimizer":
             split.per_tensor.append((target, rhs))
             split.tensor.add(target)
+        elif lhs in scopes and scopes[lhs] != "parameter":
+            _refuse_scope(variant, lhs, scopes[lhs])
         else:
             split.body.append((target, rhs))
     return split
+
+
+def _refuse_scope(variant: Variant, state: sympy.Symbol, scope: str) -> None:
+    """A state with one value per tensor (or for the whole optimizer) assigned from values that vary more finely."""
+    if scope == "tensor":
+        kept, finer = "one value per tensor", "per-element values: sum them over the tensor with tensor_sum"
+    else:
+        kept, finer = "one value for the whole optimizer", "per-element or per-tensor values"
+    message = f"{state} is state with {kept} (scope={scope!r}), but its assignment reads {finer}"
+    raise SpecError(variant.spec.source, message, spec=variant.spec.name, symbol=str(state))
 
 
 def _plan_reduction(variant: Variant, split: _Split) -> KernelPlan:
@@ -167,8 +183,10 @@ def _plan_reduction(variant: Variant, split: _Split) -> KernelPlan:
     sums = [(lhs, rhs) for lhs, rhs in shared if lhs in accumulators]
     update = _lift_branches(_share_subexpressions(update))
 
-    values = tuple(symbol for symbol, _ in finish if symbol in _reads(update))
-    finish = _needed_only(finish, set(values))
+    per_tensor = (*(s.symbol for s in variant.tensor_state), *(symbol for symbol, _ in finish))
+    values = tuple(symbol for symbol in per_tensor if symbol in _reads(update))
+    tensor_out = tuple((s, split.current[s.symbol]) for s in variant.tensor_state)
+    finish = _needed_only(finish, set(values) | {new for _, new in tensor_out})
     optimizer_out = tuple((s, split.current[s.symbol]) for s in variant.optimizer_state)
     read = _reads(first) | _reads(sums) | _reads(update) | _reads(finish)
     per_step = split.invariant | {symbol for symbol, _ in prelude}
@@ -176,7 +194,7 @@ def _plan_reduction(variant: Variant, split: _Split) -> KernelPlan:
     prelude = _needed_only(prelude, set(scalars) | {new for _, new in optimizer_out})
     stores_first = _stores(variant, split.current, first)
     loads_first = _loads(variant, {}, _reads(first) | _reads(sums))
-    reduction = ReductionPlan(loads_first, tuple(first), stores_first, tuple(sums), tuple(finish), values)
+    reduction = ReductionPlan(loads_first, tuple(first), stores_first, tuple(sums), tuple(finish), values, tensor_out)
     loads = _loads(variant, dict(stores_first), _reads(update))
     stores = _stores(variant, split.current, update)
     return KernelPlan(variant, tuple(prelude), scalars, optimizer_out, loads, tuple(update), stores, reduction)

@@ -122,11 +122,14 @@ def test_numpy_baseline_is_the_kernels_update(case: bench.Case) -> None:
     state = optimizer.get_state()
     arrays = {"param": param.copy(), "grad": grad, **state["slots"][0]}
     update = bench.NumpyUpdate(case.variant)
-    scalars = update.initial_scalars(case.full_config(), state["optimizer_state"])
+    scalars = update.initial_scalars(case.full_config(), bench.scalar_state(state))
     for step in (1, 2, 3):
         optimizer.apply([grad], [kernel_param])
         scalars = update(arrays, scalars, step)
-    expected = {"param": kernel_param, **optimizer.get_state()["slots"][0]}
+    after = optimizer.get_state()
+    expected = {"param": kernel_param, **after["slots"][0]}
+    for state in case.variant.tensor_state:
+        arrays[state.name], expected[state.name] = np.array(scalars[state.symbol]), after["tensor_state"][0][state.name]
     for name, value in expected.items():
         scale = float(np.max(np.abs(value)))
         np.testing.assert_allclose(arrays[name], value, rtol=0, atol=1e-12 * scale, err_msg=name)

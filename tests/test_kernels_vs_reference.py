@@ -127,7 +127,8 @@ def run(case: Case, steps: int = STEPS, mutation: Mutation | None = None) -> Out
         before, param_before = optimizer.get_state(), param.copy()
         optimizer.apply([grad], [param])
         after = optimizer.get_state()
-        exact = reference.kernel_inputs(param_before, before["slots"][0], before["optimizer_state"], trajectory)
+        scalars = {**before["optimizer_state"], **before["tensor_state"][0]}
+        exact = reference.kernel_inputs(param_before, before["slots"][0], scalars, trajectory)
         both = reference.step(join(exact, trajectory), np.concatenate([grad, grad]), step, tensors=(SIZE, SIZE))
         one, own = both.part(0, SIZE), both.part(SIZE, 2 * SIZE)
         for symbol, kernel in kernel_outputs(case.spec, param, after).items():
@@ -159,6 +160,8 @@ def kernel_outputs(spec: OptimizerSpec, param: np.ndarray, state: dict) -> dict[
             outputs[declared.symbol] = state["slots"][0][declared.name]
         elif declared.name in state["optimizer_state"]:
             outputs[declared.symbol] = np.array([state["optimizer_state"][declared.name]])
+        elif declared.name in state["tensor_state"][0]:
+            outputs[declared.symbol] = np.array([state["tensor_state"][0][declared.name]])
     return outputs
 
 

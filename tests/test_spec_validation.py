@@ -188,6 +188,24 @@ BREAKAGES = (
         "optimizer-wide state cannot start as the parameter",
     ),
     Breakage(
+        "state per tensor assigned per element",
+        (('State(A, "accumulator", A0, "sum of squared gradients")', 'State(A, "accumulator", A0, "s", "tensor")'),),
+        "A",
+        "A is state with one value per tensor (scope='tensor'), but its assignment reads per-element values",
+    ),
+    Breakage(
+        "optimizer-wide state assigned per element",
+        (('State(A, "accumulator", A0, "sum of squared gradients")', 'State(A, "accumulator", A0, "s", "optimizer")'),),
+        "A",
+        "A is state with one value for the whole optimizer (scope='optimizer'), but its assignment reads per-element",
+    ),
+    Breakage(
+        "state of an unknown scope",
+        (('State(A, "accumulator", A0, "sum of squared gradients")', 'State(A, "accumulator", A0, "s", "layer")'),),
+        "A",
+        "scope 'layer' is none of 'parameter', 'tensor', 'optimizer'",
+    ),
+    Breakage(
         "initial value that is not an expression",
         (('State(A, "accumulator", A0,', 'State(A, "accumulator", "A0",'),),
         "A",

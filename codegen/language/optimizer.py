@@ -101,9 +101,12 @@ class State:
     """A quantity carried from one step to the next.
 
     ``scope="parameter"`` state has one element per parameter element (Adam's
-    moments); ``scope="optimizer"`` state is one scalar for the whole optimizer
-    (Nadam's momentum product). ``initial`` may be a number or an expression
-    of hyperparameters (Adagrad's ``initial_accumulator_value``).
+    moments); ``scope="tensor"`` state is one number per tensor, assigned from
+    sums over it (NovoGrad's layer-wise second moment) and kept in float64;
+    ``scope="optimizer"`` state is one scalar for the whole optimizer (Nadam's
+    momentum product). ``initial`` may be a number or an expression of
+    hyperparameters (Adagrad's ``initial_accumulator_value``), or, for state
+    per element, ``w``: a copy of the parameter (schedule-free's z).
 
     ``output=True`` marks a second sequence of the parameter that the user
     reads (ASGD's running average ``ax``): it is kept and stored though the
@@ -115,7 +118,7 @@ class State:
     name: str
     initial: sympy.Expr | float | None
     description: str
-    scope: Literal["parameter", "optimizer"] = "parameter"
+    scope: Literal["parameter", "tensor", "optimizer"] = "parameter"
     output: bool = False
 
 

@@ -52,6 +52,10 @@ class Variant:
         return tuple(s for s in self.state if s.scope == "parameter")
 
     @property
+    def tensor_state(self) -> tuple[State, ...]:
+        return tuple(s for s in self.state if s.scope == "tensor")
+
+    @property
     def optimizer_state(self) -> tuple[State, ...]:
         return tuple(s for s in self.state if s.scope == "optimizer")
 

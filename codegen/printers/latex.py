@@ -224,7 +224,9 @@ class _Printer(LatexPrinter):
         return super()._print_Relational(expr)
 
     def _print_tensor_sum(self, expr: sympy.Expr) -> str:
-        return rf"\textstyle\sum_{{\mathrm{{tensor}}}} {self.parenthesize(expr.args[0], PRECEDENCE['Mul'])}"
+        # The text-size sum sign alone in its group: a style switch reaches to the end of its group otherwise (a
+        # branch's whole value), and pandoc reads no style switch right after another (a branch's \displaystyle).
+        return rf"{{\textstyle\sum_{{\mathrm{{tensor}}}}}} {self.parenthesize(expr.args[0], PRECEDENCE['Mul'])}"
 
     def _print_Pow(self, expr: sympy.Pow) -> str:
         base, exponent = expr.base, expr.exp

@@ -9,7 +9,10 @@ for the state radicands but not for signed quantities (``sqrt(g**2)`` is
 ``|g|``, not ``g``), so every residual that simplifies to 0 must also vanish
 to 40 digits at random points of the domain, negative gradients included.
 A claim that something does *not* hold is proved by an exact counterexample:
-rational values at which the residual is a nonzero number.
+rational values at which the residual is a nonzero number. A sum over the
+tensor is over a tensor of one element (``tensor_sum(g**2)`` is ``g**2``):
+the symbols stand for one element, and the numeric confirmation steps each
+element as a tensor of its own.
 
 Numeric confirmation (``confirm``) runs the generated kernels themselves
 on random float64 data and compares them with the other side of the
@@ -34,7 +37,7 @@ import numpy as np
 import sympy
 from sympy import Interval, oo
 
-from codegen.language.optimizer import g, t, w
+from codegen.language.optimizer import g, t, tensor_sum, w
 from codegen.language.relations import (
     NUMERIC_SIZE,
     NUMERIC_STEPS,
@@ -67,10 +70,15 @@ def run(update: Update, gradients: Sequence[sympy.Expr], start: sympy.Expr) -> l
     for step, gradient in enumerate(gradients, start=1):
         scope = {**values, g: gradient, t: sympy.Integer(step)}
         for lhs, rhs in update.assignments:
-            scope[lhs] = rhs.xreplace(scope)
+            scope[lhs] = _one_element(rhs).xreplace(scope)
         values = {symbol: scope[symbol] for symbol in values}
         trajectory.append(values)
     return trajectory
+
+
+def _one_element(expression: sympy.Expr) -> sympy.Expr:
+    """``expression`` on a tensor of one element: each sum over the tensor is its one term."""
+    return expression.replace(tensor_sum, lambda term: term) if expression.has(tensor_sum) else expression
 
 
 def gradient_symbols(steps: int) -> list[sympy.Symbol]:
@@ -501,13 +509,19 @@ def _run_kernel(
     arguments = [_evaluate(call.arguments[name], values) for name in variant.hyperparameters]
     initial = {name: update.initial[call.state_symbols[name]] for name in call.state_symbols}
     arrays = {name: _starting_array(initial[name], values, start) for name in variant.state}
+    per_tensor = {name: np.full(start.shape, _evaluate(initial[name], values)) for name in variant.tensor_state}
     scalars_state = [_evaluate(initial[name], values) for name in variant.optimizer_state]
     param = start.copy()
-    trajectory = [_snapshot(param, arrays, scalars_state, variant, call)]
+    trajectory = [_snapshot(param, {**arrays, **per_tensor}, scalars_state, variant, call)]
+    # Each element a tensor of its own where the update sums over the tensor, as the proofs take it.
+    tensors = [slice(i, i + 1) for i in range(start.size)] if variant.reduction else [slice(None)]
     for step, gradient in enumerate(gradients, start=1):
         scalars, scalars_state = variant.scalars(*arguments, step, *scalars_state)
-        variant.kernel(param, gradient.copy(), *(arrays[n] for n in variant.state), *map(np.float64, scalars))
-        trajectory.append(_snapshot(param, arrays, scalars_state, variant, call))
+        gradient = gradient.copy()
+        for part in tensors:
+            state_arrays = (*(arrays[n][part] for n in variant.state), *(a[part] for a in per_tensor.values()))
+            variant.kernel(param[part], gradient[part], *state_arrays, *map(np.float64, scalars))
+        trajectory.append(_snapshot(param, {**arrays, **per_tensor}, scalars_state, variant, call))
     return trajectory
 
 
@@ -521,6 +535,7 @@ def _starting_array(initial: sympy.Expr, values: Mapping, start: np.ndarray) -> 
 def _snapshot(param, arrays, scalars_state, variant, call) -> dict[sympy.Symbol, np.ndarray]:
     snapshot = {w: param.copy()}
     snapshot.update({call.state_symbols[n]: arrays[n].copy() for n in variant.state})
+    snapshot.update({call.state_symbols[n]: arrays[n].copy() for n in variant.tensor_state})
     for name, value in zip(variant.optimizer_state, scalars_state):
         snapshot[call.state_symbols[name]] = np.full(param.shape, float(value))
     return snapshot

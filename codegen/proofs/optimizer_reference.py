@@ -173,7 +173,8 @@ class Reference:
         self.hyperparameters = {symbols[a]: _MP.mpf(float(v)) for a, v in hyperparameters.items() if a in symbols}
         self.hyperparameters[_lambda_wd] = _MP.mpf(float(hyperparameters.get(WEIGHT_DECAY) or 0.0))
         self.inputs = (w, *(s.symbol for s in spec.state))
-        self.optimizer_wide = frozenset(s.symbol for s in spec.state if s.scope == "optimizer")
+        # Optimizer-wide and per-tensor state is kept in float64, as the per-step and per-tensor code computes it.
+        self.wide = frozenset(s.symbol for s in spec.state if s.scope != "parameter")
 
     def initial(self, param: np.ndarray) -> dict[sympy.Symbol, StateInput]:
         """The state before the first step, for a parameter starting at ``param``.
@@ -189,7 +190,7 @@ class Reference:
             if state.initial is None:
                 raise ValueError(f"{self.spec.name}: state {state.name!r} declares no initial value")
             quantity = evaluator.evaluate(sympy.sympify(state.initial))
-            if state.scope == "optimizer":
+            if state.scope != "parameter":
                 start[state.symbol] = StateInput(quantity.value, quantity.radius)
             else:
                 stored = evaluator.in_dtype(quantity)
@@ -204,15 +205,13 @@ class Reference:
         tensor when not given."""
         evaluator = self._evaluator(grad.size, step, tuple(tensors) or (grad.size,))
         for index, symbol in enumerate(self.inputs):
-            evaluator.bind_input(symbol, state[symbol], index, invariant=symbol in self.optimizer_wide)
+            evaluator.bind_input(symbol, state[symbol], index, invariant=symbol in self.wide)
         evaluator.bind_exact(g, _from_array(grad), invariant=False)
         for lhs, rhs in self.assignments:
             evaluator.assign(lhs, rhs)
         return StepResult(
             {
-                symbol: evaluator.env[symbol]
-                if symbol in self.optimizer_wide
-                else evaluator.in_dtype(evaluator.env[symbol])
+                symbol: evaluator.env[symbol] if symbol in self.wide else evaluator.in_dtype(evaluator.env[symbol])
                 for symbol in self.inputs
             }
         )
@@ -221,17 +220,18 @@ class Reference:
         self,
         param: np.ndarray,
         slots: Mapping[str, np.ndarray],
-        optimizer_state: Mapping[str, float],
+        scalars: Mapping[str, float],
         fallback: Mapping[sympy.Symbol, StateInput],
     ) -> dict[sympy.Symbol, StateInput]:
-        """A kernel's state as exact inputs (radius 0); a state the kernel does not keep comes from ``fallback``."""
+        """A kernel's state as exact inputs (radius 0): arrays per element from ``slots``, numbers (optimizer-wide,
+        or this tensor's) from ``scalars``; a state the kernel does not keep comes from ``fallback``."""
         zero = np.zeros(param.size)
         inputs = {w: StateInput(_from_array(param), zero)}
         for state in self.spec.state:
             if state.name in slots:
                 value = _from_array(slots[state.name])
-            elif state.name in optimizer_state:
-                value = _MP.mpf(float(optimizer_state[state.name]))
+            elif state.name in scalars:
+                value = _MP.mpf(float(scalars[state.name]))
             else:
                 value = fallback[state.symbol].value
             inputs[state.symbol] = StateInput(value, zero)
@@ -240,7 +240,7 @@ class Reference:
     def carried(self, result: StepResult) -> dict[sympy.Symbol, StateInput]:
         """The reference's own output as the next step's input, each state carrying its bound as its radius."""
         return {
-            symbol: StateInput(q.value if symbol in self.optimizer_wide else result.values(symbol), q.radius)
+            symbol: StateInput(q.value if symbol in self.wide else result.values(symbol), q.radius)
             for symbol, q in result.quantities.items()
         }
 

@@ -185,12 +185,18 @@ def time_interleaved(steps: dict[str, Callable[[], object]], repeats: int, warmu
 # ----------------------------------------------------------------- the generated kernel
 
 
-def _trainspec_step(case: Case, param: np.ndarray, grad: np.ndarray) -> tuple[Callable[[], None], dict]:
-    """A step of the generated optimizer, and the initial state it built (copies)."""
+def _trainspec_step(case: Case, param: np.ndarray, grad: np.ndarray) -> tuple[Callable[[], None], dict, dict]:
+    """A step of the generated optimizer, and the initial state it built (copies): its arrays, and its numbers
+    (optimizer-wide, and the tensor's own)."""
     optimizer = case.optimizer_class(**case.config)
     optimizer.build([param])
-    initial = optimizer.get_state()["slots"][0]
-    return lambda: optimizer.apply([grad], [param]), initial
+    state = optimizer.get_state()
+    return lambda: optimizer.apply([grad], [param]), state["slots"][0], scalar_state(state)
+
+
+def scalar_state(state: dict[str, Any]) -> dict[str, float]:
+    """The numbers of a one-tensor optimizer's ``get_state()`` by name: its optimizer-wide and per-tensor state."""
+    return {**state["optimizer_state"], **state["tensor_state"][0]}
 
 
 # ----------------------------------------------------------------- NumPy, from the spec
@@ -215,14 +221,19 @@ class NumpyUpdate:
         # A sum over the tensor adds in float64, as the kernels do.
         return inputs, sympy.lambdify(inputs, rhs, modules=[{"tensor_sum": _float64_sum}, "numpy"])
 
-    def initial_scalars(self, config: dict[str, Any], optimizer_state: dict[str, float]) -> dict:
-        """The per-run scalar inputs: hyperparameters by symbol and optimizer-wide state."""
+    def initial_scalars(self, config: dict[str, Any], state: dict[str, float]) -> dict:
+        """The per-run scalar inputs: hyperparameters by symbol, and the optimizer-wide and per-tensor state (of the
+        one tensor it steps) by name."""
         values = {h.symbol: float(config.get(h.argument) or 0.0) for h in self.variant.hyperparameters}
-        values.update({s.symbol: float(optimizer_state[s.name]) for s in self.variant.optimizer_state})
+        values.update({s.symbol: float(state[s.name]) for s in self._scalar_state})
         return values
 
+    @property
+    def _scalar_state(self) -> tuple:
+        return (*self.variant.optimizer_state, *self.variant.tensor_state)
+
     def __call__(self, arrays: dict[str, np.ndarray], scalars: dict, step: int) -> dict:
-        """One step on ``arrays`` in place; returns the scalars with the new optimizer-wide state."""
+        """One step on ``arrays`` in place; returns the scalars with the new optimizer-wide and per-tensor state."""
         param = arrays["param"]
         values: dict[sympy.Symbol, Any] = {w: param, g: arrays["grad"], t: step, **scalars}
         values.update({s.symbol: arrays[s.name] for s in self.variant.parameter_state})
@@ -237,12 +248,12 @@ class NumpyUpdate:
         np.copyto(param, values[w])
         for state in self.variant.parameter_state:
             np.copyto(arrays[state.name], values[state.symbol])
-        return {**scalars, **{s.symbol: float(values[s.symbol]) for s in self.variant.optimizer_state}}
+        return {**scalars, **{s.symbol: float(values[s.symbol]) for s in self._scalar_state}}
 
 
-def _numpy_step(case: Case, arrays: dict[str, np.ndarray], optimizer_state: dict) -> Callable[[], None]:
+def _numpy_step(case: Case, arrays: dict[str, np.ndarray], state: dict) -> Callable[[], None]:
     update = NumpyUpdate(case.variant)
-    scalars = update.initial_scalars(case.full_config(), optimizer_state)
+    scalars = update.initial_scalars(case.full_config(), state)
     counter = itertools.count(1)
 
     def step() -> None:
@@ -429,9 +440,8 @@ class Row:
 
 def measure(case: Case, param: np.ndarray, grad: np.ndarray, repeats: int) -> Row:
     """Every implementation of ``case``, each on its own copies of ``param`` and ``grad``."""
-    trainspec_step, initial = _trainspec_step(case, param.copy(), grad.copy())
+    trainspec_step, initial, numbers = _trainspec_step(case, param.copy(), grad.copy())
     numpy_arrays = {"param": param.copy(), "grad": grad.copy(), **{n: a.copy() for n, a in initial.items()}}
-    optimizer_state = case.optimizer_class(**case.config).get_state()["optimizer_state"]
     roofline_arrays = (param.copy(), grad.copy(), *(a.copy() for a in initial.values()))
     one_thread, split = _roofline_steps(case, roofline_arrays)
     torch_steps = _torch_steps(case, [param], [grad])
@@ -441,7 +451,7 @@ def measure(case: Case, param: np.ndarray, grad: np.ndarray, repeats: int) -> Ro
     # NumPy, foreach and optax are many times slower: fewer steps keep the run short, their ratios are not close
     # calls. optax runs after the close calls, never between them: taking turns with it, trainspec measured 15 to 25
     # points of its roofline lower (JAX's CPU threads stay busy for a while after a step).
-    slow = {NUMPY: _numpy_step(case, numpy_arrays, optimizer_state)}
+    slow = {NUMPY: _numpy_step(case, numpy_arrays, numbers)}
     slow.update({name: step for name, step in torch_steps.items() if name != TORCH_FUSED})
     keras_step = _keras_step(case, [param], [grad])
     if keras_step is not None:

@@ -166,8 +166,10 @@ class _Checker:
             if s.initial is None:
                 self.fail("state has no initial value", s.symbol)
             initial = sympy.sympify(s.initial)
-            if initial == w and s.scope == "optimizer":
-                self.fail("optimizer-wide state cannot start as the parameter, which has many elements", s.symbol)
+            if s.scope not in ("parameter", "tensor", "optimizer"):
+                self.fail(f"scope {s.scope!r} is none of 'parameter', 'tensor', 'optimizer'", s.symbol)
+            if initial == w and s.scope != "parameter":
+                self.fail(f"{s.scope}-wide state cannot start as the parameter, which has many elements", s.symbol)
             stray = initial.free_symbols - self.hyper
             if stray and initial != w:
                 self.fail(

@@ -64,6 +64,10 @@ SPEC = OptimizerSpec(
     counterparts=(
         Counterpart("keras.optimizers.Adagrad"),
         Counterpart(
+            "optax.adagrad",
+            arguments=(("learning_rate", eta), ("initial_accumulator_value", A0), ("eps", epsilon)),
+        ),
+        Counterpart(
             "torch.optim.Adagrad",
             arguments=(("lr", eta), ("eps", epsilon), ("initial_accumulator_value", A0)),
             same=False,

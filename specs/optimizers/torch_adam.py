@@ -82,6 +82,12 @@ SPEC = derive(
                 ("amsgrad", "amsgrad"),
             ),
         ),
+        Counterpart(
+            "optax.adam",
+            arguments=(("learning_rate", eta), ("b1", beta_1), ("b2", beta_2), ("eps", epsilon)),
+            requires=(("weight_decay", 0.0), ("amsgrad", False)),
+            note="optax.adam has no L2 term, and its amsgrad is optax.amsgrad (AMSGrad, a spec of its own)",
+        ),
     ),
 )
 

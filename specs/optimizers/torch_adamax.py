@@ -44,6 +44,12 @@ SPEC = derive(
             "torch.optim.Adamax",
             arguments=(("lr", eta), ("betas", (beta_1, beta_2)), ("eps", epsilon), ("weight_decay", lambda_l2)),
         ),
+        Counterpart(
+            "optax.adamax",
+            arguments=(("learning_rate", eta), ("b1", beta_1), ("b2", beta_2), ("eps", epsilon)),
+            requires=(("weight_decay", 0.0),),
+            note="optax.adamax has no L2 term",
+        ),
     ),
 )
 

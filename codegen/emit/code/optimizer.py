@@ -138,10 +138,17 @@ class FinishFunction:
     sums: tuple[str, ...]
     lines: tuple[Line, ...]
     values: tuple[str, ...]
+    tensor_state: tuple[Line, ...] = ()
+    """Each state kept per tensor: its old value's name (``target``) and its new value's (``value``)."""
 
     @property
     def key(self) -> tuple:
-        return ("finish", self.scalars, self.sums, self.lines, self.values)
+        return ("finish", self.scalars, self.sums, self.lines, self.values, self.tensor_state)
+
+    @property
+    def arguments(self) -> tuple[str, ...]:
+        """The tables it reads and writes (one row a tensor), then the scalars of the step."""
+        return ("sums", "values", *(("tensor_state",) if self.tensor_state else ()), *self.scalars)
 
 
 @dataclass(frozen=True)
@@ -155,10 +162,16 @@ class StepFunction:
     """The keys of the functions it calls: the pass computing the sums, the values, and the update."""
     sums: int
     values: int
+    tensor_state: tuple[str, ...] = ()
+    """The arrays of one float64 element that hold the tensor's per-tensor state, after the element arrays."""
 
     @property
     def key(self) -> tuple:
-        return ("step", self.arrays, self.scalars, self.parts, self.sums, self.values)
+        return ("step", self.arrays, self.scalars, self.parts, self.sums, self.values, self.tensor_state)
+
+    @property
+    def arguments(self) -> tuple[str, ...]:
+        return (*self.arrays, *self.tensor_state, *self.scalars)
 
 
 @dataclass(frozen=True)
@@ -207,6 +220,7 @@ class VariantModel:
     hyperparameters: str
     state: str
     optimizer_state: str
+    tensor_state: str
     reduction: str
     """The runtime ``Reduction`` of a variant with sums over the tensor, as source; ``"None"`` otherwise."""
 
@@ -288,6 +302,7 @@ def functions(lowered: Lowered, plans: tuple[KernelPlan, ...]) -> Functions:
                 (reduce.key, finish.key, update.key),
                 len(reduce.sums),
                 len(update.values),
+                _tensor_state_arrays(plan, (*update.arrays, *update.step_scalars)),
             )
             parts += [reduce, finish, step]
             chosen = VariantFunctions(
@@ -388,8 +403,14 @@ def _variant_model(variant: Variant, keys: VariantFunctions, names: dict[tuple, 
         hyperparameters=repr(tuple(h.argument for h in variant.hyperparameters)),
         state=repr(tuple(s.name for s in variant.parameter_state)),
         optimizer_state=repr(tuple(s.name for s in variant.optimizer_state)),
+        tensor_state=repr(tuple(s.name for s in variant.tensor_state)),
         reduction=reduction,
     )
+
+
+def _tensor_state_arrays(plan: KernelPlan, taken: tuple[str, ...]) -> tuple[str, ...]:
+    """The names of the one-element arrays a whole step of one tensor takes its per-tensor state in: the state's."""
+    return tuple(s.name if s.name not in taken else f"{s.name}_array" for s in plan.variant.tensor_state)
 
 
 def _scalars_function(plan: KernelPlan) -> ScalarsFunction:
@@ -435,6 +456,7 @@ def finish_function(plan: KernelPlan) -> FinishFunction:
         sums=tuple(accumulator.name for accumulator, _ in reduction.sums),
         lines=tuple(Line(lhs.name, printer.doprint(rhs)) for lhs, rhs in reduction.finish),
         values=tuple(value.name for value in reduction.values),
+        tensor_state=tuple(Line(state.symbol.name, new.name) for state, new in reduction.tensor_state),
     )
 
 

@@ -50,13 +50,26 @@ def triton_kernels(plans: tuple[KernelPlan, ...]) -> TritonKernels:
     by_variant, reductions = {}, {}
     for plan in plans:
         kernel = kernel_function(plan, TritonPrinter)
-        by_key.setdefault(kernel.key, kernel)
-        by_variant[plan.variant.name] = kernel.key
+        by_key.setdefault(_text_key(kernel), kernel)
+        by_variant[plan.variant.name] = _text_key(kernel)
         if plan.reduction is not None:
             reduce = reduce_function(plan, TritonPrinter)
-            by_key.setdefault(reduce.key, reduce)
-            reductions[plan.variant.name] = reduce.key
+            by_key.setdefault(_text_key(reduce), reduce)
+            reductions[plan.variant.name] = _text_key(reduce)
     return TritonKernels(by_key, by_variant, reductions)
+
+
+def _text_key(kernel: KernelFunction) -> tuple:
+    """What a Triton kernel's text depends on: it binds only the arrays and scalars it reads, each by its position
+    (two variants' passes that read the same are one kernel, whatever else their scalars hold)."""
+    read = kernel.names_read
+
+    def positions(names: tuple[str, ...]) -> tuple:
+        return tuple((index, name) for index, name in enumerate(names) if name in read)
+
+    bound = (len(kernel.arrays), positions(kernel.arrays), positions(kernel.step_scalars))
+    values = (len(kernel.values), positions(kernel.values))
+    return ("triton", *bound, kernel.loads, kernel.body, kernel.stores, kernel.flags, kernel.sums, values)
 
 
 def triton_optimizer_module(
@@ -66,8 +79,8 @@ def triton_optimizer_module(
     specs this one imports, nearest first) already has is imported from it, as the NumPy modules import theirs."""
     inherited: dict[tuple, tuple[str, str]] = {}  # key → (module, name), the nearest provider winning
     for module, theirs in reversed(providers):
-        for kernel in theirs.by_key.values():
-            inherited[kernel.key] = (module, kernel.name)
+        for key, kernel in theirs.by_key.items():
+            inherited[key] = (module, kernel.name)
     local = tuple(kernel for key, kernel in own.by_key.items() if key not in inherited)
     shared: dict[str, list[str]] = {}
     for key in own.by_key:

@@ -247,7 +247,7 @@ def algorithm_lines(spec: OptimizerSpec) -> tuple[AlgorithmLine, ...]:
 def element_symbols(spec: OptimizerSpec) -> frozenset[sympy.Symbol]:
     """The ``variables`` of ``latex`` for ``spec``'s update: the weight, the gradient, the element-wise state, and
     every local assigned from them outside a sum over the tensor (a norm, a trust ratio is a coefficient)."""
-    element = {w, g, *(s.symbol for s in spec.state if s.scope != "optimizer")}
+    element = {w, g, *(s.symbol for s in spec.state if s.scope == "parameter")}
     for lhs, rhs in spec.update:
         rhs = sympy.sympify(rhs)
         outside = rhs.xreplace({total: sympy.Dummy() for total in rhs.atoms(tensor_sum)}).free_symbols
@@ -390,8 +390,16 @@ def _per_step_symbols(spec: OptimizerSpec) -> set[sympy.Symbol]:
     return assigned
 
 
+_SCOPES = {
+    "parameter": ("every element", "state, per element"),
+    "tensor": ("one number per tensor", "state, one per tensor"),
+    "optimizer": ("one scalar for the whole optimizer", "state, one scalar"),
+}
+"""How many values a state of each scope has, as the docs say it: before the first step, and in the symbols."""
+
+
 def _initial_line(state: State, names: dict) -> InitialLine:
-    scope = "every element" if state.scope == "parameter" else "one scalar for the whole optimizer"
+    scope = _SCOPES[state.scope][0]
     return InitialLine(latex(state.symbol, names), latex(sympy.sympify(state.initial), names), rf"\text{{{scope}}}")
 
 
@@ -421,7 +429,7 @@ def symbol_rows(spec: OptimizerSpec) -> tuple[SymbolRow, ...]:
         meaning = f"{texttt(h.argument)}: {plain(spec, h.description, h.argument)}"
         rows.append(SymbolRow(math(latex(h.symbol, names)), "hyperparameter", meaning))
     for state in spec.state:
-        role = "state, per element" if state.scope == "parameter" else "state, one scalar"
+        role = _SCOPES[state.scope][1]
         meaning = f"{texttt(state.name)}: {plain(spec, state.description, state.name)}"
         rows.append(SymbolRow(math(latex(state.symbol, names)), role, meaning))
     declared = {*ROLE_ROWS, *(h.symbol for h in spec.hyperparameters), *(s.symbol for s in spec.state)}
@@ -435,7 +443,7 @@ def symbol_rows(spec: OptimizerSpec) -> tuple[SymbolRow, ...]:
 
 def _per_tensor_symbols(spec: OptimizerSpec) -> set[sympy.Symbol]:
     """Locals with one value per tensor: those that sum over it, and those computed from them alone."""
-    found: set[sympy.Symbol] = set()
+    found = {s.symbol for s in spec.state if s.scope == "tensor"}
     invariant = {
         t,
         *(h.symbol for h in spec.hyperparameters),

@@ -18,6 +18,7 @@ from .lars import LARS
 from .legacy_keras_nadam import LegacyKerasNadam
 from .lion import Lion
 from .nadam import Nadam
+from .novograd import NovoGrad
 from .optax_lamb import OptaxLamb
 from .optimistic_gradient_descent import OptimisticGradientDescent
 from .radam import RAdam
@@ -73,6 +74,8 @@ OPTIMIZERS = {
     "lion": Lion,
     "Nadam": Nadam,
     "nadam": Nadam,
+    "NovoGrad": NovoGrad,
+    "novograd": NovoGrad,
     "OptaxLamb": OptaxLamb,
     "optax_lamb": OptaxLamb,
     "OptimisticGradientDescent": OptimisticGradientDescent,
@@ -147,6 +150,7 @@ __all__ = [
     "LegacyKerasNadam",
     "Lion",
     "Nadam",
+    "NovoGrad",
     "OptaxLamb",
     "OptimisticGradientDescent",
     "RAdam",

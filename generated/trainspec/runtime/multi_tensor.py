@@ -134,10 +134,12 @@ def step_tensors(
     dtype: np.dtype,
     scalars: tuple,
     reduction: Reduction | None = None,
+    tensor_state: np.ndarray | None = None,
 ) -> None:
     """One step of every tensor of one dtype at ``addresses`` (param, grad, state... per tensor), with the per-step
     ``scalars`` rounded to that dtype: one call, shared between the threads. With a ``reduction``, its pass runs
-    first, each tensor's sums added up from its rows in row order (the same order whatever the threads)."""
+    first, each tensor's sums added up from its rows in row order (the same order whatever the threads); its finish
+    updates ``tensor_state`` (float64, a row per tensor) in place, where the variant keeps state per tensor."""
     like = _LIKE.setdefault(dtype, np.empty(0, dtype))
     rows = table(addresses, sizes)
     step_scalars = typed(scalars, like.dtype)
@@ -149,7 +151,7 @@ def step_tensors(
     counts = row_counts(sizes)
     sums = np.add.reduceat(partials, np.cumsum(counts) - counts, axis=0)
     values = np.empty((len(sizes), reduction.values), like.dtype)
-    reduction.finish(sums, values, *scalars)
+    reduction.finish(sums, values, *(() if tensor_state is None else (tensor_state,)), *scalars)
     run_rows(rows_kernel, rows, like, (np.repeat(values, counts, axis=0), *step_scalars))
 
 

@@ -56,6 +56,8 @@ class KernelVariant:
     hyperparameters: tuple[str, ...]
     state: tuple[str, ...]
     optimizer_state: tuple[str, ...]
+    tensor_state: tuple[str, ...] = ()
+    """The state kept as one float64 per tensor (NovoGrad's second moment), which the reduction's finish updates."""
     reduction: Reduction | None = None
     """For a variant with sums over the tensor: the pass computing them, before ``rows`` (then its update)."""
 
@@ -96,6 +98,7 @@ class Optimizer:
         self.name = self.default_name if name is None else str(name)
         self.variant = select_variant(type(self), {**self._flags, **self._all_hyperparameters()})
         self._slots: list[dict[str, np.ndarray]] | None = None
+        self._tensor_state: list[dict[str, float]] | None = None
         self._addresses: list[tuple[int, ...]] | None = None
         self._optimizer_state = {
             n: float(v)
@@ -160,6 +163,7 @@ class Optimizer:
         _check_params(params)
         initial = self.initial_state(self._all_hyperparameters())
         self._slots = [{name: initial_slot(p, initial[name]) for name in self.variant.state} for p in params]
+        self._tensor_state = [{name: float(initial[name]) for name in self.variant.tensor_state} for _ in params]
         self._addresses = None
 
     def apply(self, grads: Iterable[np.ndarray], params: Iterable[np.ndarray]) -> None:
@@ -178,15 +182,27 @@ class Optimizer:
         optimizer_state = [self._optimizer_state[n] for n in self.variant.optimizer_state]
         scalars, new_optimizer_state = self.variant.scalars(*arguments, t, *optimizer_state)
         # One call steps every array of a dtype: the rows of a table of their addresses (runtime.multi_tensor).
-        by_dtype: dict[np.dtype, tuple[list, list]] = {}
-        for p, g, slots in zip(params, grads, self._slot_addresses()):
-            addresses, sizes = by_dtype.setdefault(p.dtype, ([], []))
+        by_dtype: dict[np.dtype, tuple[list, list, list]] = {}
+        for index, (p, g, slots) in enumerate(zip(params, grads, self._slot_addresses())):
+            addresses, sizes, indices = by_dtype.setdefault(p.dtype, ([], [], []))
             addresses.append((address(p), address(g), *slots))
             sizes.append(p.size)
-        for dtype, (addresses, sizes) in by_dtype.items():
-            step_tensors(self.variant.rows, addresses, sizes, dtype, scalars, self.variant.reduction)
+            indices.append(index)
+        for dtype, (addresses, sizes, indices) in by_dtype.items():
+            per_tensor = self._per_tensor(indices)
+            step_tensors(self.variant.rows, addresses, sizes, dtype, scalars, self.variant.reduction, per_tensor)
+            if per_tensor is not None:  # the reduction's finish updated it in place
+                for index, row in zip(indices, per_tensor.tolist()):
+                    self._tensor_state[index] = dict(zip(self.variant.tensor_state, row))
         self._optimizer_state = dict(zip(self.variant.optimizer_state, map(float, new_optimizer_state)))
         self.iterations += 1
+
+    def _per_tensor(self, indices: list[int]) -> np.ndarray | None:
+        """The per-tensor state of the parameters at ``indices``, a row each (None where the variant keeps none)."""
+        names = self.variant.tensor_state
+        if not names:
+            return None
+        return np.array([[self._tensor_state[index][name] for name in names] for index in indices])
 
     def _slot_addresses(self) -> list[tuple[int, ...]]:
         """The address of each parameter's state arrays, in the variant's order (they move only with the state)."""
@@ -230,6 +246,7 @@ class Optimizer:
             "iterations": self.iterations,
             "optimizer_state": dict(self._optimizer_state),
             "slots": None if self._slots is None else [{n: a.copy() for n, a in s.items()} for s in self._slots],
+            "tensor_state": None if self._tensor_state is None else [dict(s) for s in self._tensor_state],
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
@@ -256,10 +273,29 @@ class Optimizer:
             self._check_slots_fit(slots)
             slots = [{n: np.array(a, copy=True) for n, a in s.items()} for s in slots]
         # Convert everything before assigning anything: a refused restore leaves the optimizer as it was.
-        optimizer_state = {n: _checked_state_scalar(n, v) for n, v in state["optimizer_state"].items()}
+        optimizer_state = {
+            n: _checked_state_scalar("optimizer_state", n, v) for n, v in state["optimizer_state"].items()
+        }
+        tensor_state = self._checked_tensor_state(state.get("tensor_state"), slots)
         self.iterations = int(iterations)
         self._optimizer_state = optimizer_state
-        self._slots, self._addresses = slots, None
+        self._slots, self._tensor_state, self._addresses = slots, tensor_state, None
+
+    def _checked_tensor_state(self, given: Any, slots: list | None) -> list[dict[str, float]] | None:
+        """The per-tensor state of a restore: one dict per parameter, as the slots have, or None before a build."""
+        names = set(self.variant.tensor_state)
+        if slots is None or (given is None and not names):
+            if given is not None:
+                raise ValueError("tensor_state must be None where slots is None (the optimizer is not built)")
+            return None if slots is None else [{} for _ in slots]
+        if not isinstance(given, list) or len(given) != len(slots):
+            raise ValueError(f"tensor_state must be a list of one dict per parameter ({len(slots)}), got {given!r}")
+        for index, entry in enumerate(given):
+            if not isinstance(entry, dict) or set(entry) != names:
+                raise ValueError(f"tensor_state[{index}] must hold {self.variant.tensor_state}, got {entry!r}")
+        return [
+            {n: _checked_state_scalar(f"tensor_state[{i}]", n, v) for n, v in e.items()} for i, e in enumerate(given)
+        ]
 
     def _check_slots_fit(self, slots: list[dict[str, np.ndarray]]) -> None:
         """Each parameter's slots share one shape and dtype: the built parameters' where the optimizer is built."""
@@ -404,9 +440,9 @@ def _learning_rate_schedule(value: Any) -> Schedule | None:
     return None
 
 
-def _checked_state_scalar(name: str, value: Any) -> float:
+def _checked_state_scalar(where: str, name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"optimizer_state[{name!r}] must be a float, got {type(value).__name__} {value!r}")
+        raise TypeError(f"{where}[{name!r}] must be a float, got {type(value).__name__} {value!r}")
     return float(value)
 
 

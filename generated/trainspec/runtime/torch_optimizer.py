@@ -195,6 +195,10 @@ class TorchOptimizer(torch.optim.Optimizer):
             if not isinstance(tensor, torch.Tensor) or tensor.shape != p.shape or tensor.dtype != p.dtype:
                 shown = f"{tensor.dtype}{list(tensor.shape)}" if isinstance(tensor, torch.Tensor) else repr(tensor)
                 raise ValueError(f"{name} is {p.dtype}{list(p.shape)} but its state {slot!r} is {shown}")
+        for number in variant.tensor_state:
+            value = state.get(number)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"{name} has {number} {value!r} in its state; it is one float for the tensor")
         step = state.get(STEP)
         if isinstance(step, bool) or not isinstance(step, int) or step < 0:
             raise ValueError(f"{name} has step {step!r} in its state; a step count is a non-negative integer")
@@ -217,10 +221,16 @@ class TorchOptimizer(torch.optim.Optimizer):
                 for p, g, state in batch
             ]
             sizes = [p.numel() for p, _, _ in batch]
+            # One float64 row per tensor, which the reduction's finish updates in place.
+            names = variant.tensor_state
+            per_tensor = np.array([[state[name] for name in names] for _, _, state in batch]) if names else None
             if on_gpu:
-                self._launch(variant, addresses, sizes, scalars, dtype, batch[0][0].device)
+                self._launch(variant, addresses, sizes, scalars, dtype, batch[0][0].device, per_tensor)
             else:
-                step_tensors(variant.rows, addresses, sizes, NUMPY_DTYPES[dtype], scalars, variant.reduction)
+                reduction = variant.reduction
+                step_tensors(variant.rows, addresses, sizes, NUMPY_DTYPES[dtype], scalars, reduction, per_tensor)
+            for (_, _, state), row in zip(batch, [] if per_tensor is None else per_tensor.tolist()):
+                state.update(zip(names, row))
             stepped = dict(zip(variant.optimizer_state, map(float, new_state)), step=step + 1)
             for _, _, state in batch:
                 state.update(stepped)
@@ -249,10 +259,12 @@ class TorchOptimizer(torch.optim.Optimizer):
         scalars: tuple,
         dtype: torch.dtype,
         device: torch.device,
+        tensor_state: np.ndarray | None = None,
     ) -> None:
         """One launch of the variant's Triton kernel over the table of these tensors. A variant with sums over the
         tensor launches the pass computing them first; each tensor's sums are added up from its rows, in row order,
-        and its values computed, on the CPU as the NumPy path does (a small copy each way, which waits for the GPU)."""
+        and its values computed (and ``tensor_state`` updated), on the CPU as the NumPy path does (a small copy each
+        way, which waits for the GPU)."""
         module, dtypes = self._triton()
         rows = table(addresses, sizes, GPU_CHUNK)
         grid, on_device = (len(rows),), torch.from_numpy(rows).to(device)
@@ -267,7 +279,7 @@ class TorchOptimizer(torch.optim.Optimizer):
         counts = row_counts(sizes, GPU_CHUNK)
         sums = np.add.reduceat(partials.cpu().numpy(), np.cumsum(counts) - counts, axis=0)
         values = np.empty((len(sizes), reduction.values), NUMPY_DTYPES[dtype])
-        reduction.finish(sums, values, *scalars)
+        reduction.finish(sums, values, *(() if tensor_state is None else (tensor_state,)), *scalars)
         per_row = torch.from_numpy(np.repeat(values, counts, axis=0)).to(device)
         module.KERNELS[variant.name][grid](on_device, typed, per_row, **options)
 
@@ -287,7 +299,7 @@ class TorchOptimizer(torch.optim.Optimizer):
         state[STEP] = 0
         for name in variant.state:
             state[name] = _filled_like(p, initial[name])
-        for name in variant.optimizer_state:
+        for name in (*variant.optimizer_state, *variant.tensor_state):
             state[name] = float(initial[name])
         return state
 
