@@ -116,7 +116,7 @@ def _emit_optimizer(planned: PlannedOptimizer, context: Context) -> tuple[Emitte
     spec = planned.lowered.spec
     package = context.package
     checks = relations_check_module(spec, context.registry, context.specs_location, package)
-    providers = _providers(spec, context)
+    providers = tuple((module, _written_by(provider, context)) for module, provider in _providers(spec, context))
     return (
         optimizer_module(planned.lowered, planned.functions, tuple((m, p.functions) for m, p in providers), package),
         torch_optimizer_module(spec, package),
@@ -138,6 +138,26 @@ def _providers(spec: OptimizerSpec, context: Context) -> tuple[tuple[str, Planne
         (s for s in context.registry.optimizers if s.source in imported), key=lambda s: imported.index(s.source)
     )
     return tuple((s.module_name, context.planned("optimizer", s.name)) for s in ordered)
+
+
+def _written_by(planned: PlannedOptimizer, context: Context) -> PlannedOptimizer:
+    """``planned`` with only the functions its own modules write: one they import from a provider of their own goes
+    there by that provider's name, so a module importing it takes it from that provider (OptaxAdamW's kernel from
+    TorchAdam's module, not TorchAdamW's, which imports it)."""
+    theirs = [provider for _, provider in _providers(planned.lowered.spec, context)]
+    imported = {function.key for provider in theirs for function in provider.functions.every}
+    functions = planned.functions
+    written = {
+        kind: tuple(f for f in getattr(functions, kind) if f.key not in imported)
+        for kind in ("scalars", "kernels", "finishes", "steps")
+    }
+    kernels = {key for provider in theirs for key in provider.triton.by_key}
+    triton = {key: kernel for key, kernel in planned.triton.by_key.items() if key not in kernels}
+    return dataclasses.replace(
+        planned,
+        functions=dataclasses.replace(functions, **written),
+        triton=dataclasses.replace(planned.triton, by_key=triton),
+    )
 
 
 def _index_optimizers(context: Context) -> tuple[Emitted, ...]:

@@ -19,7 +19,10 @@ from .legacy_keras_nadam import LegacyKerasNadam
 from .lion import Lion
 from .nadam import Nadam
 from .novograd import NovoGrad
+from .optax_adamw import OptaxAdamW
 from .optax_lamb import OptaxLamb
+from .optax_nadam import OptaxNadam
+from .optax_nadamw import OptaxNadamW
 from .optimistic_gradient_descent import OptimisticGradientDescent
 from .radam import RAdam
 from .rmsprop import RMSprop
@@ -76,8 +79,14 @@ OPTIMIZERS = {
     "nadam": Nadam,
     "NovoGrad": NovoGrad,
     "novograd": NovoGrad,
+    "OptaxAdamW": OptaxAdamW,
+    "optax_adamw": OptaxAdamW,
     "OptaxLamb": OptaxLamb,
     "optax_lamb": OptaxLamb,
+    "OptaxNadam": OptaxNadam,
+    "optax_nadam": OptaxNadam,
+    "OptaxNadamW": OptaxNadamW,
+    "optax_nadamw": OptaxNadamW,
     "OptimisticGradientDescent": OptimisticGradientDescent,
     "optimistic_gradient_descent": OptimisticGradientDescent,
     "RAdam": RAdam,
@@ -151,7 +160,10 @@ __all__ = [
     "Lion",
     "Nadam",
     "NovoGrad",
+    "OptaxAdamW",
     "OptaxLamb",
+    "OptaxNadam",
+    "OptaxNadamW",
     "OptimisticGradientDescent",
     "RAdam",
     "RMSprop",
