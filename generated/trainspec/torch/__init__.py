@@ -23,6 +23,7 @@ from .optax_adamw import OptaxAdamW
 from .optax_lamb import OptaxLamb
 from .optax_nadam import OptaxNadam
 from .optax_nadamw import OptaxNadamW
+from .optimistic_adam import OptimisticAdam
 from .optimistic_gradient_descent import OptimisticGradientDescent
 from .radam import RAdam
 from .rmsprop import RMSprop
@@ -87,6 +88,8 @@ OPTIMIZERS = {
     "optax_nadam": OptaxNadam,
     "OptaxNadamW": OptaxNadamW,
     "optax_nadamw": OptaxNadamW,
+    "OptimisticAdam": OptimisticAdam,
+    "optimistic_adam": OptimisticAdam,
     "OptimisticGradientDescent": OptimisticGradientDescent,
     "optimistic_gradient_descent": OptimisticGradientDescent,
     "RAdam": RAdam,
@@ -164,6 +167,7 @@ __all__ = [
     "OptaxLamb",
     "OptaxNadam",
     "OptaxNadamW",
+    "OptimisticAdam",
     "OptimisticGradientDescent",
     "RAdam",
     "RMSprop",
