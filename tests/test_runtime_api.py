@@ -181,7 +181,8 @@ def test_library_defaults_are_the_spec_defaults(spec: OptimizerSpec, counterpart
     """The library's own defaults, read from its signature and taken through the declared mapping, are the spec's:
     a counterpart computing the spec's formula is the same convention, defaults included. An argument the library
     requires (Optax's learning_rate) has no default to agree with: the spec's is its own, and a library that
-    requires every argument (optax.sign_sgd) is skipped."""
+    requires every argument (optax.sign_sgd) is skipped. A library default None agrees with a spec default that
+    switches the same feature off (optax.sgd's momentum)."""
     pytest.importorskip(counterpart.library)
     parameters = inspect.signature(adapters.imported(counterpart)).parameters
     expected = adapters.call_arguments(counterpart, spec, _defaults(spec))
@@ -189,7 +190,23 @@ def test_library_defaults_are_the_spec_defaults(spec: OptimizerSpec, counterpart
     defaulted = {keyword for keyword in expected if parameters[keyword].default is not inspect.Parameter.empty}
     if not defaulted:
         pytest.skip(f"{counterpart.name} requires every argument it takes: no default to compare")
+    switched_off = _off_by_none(spec, counterpart, {keyword: parameters[keyword].default for keyword in defaulted})
+    defaulted -= switched_off
     assert {keyword: parameters[keyword].default for keyword in defaulted} == {k: expected[k] for k in defaulted}
+
+
+def _off_by_none(spec: OptimizerSpec, counterpart, defaults: dict) -> set[str]:
+    """The keywords whose library default None means the feature is off (optax.sgd's momentum=None), where the
+    spec's default switches the same feature off (its momentum 0): they agree."""
+    arguments = {h.symbol: h for h in spec.hyperparameters}
+    options = {option.argument: option for option in spec.options if option.kind != "flag"}
+    agreeing = set()
+    for keyword, declaration in adapters.mapping(counterpart, spec).items():
+        hyperparameter = arguments.get(declaration)
+        option = options.get(hyperparameter.argument) if hyperparameter else None
+        if defaults.get(keyword, 0) is None and option and hyperparameter.default == option.off_value:
+            agreeing.add(keyword)
+    return agreeing
 
 
 @pytest.mark.parametrize("cls", CLASSES, ids=_class_id)

@@ -116,6 +116,12 @@ SPEC = OptimizerSpec(
                 ("nesterov", "nesterov"),
             ),
         ),
+        Counterpart(
+            "optax.sgd",
+            arguments=(("learning_rate", eta), ("momentum", mu), ("nesterov", "nesterov")),
+            requires=(("dampening", 0.0), ("weight_decay", 0.0)),
+            note="optax.sgd has no dampening and no L2 term; its momentum None is momentum 0",
+        ),
     ),
 )
 

@@ -21,6 +21,7 @@ from .nadam import Nadam
 from .novograd import NovoGrad
 from .optax_adamw import OptaxAdamW
 from .optax_lamb import OptaxLamb
+from .optax_lion import OptaxLion
 from .optax_nadam import OptaxNadam
 from .optax_nadamw import OptaxNadamW
 from .optimistic_adam import OptimisticAdam
@@ -84,6 +85,8 @@ OPTIMIZERS = {
     "optax_adamw": OptaxAdamW,
     "OptaxLamb": OptaxLamb,
     "optax_lamb": OptaxLamb,
+    "OptaxLion": OptaxLion,
+    "optax_lion": OptaxLion,
     "OptaxNadam": OptaxNadam,
     "optax_nadam": OptaxNadam,
     "OptaxNadamW": OptaxNadamW,
@@ -165,6 +168,7 @@ __all__ = [
     "NovoGrad",
     "OptaxAdamW",
     "OptaxLamb",
+    "OptaxLion",
     "OptaxNadam",
     "OptaxNadamW",
     "OptimisticAdam",
