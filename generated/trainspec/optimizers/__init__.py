@@ -24,6 +24,7 @@ from .optax_lamb import OptaxLamb
 from .optax_lion import OptaxLion
 from .optax_nadam import OptaxNadam
 from .optax_nadamw import OptaxNadamW
+from .optax_rmsprop import OptaxRMSprop
 from .optimistic_adam import OptimisticAdam
 from .optimistic_gradient_descent import OptimisticGradientDescent
 from .radam import RAdam
@@ -91,6 +92,8 @@ OPTIMIZERS = {
     "optax_nadam": OptaxNadam,
     "OptaxNadamW": OptaxNadamW,
     "optax_nadamw": OptaxNadamW,
+    "OptaxRMSprop": OptaxRMSprop,
+    "optax_rmsprop": OptaxRMSprop,
     "OptimisticAdam": OptimisticAdam,
     "optimistic_adam": OptimisticAdam,
     "OptimisticGradientDescent": OptimisticGradientDescent,
@@ -171,6 +174,7 @@ __all__ = [
     "OptaxLion",
     "OptaxNadam",
     "OptaxNadamW",
+    "OptaxRMSprop",
     "OptimisticAdam",
     "OptimisticGradientDescent",
     "RAdam",
