@@ -145,18 +145,10 @@ def _written_by(planned: PlannedOptimizer, context: Context) -> PlannedOptimizer
     there by that provider's name, so a module importing it takes it from that provider (OptaxAdamW's kernel from
     TorchAdam's module, not TorchAdamW's, which imports it)."""
     theirs = [provider for _, provider in _providers(planned.lowered.spec, context)]
-    imported = {function.key for provider in theirs for function in provider.functions.every}
-    functions = planned.functions
-    written = {
-        kind: tuple(f for f in getattr(functions, kind) if f.key not in imported)
-        for kind in ("scalars", "kernels", "finishes", "steps")
-    }
+    functions = {function.key for provider in theirs for function in provider.functions.every}
     kernels = {key for provider in theirs for key in provider.triton.by_key}
-    triton = {key: kernel for key, kernel in planned.triton.by_key.items() if key not in kernels}
     return dataclasses.replace(
-        planned,
-        functions=dataclasses.replace(functions, **written),
-        triton=dataclasses.replace(planned.triton, by_key=triton),
+        planned, functions=planned.functions.without(functions), triton=planned.triton.without(kernels)
     )
 
 

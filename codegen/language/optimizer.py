@@ -41,6 +41,7 @@ __all__ = [
     "lambda_wd",
     "learning_rate",
     "norm",
+    "starts_as_parameter",
     "t",
     "tensor_sum",
     "w",
@@ -84,6 +85,11 @@ every backend and a rounding bound in the reference. ``Piecewise`` is a branch: 
 elements (Rprop's sign cases), per step when they read only hyperparameters and ``t`` (RAdam's switch on ρ_t). Its
 conditions compare (``<``, ``<=``, ``>``, ``>=``, ``Eq``, ``Ne``) and combine (``&``, ``|``, ``~``), and its last pair
 is ``(value, True)``: what holds when no condition does. ``tensor_sum`` (and ``norm``) reduce over the tensor."""
+
+
+def starts_as_parameter(initial: sympy.Expr | float | None) -> bool:
+    """Whether a state's initial value is the parameter itself: its state starts as a copy of it."""
+    return initial is not None and sympy.sympify(initial) == w
 
 
 def learning_rate(default: float) -> Hyperparameter:

@@ -37,7 +37,7 @@ import numpy as np
 import sympy
 from sympy import Interval, oo
 
-from codegen.language.optimizer import g, t, tensor_sum, w
+from codegen.language.optimizer import g, starts_as_parameter, t, tensor_sum, w
 from codegen.language.relations import (
     NUMERIC_SIZE,
     NUMERIC_STEPS,
@@ -527,7 +527,7 @@ def _run_kernel(
 
 def _starting_array(initial: sympy.Expr, values: Mapping, start: np.ndarray) -> np.ndarray:
     """A state's elements before the first step: a copy of the parameter where the state starts as it (``w``)."""
-    if sympy.sympify(initial) == w:
+    if starts_as_parameter(initial):
         return start.copy()
     return np.full(start.shape, _evaluate(initial, values))
 

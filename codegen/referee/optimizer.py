@@ -38,7 +38,7 @@ import sympy
 
 import trainspec
 from codegen.language.common import Hyperparameter, typical_range
-from codegen.language.optimizer import OptimizerSpec, eta, g, t, w
+from codegen.language.optimizer import OptimizerSpec, eta, g, starts_as_parameter, t, w
 from codegen.language.schedule import ScheduleSpec
 from codegen.load import Registry
 from codegen.lower.optimizer import Variant as LoweredVariant
@@ -515,7 +515,6 @@ def interpret(
     starts = {s.symbol: sympy.sympify(s.initial) for s in variant.state} | dict(initial or {})
     starting = {symbol: sympy.sympify(value).xreplace(values) for symbol, value in starts.items()}
     clipping = {name: arguments.get(name) for name in external.CLIPPING}
-    eta = spec.hyperparameter("learning_rate").symbol
     tensors: list[dict] = []  # each tensor's state, from one step to the next
 
     def step(params, grads, index):
@@ -537,7 +536,7 @@ def interpret(
 
 def _starting(initial: sympy.Expr, param: np.ndarray) -> np.ndarray:
     """A state's elements before the first step: a copy of the parameter where it starts as one (``w``)."""
-    if initial == w:
+    if starts_as_parameter(initial):
         return param.ravel().astype(np.float64)
     return np.full(param.size, float(initial))
 

@@ -15,7 +15,17 @@ from sympy.core.relational import Relational
 from sympy.logic.boolalg import Boolean
 
 from codegen.errors import SpecError
-from codegen.language.optimizer import FUNCTIONS, ROLE_SYMBOLS, OptimizerSpec, eta, g, t, tensor_sum, w
+from codegen.language.optimizer import (
+    FUNCTIONS,
+    ROLE_SYMBOLS,
+    OptimizerSpec,
+    eta,
+    g,
+    starts_as_parameter,
+    t,
+    tensor_sum,
+    w,
+)
 from codegen.language.relations import Equivalence, ScaleInvariance, Unbiased
 from codegen.load import Registry
 
@@ -165,13 +175,13 @@ class _Checker:
         for s in self.spec.state:
             if s.initial is None:
                 self.fail("state has no initial value", s.symbol)
-            initial = sympy.sympify(s.initial)
+            copied = starts_as_parameter(s.initial)
             if s.scope not in ("parameter", "tensor", "optimizer"):
                 self.fail(f"scope {s.scope!r} is none of 'parameter', 'tensor', 'optimizer'", s.symbol)
-            if initial == w and s.scope != "parameter":
+            if copied and s.scope != "parameter":
                 self.fail(f"{s.scope}-wide state cannot start as the parameter, which has many elements", s.symbol)
-            stray = initial.free_symbols - self.hyper
-            if stray and initial != w:
+            stray = sympy.sympify(s.initial).free_symbols - self.hyper
+            if stray and not copied:
                 self.fail(
                     f"initial value uses {sorted(map(str, stray))}, which are not hyperparameters "
                     "(a state may also start as a copy of the parameter: initial=w)",

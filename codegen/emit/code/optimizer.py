@@ -9,6 +9,7 @@ then compiles each distinct kernel once.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -173,6 +174,11 @@ class StepFunction:
     def arguments(self) -> tuple[str, ...]:
         return (*self.arrays, *self.tensor_state, *self.scalars)
 
+    @property
+    def finish_arguments(self) -> tuple[str, ...]:
+        """What it passes the finish (``FinishFunction.arguments``): its tables, then the step's scalars."""
+        return ("sums", "values", *(("tensor_state",) if self.tensor_state else ()), *self.scalars)
+
 
 @dataclass(frozen=True)
 class StepModel:
@@ -278,9 +284,17 @@ class Functions:
     def every(self) -> tuple:
         return (self.initial_state, *self.scalars, *self.kernels, *self.finishes, *self.steps)
 
+    def without(self, keys: set[tuple]) -> Functions:
+        """These functions less those with ``keys`` (what a module imports rather than writes); the initial state
+        stays, which goes by the same name in every module."""
+        kept = {kind: tuple(f for f in getattr(self, kind) if f.key not in keys) for kind in _KIND_FIELDS}
+        return dataclasses.replace(self, **kept)
+
 
 _KINDS = (ScalarsFunction, KernelFunction, FinishFunction, StepFunction)
 """The kinds of function a module defines besides its initial state, in the order it lays them out."""
+_KIND_FIELDS = ("scalars", "kernels", "finishes", "steps")
+"""The fields of ``Functions`` that hold them, in the same order."""
 
 
 def functions(lowered: Lowered, plans: tuple[KernelPlan, ...]) -> Functions:

@@ -10,6 +10,7 @@ kernel reads them from a small tensor of the parameters' dtype.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from codegen.emit.code.optimizer import KernelFunction, kernel_function, reduce_function
@@ -41,6 +42,10 @@ class TritonKernels:
     by_variant: dict[str, tuple]
     reductions: dict[str, tuple]
     """The key of the pass computing the sums over the tensor, for each variant that has one."""
+
+    def without(self, keys: set[tuple]) -> TritonKernels:
+        """These kernels less those with ``keys`` (what a module imports rather than writes)."""
+        return dataclasses.replace(self, by_key={key: k for key, k in self.by_key.items() if key not in keys})
 
 
 def triton_kernels(plans: tuple[KernelPlan, ...]) -> TritonKernels:

@@ -148,11 +148,27 @@ def step_tensors(
         return
     partials = np.zeros((len(rows), reduction.sums))
     run_rows(reduction.rows, rows, like, (partials, *step_scalars))
-    counts = row_counts(sizes)
+    values = row_values(reduction, partials, sizes, CHUNK, like.dtype, scalars, tensor_state)
+    run_rows(rows_kernel, rows, like, (values, *step_scalars))
+
+
+def row_values(
+    reduction: Reduction,
+    partials: np.ndarray,
+    sizes: list[int],
+    chunk: int,
+    dtype: np.dtype,
+    scalars: tuple,
+    tensor_state: np.ndarray | None = None,
+) -> np.ndarray:
+    """The values each row of a table of tensors of ``sizes`` (cut into rows of ``chunk`` elements) updates with:
+    each tensor's sums added up from its rows' ``partials`` in row order, then the reduction's finish, in float64
+    (which updates ``tensor_state`` in place, where the variant keeps state per tensor), in ``dtype``."""
+    counts = row_counts(sizes, chunk)
     sums = np.add.reduceat(partials, np.cumsum(counts) - counts, axis=0)
-    values = np.empty((len(sizes), reduction.values), like.dtype)
+    values = np.empty((len(sizes), reduction.values), dtype)
     reduction.finish(sums, values, *(() if tensor_state is None else (tensor_state,)), *scalars)
-    run_rows(rows_kernel, rows, like, (np.repeat(values, counts, axis=0), *step_scalars))
+    return np.repeat(values, counts, axis=0)
 
 
 def typed(scalars: tuple, dtype: np.dtype) -> tuple:

@@ -14,7 +14,7 @@ import math
 import numbers
 import os
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -33,6 +33,21 @@ def initial_slot(param: np.ndarray, value: float | str) -> np.ndarray:
     if value == COPY_OF_PARAMETER:
         return np.array(param, dtype=param.dtype, order="C", copy=True)
     return np.full(param.shape, value, dtype=param.dtype)
+
+
+def per_tensor_table(states: Sequence[Mapping[str, float]], names: tuple[str, ...]) -> np.ndarray | None:
+    """The state kept per tensor, ``names`` of each of ``states`` (one mapping per tensor), as the float64 table a
+    reduction's finish updates in place: a row per tensor. None where a variant keeps none."""
+    return np.array([[state[name] for name in names] for state in states]) if names else None
+
+
+def store_per_tensor(
+    states: Sequence[MutableMapping[str, float]], names: tuple[str, ...], table: np.ndarray | None
+) -> None:
+    """Write a ``per_tensor_table`` the finish has updated back into ``states``."""
+    if table is not None:
+        for state, row in zip(states, table.tolist()):
+            state.update(zip(names, row))
 
 
 @dataclass(frozen=True)
@@ -189,20 +204,12 @@ class Optimizer:
             sizes.append(p.size)
             indices.append(index)
         for dtype, (addresses, sizes, indices) in by_dtype.items():
-            per_tensor = self._per_tensor(indices)
+            states = [self._tensor_state[index] for index in indices]
+            per_tensor = per_tensor_table(states, self.variant.tensor_state)
             step_tensors(self.variant.rows, addresses, sizes, dtype, scalars, self.variant.reduction, per_tensor)
-            if per_tensor is not None:  # the reduction's finish updated it in place
-                for index, row in zip(indices, per_tensor.tolist()):
-                    self._tensor_state[index] = dict(zip(self.variant.tensor_state, row))
+            store_per_tensor(states, self.variant.tensor_state, per_tensor)
         self._optimizer_state = dict(zip(self.variant.optimizer_state, map(float, new_optimizer_state)))
         self.iterations += 1
-
-    def _per_tensor(self, indices: list[int]) -> np.ndarray | None:
-        """The per-tensor state of the parameters at ``indices``, a row each (None where the variant keeps none)."""
-        names = self.variant.tensor_state
-        if not names:
-            return None
-        return np.array([[self._tensor_state[index][name] for name in names] for index in indices])
 
     def _slot_addresses(self) -> list[tuple[int, ...]]:
         """The address of each parameter's state arrays, in the variant's order (they move only with the state)."""

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from .multi_tensor import row_counts, step_tensors, table
+from .multi_tensor import row_values, step_tensors, table
 from .optimizer import (
     COPY_OF_PARAMETER,
     KernelVariant,
@@ -35,7 +35,9 @@ from .optimizer import (
     global_clip_scale,
     initial_slot,
     norm_clip_scale,
+    per_tensor_table,
     select_variant,
+    store_per_tensor,
 )
 from .schedule import Schedule, deserialize, serialize
 
@@ -221,16 +223,14 @@ class TorchOptimizer(torch.optim.Optimizer):
                 for p, g, state in batch
             ]
             sizes = [p.numel() for p, _, _ in batch]
-            # One float64 row per tensor, which the reduction's finish updates in place.
-            names = variant.tensor_state
-            per_tensor = np.array([[state[name] for name in names] for _, _, state in batch]) if names else None
+            states = [state for _, _, state in batch]
+            per_tensor = per_tensor_table(states, variant.tensor_state)
             if on_gpu:
                 self._launch(variant, addresses, sizes, scalars, dtype, batch[0][0].device, per_tensor)
             else:
                 reduction = variant.reduction
                 step_tensors(variant.rows, addresses, sizes, NUMPY_DTYPES[dtype], scalars, reduction, per_tensor)
-            for (_, _, state), row in zip(batch, [] if per_tensor is None else per_tensor.tolist()):
-                state.update(zip(names, row))
+            store_per_tensor(states, variant.tensor_state, per_tensor)
             stepped = dict(zip(variant.optimizer_state, map(float, new_state)), step=step + 1)
             for _, _, state in batch:
                 state.update(stepped)
@@ -276,11 +276,10 @@ class TorchOptimizer(torch.optim.Optimizer):
             return
         partials = torch.zeros((len(rows), reduction.sums), dtype=torch.float64, device=device)
         module.REDUCTIONS[variant.name][grid](on_device, typed, partials, **options)
-        counts = row_counts(sizes, GPU_CHUNK)
-        sums = np.add.reduceat(partials.cpu().numpy(), np.cumsum(counts) - counts, axis=0)
-        values = np.empty((len(sizes), reduction.values), NUMPY_DTYPES[dtype])
-        reduction.finish(sums, values, *(() if tensor_state is None else (tensor_state,)), *scalars)
-        per_row = torch.from_numpy(np.repeat(values, counts, axis=0)).to(device)
+        values = row_values(
+            reduction, partials.cpu().numpy(), sizes, GPU_CHUNK, NUMPY_DTYPES[dtype], scalars, tensor_state
+        )
+        per_row = torch.from_numpy(values).to(device)
         module.KERNELS[variant.name][grid](on_device, typed, per_row, **options)
 
     def _triton(self) -> tuple[Any, dict[torch.dtype, Any]]:
