@@ -158,7 +158,10 @@ def _parser() -> argparse.ArgumentParser:
         "building an optax GradientTransformation)",
     )
     verify.add_argument(
-        "--steps", type=int, default=300, help="optimizer or schedule steps (default 300; initializers: --values)"
+        "--steps",
+        type=int,
+        default=300,
+        help="optimizer or schedule steps, controller epochs (default 300; initializers: --values)",
     )
     verify.add_argument(
         "--values", type=int, default=10**6, help="an initializer: values drawn in all, over its shapes (default 10^6)"
@@ -209,10 +212,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _verify(arguments: argparse.Namespace) -> int:
-    from codegen.referee import initializer, optimizer, schedule  # numpy, scipy and the generated package
+    from codegen.referee import controller, initializer, optimizer, schedule  # numpy, scipy, the generated package
 
     referees = {"optimizer": optimizer.verify_command, "schedule": schedule.verify_command}
     referees["initializer"] = initializer.verify_command
+    referees["controller"] = controller.verify_command
     registry = load_registry(arguments.specs)
     try:
         kind = registry.get(arguments.spec).kind
@@ -220,8 +224,7 @@ def _verify(arguments: argparse.Namespace) -> int:
         package = generated_package(arguments.out / arguments.package, arguments.package)
         covered = referees[kind](registry, arguments, package)
     except ImplementationError as error:  # the implementation raised: its own frames, then what it raised
-        frames = traceback.extract_tb(error.__cause__.__traceback__ if error.__cause__ else None)[1:]
-        print("".join(traceback.format_list(frames)) + f"error: {error}", file=sys.stderr)
+        print(_implementation_frames(error) + f"error: {error}", file=sys.stderr)
         return 3
     except (KeyError, ValueError, ImportError) as error:  # no such spec, package or counterpart; bad arguments
         print(f"error: {error.args[0] if error.args else error}", file=sys.stderr)
@@ -233,6 +236,13 @@ def _verify(arguments: argparse.Namespace) -> int:
     else:
         print(covered.report(arguments.every))
     return 0 if covered.passed else 1
+
+
+def _implementation_frames(error: ImplementationError) -> str:
+    """The traceback of what the implementation raised, without the referee's own frames that called into it."""
+    frames = traceback.extract_tb(error.__cause__.__traceback__ if error.__cause__ else None)
+    referee = str(Path(__file__).resolve().parent)
+    return "".join(traceback.format_list([f for f in frames if not f.filename.startswith(referee)]))
 
 
 def _verify_command_line(arguments: argparse.Namespace, kind: str) -> str:

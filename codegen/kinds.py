@@ -16,10 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from codegen.emit.checks.controller import controller_check_module
 from codegen.emit.checks.estimator import estimator_check_module
 from codegen.emit.checks.initializer import families_check_module, initializer_check_module
 from codegen.emit.checks.optimizer import relations_check_module
 from codegen.emit.checks.schedule import schedule_check_module
+from codegen.emit.code.controller import controller_module
 from codegen.emit.code.estimator import estimator_module
 from codegen.emit.code.initializer import initializer_module, kernels_module
 from codegen.emit.code.optimizer import Functions, functions, optimizer_module
@@ -28,6 +30,7 @@ from codegen.emit.code.schedule import schedule_module
 from codegen.emit.code.torch_optimizer import torch_optimizer_module
 from codegen.emit.code.triton_optimizer import TritonKernels, triton_kernels, triton_optimizer_module, triton_package
 from codegen.emit.common import Emitted
+from codegen.emit.docs.controller import controller_section, controllers_part
 from codegen.emit.docs.estimator import estimator_section, training_part
 from codegen.emit.docs.initializer import (
     family_table,
@@ -39,16 +42,19 @@ from codegen.emit.docs.initializer import (
 from codegen.emit.docs.optimizer import base_options_part, optimizer_section, optimizers_part
 from codegen.emit.docs.porting import porting_part
 from codegen.emit.docs.schedule import schedule_section, schedules_part
+from codegen.language.controller import ControllerSpec
 from codegen.language.estimator import EstimatorSpec
 from codegen.language.initializer import FAMILIES, InitializerSpec
 from codegen.language.optimizer import OptimizerSpec
 from codegen.language.schedule import ScheduleSpec
 from codegen.load import Registry
+from codegen.lower import controller as controllers
 from codegen.lower import estimator as estimators
 from codegen.lower import initializer as initializers
 from codegen.lower import optimizer as optimizers
 from codegen.lower import schedule as schedules
 from codegen.plan import CasePlan, KernelPlan, SchedulePlan, plan_case, plan_family, plan_kernel, plan_schedule
+from codegen.validate import controller as validate_controller
 from codegen.validate import estimator as validate_estimator
 from codegen.validate import initializer as validate_initializer
 from codegen.validate import optimizer as validate_optimizer
@@ -195,6 +201,25 @@ def _emit_schedule(planned: PlannedSchedule, context: Context) -> tuple[Emitted,
 def _index_schedules(context: Context) -> tuple[Emitted, ...]:
     specs = context.registry.schedules
     return (kind_package(SCHEDULES.package, specs, context.package), schedules_part(specs))
+
+
+# ----------------------------------------------------------------------------- controllers
+
+
+def _emit_controller(lowered: tuple[ControllerSpec, tuple[controllers.Variant, ...]], context: Context) -> tuple:
+    spec, variants = lowered
+    specs = {s.name: s for s in context.registry.of(CONTROLLERS.name)}
+    checks = controller_check_module(spec, specs, context.registry.relations, context.package)
+    return (
+        controller_module(spec, variants, context.package),
+        controller_section(spec, context.registry.relations),
+        *((checks,) if checks else ()),
+    )
+
+
+def _index_controllers(context: Context) -> tuple[Emitted, ...]:
+    specs = context.registry.of(CONTROLLERS.name)
+    return (kind_package(CONTROLLERS.package, specs, context.package), controllers_part(specs))
 
 
 # ----------------------------------------------------------------------------- initializers
@@ -351,6 +376,36 @@ SCHEDULES = Kind(
     title="Learning-rate schedules",
 )
 
+CONTROLLERS = Kind(
+    name="controller",
+    spec_type=ControllerSpec,
+    validate=lambda spec, context: validate_controller.validate(spec),
+    lower=lambda spec, context: (spec, controllers.variants(spec)),
+    plan=lambda lowered, context: lowered,
+    emit=_emit_controller,
+    index=_index_controllers,
+    shared=_no_files,
+    package=PackageStyle(
+        folder="controllers",
+        noun="controller",
+        table="CONTROLLERS",
+        docstring=(
+            "Learning rates set from a metric once per epoch (ReduceLROnPlateau), generated from their SymPy specs.\n\n"
+            "    from trainspec.controllers import ReduceLROnPlateau\n"
+            "    controller = ReduceLROnPlateau(learning_rate=0.1, patience=5)\n"
+            "    optimizer.learning_rate = controller.step(validation_loss)  # at the end of each epoch\n"
+        ),
+        runtime="controller",
+        runtime_names=("Controller",),
+        runtime_helpers=(),
+        functions=(_lookup("CONTROLLERS", "controller", "ReduceLROnPlateau", "reduce_lr_on_plateau"),),
+        exports_aliases=False,
+        registers=False,
+    ),
+    part="controllers/controllers",
+    title="Learning rates driven by a metric",
+)
+
 INITIALIZERS = Kind(
     name="initializer",
     spec_type=InitializerSpec,
@@ -429,5 +484,5 @@ ESTIMATORS = Kind(
     title="Gradient descent by batch size",
 )
 
-KINDS = (OPTIMIZERS, SCHEDULES, INITIALIZERS, ESTIMATORS)
+KINDS = (OPTIMIZERS, SCHEDULES, CONTROLLERS, INITIALIZERS, ESTIMATORS)
 BY_NAME = {kind.name: kind for kind in KINDS}

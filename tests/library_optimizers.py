@@ -87,3 +87,24 @@ BUILT_TRANSFORM = keras_sgd_in_optax(0.1)
 
 class NotAnOptimizer:
     """A class of neither library."""
+
+
+class RefusesItsArguments(torch.optim.Optimizer):
+    """A torch optimizer whose constructor fails with an error that is not a ValueError."""
+
+    def __init__(self, params, lr=0.01, momentum=0.0, nesterov=False):
+        raise RuntimeError("this optimizer is not finished")
+
+
+class FailsOnItsSecondStep(KerasSGDByHand):
+    """Keras's SGD by hand, with a step that fails once the variables are built."""
+
+    def update_step(self, gradient, variable, learning_rate):
+        if self.iterations > 0:
+            raise TypeError("an unsupported operand")
+        super().update_step(gradient, variable, learning_rate)
+
+
+def optax_sgd_that_fails_to_build(learning_rate, momentum=0.0, nesterov=False) -> optax.GradientTransformation:
+    """An optax factory that fails before it returns a transformation."""
+    raise KeyError("momentum_dtype")

@@ -88,7 +88,7 @@ def _fractional(spec: ScheduleSpec, arguments: dict) -> dict:
     moved = dict(arguments)
     for argument in spec.arguments:
         value = arguments.get(argument.argument)
-        if isinstance(argument, ListArgument) and argument.increasing:
+        if isinstance(argument, ListArgument) and argument.increasing and not argument.integer:
             moved[argument.argument] = [item + FRACTION for item in value]
         elif (
             isinstance(argument, Hyperparameter)
@@ -180,8 +180,23 @@ def test_composition_hands_over_to_the_following_schedule_exactly(spec):
     at = int(arguments[boundary])
     composed = _schedule(spec.name, arguments)
     following = build(arguments[spec.then.argument], package())
-    assert composed.own_value(at) == following(0)  # the own formula at its end, bit for bit
+    assert composed.continued(at) == following(0)  # the own formula at its end, bit for bit
     assert composed.values(range(at, at + 50)).tolist() == following.values(50).tolist()
+
+
+@pytest.mark.parametrize("spec", [pytest.param(s, id=s.name) for s in REGISTRY.schedules if s.join is not None])
+def test_a_join_hands_over_to_each_schedule_exactly(spec):
+    """From each boundary on the next schedule runs from its own step 0, bit for bit; before it, the earlier one."""
+    arguments = dict(spec.example.arguments)
+    joined = _schedule(spec.name, arguments)
+    schedules = [build(call, package()) for call in arguments[spec.join.schedules]]
+    starts = [0, *arguments[spec.join.boundaries]]
+    for index, (schedule, start) in enumerate(zip(schedules, starts)):
+        assert joined.values(range(start, start + 50)).tolist() == schedule.values(50).tolist()
+        if index:
+            earlier = starts[index - 1]
+            assert joined.continued(start) == schedules[index - 1](start - earlier)  # the earlier one, taken on
+            assert joined(start - 1) == schedules[index - 1](start - 1 - earlier)
 
 
 def _ignored_when_none(spec: ScheduleSpec) -> list[tuple[str, str]]:
@@ -341,7 +356,19 @@ def _bad_lists(spec: ScheduleSpec, example: dict) -> list:
         found.append((name, [math.inf, *items[1:]], ValueError, rf"{name}\[0\] must be a finite number, got inf"))
         if argument.increasing and len(items) > 1:
             found.append((name, items[::-1], ValueError, rf"{name} must be strictly increasing"))
+        if argument.integer:
+            found.append((name, [items[0] + 0.5, *items[1:]], ValueError, rf"{name}\[0\] must be a whole number"))
     return found
+
+
+def _bad_schedule_lists(spec: ScheduleSpec, argument: ScheduleArgument) -> list:
+    """A list of schedules: not a list, an element that is no schedule, one schedule too many."""
+    name, items = argument.argument, list(spec.example.arguments[argument.argument])
+    return [
+        (name, 0.1, TypeError, rf"{spec.name}: {name} must be a list of trainspec schedules"),
+        (name, [0.1, *items[1:]], TypeError, rf"{spec.name}: {name}\[0\] must be a trainspec schedule, got float"),
+        (name, [*items, items[-1]], ValueError, r"must have len\(\w+\) \+ \d+ = \d+ elements, got"),
+    ]
 
 
 def _bad_arguments(spec: ScheduleSpec) -> list:
@@ -350,6 +377,8 @@ def _bad_arguments(spec: ScheduleSpec) -> list:
     for argument in spec.arguments:
         if isinstance(argument, Hyperparameter):
             found += _bad_numbers(spec, argument)
+        elif isinstance(argument, ScheduleArgument) and argument.length is not None:
+            found += _bad_schedule_lists(spec, argument)
         elif isinstance(argument, ScheduleArgument):
             found.append((argument.argument, 0.1, TypeError, rf"{argument.argument} must be a trainspec schedule"))
     found += _bad_lists(spec, spec.example.arguments)
@@ -379,8 +408,9 @@ def test_negative_step_is_refused_everywhere(spec, bad):
         schedule(bad)
     with pytest.raises(ValueError, match=r"steps must be >= 0"):
         schedule.values([0, 5, bad])
-    with pytest.raises(ValueError, match=r"step must be >= 0"):
-        schedule.kernel.scalar(bad, *schedule._kernel_arguments)  # the generated njit kernel checks too
+    if schedule.kernel is not None:  # a join has no kernel of its own; each schedule it joins checks in its own
+        with pytest.raises(ValueError, match=r"step must be >= 0"):
+            schedule.kernel.scalar(bad, *schedule._kernel_arguments)  # the generated njit kernel checks too
 
 
 @pytest.mark.parametrize("spec", _examples())

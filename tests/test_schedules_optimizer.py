@@ -172,7 +172,7 @@ def test_a_hand_written_schedule_follows_a_composition(spec):
     arguments = {**spec.example.arguments, spec.then.argument: Halving(0.8)}
     composed = build(Call(spec.name, arguments), TRAINSPEC)
     at = int(arguments[boundary])
-    assert composed.own_value(at) == 0.8  # the own formula ends on the following schedule's first value
+    assert composed.continued(at) == 0.8  # the own formula ends on the following schedule's first value
     assert composed.values(range(at, at + 9)).tolist() == Halving(0.8).values(9).tolist()
     rebuilt = S.deserialize(json.loads(json.dumps(S.serialize(composed))))
     assert rebuilt.values(at + 9).tolist() == composed.values(at + 9).tolist()

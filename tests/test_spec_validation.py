@@ -462,3 +462,77 @@ def test_a_quotient_alone_inside_a_maximum_builds_and_computes(tmp_path: Path) -
             # A few roundings of the dtype per element: 8 units of its precision relative to the step's scale.
             assert param.dtype == dtype
             np.testing.assert_allclose(param, expected, rtol=0, atol=8 * np.finfo(dtype).eps * np.abs(expected).max())
+
+
+CONTROLLER = (SPECS_DIR / "controllers" / "torch_reduce_lr_on_plateau.py").read_text(encoding="utf-8")
+CONTROLLER_BREAKAGES = {
+    "an unknown symbol in the update": (
+        ("(reduced, Max(eta * factor, min_lr)),", '(reduced, Max(eta * factor, min_lr + Symbol("q"))),'),
+        "reduced",
+        "reads q: neither an argument, the metric m, state, nor assigned before",
+    ),
+    "the rate never assigned": (
+        ("        (eta, Piecewise((reduced, Eq(reduce, 1) & (eta - reduced > eps)), (eta, True))),\n", ""),
+        "eta",
+        "the update never assigns the rate eta",
+    ),
+    "an initial value that reads state": (
+        ('ControllerState(bad, "num_bad_epochs", 0,', 'ControllerState(bad, "num_bad_epochs", best,'),
+        "n_bad",
+        "the initial value of n_bad reads ['best'], which are no arguments",
+    ),
+    "a function without a kernel form": (
+        ("(reduced, Max(eta * factor, min_lr)),", "(reduced, Max(eta * factor, min_lr) * gamma(eta)),"),
+        "reduced",
+        "uses gamma; a controller may use Max, Min, Abs, Piecewise",
+    ),
+    "a case replacing no local": (
+        ('Case("abs", "abs", {bound: best + sign * threshold})', 'Case("abs", "abs", {Symbol("zz"): 1})'),
+        "zz",
+        "replaces zz: no local or state",
+    ),
+    "a branch without an otherwise": (
+        (
+            "(cooling, Piecewise((1, counter > 0), (0, True))),",
+            "(cooling, Piecewise((1, counter > 0), (0, counter < 0))),",
+        ),
+        "cooling",
+        "needs a last branch (value, True)",
+    ),
+    "a default outside the domain": (
+        ('factor, "factor", 0.1, Interval.open(0, 1)', 'factor, "factor", 1.5, Interval.open(0, 1)'),
+        "f",
+        "default 1.5 of 'factor' is outside",
+    ),
+    "an example without the starting rate": (
+        ('{"learning_rate": 0.1, "factor": 0.5, "patience": 3, "cooldown": 2}', '{"factor": 0.5}'),
+        None,
+        "the example must set the required argument 'learning_rate'",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", CONTROLLER_BREAKAGES)
+def test_a_bad_controller_spec_is_named_and_writes_nothing(name: str, tmp_path: Path) -> None:
+    (old, new), symbol, says = CONTROLLER_BREAKAGES[name]
+    assert CONTROLLER.count(old) == 1, f"{old!r} is not once in the bundled controller spec"
+    text = CONTROLLER.replace(old, new).replace("from sympy import ", "from sympy import gamma, ", 1)
+    specs = _specs_with(tmp_path, {"controller.py": text})
+    out = tmp_path / "out"
+
+    result = run_trainspec("build", "--specs", str(specs), "--out", str(out))
+
+    assert result.returncode == 2, result.stderr
+    assert "specs/controller.py" in result.stderr and says in result.stderr, result.stderr
+    if symbol is not None:
+        assert f"symbol {symbol!r}" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+def test_the_unbroken_controller_spec_builds_alone(tmp_path: Path) -> None:
+    """Every failure above comes from its one change: the bundled spec, alone in a folder, builds."""
+    specs = _specs_with(tmp_path, {"controller.py": CONTROLLER})
+    result = run_trainspec("build", "--specs", str(specs), "--out", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "trainspec" / "controllers" / "torch_reduce_lr_on_plateau.py").is_file()

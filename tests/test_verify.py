@@ -424,6 +424,25 @@ def test_an_object_of_no_known_form_is_a_usage_error(target: str, message: str, 
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("target", "raised"),
+    [
+        ("RefusesItsArguments", "RuntimeError: this optimizer is not finished"),
+        ("FailsOnItsSecondStep", "TypeError: an unsupported operand"),
+        ("optax_sgd_that_fails_to_build", "KeyError: 'momentum_dtype'"),
+    ],
+)
+def test_a_library_form_that_raises_exits_3_naming_it(target: str, raised: str, capsys) -> None:
+    """Whatever a class or factory in a library's form raises, built or stepping, is the implementation's error:
+    exit 3, its name and error, its own frames and none of the referee's."""
+    for needed in ("torch", "keras", "optax"):
+        pytest.importorskip(needed)
+    assert main(["verify", "SGD", "--against", f"tests.library_optimizers:{target}", "--steps", "5"]) == 3
+    err = capsys.readouterr().err
+    assert f"error: tests.library_optimizers:{target} raised {raised}" in err
+    assert "library_optimizers.py" in err and "/codegen/" not in err
+
+
 def test_parameters_that_never_change_get_a_hint(capsys) -> None:
     _adam_or_skip()
     target = "tests.wrong_optimizers:adam_writing_copies"

@@ -286,6 +286,27 @@ WRONG_IMPLEMENTATIONS = [
         {"ExponentialDecay with floor taken as round (⌊x⌋ → ⌊x + 1/2⌋)"},
         lambda a: math.ceil(a["decay_steps"] / 2),  # the first step nearer the next stair
     ),
+    (
+        "LinearWarmup",
+        "linear_warmup_not_rebased",
+        {},
+        {"LinearWarmup with the schedules it runs not re-based (each at step k, not k − its first step)"},
+        lambda a: a["warmup_steps"],  # the first step of the following schedule
+    ),
+    (
+        "JoinSchedules",
+        "join_not_rebased",
+        {},
+        {"JoinSchedules with the schedules it runs not re-based (each at step k, not k − its first step)"},
+        lambda a: a["boundaries"][0],
+    ),
+    (
+        "JoinSchedules",
+        "join_switching_after_the_boundary",
+        {},
+        {"JoinSchedules with boundary steps on the other side (< ↔ ≤ where the step is compared)"},
+        lambda a: a["boundaries"][0],
+    ),
 ]
 
 
@@ -309,6 +330,7 @@ def test_wrong_implementation_fails_with_the_slip_named(spec, function, given, s
         ("CosineDecay", "correct_cosine_decay", {"warmup_target": 0.05}),
         ("PiecewiseConstantDecay", "correct_piecewise_constant", {}),
         ("LinearWarmup", "correct_linear_warmup", {}),  # the following schedule comes as a callable
+        ("JoinSchedules", "correct_join", {}),  # the schedules come as a list of callables
     ],
     ids=label,
 )
@@ -322,10 +344,10 @@ def test_correct_hand_written_implementation_passes(spec, function, given):
 def test_unknown_mistake_fails_and_matches_nothing():
     _spec("LinearWarmup")
     verdict = verify(
-        REGISTRY, "LinearWarmup", f"{WRONG}:linear_warmup_not_rebased", steps=STEPS, seed=1, package=PACKAGE
+        REGISTRY, "LinearWarmup", f"{WRONG}:linear_warmup_squared_ramp", steps=STEPS, seed=1, package=PACKAGE
     )
     assert not verdict.passed
-    assert verdict.first_divergent == verdict.arguments["warmup_steps"]  # the first step of the following schedule
+    assert verdict.first_divergent == 1  # the ramp's first step after 0
     assert verdict.matches == []
     assert "It matches no registered convention and none of the known slips." in verdict.report()
 

@@ -102,3 +102,34 @@ def exponential_decay_rounding(step, initial_learning_rate, decay_steps, decay_r
     """The staircase rounds to the nearest stair instead of down (a one-line bug)."""
     p = math.floor(step / decay_steps + 0.5) if staircase else step / decay_steps
     return initial_learning_rate * decay_rate**p
+
+
+def _join(step, schedules, boundaries, rebased=True, starts_at=lambda step, boundary: step >= boundary):
+    start, current = 0, schedules[0]
+    for boundary, schedule in zip(boundaries, schedules[1:]):
+        if starts_at(step, boundary):
+            start, current = boundary, schedule
+    return current(step - start if rebased else step)
+
+
+def correct_join(step, schedules, boundaries) -> float:
+    """Optax's join_schedules, by hand: the schedules come as callables, the boundaries as a list."""
+    return _join(step, schedules, boundaries)
+
+
+def join_switching_after_the_boundary(step, schedules, boundaries) -> float:
+    """A boundary step left to the earlier schedule (``>`` for ``>=``)."""
+    return _join(step, schedules, boundaries, starts_at=lambda step, boundary: step > boundary)
+
+
+def join_not_rebased(step, schedules, boundaries) -> float:
+    """Each later schedule run on the global step, as SequentialLR users expect it not to be."""
+    return _join(step, schedules, boundaries, rebased=False)
+
+
+def linear_warmup_squared_ramp(step, schedule, warmup_steps, initial_learning_rate) -> float:
+    """A quadratic ramp where the spec's is linear: a mistake no slip models."""
+    if step >= warmup_steps:
+        return schedule(step - warmup_steps)
+    fraction = (step / warmup_steps) ** 2
+    return initial_learning_rate * (1 - fraction) + schedule(0) * fraction

@@ -37,7 +37,9 @@ class Counterpart:
     the name of a function of the drawn value, where the counterpart covers only part of the spec (torch's
     PolynomialLR decays to 0: ``end_learning_rate=0``). ``note`` says in a few words what the mapping does, for
     the referee's report. ``backends``: for a Keras counterpart that computes the spec's formula on some of its
-    backends only (measured), those backends; empty, every one.
+    backends only (measured), those backends; empty, every one. ``broken_defaults``: the library's arguments whose
+    own default is a measured bug (Optax's adadelta ascends at its default ``learning_rate=None``); the referee
+    passes every argument anyway, and the defaults test leaves these out.
     """
 
     name: str
@@ -46,6 +48,7 @@ class Counterpart:
     requires: tuple[tuple[str, object], ...] = ()
     note: str = ""
     backends: tuple[str, ...] = ()
+    broken_defaults: tuple[str, ...] = ()
 
     @property
     def library(self) -> str:

@@ -27,6 +27,12 @@ start at its own step 0 (Optax's ``join_schedules`` rule). The following
 schedule is the undefined function ``f`` in the spec's expressions, so the
 composition is still one SymPy expression (``full_value``) for the docs and
 the checks, while each part is evaluated by its own generated kernel.
+Schedules one after another, any number of them (PyTorch's ``SequentialLR``,
+Optax's ``join_schedules``), are a ``Join`` of a list of schedules at a list
+of boundaries, by the same rule; the spec's value names the schedule in
+effect with an undefined function of two arguments, ``f(j, s)``: schedule
+``j`` at its own step ``s``. A join has no formula of its own, so no kernel:
+each schedule in it runs its own.
 
 A schedule that is a special case of another records the substitution in
 ``derived_from``; the docs print "special case of" from it and a generated
@@ -89,6 +95,8 @@ __all__ = [
     "Example",
     "Hyperparameter",
     "Identity",
+    "Join",
+    "JumpAt",
     "ListArgument",
     "Periodic",
     "ScheduleArgument",
@@ -112,8 +120,9 @@ class ListArgument:
 
     ``length`` is an expression of the spec's length symbol (``n`` for the
     boundaries, ``n + 1`` for the values). ``increasing`` requires strictly
-    increasing elements. Elements must be finite real numbers. ``typical``:
-    where the elements are drawn (``list_typical_range``).
+    increasing elements. Elements must be finite real numbers, and whole ones
+    where ``integer``. ``typical``: where the elements are drawn
+    (``list_typical_range``).
     """
 
     symbol: sympy.IndexedBase
@@ -123,6 +132,8 @@ class ListArgument:
     increasing: bool = False
     default: None = None
     typical: Typical | None = None
+    integer: bool = False
+    """Whole numbers only (steps a join re-bases the schedules at)."""
 
 
 def list_typical_range(argument: ListArgument) -> Typical:
@@ -135,11 +146,13 @@ def list_typical_range(argument: ListArgument) -> Typical:
 
 @dataclass(frozen=True)
 class ScheduleArgument:
-    """An argument that is itself a schedule (the one that follows a warmup)."""
+    """An argument that is itself a schedule (the one that follows a warmup), or with a ``length`` (an expression of
+    the spec's length symbol) a list of schedules (those a ``Join`` runs one after another)."""
 
     argument: str
     description: str
     default: None = None
+    length: sympy.Expr | None = None
 
 
 @dataclass(frozen=True)
@@ -198,6 +211,21 @@ class Then:
     argument: str
     function: sympy.FunctionClass
     boundary: sympy.Expr
+
+
+@dataclass(frozen=True)
+class Join:
+    """The schedules of the list argument ``schedules`` one after another, at the steps of the list argument
+    ``boundaries``: the first from step 0, and from ``boundaries[i]`` on ``schedules[i + 1]``, re-based to start at
+    its own step 0 (Optax's ``join_schedules``).
+
+    ``function(j, s)`` is the undefined SymPy function that stands for schedule ``j`` at its own step ``s`` in the
+    spec's value.
+    """
+
+    schedules: str
+    boundaries: str
+    function: sympy.FunctionClass
 
 
 @dataclass(frozen=True)
@@ -261,6 +289,7 @@ class ScheduleSpec(Named):
     choices: tuple[Choice, ...] = ()
     when_none: tuple[WhenNone, ...] = ()
     then: Then | None = None
+    join: Join | None = None
     length: sympy.Symbol | None = None
     derived_from: Derivation | None = None
     past_the_end: str = ""
@@ -284,6 +313,11 @@ class ScheduleSpec(Named):
     @property
     def list_arguments(self) -> tuple[ListArgument, ...]:
         return tuple(a for a in self.arguments if isinstance(a, ListArgument))
+
+    @property
+    def sized_arguments(self) -> tuple[ListArgument | ScheduleArgument, ...]:
+        """The arguments that are lists, of numbers or of schedules: those whose lengths the length symbol gives."""
+        return tuple(a for a in self.arguments if getattr(a, "length", None) is not None)
 
     def symbol_of(self, name: str) -> sympy.Basic:
         argument = self.argument(name)
@@ -387,15 +421,24 @@ class ValueAt:
 
 
 @dataclass(frozen=True)
-class Continuous:
-    """No jump at ``at``: the formula in effect at step ``at - 1``, taken to ``at``, equals the value at ``at``."""
+class JumpAt:
+    """The jump at ``at`` is ``size``: the value at ``at`` less the formula in effect at step ``at - 1``, taken to
+    ``at``. A composition's statement (a spec with ``Then`` or ``Join``)."""
 
     name: str
     description: str
     call: Call
     at: sympy.Expr
     example: dict
+    size: sympy.Expr
     source: str = "<unknown>"
 
 
-SCHEDULE_RELATIONS = (Identity, Periodic, Bounded, ValueAt, Continuous)
+@dataclass(frozen=True)
+class Continuous(JumpAt):
+    """No jump at ``at``: a ``JumpAt`` of size 0."""
+
+    size: sympy.Expr = sympy.S.Zero
+
+
+SCHEDULE_RELATIONS = (Identity, Periodic, Bounded, ValueAt, JumpAt)

@@ -140,12 +140,13 @@ class Bound:
         raise ValueError("the definitions refer to each other in a cycle")
 
 
-def bind(specs: dict[str, ScheduleSpec], call: Call, tag: str = "") -> Bound:
+def bind(specs: dict[str, ScheduleSpec], call: Call, tag: str = "", rebased: bool = True) -> Bound:
     """``call`` as a ``Bound``. With a ``tag``, its argument and defined symbols are renamed ``name__tag``.
 
     A following schedule (a ``Call``) is bound twice, renamed apart: once at
     step ``k - boundary`` (where it runs) and once at step 0 (its first
-    value, which a warmup ramps to).
+    value, which a warmup ramps to). ``rebased=False`` runs the schedules of a
+    composition at the composition's own step ``k`` instead, a classic slip.
     """
     if call.schedule not in specs:
         raise KeyError(f"no schedule is named {call.schedule!r}; the schedules: {', '.join(sorted(specs))}")
@@ -154,6 +155,8 @@ def bind(specs: dict[str, ScheduleSpec], call: Call, tag: str = "") -> Bound:
     unknown = set(arguments) - {a.argument for a in spec.arguments} - {c.argument for c in spec.choices}
     if unknown:
         raise KeyError(f"{spec.name} has no argument(s) {sorted(unknown)}")
+    if spec.join is not None:
+        return _joined(specs, spec, arguments, tag, rebased)
     variant = variant_for(spec, {c.argument: arguments[c.argument] for c in spec.choices if c.argument in arguments})
     unset = frozenset(r.argument for r in spec.when_none if arguments.get(r.argument) is None)
     when_none = {}
@@ -190,7 +193,7 @@ def bind(specs: dict[str, ScheduleSpec], call: Call, tag: str = "") -> Bound:
         if isinstance(following, Call):
             running = bind(specs, following, tag + "1")
             first = bind(specs, following, tag + "0")
-            shift = {k: k - boundary}
+            shift = {k: k - boundary} if rebased else {}
             value = value.replace(spec.then.function, sympy.Lambda(k, first.value.xreplace({k: 0})))
             later = running.value.xreplace(shift)
             definitions.update({s: e.xreplace({k: 0}) for s, e in first.definitions.items()})
@@ -198,10 +201,33 @@ def bind(specs: dict[str, ScheduleSpec], call: Call, tag: str = "") -> Bound:
             numbers.update({**first.numbers, **running.numbers})
         else:
             value = value.replace(spec.then.function, following)
-            later = following(k - boundary)
+            later = following(k - boundary if rebased else k)
         value = sympy.Piecewise((value, k < boundary), (later, True))
     used = set().union(value.free_symbols, *(e.free_symbols for e in definitions.values()))
     return Bound(value, {s: v for s, v in numbers.items() if s in used}, definitions)
+
+
+def _joined(specs: dict[str, ScheduleSpec], spec: ScheduleSpec, arguments: dict, tag: str, rebased: bool) -> Bound:
+    """A ``Join`` of given schedules (``Call``s, each bound renamed apart, or undefined functions) at given
+    boundaries: a Piecewise with one branch per schedule, each re-based to its first step."""
+    schedules, boundaries = arguments[spec.join.schedules], arguments[spec.join.boundaries]
+    if len(schedules) != len(boundaries) + 1:
+        count = f"{len(boundaries)} boundaries and {len(schedules)} schedules"
+        raise ValueError(f"{spec.name} joins one schedule more than it has boundaries, not {count}")
+    starts = [sympy.S.Zero, *(sympy.sympify(exact(b) if isinstance(b, (int, float)) else b) for b in boundaries)]
+    ends = [*starts[1:], None]
+    branches, definitions, numbers = [], {}, {}
+    for index, (schedule, start, end) in enumerate(zip(schedules, starts, ends)):
+        shift = {k: k - start} if rebased else {}
+        if isinstance(schedule, Call):
+            running = bind(specs, schedule, f"{tag}j{index}")
+            branch = running.value.xreplace(shift)
+            definitions.update({s: e.xreplace(shift) for s, e in running.definitions.items()})
+            numbers.update(running.numbers)
+        else:
+            branch = schedule(k - start if rebased else k)
+        branches.append((branch, sympy.true if end is None else k < end))
+    return Bound(sympy.Piecewise(*branches), numbers, definitions)
 
 
 def _expand_lists(spec: ScheduleSpec, expression: sympy.Expr, arguments: dict) -> sympy.Expr:

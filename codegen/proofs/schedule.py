@@ -11,7 +11,7 @@ hold. How each is proven:
   list, for the stated instances, where floor and Piecewise on symbolic
   arguments defeat simplification. At a number, ``floor`` and every
   condition are decided exactly; the other arguments may stay symbols.
-- ``prove_periodic``, ``prove_value_at``, ``prove_continuous``: reduced to
+- ``prove_periodic``, ``prove_value_at``, ``prove_jump``: reduced to
   ``prove_identical``.
 
 ``confirm_*`` check the same statements on the generated kernels, with the
@@ -38,9 +38,9 @@ __all__ = [
     "confirm_within",
     "generated_package",
     "prove_bounded",
-    "prove_continuous",
     "prove_equal_at",
     "prove_identical",
+    "prove_jump",
     "prove_periodic",
     "prove_value_at",
 ]
@@ -100,10 +100,12 @@ def prove_bounded(
     assert not failures, f"{what}: not proven within bounds: " + "; ".join(failures[:5])
 
 
-def prove_continuous(expression: sympy.Expr, at: sympy.Expr, what: str = "") -> None:
-    """The branch of ``expression`` (a Piecewise in ``k``) in effect at ``at - 1``, evaluated at ``at``."""
+def prove_jump(expression: sympy.Expr, at: sympy.Expr, size: sympy.Expr, what: str = "") -> None:
+    """The value of ``expression`` (a Piecewise in ``k``) at ``at`` less its branch in effect at ``at - 1``, evaluated
+    at ``at``, is ``size`` (0: no jump)."""
     branch = branch_at(expression, at - 1)
-    prove_identical(branch.xreplace({k: at}), expression.xreplace({k: at}), what or f"no jump at k = {at}")
+    jump = expression.xreplace({k: at}) - branch.xreplace({k: at})
+    prove_identical(jump, size, what or f"the jump at k = {at}")
 
 
 def branch_at(expression: sympy.Expr, step: sympy.Expr) -> sympy.Expr:

@@ -238,7 +238,8 @@ def _library(library: str, resolved: Resolved, compute_fans: Fans) -> Initialize
         counterpart, _ = settle(resolved, library, arguments)
         axes = order(shape)
         keywords = call_arguments(resolved, counterpart, arguments)
-        values = fill(imported(counterpart), tuple(shape[axis] for axis in axes), dtype, seed, keywords)
+        laid_out = tuple(shape[axis] for axis in axes)
+        values = called(counterpart.name, fill, imported(counterpart), laid_out, dtype, seed, keywords)
         times = factor(resolved, counterpart, arguments)
         if times != 1:
             values = values * values.dtype.type(times)  # in the array's dtype, as the library would

@@ -343,11 +343,11 @@ def _calling(
             return {**keywords, **{name: values[name] for name in base_options if values.get(name) is not None}}
 
         if rates is None:
-            return _STEPPERS[library](cls, keywords_at(None), None)
+            return _guarded(chosen.name, _STEPPERS[library], cls, keywords_at(None), None)
         every = [keywords_at(rate) for rate in rates]
         varying = sorted(k for k in every[0] if any(keywords[k] != every[0][k] for keywords in every))
         changes = [{k: keywords[k] for k in varying} for keywords in every]
-        return _STEPPERS[library](cls, every[0], changes)
+        return _guarded(chosen.name, _STEPPERS[library], cls, every[0], changes)
 
     stepped = " (torch's default dtype set to the run's dtype while it steps)" if library == "torch" else ""
     called = call_text(chosen, declarer, base_options)
@@ -534,6 +534,19 @@ def called(target: str, function: Callable, *arguments: Any, **keywords: Any) ->
         return function(*arguments, **keywords)
     except Exception as error:
         raise ImplementationError(f"{target} raised {type(error).__name__}: {error}") from error
+
+
+def library_stepper(counterpart: Counterpart, keywords: Mapping[str, Any]) -> Stepper:
+    """The counterpart's own class or factory called with exactly ``keywords`` (its other defaults its own),
+    stepping NumPy arrays as the referee steps it."""
+    return _guarded(counterpart.name, _STEPPERS[counterpart.library], imported(counterpart), keywords, None)
+
+
+def _guarded(target: str, stepper: Callable[..., Stepper], *arguments: Any) -> Stepper:
+    """``stepper(*arguments)``, with whatever the implementation raises while it is built or steps (a constructor
+    that refuses the arguments, a step that fails) turned into an ``ImplementationError`` naming ``target``."""
+    step = called(target, stepper, *arguments)
+    return lambda params, grads, t: called(target, step, params, grads, t)
 
 
 def _user(target: str, function: Callable) -> Implementation:

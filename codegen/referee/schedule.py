@@ -123,10 +123,7 @@ def verify(
     notes = implementation.notes(arguments)
     if compared < steps:
         notes = (*notes, f"steps compared: 0 .. {compared - 1} of the {steps} asked for")
-    shown = {
-        name: _Shown(call_text(value, {}, package=None)) if isinstance(value, Call) else value
-        for name, value in arguments.items()
-    }
+    shown = {name: _shown(value) for name, value in arguments.items()}
     return Verdict(
         spec.name,
         against,
@@ -151,6 +148,15 @@ def _matches(specs, spec: ScheduleSpec, arguments: Mapping, actual: np.ndarray, 
         if error <= limit:
             found.append((candidate.label, candidate.explanation, error))
     return found
+
+
+def _shown(value: Any) -> Any:
+    """An argument as the report shows it: a schedule (or a list of them) as the call that builds it."""
+    if isinstance(value, Call):
+        return _Shown(call_text(value, {}, package=None))
+    if isinstance(value, list) and value and all(isinstance(item, Call) for item in value):
+        return _Shown("[" + ", ".join(call_text(item, {}, package=None) for item in value) + "]")
+    return value
 
 
 class _Shown(str):
@@ -188,7 +194,7 @@ def draw(
         elif isinstance(argument, Hyperparameter):
             drawn[argument.argument] = draw_number(argument, rng, steps)
     if spec.length is not None:
-        drawn.update(_lists(spec, rng, steps))
+        drawn.update(_lists(spec, rng, steps, _example_length(spec)))
     for rule in spec.when_none:
         if rng.random() < 0.5 and not at_defaults:
             drawn[rule.argument] = None
@@ -217,21 +223,44 @@ def _uniform(typical: Typical, rng: np.random.Generator, steps: int) -> float:
 
 def _following(
     specs: Mapping[str, ScheduleSpec], spec: ScheduleSpec, name: str, rng: np.random.Generator, steps: int
-) -> Call:
+) -> Call | list[Call]:
+    """The schedule drawn for a schedule argument: the example's, its given arguments drawn anew (for a list, each
+    of the example's)."""
     example = spec.example.arguments.get(name)
+    if isinstance(example, list) and all(isinstance(item, Call) for item in example):
+        return [_drawn_call(specs, item, rng, steps) for item in example]
     if not isinstance(example, Call):
         raise ValueError(f"{spec.name}'s example must give {name} as a Call: the schedule drawn to follow")
+    return _drawn_call(specs, example, rng, steps)
+
+
+def _drawn_call(specs: Mapping[str, ScheduleSpec], example: Call, rng: np.random.Generator, steps: int) -> Call:
     following = specs[example.schedule]
     unset = {a.argument: a.default for a in following.arguments if a.argument not in example.arguments}
     unset.update({c.argument: c.default for c in following.choices if c.argument not in example.arguments})
     return Call(following.name, draw(specs, following, rng, steps, unset))
 
 
-def _lists(spec: ScheduleSpec, rng: np.random.Generator, steps: int) -> dict[str, list]:
-    """Lists of one drawn length: increasing steps are distinct and inside the run (the step after each too)."""
+def _example_length(spec: ScheduleSpec) -> int | None:
+    """The length symbol's value in the example, where it gives a list of schedules (the drawn schedules are the
+    example's, so their lists keep its length); None where the length is drawn."""
+    for argument in spec.sized_arguments:
+        if isinstance(argument, ScheduleArgument):
+            offset = int(sympy.expand(argument.length - spec.length))
+            return len(spec.example.arguments[argument.argument]) - offset
+    return None
+
+
+def _lists(spec: ScheduleSpec, rng: np.random.Generator, steps: int, count: int | None) -> dict[str, list]:
+    """Lists of ``count`` elements, or of one drawn length: increasing steps are distinct and inside the run (the
+    step after each too)."""
     if steps < 3:
         raise ValueError(f"{spec.name} needs --steps 3 or more, to place a boundary inside the run")
-    count = int(rng.integers(1, min(MAX_LIST_LENGTH, steps - 2) + 1))
+    if count is None:
+        count = int(rng.integers(1, min(MAX_LIST_LENGTH, steps - 2) + 1))
+    elif count > steps - 2:
+        needed = f"--steps {count + 2} or more, to place its {count} boundaries inside the run"
+        raise ValueError(f"{spec.name} needs {needed}")
     lists = {}
     for argument in spec.list_arguments:
         length = int(argument.length.subs(spec.length, count))
@@ -278,6 +307,17 @@ def candidates(specs: Mapping[str, ScheduleSpec], spec: ScheduleSpec, arguments:
                     lambda e=rewritten: evaluate(e, bound.numbers, steps),
                 )
             )
+    if spec.then is not None or spec.join is not None:
+        at_own_step = bind(specs, Call(spec.name, dict(arguments)), rebased=False)
+        found.append(
+            Candidate(
+                f"{spec.name} with the schedules it runs not re-based (each at step k, not k − its first step)",
+                "a schedule that takes over at a boundary starts where the step count is, not at its own step 0: "
+                "it was handed the global step (as a Keras schedule gets optimizer.iterations) instead of the "
+                "steps since it started.",
+                lambda: evaluate(at_own_step.inlined(), at_own_step.numbers, steps),
+            )
+        )
     return found
 
 

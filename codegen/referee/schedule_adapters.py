@@ -98,11 +98,19 @@ def implementation(
 
 
 def build(call: Call, package: ModuleType = trainspec):
-    """The schedule of ``package`` that ``call`` describes (a following schedule built first)."""
-    arguments = {
-        name: build(value, package) if isinstance(value, Call) else value for name, value in call.arguments.items()
-    }
-    return package.schedules.SCHEDULES[call.schedule](**arguments)
+    """The schedule of ``package`` that ``call`` describes (the schedules it takes built first)."""
+    return package.schedules.SCHEDULES[call.schedule](**built_arguments(call.arguments, package))
+
+
+def built_arguments(arguments: Mapping, package: ModuleType = trainspec) -> dict:
+    """``arguments`` with every schedule in them built (a following one, or a list of them)."""
+
+    def built(value: Any) -> Any:
+        if isinstance(value, Call):
+            return build(value, package)
+        return [built(item) for item in value] if isinstance(value, (list, tuple)) else value
+
+    return {name: built(value) for name, value in arguments.items()}
 
 
 # ----------------------------------------------------------------------------- reading a counterpart
@@ -162,20 +170,42 @@ class Declared:
     def resolve(self, arguments: Mapping) -> Resolved:
         """The first counterpart that applies to ``arguments``, or failing that the first, with its pins applied."""
         counterpart = next((c for c in self.counterparts if self._applies(c, arguments)), self.counterparts[0])
+        arguments = {**arguments, **self._unified(counterpart, arguments)}
         drawn = Resolved(counterpart, dict(arguments), self._scope(counterpart, arguments))
         pinned = {
             name: _pinned(value, drawn, arguments[name])
             for name, value in counterpart.requires
-            if not isinstance(value, Call)
+            if not _is_pattern(value)
         }
         constrained = {**arguments, **pinned}
         return Resolved(counterpart, constrained, self._scope(counterpart, constrained))
+
+    def _unified(self, counterpart: Counterpart, arguments: Mapping) -> dict:
+        """The lists of schedules a pattern pins, made to agree where it names one symbol in several of them (the
+        schedules torch's SequentialLR joins share the optimizer's one base rate): each takes the first's value."""
+        unified = {}
+        for name, patterns in counterpart.requires:
+            given = arguments.get(name)
+            if not (_is_pattern(patterns) and isinstance(patterns, tuple) and isinstance(given, list)):
+                continue
+            seen: dict = {}
+            calls = []
+            for pattern, call in zip(patterns, given):
+                if not isinstance(call, Call) or call.schedule != pattern.schedule:
+                    return {}  # no match: the scope says what it needs
+                defaults = {a.argument: a.default for a in self.specs[call.schedule].arguments}
+                changed = dict(call.arguments)
+                for own, symbol in pattern.arguments.items():
+                    changed[own] = seen.setdefault(symbol, changed.get(own, defaults.get(own)))
+                calls.append(Call(call.schedule, changed))
+            unified[name] = calls
+        return unified
 
     def _applies(self, counterpart: Counterpart, arguments: Mapping) -> bool:
         """Its pinned choices and Nones are the drawn ones, its pattern matches, and it reads no argument left None."""
         choices = {c.argument for c in self.spec.choices}
         for name, value in counterpart.requires:
-            if isinstance(value, Call):
+            if _is_pattern(value):
                 if self._pattern(value, arguments[name]) is None:
                     return False
             elif (name in choices or value is None) and not _same(arguments[name], value):
@@ -191,7 +221,7 @@ class Declared:
             elif isinstance(argument, ListArgument):  # SymPy reads a list's symbol b in b[i] as its label
                 scope[argument.symbol.label] = list(arguments[argument.argument])
         for name, value in counterpart.requires:
-            if isinstance(value, Call):
+            if _is_pattern(value):
                 bound = self._pattern(value, arguments[name])
                 if bound is None:
                     raise ValueError(
@@ -201,8 +231,14 @@ class Declared:
                 scope.update(bound)
         return scope
 
-    def _pattern(self, pattern: Call, given: Any) -> dict | None:
-        """The values of ``pattern``'s symbols in the schedule ``given``, or None where it does not match."""
+    def _pattern(self, pattern: Call | tuple[Call, ...], given: Any) -> dict | None:
+        """The values of ``pattern``'s symbols in the schedule ``given`` (a tuple: in each of a list of schedules), or
+        None where it does not match."""
+        if isinstance(pattern, tuple):
+            if not isinstance(given, (list, tuple)) or len(given) != len(pattern):
+                return None
+            each = [self._pattern(one, schedule) for one, schedule in zip(pattern, given)]
+            return None if None in each else {symbol: value for bound in each for symbol, value in bound.items()}
         if not isinstance(given, Call) or given.schedule != pattern.schedule:
             return None
         following = self.specs[pattern.schedule]
@@ -237,7 +273,16 @@ class Declared:
         for name, value in counterpart.requires:
             if isinstance(value, Call):
                 names.update({symbol: sympy.Symbol(f"{name}.{own}") for own, symbol in value.arguments.items()})
+            elif _is_pattern(value):
+                for index, pattern in enumerate(value):  # a symbol named in several, by its first
+                    for own, symbol in pattern.arguments.items():
+                        names.setdefault(symbol, sympy.Symbol(f"{name}[{index}].{own}"))
         return names
+
+
+def _is_pattern(value: Any) -> bool:
+    """A pin of a schedule argument: a ``Call`` whose arguments are symbols, or a tuple of them for a list."""
+    return isinstance(value, Call) or (isinstance(value, tuple) and bool(value) and isinstance(value[0], Call))
 
 
 def read_symbols(counterpart: Counterpart) -> set:
@@ -290,7 +335,9 @@ def _imported(path: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-def _pattern_text(pattern: Call) -> str:
+def _pattern_text(pattern: Call | tuple[Call, ...]) -> str:
+    if isinstance(pattern, tuple):
+        return "[" + ", ".join(_pattern_text(one) for one in pattern) + "]"
     return f"{pattern.schedule}({', '.join(f'{name}={value}' for name, value in pattern.arguments.items())})"
 
 
@@ -310,6 +357,8 @@ def _value_text(value: Any, names: dict) -> str:
         return _call_text(value, names)
     if isinstance(value, Call):
         return _pattern_text(Call(value.schedule, {k: names.get(v, v) for k, v in value.arguments.items()}))
+    if _is_pattern(value):
+        return "[" + ", ".join(_value_text(item, names) for item in value) + "]"
     if isinstance(value, Each):
         return f"[{_value_text(value.element, names)} for each {value.index}]"
     if isinstance(value, tuple):
@@ -330,11 +379,16 @@ def _implementation(
 ) -> ScheduleImplementation:
     return ScheduleImplementation(
         label=LIBRARIES[declared.counterparts[0].library],
-        rates=lambda arguments, steps: rates(declared.resolve(arguments), steps),
+        rates=lambda arguments, steps: _rates_of(declared.resolve(arguments), steps, rates),
         constrain=lambda arguments: declared.resolve(arguments).arguments,
         horizon=lambda arguments: declared.resolve(arguments).horizon(),
         notes=lambda arguments: _notes(declared, declared.resolve(arguments), *notes),
     )
+
+
+def _rates_of(resolved: Resolved, steps: int, rates: Callable[[Resolved, int], np.ndarray]) -> np.ndarray:
+    """The library's rates; what it raises (a constructor refusing the arguments) names the counterpart."""
+    return called(resolved.counterpart.name, rates, resolved, steps)
 
 
 # ----------------------------------------------------------------------------- torch.optim.lr_scheduler
@@ -401,9 +455,11 @@ def _optax(declared: Declared, dtype: np.dtype) -> ScheduleImplementation:
     def rates(resolved: Resolved, steps: int) -> np.ndarray:
         import jax
 
+        def nested(counterpart: Counterpart):
+            return _imported(counterpart.name)(**resolved.keywords(counterpart, declared.spec, nested))
+
         with _x64(jax, dtype == np.float64):
-            keywords = resolved.keywords(resolved.counterpart, declared.spec)
-            schedule = _imported(resolved.counterpart.name)(**keywords)
+            schedule = nested(resolved.counterpart)
             return np.array([float(schedule(step)) for step in range(steps)], dtype=np.float64)
 
     precision = f"computed in {dtype} (jax_enable_x64 = {dtype == np.float64} while it runs)"
@@ -428,8 +484,7 @@ def _user(target: str, package: ModuleType) -> ScheduleImplementation:
     function = user_function(target)
 
     def rates(arguments: Mapping, steps: int) -> np.ndarray:
-        given = {name: build(value, package) if isinstance(value, Call) else value for name, value in arguments.items()}
-        given = {name: list(value) if isinstance(value, (list, tuple)) else value for name, value in given.items()}
+        given = built_arguments(arguments, package)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # a NaN or overflow is reported as a divergence
             return np.array([float(called(target, function, step, **given)) for step in range(steps)], dtype=np.float64)

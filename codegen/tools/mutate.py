@@ -7,9 +7,10 @@ declaration and are built; kernel mutants edit a line of a compiled function in 
 build. Each mutant then goes through
 
 1. a probe, which runs the method in the mutant's build and in the unmutated one, side by side: a few steps of an
-   optimizer in each of its variants at drawn hyperparameters, a schedule's values at drawn arguments, an
-   initializer's fills, an estimator's batches. A mutant whose outputs agree everywhere (within ``SAME``) is
-   equivalent: it changes no behaviour, and is not counted;
+   optimizer in each of its variants at drawn hyperparameters, a schedule's values at drawn arguments, a
+   controller's rates on drawn metrics in each of its variants, an initializer's fills, an estimator's batches. A
+   mutant whose outputs agree everywhere (within ``SAME``) is equivalent: it changes no behaviour, and is not
+   counted;
 2. the tests of its spec: its generated checks and every generated check that names it, and the test modules of
    its kind, with ``-k`` on its name, pointed at the mutant's build (``TRAINSPEC_TEST_SPECS``, ``_OUT``,
    ``_PACKAGE``). A build that refuses a spec mutant catches it too.
@@ -43,6 +44,7 @@ from codegen.lower import optimizer as optimizers
 from codegen.lower.initializer import resolve
 from codegen.progress import Progress
 from codegen.proofs.package import generated_package
+from codegen.referee import controller as controller_referee
 from codegen.referee import initializer as initializer_referee
 from codegen.referee import schedule as schedule_referee
 from codegen.referee.optimizer import meet_constraints, typical_point
@@ -56,6 +58,7 @@ no behaviour a test could hold against it."""
 TEST_MODULES = {
     "optimizer": ("test_kernels_vs_reference.py", "test_runtime_api.py", "test_relations.py", "test_verify.py"),
     "schedule": ("test_schedules_kernels.py", "test_schedules_external.py", "test_verify_schedules.py"),
+    "controller": ("test_controllers.py",),
     "initializer": (
         "test_initializers_api.py",
         "test_initializers_statistics.py",
@@ -69,6 +72,7 @@ TEST_MODULES = {
 KERNEL_FOLDERS = {
     "optimizer": "optimizers",
     "schedule": "schedules",
+    "controller": "controllers",
     "initializer": "initializers",
     "estimator": "training",
 }
@@ -253,6 +257,22 @@ def _schedule_outputs(package, spec, specs) -> list:
     return outputs
 
 
+def _controller_outputs(package, spec) -> list:
+    cls = package.controllers.CONTROLLERS[spec.name]
+    outputs = []
+    for choice in [None, *spec.choices]:
+        for case in choice.cases if choice else [None]:
+            rng = np.random.default_rng(len(outputs))
+            arguments = controller_referee.draw(spec, rng, {choice.argument: case.when} if choice else {})
+            metrics = controller_referee.drawn_metrics(rng, 200, arguments.get("mode") == "max")
+            try:
+                controller = cls(**arguments)
+                outputs.append(np.array([controller.step(metric) for metric in metrics]))
+            except (ValueError, TypeError, ZeroDivisionError) as error:
+                outputs.append(type(error).__name__)
+    return outputs
+
+
 def _initializer_outputs(package, spec, specs) -> list:
     resolved = resolve(spec, specs)
     cls = package.initializers.INITIALIZERS[spec.name]
@@ -283,6 +303,8 @@ def outputs(package, spec, registry) -> list:
         return _optimizer_outputs(package, spec)
     if spec.kind == "schedule":
         return _schedule_outputs(package, spec, {s.name: s for s in registry.schedules})
+    if spec.kind == "controller":
+        return _controller_outputs(package, spec)
     if spec.kind == "initializer":
         return _initializer_outputs(package, spec, {s.name: s for s in registry.initializers})
     return _estimator_outputs(package, spec)

@@ -55,7 +55,12 @@ def schedule_options(cls) -> argparse.ArgumentParser:
                 option, type=kind, required=required, default=argument.default, help=argument.describe()
             )
         elif argument.kind == "list":
-            parser.add_argument(option, type=float, nargs="+", required=True, help="numbers, space separated")
+            kind = int if argument.integer else float
+            parser.add_argument(option, type=kind, nargs="+", required=True, help="numbers, space separated")
+        elif argument.kind == "schedules":
+            parser.add_argument(
+                option, type=parse_schedule, nargs="+", required=True, help='schedules, each quoted: "ConstantLR(0.1)"'
+            )
         elif argument.kind == "schedule":
             parser.add_argument(
                 option, type=parse_schedule, required=True, help='another schedule, e.g. "CosineDecay(0.1, 900)"'

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import keyword
 import numbers
+from collections.abc import Callable
 
 import sympy
 
@@ -25,6 +26,43 @@ def validate(spec: ScheduleSpec, registry: Registry) -> ScheduleSpec:
     """Return ``spec`` if it is well formed; raise ``SpecError`` naming the file and symbol otherwise."""
     _ScheduleChecker(spec, {s.name: s for s in registry.schedules}).run()
     return spec
+
+
+def check_name(
+    name: str, what: str, reserved: frozenset[str], fail: Callable[..., None], symbol: object = None
+) -> None:
+    """``name`` must be usable as a Python name in a generated module: no keyword, none the module takes itself."""
+    if not name.isidentifier() or keyword.iskeyword(name) or name in reserved:
+        fail(f"{what} {name!r} is not usable as a Python name (or is reserved)", symbol)
+
+
+def check_scalar(
+    argument: Hyperparameter, fail: Callable[..., None], check_name: Callable[[str, object], None]
+) -> None:
+    """A scalar argument of a schedule or a controller: a symbol with a usable name (``check_name``), an
+    Interval or Range(a, oo) domain, a number default inside it, a typical range inside it; ``fail`` otherwise."""
+    if not isinstance(argument.symbol, sympy.Symbol):
+        fail(f"argument {argument.argument!r} must be declared with a symbol", argument.symbol)
+    check_name(argument.symbol.name, argument.symbol)
+    domain = argument.domain
+    if isinstance(domain, sympy.Range):
+        if domain.step != 1 or not domain.inf.is_Integer or domain.sup is not sympy.oo:
+            fail(f"integer domain of {argument.argument!r} must be Range(a, oo)", argument.symbol)
+    elif not isinstance(domain, sympy.Interval):
+        fail(f"domain of {argument.argument!r} must be an Interval or Range(a, oo)", argument.symbol)
+    default = argument.default
+    if default is not None:
+        if isinstance(default, bool) or not isinstance(default, numbers.Real):
+            fail(f"default {default!r} of {argument.argument!r} is not a number", argument.symbol)
+        if not domain.contains(exact(default)):
+            fail(f"default {default!r} of {argument.argument!r} is outside {domain}", argument.symbol)
+    typical = argument.typical
+    if typical is not None:
+        if not (typical.low < typical.high and (typical.low > 0 or not typical.log)):
+            fail(f"typical range of {argument.argument!r} must have low < high (and low > 0 if log)")
+        inside = domain.contains(exact(typical.low)) and domain.contains(exact(typical.high))
+        if not typical.per_run and not inside:
+            fail(f"typical range of {argument.argument!r} is not inside {domain}", argument.symbol)
 
 
 class _ScheduleChecker:
@@ -46,8 +84,7 @@ class _ScheduleChecker:
         self.counterparts()
 
     def _name(self, name: str, what: str, symbol: object = None) -> None:
-        if not name.isidentifier() or keyword.iskeyword(name) or name in RESERVED_NAMES:
-            self.fail(f"{what} {name!r} is not usable as a Python name (or is reserved)", symbol)
+        check_name(name, what, RESERVED_NAMES, self.fail, symbol)
 
     def arguments(self) -> None:
         seen: set[str] = set()
@@ -67,40 +104,22 @@ class _ScheduleChecker:
                 self._list(argument)
             elif not isinstance(argument, ScheduleArgument):
                 self.fail(f"argument {argument!r} is not a Hyperparameter, ListArgument or ScheduleArgument")
+            elif argument.length is not None:
+                self._sized(argument)
 
     def _none_allowed(self, name: str) -> bool:
         return any(rule.argument == name for rule in self.spec.when_none)
 
     def _scalar(self, argument: Hyperparameter) -> None:
-        if not isinstance(argument.symbol, sympy.Symbol):
-            self.fail(f"argument {argument.argument!r} must be declared with a symbol", argument.symbol)
-        self._name(argument.symbol.name, "symbol", argument.symbol)
-        domain = argument.domain
-        if isinstance(domain, sympy.Range):
-            if domain.step != 1 or not domain.inf.is_Integer or domain.sup is not sympy.oo:
-                self.fail(f"integer domain of {argument.argument!r} must be Range(a, oo)", argument.symbol)
-        elif not isinstance(domain, sympy.Interval):
-            self.fail(f"domain of {argument.argument!r} must be an Interval or Range(a, oo)", argument.symbol)
-        default = argument.default
-        if default is not None:
-            if isinstance(default, bool) or not isinstance(default, numbers.Real):
-                self.fail(f"default {default!r} of {argument.argument!r} is not a number", argument.symbol)
-            if not domain.contains(exact(default)):
-                self.fail(f"default {default!r} of {argument.argument!r} is outside {domain}", argument.symbol)
-        if argument.typical is not None:
-            self._typical(argument)
-
-    def _typical(self, argument: Hyperparameter) -> None:
-        typical, domain = argument.typical, argument.domain
-        if not (typical.low < typical.high and (typical.low > 0 or not typical.log)):
-            self.fail(f"typical range of {argument.argument!r} must have low < high (and low > 0 if log)")
-        inside = domain.contains(exact(typical.low)) and domain.contains(exact(typical.high))
-        if not typical.per_run and not inside:
-            self.fail(f"typical range of {argument.argument!r} is not inside {domain}", argument.symbol)
+        check_scalar(argument, self.fail, lambda name, symbol: self._name(name, "symbol", symbol))
 
     def _list(self, argument: ListArgument) -> None:
         if not isinstance(argument.symbol, sympy.IndexedBase):
             self.fail(f"list argument {argument.argument!r} must be declared with an IndexedBase", argument.symbol)
+        self._sized(argument)
+
+    def _sized(self, argument: ListArgument | ScheduleArgument) -> None:
+        """A list, of numbers or of schedules: its length is the length symbol's plus a whole number."""
         if self.spec.length is None:
             self.fail("a spec with list arguments must name its length symbol (length=...)")
         offset = sympy.expand(argument.length - self.spec.length)
@@ -127,9 +146,13 @@ class _ScheduleChecker:
                 continue
             if symbol not in known:
                 self.fail(f"{where} uses {symbol}, which is neither an argument, the step k nor defined before", symbol)
+        then, join = self.spec.then, self.spec.join
         for applied in sympy.sympify(expression).atoms(sympy.core.function.AppliedUndef):
-            if self.spec.then is None or applied.func != self.spec.then.function or applied.args != (0,):
-                self.fail(f"{where} calls {applied}; only the following schedule's first value f(0) may appear")
+            if join is not None and applied.func == join.function and len(applied.args) == 2:
+                continue
+            if then is None or applied.func != then.function or applied.args != (0,):
+                allowed = f"{join.function}(j, s)" if join is not None else "the following schedule's first value f(0)"
+                self.fail(f"{where} calls {applied}; only {allowed} may appear")
 
     def definitions(self) -> None:
         known = self._known()
@@ -177,15 +200,35 @@ class _ScheduleChecker:
     def composition(self) -> None:
         schedule_arguments = [a for a in self.spec.arguments if isinstance(a, ScheduleArgument)]
         then = self.spec.then
+        if self.spec.join is not None:
+            self._join(schedule_arguments)
+            return
         if then is None:
             if schedule_arguments:
-                self.fail("a schedule argument needs a Then composition")
+                self.fail("a schedule argument needs a Then or Join composition")
             return
+        if schedule_arguments[0].length is not None:
+            self.fail(f"Then.argument {then.argument!r} must be one schedule, not a list (a list is a Join's)")
         if [a.argument for a in schedule_arguments] != [then.argument]:
             self.fail(f"Then.argument {then.argument!r} must be the spec's one schedule argument")
         boundary = [a for a in self.spec.scalar_arguments if a.symbol == then.boundary]
         if not boundary or not isinstance(boundary[0].domain, sympy.Range):
             self.fail("Then.boundary must be an integer argument (a Range domain)", then.boundary)
+
+    def _join(self, schedule_arguments: list[ScheduleArgument]) -> None:
+        join = self.spec.join
+        if self.spec.then is not None or self.spec.choices:
+            self.fail("a Join has no formula of its own to combine with a Then or with choices")
+        if [(a.argument, a.length is not None) for a in schedule_arguments] != [(join.schedules, True)]:
+            self.fail(f"Join.schedules {join.schedules!r} must be the spec's one argument that is a list of schedules")
+        boundaries = [a for a in self.spec.list_arguments if a.argument == join.boundaries]
+        if not boundaries or not (boundaries[0].integer and boundaries[0].increasing):
+            self.fail(f"Join.boundaries {join.boundaries!r} must be a list argument of increasing whole numbers")
+        if sympy.expand(schedule_arguments[0].length - boundaries[0].length) != 1:
+            self.fail(f"{join.schedules!r} must have one schedule more than {join.boundaries!r} has boundaries")
+        calls = sympy.sympify(self.spec.value).atoms(sympy.core.function.AppliedUndef)
+        if {applied.func for applied in calls} != {join.function}:
+            self.fail(f"a Join's value is {join.function}(j, s): the schedule in effect at its own step")
 
     def derivation(self) -> None:
         derivation = self.spec.derived_from
@@ -238,16 +281,19 @@ class _ScheduleChecker:
                 if not any(case.when == value and type(case.when) is type(value) for case in choices[name].cases):
                     self.fail(f"{counterpart.name} pins {name}={value!r}, which is not one of its cases")
             elif isinstance(argument, ScheduleArgument):
-                if not isinstance(value, Call) or value.schedule not in self.specs:
-                    self.fail(f"{counterpart.name} pins {name} to {value!r}, not a Call of a registered schedule")
-                if not all(isinstance(symbol, sympy.Symbol) for symbol in value.arguments.values()):
-                    self.fail(f"{counterpart.name}: the pattern for {name} must give each argument as a symbol")
-                bound |= set(value.arguments.values())
+                patterns = value if argument.length is not None and isinstance(value, tuple) else (value,)
+                for pattern in patterns:
+                    if not isinstance(pattern, Call) or pattern.schedule not in self.specs:
+                        self.fail(f"{counterpart.name} pins {name} to {value!r}, not a Call of a registered schedule")
+                    if not all(isinstance(symbol, sympy.Symbol) for symbol in pattern.arguments.values()):
+                        self.fail(f"{counterpart.name}: the pattern for {name} must give each argument as a symbol")
+                    bound |= set(pattern.arguments.values())
             elif value is None and not self._none_allowed(name):
                 self.fail(f"{counterpart.name} pins {name} to None, which it does not allow")
         known = self._known() - {k} | bound
+        schedules = {a.argument for a in self.spec.arguments if isinstance(a, ScheduleArgument)}
         for name, value in counterpart.requires:
-            if name not in choices and value is not None and not isinstance(value, Call):
+            if name not in {*choices, *schedules} and value is not None:
                 self._counterpart_value(value, known, counterpart.name)
         return bound
 

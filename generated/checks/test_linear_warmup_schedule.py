@@ -19,8 +19,8 @@ from codegen.proofs.schedule import (
     confirm_close,
     confirm_identical,
     generated_package,
-    prove_continuous,
     prove_equal_at,
+    prove_jump,
     prove_value_at,
 )
 
@@ -123,8 +123,8 @@ def test_reaches_target_on_kernels():
 
 def test_joins_without_a_jump():
     """The ramp's formula, taken to step warmup_steps, equals the next schedule's value there."""
-    prove_continuous(
-        Piecewise((eta_s * (S(1) - k / W) + k * g(S(0)) / W, k < W), (g(-W + k), True)), W, "joins_without_a_jump"
+    prove_jump(
+        Piecewise((eta_s * (S(1) - k / W) + k * g(S(0)) / W, k < W), (g(-W + k), True)), W, S(0), "joins_without_a_jump"
     )
 
 
@@ -138,9 +138,9 @@ def test_joins_without_a_jump_on_kernels():
     )
     numbers = {D__1: 7, W: 10, eta_0__0: 0.1, eta_0__1: 0.1, eta_s: 0.001, r__0: 0.5, r__1: 0.5}
     definitions = {q: k / W, p__0: S(0), p__1: (-W + k) / D__1}
-    # The schedule's own formula (its kernel) taken to the join, and the value there.
+    # The formula in effect before the boundary (its kernel) taken to it, and the value there.
     confirm_close(
-        [schedule.own_value(10)],
+        [schedule.continued(10)],
         eta_0__0 * q * r__0**p__0 + eta_s * (S(1) - q),
         numbers,
         [10],

@@ -7,6 +7,7 @@ optimizer = Adam(learning_rate=1e-3)
 optimizer.apply(grads, params)  # numpy arrays, updated in place
 """
 
+from .controllers import ReduceLROnPlateau, TorchReduceLROnPlateau
 from .initializers import (
     Constant,
     GlorotNormal,
@@ -108,6 +109,7 @@ from .schedules import (
     CyclicLR,
     ExponentialDecay,
     InverseTimeDecay,
+    JoinSchedules,
     LinearLR,
     LinearWarmup,
     NaturalExpDecay,
@@ -151,6 +153,7 @@ __all__ = [
     "HeUniform",
     "Identity",
     "InverseTimeDecay",
+    "JoinSchedules",
     "KaimingNormal",
     "KaimingUniform",
     "Lamb",
@@ -181,6 +184,7 @@ __all__ = [
     "RMSprop",
     "RandomNormal",
     "RandomUniform",
+    "ReduceLROnPlateau",
     "Rprop",
     "ScheduleFreeAdamW",
     "SignSGD",
@@ -197,6 +201,7 @@ __all__ = [
     "TorchNAdam",
     "TorchRAdam",
     "TorchRMSprop",
+    "TorchReduceLROnPlateau",
     "TorchRprop",
     "TorchSGD",
     "TruncNormal",

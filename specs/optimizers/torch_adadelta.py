@@ -42,6 +42,11 @@ SPEC = derive(
             "torch.optim.Adadelta",
             arguments=(("lr", eta), ("rho", rho), ("eps", epsilon), ("weight_decay", lambda_l2)),
         ),
+        Counterpart(
+            "optax.adadelta",
+            arguments=(("learning_rate", eta), ("rho", rho), ("eps", epsilon), ("weight_decay", lambda_l2)),
+            broken_defaults=("learning_rate",),
+        ),
     ),
 )
 

@@ -26,12 +26,13 @@ from codegen.language.schedule import (
     Call,
     Continuous,
     Identity,
+    JumpAt,
     Periodic,
     ScheduleSpec,
     ValueAt,
     k,
 )
-from codegen.lower.schedule import bind, call_value, derivation_value, full_value, variants
+from codegen.lower.schedule import Bound, bind, call_value, derivation_value, full_value, variants
 from codegen.printers.source import call_text, code
 
 PACKAGE = "PACKAGE"
@@ -104,14 +105,17 @@ def _range_text(steps: range) -> str:
 
 def _numeric_call(call: Call, example: dict) -> Call:
     """``call`` with every undefined function replaced by the example's concrete schedule for it."""
-    arguments = {}
-    for name, value in call.arguments.items():
-        if isinstance(value, Call):
-            value = _numeric_call(value, example)
-        elif isinstance(value, sympy.FunctionClass) and value in example:
-            value = example[value]
-        arguments[name] = value
-    return Call(call.schedule, arguments)
+    return Call(call.schedule, {name: _numeric(value, example) for name, value in call.arguments.items()})
+
+
+def _numeric(value: object, example: dict) -> object:
+    if isinstance(value, Call):
+        return _numeric_call(value, example)
+    if isinstance(value, list):  # a list of schedules
+        return [_numeric(item, example) for item in value]
+    if isinstance(value, sympy.FunctionClass) and value in example:
+        return example[value]
+    return value
 
 
 def _numbers(example: dict, instance: dict) -> dict:
@@ -121,6 +125,16 @@ def _numbers(example: dict, instance: dict) -> dict:
 
 def _build(call: Call, numbers: dict) -> str:
     return call_text(call, {s: sympy.sympify(v) for s, v in numbers.items()}, PACKAGE)
+
+
+def _branch_before(bound: Bound, at: int, example: dict) -> sympy.Expr:
+    """The branch of a composition's Piecewise in effect at step ``at - 1``: its conditions decided with the numbers
+    of the call and of the example."""
+    numbers = {s: exact(v) for s, v in {**example, **bound.numbers}.items()}
+    for branch, condition in bound.value.args:
+        if sympy.sympify(condition).xreplace({**numbers, k: at - 1}) == sympy.true:
+            return branch
+    raise ValueError(f"no branch of {bound.value} applies at step {at - 1}")
 
 
 def _integer(expression: sympy.Expr, numbers: dict) -> int:
@@ -193,7 +207,8 @@ class _ChecksWriter:
             Periodic: self.periodic,
             Bounded: self.bounded,
             ValueAt: self.value_at,
-            Continuous: self.continuous,
+            JumpAt: self.jump,
+            Continuous: self.jump,
         }
         return kinds[type(relation)](relation)
 
@@ -299,8 +314,8 @@ class _ChecksWriter:
         numeric = _numeric_call(relation.call, relation.example)
         (math,), reference_numbers, definitions = self.math((relation.call,), relation.example, {})
         expected = sympy.sympify(relation.expected)
-        first_values = {
-            applied: self.value(relation.example[applied.func]).xreplace({k: 0})
+        given_values = {
+            applied: self.value(relation.example[applied.func]).xreplace({k: applied.args[0]})
             for applied in expected.atoms(AppliedUndef)
         }
         step = _integer(relation.step, numbers)
@@ -310,29 +325,30 @@ class _ChecksWriter:
             f"definitions = {definitions}",
             f'confirm_close([schedule({step})], {math}, numbers, [{step}], "{relation.name}", definitions)',
             # Within the rounding of what the kernel computes (the schedule's formula), not of the expected value's.
-            f"confirm_close([schedule({step})], {self.show(expected.xreplace(first_values))}, numbers, [{step}], "
+            f"confirm_close([schedule({step})], {self.show(expected.xreplace(given_values))}, numbers, [{step}], "
             f'"{relation.name}: the expected value", definitions, computed={math})',
         ]
         return _pair(relation, proof, confirm)
 
-    def continuous(self, relation: Continuous) -> list[TestModel]:
+    def jump(self, relation: JumpAt) -> list[TestModel]:
         expression = self.value(relation.call)
-        proof = [f'prove_continuous({self.show(expression)}, {self.show(relation.at)}, "{relation.name}")']
+        at_text, size = self.show(relation.at), self.show(relation.size)
+        proof = [f'prove_jump({self.show(expression)}, {at_text}, {size}, "{relation.name}")']
         numbers = _numbers(relation.example, {})
         bound = bind(self.specs, _numeric_call(relation.call, relation.example))
         if not isinstance(bound.value, sympy.Piecewise):
             raise ValueError(
-                "a Continuous statement is about a composition (a spec with Then): its value must be a Piecewise"
+                "a JumpAt statement is about a composition (a spec with Then or Join): its value must be a Piecewise"
             )
         (math,), reference_numbers, definitions = self.math((relation.call,), relation.example, {})
         at = _integer(relation.at, numbers)
+        before = self.show(_branch_before(bound, at, numbers))
         confirm = [
             f"schedule = {_build(_numeric_call(relation.call, relation.example), numbers)}",
             f"numbers = {reference_numbers}",
             f"definitions = {definitions}",
-            "# The schedule's own formula (its kernel) taken to the join, and the value there.",
-            f"confirm_close([schedule.own_value({at})], {self.show(bound.value.args[0][0])}, numbers, [{at}], "
-            f'"{relation.name}", definitions)',
+            "# The formula in effect before the boundary (its kernel) taken to it, and the value there.",
+            f'confirm_close([schedule.continued({at})], {before}, numbers, [{at}], "{relation.name}", definitions)',
             f'confirm_close([schedule({at})], {math}, numbers, [{at}], "{relation.name}", definitions)',
         ]
         return _pair(relation, proof, confirm)

@@ -51,6 +51,7 @@ class ScheduleModule:
     choices: tuple[str, ...]
     selection: tuple[tuple[str, str], ...]
     then: str
+    joined: str
     when_none: tuple[WhenNoneModel, ...]
 
 
@@ -71,12 +72,15 @@ def kernel_names(spec: ScheduleSpec) -> dict:
 def schedule_module(spec: ScheduleSpec, plans: tuple[SchedulePlan, ...], package: str) -> Emitted:
     """The module of ``spec`` in ``package``: one kernel per variant (its planned definitions and value), the class."""
     printer = ScalarPrinter(kernel_names(spec))
-    kernels = tuple(_kernel(spec, plan, printer) for plan in plans)
-    then = "None"
+    # A join has no formula of its own: each schedule it joins runs its own kernel.
+    kernels = () if spec.join is not None else tuple(_kernel(spec, plan, printer) for plan in plans)
+    then = joined = ""
     if spec.then is not None:
         boundary = next(a.argument for a in spec.scalar_arguments if a.symbol == spec.then.boundary)
         then = f'("{spec.then.argument}", "{boundary}")'
-    arguments = tuple(_argument(spec, a) for a in spec.arguments) + tuple(_choice(c) for c in spec.choices)
+    if spec.join is not None:
+        joined = f'("{spec.join.schedules}", "{spec.join.boundaries}")'
+    arguments = tuple(_argument(spec, a) for a in spec.arguments) + tuple(choice_argument(c) for c in spec.choices)
     model = ScheduleModule(
         spec_name=spec.name,
         summary=docstring(f"{spec.name}: {spec.summary}", indent=""),
@@ -90,8 +94,9 @@ def schedule_module(spec: ScheduleSpec, plans: tuple[SchedulePlan, ...], package
         kernels=kernels,
         arguments=arguments,
         choices=tuple(c.argument for c in spec.choices),
-        selection=tuple((repr(plan.variant.selection), plan.variant.name) for plan in plans),
+        selection=tuple((repr(plan.variant.selection), plan.variant.name) for plan in plans if kernels),
         then=then,
+        joined=joined,
         when_none=tuple(_when_none(spec, rule) for rule in spec.when_none),
     )
     return Emitted(f"{package}/schedules/{spec.module_name}.py", "code/schedule.py.jinja", model, spec.source)
@@ -119,22 +124,39 @@ def _kernel(spec: ScheduleSpec, plan: SchedulePlan, printer: ScalarPrinter) -> K
     )
 
 
+def scalar_argument(argument: Hyperparameter, optional: bool = False) -> ArgumentModel:
+    """A number argument as the runtime's ``Argument`` declares it: its domain, its default; ``optional``: None is
+    accepted (a ``WhenNone`` rule says what it means)."""
+    required = argument.default is None and not optional
+    fields = [f'"{argument.argument}"', '"number"', f"required={required}", f"default={argument.default!r}"]
+    fields += [f"optional={optional}", *_domain_fields(argument.domain)]
+    return ArgumentModel(argument.argument, required, repr(argument.default), ", ".join(fields))
+
+
 def _argument(spec: ScheduleSpec, argument) -> ArgumentModel:
     optional = any(rule.argument == argument.argument for rule in spec.when_none)
     required = argument.default is None and not optional
     fields = [f'"{argument.argument}"']
     if isinstance(argument, Hyperparameter):
-        fields += ['"number"', f"required={required}", f"default={argument.default!r}", f"optional={optional}"]
-        fields += _domain_fields(argument.domain)
-    elif isinstance(argument, ListArgument):
+        return scalar_argument(argument, optional)
+    if isinstance(argument, ListArgument):
         fields += ['"list"', "required=True", f"increasing={argument.increasing}"]
-        if argument.length != spec.length:
-            base = next(a for a in spec.list_arguments if a.length == spec.length)
-            offset = int(sympy.expand(argument.length - spec.length))
-            fields += [f'length_of="{base.argument}"', f"length_offset={offset}"]
+        fields += ["integer=True"] if argument.integer else []
+        fields += _length_fields(spec, argument)
+    elif argument.length is not None:
+        fields += ['"schedules"', "required=True", *_length_fields(spec, argument)]
     else:
         fields += ['"schedule"', "required=True"]
     return ArgumentModel(argument.argument, required, repr(argument.default), ", ".join(fields))
+
+
+def _length_fields(spec: ScheduleSpec, argument) -> list[str]:
+    """A list's length, where it is not the length symbol's own: the base list's and an offset."""
+    if argument.length == spec.length:
+        return []
+    base = next(a for a in spec.list_arguments if a.length == spec.length)
+    offset = int(sympy.expand(argument.length - spec.length))
+    return [f'length_of="{base.argument}"', f"length_offset={offset}"]
 
 
 def _domain_fields(domain: sympy.Set) -> list[str]:
@@ -148,7 +170,8 @@ def _domain_fields(domain: sympy.Set) -> list[str]:
     ]
 
 
-def _choice(choice) -> ArgumentModel:
+def choice_argument(choice) -> ArgumentModel:
+    """A choice as the runtime's ``Argument`` declares it: one of its cases, its default."""
     options = ", ".join(repr(case.when) for case in choice.cases)
     runtime = f'"{choice.argument}", "choice", required=False, default={choice.default!r}, choices=({options},)'
     return ArgumentModel(choice.argument, False, repr(choice.default), runtime)

@@ -158,7 +158,8 @@ def _arguments(spec: OptimizerSpec, counterpart: Counterpart) -> str:
             written = math(_value(value, defaults, spec))
         else:  # a Python value the counterpart is always called with
             written = texttt(repr(value))
-        shown.append(f"{texttt(name)} = {written}")
+        broken = " (always pass it: the library's own default is broken)" if name in counterpart.broken_defaults else ""
+        shown.append(f"{texttt(name)} = {written}{broken}")
     return ", ".join(shown)
 
 

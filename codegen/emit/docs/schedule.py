@@ -81,7 +81,7 @@ def schedule_section(spec: ScheduleSpec, first_variant, specs: dict, relations: 
         summary=text(spec.summary),
         source=text(spec.source),
         library=text(spec.library),
-        arguments=tuple(_row(spec, a, names) for a in spec.arguments) + tuple(_choice_row(c) for c in spec.choices),
+        arguments=tuple(_row(spec, a, names) for a in spec.arguments) + tuple(choice_row(c) for c in spec.choices),
         definitions=tuple(Equation(latex(s, names), latex(e, names, varying)) for s, e in first_variant.definitions),
         value=latex(first_variant.value, names, varying),
         cases=_cases(spec, names),
@@ -115,30 +115,41 @@ def schedules_part(specs: tuple[ScheduleSpec, ...]) -> Emitted:
 def _row(spec: ScheduleSpec, argument, names: dict) -> ArgumentRow:
     optional = any(rule.argument == argument.argument for rule in spec.when_none)
     if isinstance(argument, Hyperparameter):
-        if optional or argument.default is None:
-            default = text("None" if optional else "required")
-        elif isinstance(argument.default, sympy.Basic):  # an exact default, PyTorch's factor of 1/3
-            default = f"${latex(argument.default, names)}$"
-        else:  # as the optimizers' tables write numbers: 0, not 0.0; 10^{-7}
-            default = latex_number(argument.default)
-        return ArgumentRow(
-            text(argument.argument),
-            f"${latex(argument.symbol, names)}$",
-            default,
-            f"${domain_latex(argument.domain)}$",
-            text(argument.description),
-        )
+        return hyperparameter_row(argument, names, optional)
     if isinstance(argument, ListArgument):
         last = latex(sympy.expand(argument.length - 1), names)
         symbol = f"${latex(argument.symbol, names)}_0, \\ldots, {latex(argument.symbol, names)}_{{{last}}}$"
         domain = "strictly increasing" if argument.increasing else "finite"
         return ArgumentRow(text(argument.argument), symbol, "required", domain, text(argument.description))
+    if isinstance(argument, ScheduleArgument) and argument.length is not None:
+        last = latex(sympy.expand(argument.length - 1), names)
+        return ArgumentRow(
+            text(argument.argument), f"$j = 0, \\ldots, {last}$", "required", "schedules", text(argument.description)
+        )
     if isinstance(argument, ScheduleArgument):
         return ArgumentRow(text(argument.argument), "$f$", "required", "a schedule", text(argument.description))
     raise TypeError(argument)
 
 
-def _choice_row(choice) -> ArgumentRow:
+def hyperparameter_row(argument: Hyperparameter, names: dict, optional: bool = False) -> ArgumentRow:
+    """A number argument as a row of an arguments table; ``optional``: its default is None (a ``WhenNone`` rule)."""
+    if optional or argument.default is None:
+        default = text("None" if optional else "required")
+    elif isinstance(argument.default, sympy.Basic):  # an exact default, PyTorch's factor of 1/3
+        default = f"${latex(argument.default, names)}$"
+    else:  # as the optimizers' tables write numbers: 0, not 0.0; 10^{-7}
+        default = latex_number(argument.default)
+    return ArgumentRow(
+        text(argument.argument),
+        f"${latex(argument.symbol, names)}$",
+        default,
+        f"${domain_latex(argument.domain)}$",
+        text(argument.description),
+    )
+
+
+def choice_row(choice) -> ArgumentRow:
+    """A choice as a row of an arguments table: its default, and its options in the description."""
     options = ", ".join(repr(case.when) for case in choice.cases)
     description = text(f"{choice.description}; one of {options}")
     return ArgumentRow(text(choice.argument), "", text(repr(choice.default)), "a choice", description)
@@ -174,6 +185,14 @@ def _when_none(spec: ScheduleSpec, rule, names: dict) -> Case:
 
 
 def _then(spec: ScheduleSpec, names: dict) -> str:
+    if spec.join is not None:
+        applied = latex(spec.join.function(sympy.Symbol("j"), sympy.Symbol("s")), names)
+        return (
+            f"${applied}$ is schedule $j$ of \\texttt{{{text(spec.join.schedules)}}} at its own step $s$: each "
+            f"schedule runs from the boundary in \\texttt{{{text(spec.join.boundaries)}}} where it starts (the first "
+            "from step $0$), started at its own step $0$. Where two schedules meet, the rate jumps by the next one's "
+            "first value less the earlier one taken to the boundary."
+        )
     if spec.then is None:
         return ""
     f = spec.then.function
@@ -206,4 +225,6 @@ def _example(spec: ScheduleSpec) -> str:
 def _example_value(value) -> str:
     if isinstance(value, Call):
         return f"{value.schedule}({', '.join(f'{n}={_example_value(v)}' for n, v in value.arguments.items())})"
+    if isinstance(value, list):
+        return f"[{', '.join(_example_value(item) for item in value)}]"
     return repr(value)

@@ -4,9 +4,10 @@ A generated class declares its data (its arguments and their domains, the
 kernel of each variant, the rules for arguments left as ``None``); this
 module does what is the same for all: checking arguments before anything is
 computed, choosing the variant, evaluating the kernels at one step
-(``schedule(step)``) or at many (``schedule.values(steps)``), joining a
-warmup to the schedule that follows it, and serialising to and from a
-config as Keras does (``{"class_name": ..., "config": ...}``).
+(``schedule(step)``) or at many (``schedule.values(steps)``), running the
+parts of a composition (a warmup and the schedule that follows it; schedules
+joined one after another) each from its first step, and serialising to and
+from a config as Keras does (``{"class_name": ..., "config": ...}``).
 
 Every schedule is a function of the 0-based step (Keras passes
 ``optimizer.iterations``, 0 on the first update). Values are computed in
@@ -50,9 +51,11 @@ class Argument:
     """One constructor argument and what it accepts.
 
     ``kind``: ``"number"`` (a real in ``[lower, upper]``, ends open or
-    closed, ``integer`` for whole numbers only), ``"list"`` (finite reals;
-    its length is ``len(length_of) + length_offset`` when ``length_of`` is
-    set), ``"choice"`` (one of ``choices``) or ``"schedule"`` (a Schedule).
+    closed, ``integer`` for whole numbers only), ``"list"`` (finite reals,
+    whole ones where ``integer``; its length is ``len(length_of) +
+    length_offset`` when ``length_of`` is set), ``"choice"`` (one of
+    ``choices``), ``"schedule"`` (a Schedule) or ``"schedules"`` (a list of
+    them, its length set as a list's).
     ``optional``: ``None`` is accepted (a ``WhenNone`` rule says what it means).
     """
 
@@ -140,23 +143,30 @@ class Schedule:
     variants: ClassVar[dict[tuple, ScheduleKernel]] = {}
     # The warmup form: (argument holding the following schedule, argument holding the boundary step).
     then: ClassVar[tuple[str, str] | None] = None
+    # Schedules joined one after another: (argument holding the schedules, argument holding the boundaries).
+    joined: ClassVar[tuple[str, str] | None] = None
     # The spec's rules for arguments left as None: a function of the config returning the kernels' values.
     effective_arguments: ClassVar[Callable[[dict[str, Any]], dict[str, Any]]] = staticmethod(lambda config: config)
 
     def __init__(self, name: str | None = None, **arguments: Any):
         label = type(self).__name__
-        checked = {a.name: _checked(label, a, arguments[a.name]) for a in self.arguments}
+        checked = {a.name: checked_argument(label, a, arguments[a.name]) for a in self.arguments}
         _check_lengths(label, self.arguments, checked)
         self.name = label if name is None else str(name)
         self._config = checked
         effective = type(self).effective_arguments(dict(checked))
-        self._following: Schedule | None = None
+        # The parts of the schedule, each with its first step: None is the schedule's own formula, a Schedule runs
+        # from its first step on, re-based to its own step 0.
+        self._parts: tuple[tuple[int, Schedule | None], ...] = ((0, None),)
         if self.then is not None:
             following, boundary = self.then
-            self._following = checked[following]
-            self._boundary = int(effective[boundary])
-            effective["target"] = self._following(0)
-        # A hand-written subclass has no generated kernels: it computes its values in __call__.
+            self._parts = ((0, None), (int(effective[boundary]), checked[following]))
+            effective["target"] = checked[following](0)
+        if self.joined is not None:
+            schedules, boundaries = self.joined
+            starts = (0, *(int(b) for b in checked[boundaries]))
+            self._parts = tuple(zip(starts, checked[schedules]))
+        # A hand-written subclass has no generated kernels: it computes its values in __call__; so has a join.
         self.kernel = self.variants[tuple(checked[c] for c in self.choices)] if self.variants else None
         arguments_used = self.kernel.arguments if self.kernel else ()
         self._kernel_arguments = tuple(_kernel_value(effective[a]) for a in arguments_used)
@@ -166,15 +176,28 @@ class Schedule:
     def __call__(self, step: int) -> float:
         """The learning rate at the 0-based ``step``, a float (a hand-written subclass overrides this)."""
         step = _checked_step(step)
-        if self._following is not None and step >= self._boundary:
-            return float(self._following(step - self._boundary))
-        return float(self.kernel.scalar(step, *self._kernel_arguments))
+        return self._part_value(self._part_at(step), step)
 
-    def own_value(self, step: int) -> float:
-        """This schedule's own formula at ``step``, also where a following schedule has taken over (a ramp's end)."""
+    def continued(self, step: int) -> float:
+        """The part in effect at ``step - 1`` taken on to ``step``: at a join, the formula before it at its end.
+
+        Where the part does not change at ``step`` it is the value itself; the jump at a boundary ``b`` is
+        ``schedule(b) - schedule.continued(b)``.
+        """
+        step = _checked_step(step)
+        return self._part_value(self._part_at(max(step - 1, 0)), step)
+
+    def _part_at(self, step: int) -> int:
+        """The index of the part in effect at ``step``: the last one that has started."""
+        return next(index for index in reversed(range(len(self._parts))) if self._parts[index][0] <= step)
+
+    def _part_value(self, index: int, step: int) -> float:
+        start, schedule = self._parts[index]
+        if schedule is not None:
+            return float(schedule(step - start))
         if self.kernel is None:
             raise TypeError(f"{type(self).__name__} has no generated formula of its own")
-        return float(self.kernel.scalar(_checked_step(step), *self._kernel_arguments))
+        return float(self.kernel.scalar(step, *self._kernel_arguments))
 
     def values(self, steps: int | Iterable[int], dtype: Any = np.float64) -> np.ndarray:
         """The learning rate at many steps in one call: ``steps`` is a count N (steps 0 .. N-1) or integers."""
@@ -183,17 +206,21 @@ class Schedule:
         if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
             raise TypeError(f"dtype must be float32 or float64, got {dtype}")
         out = np.empty(steps.shape, dtype=dtype)
-        if not self.variants:
+        if not self.variants and self.joined is None:
             out[...] = [self(int(s)) for s in steps.reshape(-1)]
             return out
-        if self._following is None:
+        if len(self._parts) == 1:
             self.kernel.array(steps.reshape(-1), out.reshape(-1), *self._kernel_arguments)
             return out
-        own = steps < self._boundary
-        out[~own] = self._following.values(steps[~own] - self._boundary, dtype=dtype)
-        ramp = np.empty(int(own.sum()), dtype=dtype)
-        self.kernel.array(steps[own], ramp, *self._kernel_arguments)
-        out[own] = ramp
+        ends = (*(start for start, _ in self._parts[1:]), math.inf)
+        for (start, schedule), end in zip(self._parts, ends):
+            inside = (steps >= start) & (steps < end)
+            if schedule is not None:
+                out[inside] = schedule.values(steps[inside] - start, dtype=dtype)
+            else:
+                own = np.empty(int(inside.sum()), dtype=dtype)
+                self.kernel.array(steps[inside], own, *self._kernel_arguments)
+                out[inside] = own
         return out
 
     # ----------------------------------------------------------------- configuration
@@ -205,6 +232,10 @@ class Schedule:
             value = self._config[argument.name]
             if argument.kind == "schedule":
                 value = serialize(value)
+            elif argument.kind == "schedules":
+                value = [serialize(schedule) for schedule in value]
+            elif argument.kind == "list" and argument.integer:
+                value = [int(x) for x in value]
             elif argument.kind == "list":
                 value = [float(x) for x in value]
             config[argument.name] = value
@@ -217,6 +248,8 @@ class Schedule:
         for argument in cls.arguments:
             if argument.kind == "schedule" and isinstance(config.get(argument.name), dict):
                 config[argument.name] = deserialize(config[argument.name])
+            if argument.kind == "schedules" and isinstance(config.get(argument.name), (list, tuple)):
+                config[argument.name] = [deserialize(x) if isinstance(x, dict) else x for x in config[argument.name]]
         return cls(**config)
 
     def __repr__(self) -> str:
@@ -233,7 +266,9 @@ class Schedule:
 # --------------------------------------------------------------------- checks
 
 
-def _checked(label: str, argument: Argument, value: Any) -> Any:
+def checked_argument(label: str, argument: Argument, value: Any) -> Any:
+    """``value`` for ``argument`` of the class ``label``, checked against its kind and domain; a TypeError or
+    ValueError naming both where it does not fit."""
     name = argument.name
     if value is None and argument.optional:
         return None
@@ -246,6 +281,8 @@ def _checked(label: str, argument: Argument, value: Any) -> Any:
         if not isinstance(value, Schedule):
             raise TypeError(f"{label}: {name} must be a trainspec schedule, got {type(value).__name__} {value!r}")
         return value
+    if argument.kind == "schedules":
+        return _checked_schedules(label, name, value)
     if argument.kind == "list":
         return _checked_list(label, argument, value)
     return _checkednumber_text(label, argument, value)
@@ -265,7 +302,19 @@ def _checkednumber_text(label: str, argument: Argument, value: Any) -> float | i
     return int(number) if argument.integer else number
 
 
-def _checked_list(label: str, argument: Argument, value: Any) -> tuple[float, ...]:
+def _checked_schedules(label: str, name: str, value: Any) -> tuple[Schedule, ...]:
+    if isinstance(value, (str, bytes, Schedule)) or not isinstance(value, Iterable):
+        raise TypeError(f"{label}: {name} must be a list of trainspec schedules, got {type(value).__name__} {value!r}")
+    items = tuple(value)
+    for index, item in enumerate(items):
+        if not isinstance(item, Schedule):
+            raise TypeError(
+                f"{label}: {name}[{index}] must be a trainspec schedule, got {type(item).__name__} {item!r}"
+            )
+    return items
+
+
+def _checked_list(label: str, argument: Argument, value: Any) -> tuple[float | int, ...]:
     name = argument.name
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
         raise TypeError(f"{label}: {name} must be a list of numbers, got {type(value).__name__} {value!r}")
@@ -273,7 +322,9 @@ def _checked_list(label: str, argument: Argument, value: Any) -> tuple[float, ..
     for index, item in enumerate(items):
         if isinstance(item, (bool, np.bool_)) or not isinstance(item, numbers.Real) or not math.isfinite(item):
             raise ValueError(f"{label}: {name}[{index}] must be a finite number, got {item!r}")
-    items = [float(item) for item in items]
+        if argument.integer and not float(item).is_integer():
+            raise ValueError(f"{label}: {name}[{index}] must be a whole number (a step), got {item!r}")
+    items = [int(item) if argument.integer else float(item) for item in items]
     if argument.increasing:
         for index in range(1, len(items)):
             if not items[index] > items[index - 1]:
@@ -286,7 +337,7 @@ def _checked_list(label: str, argument: Argument, value: Any) -> tuple[float, ..
 
 def _check_lengths(label: str, arguments: tuple[Argument, ...], checked: dict[str, Any]) -> None:
     for argument in arguments:
-        if argument.kind == "list" and argument.length_of is not None:
+        if argument.kind in ("list", "schedules") and argument.length_of is not None:
             expected = len(checked[argument.length_of]) + argument.length_offset
             if len(checked[argument.name]) != expected:
                 raise ValueError(

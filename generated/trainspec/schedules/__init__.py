@@ -14,6 +14,7 @@ from .cosine_decay_restarts import CosineDecayRestarts
 from .cyclic_lr import CyclicLR
 from .exponential_decay import ExponentialDecay
 from .inverse_time_decay import InverseTimeDecay
+from .join_schedules import JoinSchedules
 from .linear_lr import LinearLR
 from .linear_warmup import LinearWarmup
 from .natural_exp_decay import NaturalExpDecay
@@ -36,6 +37,8 @@ SCHEDULES = {
     "exponential_decay": ExponentialDecay,
     "InverseTimeDecay": InverseTimeDecay,
     "inverse_time_decay": InverseTimeDecay,
+    "JoinSchedules": JoinSchedules,
+    "join_schedules": JoinSchedules,
     "LinearLR": LinearLR,
     "linear_lr": LinearLR,
     "LinearWarmup": LinearWarmup,
@@ -62,6 +65,7 @@ register(
     CyclicLR,
     ExponentialDecay,
     InverseTimeDecay,
+    JoinSchedules,
     LinearLR,
     LinearWarmup,
     NaturalExpDecay,
@@ -90,6 +94,7 @@ __all__ = [
     "CyclicLR",
     "ExponentialDecay",
     "InverseTimeDecay",
+    "JoinSchedules",
     "LinearLR",
     "LinearWarmup",
     "NaturalExpDecay",
