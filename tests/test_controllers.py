@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 
 import numpy as np
 import pytest
-from helpers import SPECS_DIR, package
+from helpers import GENERATED_DIR, PACKAGE, SPECS_DIR, package
 
 from codegen.cli import main
+from codegen.emit.docs.figure import figure
 from codegen.language.controller import ControllerCall
 from codegen.load import load_registry
 from codegen.lower.controller import run
 from codegen.proofs.controller import TOLERANCE
 from codegen.referee import controller as referee
+from codegen.tools.pdf import draw_figures
 
 REGISTRY = load_registry(SPECS_DIR)
 SPECS = REGISTRY.of("controller")
@@ -165,3 +168,19 @@ def test_a_library_without_a_counterpart_is_a_usage_error(capsys):
         pytest.skip("no controller with a Keras counterpart only")
     assert main(["verify", keras_only, "--against", "torch", "--steps", "10"]) == 2
     assert f"torch has no counterpart of {keras_only}" in capsys.readouterr().err
+
+
+def test_the_docs_plot_each_controllers_example_from_its_kernel(tmp_path):
+    """``trainspec docs`` draws the rate after each epoch of each example, set by the generated class, into the
+    figure its section inputs."""
+    docs = tmp_path / "docs"
+    shutil.copytree(GENERATED_DIR / "docs", docs)
+    drawn = draw_figures(GENERATED_DIR, PACKAGE, SPECS_DIR, docs)
+    assert len([path for path in drawn if path.parent.name == "controllers"]) == len(SPECS)
+    for spec in SPECS:
+        controller = _class(spec)(**spec.example.arguments)
+        rates = [controller.step(metric) for metric in spec.example.metrics]
+        picture = (docs / "figures" / "controllers" / f"{spec.module_name}.tex").read_text(encoding="utf-8")
+        assert all(f"\\qbezier{segment}" in picture for segment in figure(rates, 1, "epoch").curves[0].segments)
+        section = (docs / "controllers" / f"{spec.module_name}.tex").read_text(encoding="utf-8")
+        assert f"\\input{{figures/controllers/{spec.module_name}}}" in section

@@ -199,6 +199,19 @@ def test_a_join_hands_over_to_each_schedule_exactly(spec):
             assert joined(start - 1) == schedules[index - 1](start - 1 - earlier)
 
 
+@pytest.mark.parametrize("spec", _examples(lambda spec: spec.then is not None or spec.join is not None))
+def test_a_composition_takes_steps_in_any_order(spec):
+    """Steps in order are split between the parts by slices, others by masks: the same values either way."""
+    composed = _schedule(spec.name, dict(spec.example.arguments))
+    in_order = np.arange(2 * (spec.example.steps // 2 + 5))  # an even count: it is laid out as two rows below
+    shuffled = np.random.default_rng(0).permutation(in_order)
+    assert composed.values(shuffled).tolist() == composed.values(in_order)[shuffled].tolist()
+    assert (
+        composed.values(in_order[::-1].reshape(2, -1)).tolist()
+        == composed.values(in_order)[::-1].reshape(2, -1).tolist()
+    )
+
+
 def _ignored_when_none(spec: ScheduleSpec) -> list[tuple[str, str]]:
     """(optional argument, an argument that its None rule replaces by another value)."""
     names = {a.symbol: a.argument for a in spec.scalar_arguments}

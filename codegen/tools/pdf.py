@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from codegen.emit.docs.controller import figure_path as controller_figure
 from codegen.emit.docs.estimator import PART as TRAINING_PART
 from codegen.emit.docs.figure import figure, figure_file
 from codegen.emit.docs.master import MASTER, VERSION_FILE
@@ -43,11 +44,13 @@ class DocsBuildError(RuntimeError):
 
 def draw_figures(out_dir: Path, package: str, specs_dir: Path, docs: Path) -> list[Path]:
     """The figures of the sections ``docs`` holds, drawn there with the package in ``out_dir``: each schedule's
-    example, and the experiments of the part on training by batch size (``codegen.tools.training``)."""
+    example, each controller's rates on its example's metrics, and the experiments of the part on training by batch
+    size (``codegen.tools.training``)."""
     registry = load_registry(specs_dir)
     specs = [spec for spec in registry.schedules if (docs / f"schedules/{spec.module_name}.tex").is_file()]
+    controllers = [s for s in registry.of("controller") if (docs / f"controllers/{s.module_name}.tex").is_file()]
     training_part = (docs / Path(TRAINING_PART).relative_to("docs")).is_file()
-    if not specs and not training_part:
+    if not specs and not controllers and not training_part:
         return []
     generated = generated_package(out_dir / package, package)
     try:
@@ -56,15 +59,21 @@ def draw_figures(out_dir: Path, package: str, specs_dir: Path, docs: Path) -> li
         needed = f"the figures of training by batch size need {error.name}"
         raise DocsBuildError(f"{needed}: pip install 'trainspec[docs]'") from error
     for spec in specs:
-        schedule = build(Call(spec.name, spec.example.arguments), generated)
-        values = schedule.values(spec.example.steps + 1)
-        path = f"{figure_path(spec)}.tex"
-        rendered = render(figure_file(path, figure(values), spec.source))
-        target = docs / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(rendered.text, encoding="utf-8")
-        drawn.append(target)
+        values = build(Call(spec.name, spec.example.arguments), generated).values(spec.example.steps + 1)
+        drawn.append(_drawn(docs, f"{figure_path(spec)}.tex", figure(values), spec.source))
+    for spec in controllers:
+        controller = generated.controllers.CONTROLLERS[spec.name](**spec.example.arguments)
+        rates = [controller.step(metric) for metric in spec.example.metrics]
+        drawn.append(_drawn(docs, f"{controller_figure(spec)}.tex", figure(rates, 1, "epoch"), spec.source))
     return drawn
+
+
+def _drawn(docs: Path, path: str, picture, source: str) -> Path:
+    """``picture`` rendered into ``docs`` at ``path``."""
+    target = docs / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(render(figure_file(path, picture, source)).text, encoding="utf-8")
+    return target
 
 
 def master_of(out_dir: Path) -> Path:

@@ -50,6 +50,13 @@ class ControllerDoc:
     relations: tuple[str, ...]
     conventions: tuple[tuple[str, str], ...]
     references: tuple[str, ...]
+    example: str
+    figure: str
+
+
+def figure_path(spec: ControllerSpec) -> str:
+    """Where ``trainspec docs`` draws the rates of ``spec``'s example, relative to docs/ and without .tex."""
+    return f"figures/controllers/{spec.module_name}"
 
 
 def controller_section(spec: ControllerSpec, relations: tuple) -> Emitted:
@@ -80,6 +87,8 @@ def controller_section(spec: ControllerSpec, relations: tuple) -> Emitted:
         relations=tuple(text(r.description) for r in own),
         conventions=tuple((text(library), note) for library, note in spec.conventions),
         references=tuple(text(r) for r in spec.references),
+        example=_example(spec),
+        figure=figure_path(spec),
     )
     return Emitted(f"docs/controllers/{spec.module_name}.tex", "docs/controller.tex.jinja", model, spec.source)
 
@@ -104,3 +113,9 @@ def _case(spec: ControllerSpec, argument: str, case, names: dict) -> Case:
         )
 
     return Case(text(f"{argument}={case.when!r}"), equations(False), equations(True))
+
+
+def _example(spec: ControllerSpec) -> str:
+    arguments = ", ".join(f"{name}={value!r}" for name, value in spec.example.arguments.items())
+    metrics = ", ".join(f"{value:g}" for value in spec.example.metrics)
+    return text(f"{spec.name}({arguments}), stepped on the metrics {metrics}")

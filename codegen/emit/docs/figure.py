@@ -137,18 +137,19 @@ def plot(series: Sequence[Series], x: Axis, y: Axis, height: int = HEIGHT, marks
     return Figure(UNIT, WIDTH, height, box, tuple(curves), markers, x_ticks, y_ticks, x.label, y.label, legend)
 
 
-def figure(values: Sequence[float]) -> Figure:
-    """The plot of ``values`` at steps 0, 1, ..., len - 1, from 0 up to a little above the largest value."""
+def figure(values: Sequence[float], first: int = 0, label: str = "step $k$") -> Figure:
+    """The plot of ``values`` at steps ``first``, ``first + 1``, ... (the axis named ``label``), from 0 up to a little
+    above the largest value."""
     values = np.asarray(values, dtype=np.float64)
     if values.size < 2 or not np.all(np.isfinite(values)):
         raise ValueError("a plot needs at least two finite values")
-    last = values.size - 1
+    last = first + values.size - 1
     low = min(0.0, float(values.min()))
     high = _nice_ceiling(float(values.max()))
     if high <= low:
         high = low + 1.0
-    steps = Axis("step $k$", 0.0, float(last), ticks=tuple(float(step) for step in _ticks(0, last)))
-    return plot([Series(np.arange(values.size), values)], steps, Axis("", low, high))
+    steps = Axis(label, float(first), float(last), ticks=tuple(float(step) for step in _ticks(first, last)))
+    return plot([Series(np.arange(first, last + 1), values)], steps, Axis("", low, high))
 
 
 def _scaled(axis: Axis, value: float, length: int) -> float:

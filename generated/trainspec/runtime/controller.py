@@ -61,6 +61,7 @@ class Controller:
         self.kernel = self.variants[tuple(checked[c] for c in self.choices)]
         self._kernel_arguments = tuple(_kernel_value(checked[a]) for a in self.kernel.arguments)
         self._state = tuple(self.kernel.initial(*(_kernel_value(checked[a]) for a in self.kernel.initial_arguments)))
+        self._rate = self.state_names.index("learning_rate")
         self.epochs = 0
 
     # ----------------------------------------------------------------- stepping
@@ -70,17 +71,19 @@ class Controller:
 
         NaN counts as no improvement, as in PyTorch and Keras (every comparison with it is false).
         """
-        if isinstance(metric, (bool, complex)) or not isinstance(metric, numbers.Real):
-            got = f"{type(metric).__name__} {metric!r}"
-            raise TypeError(f"{type(self).__name__}.step takes the metric as a real number, got {got}")
-        self._state = tuple(self.kernel.step(float(metric), *self._state, *self._kernel_arguments))
+        if type(metric) is not float:  # a float goes to the kernel as it is; anything else is checked first
+            if isinstance(metric, (bool, complex)) or not isinstance(metric, numbers.Real):
+                got = f"{type(metric).__name__} {metric!r}"
+                raise TypeError(f"{type(self).__name__}.step takes the metric as a real number, got {got}")
+            metric = float(metric)
+        self._state = self.kernel.step(metric, *self._state, *self._kernel_arguments)
         self.epochs += 1
-        return self.learning_rate
+        return self._state[self._rate]
 
     @property
     def learning_rate(self) -> float:
         """The rate in effect: the starting rate until the first cut."""
-        return float(self._state[self.state_names.index("learning_rate")])
+        return float(self._state[self._rate])
 
     # ----------------------------------------------------------------- state and config
 

@@ -16,6 +16,7 @@ float64; ``values(..., dtype=np.float32)`` rounds each to float32 once.
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from collections.abc import Callable, Iterable
@@ -212,15 +213,14 @@ class Schedule:
         if len(self._parts) == 1:
             self.kernel.array(steps.reshape(-1), out.reshape(-1), *self._kernel_arguments)
             return out
-        ends = (*(start for start, _ in self._parts[1:]), math.inf)
-        for (start, schedule), end in zip(self._parts, ends):
-            inside = (steps >= start) & (steps < end)
+        flat, written = steps.reshape(-1), out.reshape(-1)
+        for (start, schedule), inside in zip(self._parts, _split(flat, [start for start, _ in self._parts])):
             if schedule is not None:
-                out[inside] = schedule.values(steps[inside] - start, dtype=dtype)
+                written[inside] = schedule.values(flat[inside] - start, dtype=dtype)
             else:
-                own = np.empty(int(inside.sum()), dtype=dtype)
-                self.kernel.array(steps[inside], own, *self._kernel_arguments)
-                out[inside] = own
+                own = np.empty(flat[inside].shape, dtype=dtype)
+                self.kernel.array(flat[inside], own, *self._kernel_arguments)
+                written[inside] = own
         return out
 
     # ----------------------------------------------------------------- configuration
@@ -261,6 +261,16 @@ class Schedule:
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, self.name))
+
+
+def _split(steps: np.ndarray, starts: list[int]) -> list[slice | np.ndarray]:
+    """Which of ``steps`` each part of a composition takes (the parts start at ``starts``, in order): slices where
+    the steps are in order (``values(N)``: no copies of the steps to mark them), else masks."""
+    if steps.size < 2 or bool(np.all(steps[1:] >= steps[:-1])):
+        edges = [*np.searchsorted(steps, starts, side="left").tolist(), steps.size]
+        return [slice(begin, end) for begin, end in itertools.pairwise(edges)]
+    ends = [*starts[1:], math.inf]
+    return [(steps >= start) & (steps < end) for start, end in zip(starts, ends)]
 
 
 # --------------------------------------------------------------------- checks
