@@ -47,6 +47,7 @@ __all__ = [
     "Trajectory",
     "Typical",
     "eta",
+    "eta_0",
     "initial_rate",
     "m",
 ]

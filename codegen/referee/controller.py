@@ -7,7 +7,7 @@ accuracy for ``mode="max"``). It runs each variant: every choice at its
 default, then each other case of each choice. Each epoch it compares the rate
 the implementation sets with the spec's generated class: the error per epoch
 relative to the spec's rate, against a tolerance of √eps ≈ 1.5e-8 (float64:
-PyTorch keeps the rate as a Python float; a correct implementation agrees to a
+PyTorch keeps the rate as a Python float, Optax runs in float64 here; a correct implementation agrees to a
 few roundings per cut, where a cut changes the rate by ``1 - factor`` ≥ 10%
 of it) or 2⁸·eps ≈ 3.1e-5 (float32: Keras keeps the rate in a float32
 variable). On divergence it says what the implementation computes instead:
@@ -18,7 +18,9 @@ The implementations: ``torch`` (``torch.optim.lr_scheduler.ReduceLROnPlateau``
 on an SGD optimizer, its ``step(metric)`` once per epoch, the group's rate read
 after it), ``keras`` (the ``keras.callbacks.ReduceLROnPlateau`` callback, its
 ``on_epoch_end`` with the metric in the logs, the optimizer's rate read after
-it), or ``module:name``: a class or function called with the spec's argument
+it), ``optax`` (``optax.contrib.reduce_on_plateau``, its ``update`` with the
+metric as ``value``, the rate the starting one times its ``scale``), or
+``module:name``: a class or function called with the spec's argument
 names that returns an object with ``step(metric) -> rate``, as the generated
 classes are.
 """
@@ -48,7 +50,7 @@ from codegen.referee.schedule import draw_number
 from codegen.referee.verdict import Candidate, Verdict
 
 MEASURE = "relative error against the spec's rate"
-LIBRARIES = ("torch", "keras")
+LIBRARIES = ("torch", "keras", "optax")
 _TOLERANCES = {"float64": math.sqrt(2.0**-52), "float32": 2.0**8 * 2.0**-23}
 
 
@@ -186,11 +188,14 @@ def _implementation(against: str, spec: ControllerSpec) -> ControllerImplementat
         note = f"against {counterpart.name}, stepped once per epoch with the epoch's metric"
         if against == "torch":
             return ControllerImplementation(counterpart.name, _torch(counterpart, keywords), "float64", (note,))
+        if against == "optax":
+            scaled = "the rate is the starting rate times the transformation's scale, in float64 (jax_enable_x64)"
+            return ControllerImplementation(counterpart.name, _optax(counterpart, keywords), "float64", (note, scaled))
         keras_note = "Keras keeps the rate in the optimizer's float32 variable"
         return ControllerImplementation(counterpart.name, _keras(counterpart, keywords), "float32", (note, keras_note))
     if ":" in against:
         return ControllerImplementation(against, _user(against), "float64")
-    raise ValueError(f"--against must be torch, keras or module:name, not {against!r}")
+    raise ValueError(f"--against must be torch, keras, optax or module:name, not {against!r}")
 
 
 def _keywords(counterpart: Counterpart, spec: ControllerSpec) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
@@ -241,6 +246,25 @@ def _keras(counterpart: Counterpart, keywords: Callable) -> Callable:
         for epoch, metric in enumerate(metrics):
             called(counterpart.name, callback.on_epoch_end, epoch, {"val_loss": metric})
             found.append(float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)))
+        return np.array(found)
+
+    return rates
+
+
+def _optax(counterpart: Counterpart, keywords: Callable) -> Callable:
+    def rates(arguments: Mapping[str, Any], metrics: list[float]) -> np.ndarray:
+        import jax
+
+        jax.config.update("jax_enable_x64", True)  # else JAX keeps the metric and the scale in float32
+        given = keywords(arguments)
+        start = float(given.pop("optimizer"))
+        transform = called(counterpart.name, _imported(counterpart.name), **given)
+        parameters = jax.numpy.zeros(1)
+        state = transform.init(parameters)
+        found = []
+        for metric in metrics:
+            _, state = called(counterpart.name, transform.update, parameters, state, parameters, value=metric)
+            found.append(start * float(state.scale))
         return np.array(found)
 
     return rates

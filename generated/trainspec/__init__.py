@@ -7,7 +7,7 @@ optimizer = Adam(learning_rate=1e-3)
 optimizer.apply(grads, params)  # numpy arrays, updated in place
 """
 
-from .controllers import ReduceLROnPlateau, TorchReduceLROnPlateau
+from .controllers import OptaxReduceOnPlateau, ReduceLROnPlateau, TorchReduceLROnPlateau
 from .initializers import (
     Constant,
     GlorotNormal,
@@ -175,6 +175,7 @@ __all__ = [
     "OptaxNadam",
     "OptaxNadamW",
     "OptaxRMSprop",
+    "OptaxReduceOnPlateau",
     "OptimisticAdam",
     "OptimisticGradientDescent",
     "Orthogonal",

@@ -19,8 +19,12 @@ class KernelModel:
     name: str
     selection: str
     arguments: tuple[str, ...]
+    """The arguments the kernel takes after the metric and the state, by their names in the config."""
+    parameters: tuple[str, ...]
+    """The same, as the kernel's signature names them."""
     lines: tuple[Line, ...]
     initial_arguments: tuple[str, ...]
+    initial_parameters: tuple[str, ...]
     initial: tuple[str, ...]
 
 
@@ -43,8 +47,11 @@ class ControllerModule:
 def kernel_names(spec: ControllerSpec) -> dict:
     """How each symbol reads in a kernel: the metric as ``metric``, state and arguments by their names, locals by
     their symbols' names."""
+    states = {s.name for s in spec.state}
     names: dict = {m: "metric"}
-    names.update({a.symbol: a.argument for a in spec.arguments})
+    # An argument that has a state's name (the starting learning_rate, beside the rate in effect) is its initial
+    # value: the kernels name it so, and take it by position.
+    names.update({a.symbol: f"initial_{a.argument}" if a.argument in states else a.argument for a in spec.arguments})
     names.update({s.symbol: s.name for s in spec.state})
     return names
 
@@ -77,16 +84,19 @@ def _kernel(spec: ControllerSpec, variant: Variant, printer: ScalarPrinter) -> K
     """One epoch of one variant: its assignments in order, as the spec states them (a state may be assigned more
     than once: Python's assignments have the spec's imperative meaning)."""
     read = set().union(*(rhs.free_symbols for _, rhs in variant.update))
-    arguments = tuple(a.argument for a in spec.arguments if a.symbol in read)
+    taken = [a for a in spec.arguments if a.symbol in read]
     initial = [sympy.sympify(value) for _, value in variant.initial]
     initial_read = set().union(*(value.free_symbols for value in initial))
+    initial_taken = [a for a in spec.arguments if a.symbol in initial_read]
     labels = [f"{c.argument}={w!r}" for c, w in zip(spec.choices, variant.selection)]
     return KernelModel(
         name=variant.name,
         selection=", ".join(labels) or "the only form",
-        arguments=arguments,
+        arguments=tuple(a.argument for a in taken),
+        parameters=tuple(printer.doprint(a.symbol) for a in taken),
         lines=tuple(Line(printer.doprint(lhs), printer.doprint(rhs)) for lhs, rhs in variant.update),
-        initial_arguments=tuple(a.argument for a in spec.arguments if a.symbol in initial_read),
+        initial_arguments=tuple(a.argument for a in initial_taken),
+        initial_parameters=tuple(printer.doprint(a.symbol) for a in initial_taken),
         initial=tuple(printer.doprint(value) for value in initial),
     )
 

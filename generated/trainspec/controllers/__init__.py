@@ -8,10 +8,13 @@ optimizer.learning_rate = controller.step(validation_loss)  # at the end of each
 """
 
 from ..runtime.controller import Controller
+from .optax_reduce_on_plateau import OptaxReduceOnPlateau
 from .reduce_lr_on_plateau import ReduceLROnPlateau
 from .torch_reduce_lr_on_plateau import TorchReduceLROnPlateau
 
 CONTROLLERS = {
+    "OptaxReduceOnPlateau": OptaxReduceOnPlateau,
+    "optax_reduce_on_plateau": OptaxReduceOnPlateau,
     "ReduceLROnPlateau": ReduceLROnPlateau,
     "reduce_lr_on_plateau": ReduceLROnPlateau,
     "TorchReduceLROnPlateau": TorchReduceLROnPlateau,
@@ -32,6 +35,7 @@ def get(identifier):
 __all__ = [
     "CONTROLLERS",
     "Controller",
+    "OptaxReduceOnPlateau",
     "ReduceLROnPlateau",
     "TorchReduceLROnPlateau",
     "get",

@@ -30,9 +30,9 @@ def reduce_lr_on_plateau(
     return best, wait, cooldown_counter, learning_rate
 
 
-def reduce_lr_on_plateau_initial(learning_rate):
+def reduce_lr_on_plateau_initial(initial_learning_rate):
     """ReduceLROnPlateau (mode='min'): the state before the first epoch."""
-    return math.inf, 0, 0, learning_rate
+    return math.inf, 0, 0, initial_learning_rate
 
 
 @numba.njit(cache=True)
@@ -54,9 +54,9 @@ def reduce_lr_on_plateau_max(
     return best, wait, cooldown_counter, learning_rate
 
 
-def reduce_lr_on_plateau_max_initial(learning_rate):
+def reduce_lr_on_plateau_max_initial(initial_learning_rate):
     """ReduceLROnPlateau (mode='max'): the state before the first epoch."""
-    return float("-inf"), 0, 0, learning_rate
+    return float("-inf"), 0, 0, initial_learning_rate
 
 
 KERNELS = {

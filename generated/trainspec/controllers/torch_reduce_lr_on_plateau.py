@@ -32,9 +32,9 @@ def torch_reduce_lr_on_plateau(
     return best, num_bad_epochs, cooldown_counter, learning_rate
 
 
-def torch_reduce_lr_on_plateau_initial(learning_rate):
+def torch_reduce_lr_on_plateau_initial(initial_learning_rate):
     """TorchReduceLROnPlateau (mode='min', threshold_mode='rel'): the state before the first epoch."""
-    return math.inf, 0, 0, learning_rate
+    return math.inf, 0, 0, initial_learning_rate
 
 
 @numba.njit(cache=True)
@@ -58,9 +58,9 @@ def torch_reduce_lr_on_plateau_abs(
     return best, num_bad_epochs, cooldown_counter, learning_rate
 
 
-def torch_reduce_lr_on_plateau_abs_initial(learning_rate):
+def torch_reduce_lr_on_plateau_abs_initial(initial_learning_rate):
     """TorchReduceLROnPlateau (mode='min', threshold_mode='abs'): the state before the first epoch."""
-    return math.inf, 0, 0, learning_rate
+    return math.inf, 0, 0, initial_learning_rate
 
 
 @numba.njit(cache=True)
@@ -84,9 +84,9 @@ def torch_reduce_lr_on_plateau_max(
     return best, num_bad_epochs, cooldown_counter, learning_rate
 
 
-def torch_reduce_lr_on_plateau_max_initial(learning_rate):
+def torch_reduce_lr_on_plateau_max_initial(initial_learning_rate):
     """TorchReduceLROnPlateau (mode='max', threshold_mode='rel'): the state before the first epoch."""
-    return float("-inf"), 0, 0, learning_rate
+    return float("-inf"), 0, 0, initial_learning_rate
 
 
 @numba.njit(cache=True)
@@ -110,9 +110,9 @@ def torch_reduce_lr_on_plateau_max_abs(
     return best, num_bad_epochs, cooldown_counter, learning_rate
 
 
-def torch_reduce_lr_on_plateau_max_abs_initial(learning_rate):
+def torch_reduce_lr_on_plateau_max_abs_initial(initial_learning_rate):
     """TorchReduceLROnPlateau (mode='max', threshold_mode='abs'): the state before the first epoch."""
-    return float("-inf"), 0, 0, learning_rate
+    return float("-inf"), 0, 0, initial_learning_rate
 
 
 KERNELS = {
