@@ -35,7 +35,8 @@ class Registry:
     by_kind: dict[str, tuple] = field(default_factory=dict)
     relations: tuple = ()
     files: dict[str, Path] = field(default_factory=dict)
-    """Each spec's file, by its ``source`` (``specs/optimizers/adam.py``)."""
+    """Each spec's file, by its ``source`` (``specs/optimizers/adam.py``), and each helper file a spec file imports
+    (``specs/controllers/_examples.py``)."""
     imports: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """The sources of the spec files each spec file imports."""
 
@@ -111,9 +112,22 @@ def load_registry(specs_dir: Path) -> Registry:
             files[source] = path
             imports[source] = _imported_sources(path, specs_dir)
     _check_unique_names([spec for specs in by_kind.values() for spec in specs])
+    _add_helpers(files, imports, specs_dir)
     return Registry(
         specs_dir, {kind: tuple(specs) for kind, specs in by_kind.items()}, tuple(relations), files, imports
     )
+
+
+def _add_helpers(files: dict[str, Path], imports: dict[str, tuple[str, ...]], specs_dir: Path) -> None:
+    """The helper files (``_examples.py``) that spec files import, and those they import: inputs of the specs too."""
+    pending = [source for imported in list(imports.values()) for source in imported]
+    while pending:
+        source = pending.pop()
+        if source in files:
+            continue
+        files[source] = specs_dir.joinpath(*Path(source).parts[1:])
+        imports[source] = _imported_sources(files[source], specs_dir)
+        pending.extend(imports[source])
 
 
 def _display_path(path: Path, specs_dir: Path) -> str:

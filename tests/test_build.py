@@ -307,6 +307,23 @@ def test_an_edited_spec_rebuilds_what_reads_it_and_nothing_else(specs_copy: Path
     assert "beta_2=0.98" in edited.files["trainspec/optimizers/lion.py"].text
 
 
+def test_an_edited_helper_rebuilds_the_specs_that_import_it(specs_copy: Path, tmp_path: Path) -> None:
+    """A helper file (its name starts with ``_``: no spec) is an input of every spec file that imports it."""
+    helpers = sorted(path for path in specs_copy.rglob("_*.py") if path.name != "__init__.py")
+    if not helpers:
+        pytest.skip("no spec file imports a helper")
+    cache, out = BuildCache(tmp_path / "cache"), tmp_path / "generated"
+    generate(specs_copy, out, cache=cache)
+    helper = helpers[0]
+    helper.write_text(helper.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    edited = generate(specs_copy, out, cache=cache)
+    readers = _readers(specs_copy, helper)
+    assert readers, f"no spec file imports {helper.name}"
+    # Each reader's files, the index of its kind (it lists every file of the kind) and the package.
+    kinds = {path.parent.name for path in readers}
+    assert edited.units - edited.cached == len(readers) + len(kinds) + 1
+
+
 def test_work_ordered_by_recorded_costs_builds_the_same_files(specs_copy: Path, tmp_path: Path) -> None:
     """The second build knows what each unit took and starts the longest first: the files must not move."""
     cache, out = BuildCache(tmp_path / "cache"), tmp_path / "generated"

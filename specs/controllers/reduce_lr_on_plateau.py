@@ -28,6 +28,7 @@ from codegen.language.controller import (
     initial_rate,
     m,
 )
+from specs.controllers._examples import PLATEAUS
 
 factor = Symbol("f", positive=True)
 patience = Symbol("P", integer=True, nonnegative=True)
@@ -106,38 +107,7 @@ SPEC = ControllerSpec(
     ),
     example=Example(
         {"learning_rate": 0.1, "factor": 0.5, "patience": 3, "cooldown": 2},
-        metrics=(
-            1.0,
-            0.8,
-            0.7,
-            0.65,
-            0.64,
-            0.64,
-            0.63,
-            0.64,
-            0.64,
-            0.64,
-            0.5,
-            0.45,
-            0.45,
-            0.46,
-            0.45,
-            0.45,
-            0.45,
-            0.45,
-            0.4,
-            0.4,
-            0.41,
-            0.4,
-            0.4,
-            0.4,
-            0.4,
-            0.4,
-            0.4,
-            0.4,
-            0.4,
-            0.4,
-        ),
+        metrics=PLATEAUS,
     ),
     library="Keras 3 (keras.callbacks.ReduceLROnPlateau)",
     conventions=(
