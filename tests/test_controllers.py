@@ -158,6 +158,7 @@ def test_a_hand_written_controller_passes_and_a_cut_one_epoch_early_is_named():
     assert not early.passed
     labels = [label for label, _, _ in early.matches]
     assert labels == [f"{spec} with patience < num_bad_epochs as patience <= num_bad_epochs (line 9: reduce)"]
+    assert f"FAIL: first diverges at epoch {early.first_divergent} " in early.report()  # epochs, not steps
 
 
 def test_a_library_without_a_counterpart_is_a_usage_error(capsys):

@@ -102,6 +102,7 @@ def verify(
         first_step=1,
         argument_label="arguments",
         notes=implementation.notes,
+        unit="epoch",
     )
 
 

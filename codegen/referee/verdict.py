@@ -36,6 +36,8 @@ class Verdict:
     first_step: int = 1
     argument_label: str = "hyperparameters"
     notes: tuple[str, ...] = ()
+    unit: str = "step"
+    """What one comparison is: a step, or a controller's epoch."""
 
     FIGURE = "largest error"
     """What ``figure`` is, for a table of verdicts."""
@@ -57,14 +59,15 @@ class Verdict:
         lines = [command or self.command(), f"{self.argument_label}: {shown}"]
         lines += self.notes
         lines.append(f"tolerance: {self.tolerance:.3g} ({self.measure})")
+        unit = self.unit
         lines += [
-            f"step {s:4d}  {e:.3e}" for s, e in enumerate(self.errors, start=self.first_step) if self._shown(s, every)
+            f"{unit} {s:4d}  {e:.3e}" for s, e in enumerate(self.errors, start=self.first_step) if self._shown(s, every)
         ]
-        lines.append(f"largest relative error over {self.steps} steps: {float(np.max(self.errors)):.3e}")
+        lines.append(f"largest relative error over {self.steps} {unit}s: {float(np.max(self.errors)):.3e}")
         if self.passed:
             lines.append(f"PASS: {self.against} computes {self.spec} within {self.tolerance:.3g}.")
             return "\n".join(lines)
-        lines.append(f"FAIL: first diverges at step {self.first_divergent} (error {self._first_error:.3e}).")
+        lines.append(f"FAIL: first diverges at {unit} {self.first_divergent} (error {self._first_error:.3e}).")
         if not self.matches:
             lines.append("It matches no registered convention and none of the known slips.")
         for label, explanation, error in self.matches:
