@@ -257,6 +257,39 @@ def test_config_round_trip(cls: type, config: str) -> None:
     assert _same_arrays(params, copy_params)
 
 
+@pytest.mark.parametrize("cls", CLASSES, ids=_class_id)
+def test_a_rate_set_between_steps_is_the_rate_of_the_next(cls: type) -> None:
+    """``optimizer.learning_rate = value`` (a controller's rate after an epoch), as Keras allows: the steps from then
+    on are those of an optimizer built with that rate and given the same state; a rate outside the domain is refused
+    and changes nothing."""
+    arguments = CONFIGS["defaults"](_spec(cls))
+    rate = cls(**arguments).learning_rate
+    optimizer, params = cls(**arguments), _arrays(1)
+    grads = _gradient_stream(4)
+    for step_grads in grads[:2]:
+        optimizer.apply(step_grads, params)
+    optimizer.learning_rate = rate / 2
+    with pytest.raises(ValueError, match="learning_rate must lie in"):
+        optimizer.learning_rate = -1.0
+    assert optimizer.learning_rate == rate / 2
+    reference = cls(**{**arguments, "learning_rate": rate / 2})
+    reference_params = _copies(params)
+    reference.build(reference_params)
+    reference.set_state(optimizer.get_state())
+    for step_grads in grads[2:]:
+        optimizer.apply(step_grads, params)
+        reference.apply(step_grads, reference_params)
+    assert _same_arrays(params, reference_params)
+
+
+def test_a_rate_cannot_be_set_on_an_optimizer_built_with_a_schedule() -> None:
+    cls = _class_or_skip("SGD")
+    optimizer = cls(learning_rate=trainspec.schedules.ExponentialDecay(0.1, 10, 0.5))
+    with pytest.raises(TypeError, match="was built with the schedule ExponentialDecay"):
+        optimizer.learning_rate = 0.05
+    assert optimizer.learning_rate == 0.1
+
+
 # ----------------------------------------------------------------------------------- state
 
 

@@ -136,6 +136,19 @@ class Optimizer:
         """The learning rate of the next step (a schedule's value at ``iterations``)."""
         return self._all_hyperparameters()["learning_rate"]
 
+    @learning_rate.setter
+    def learning_rate(self, value: float) -> None:
+        """A new constant rate for the steps from now on (a controller's, after each epoch), checked against its domain
+        before anything changes. An optimizer built with a schedule refuses it, as Keras does: its rate is the
+        schedule's."""
+        if self._schedule is not None:
+            raise TypeError(
+                f"{type(self).__name__} was built with the schedule {self._schedule!r} as its learning_rate, which "
+                "sets the rate of every step: build it with a number to set the rate yourself"
+            )
+        domain = next(d for d in self.domains if d.argument == "learning_rate")
+        self._hyperparameters["learning_rate"] = checked_real("learning_rate", value, domain)
+
     @property
     def learning_rate_schedule(self) -> Schedule | None:
         """The schedule given as ``learning_rate``, or None for a constant rate."""
