@@ -111,8 +111,15 @@ def test_bad_arguments_and_metrics_are_refused_by_name(spec):
     controller = cls(**arguments)
     with pytest.raises(TypeError, match=f"{spec.name}.step takes the metric as a real number, got str"):
         controller.step("0.5")
+    with pytest.raises(TypeError, match=f"{spec.name}.step takes the metric as a real number, got bool"):
+        controller.step(True)
+    with pytest.raises(TypeError, match=f"{spec.name}.step takes one metric, got ndarray"):
+        controller.step(np.ones(2))
     assert controller.epochs == 0
-    assert controller.step(math.nan) == arguments["learning_rate"]  # NaN never improves; one epoch cuts nothing
+    assert cls(**arguments).step(math.nan) == arguments["learning_rate"]  # NaN never improves; one epoch cuts nothing
+    assert controller.step(np.array(0.5)) == controller.step(np.float32(0.5)) == arguments["learning_rate"]
+    torch = pytest.importorskip("torch")
+    assert controller.step(torch.tensor(0.5)) == arguments["learning_rate"]  # as PyTorch's scheduler takes it
 
 
 COUNTERPART_RUNS = [

@@ -212,6 +212,17 @@ def test_a_composition_takes_steps_in_any_order(spec):
     )
 
 
+@pytest.mark.parametrize("spec", _examples(lambda spec: spec.join is not None))
+def test_a_join_of_one_schedule_is_that_schedule(spec):
+    """No boundaries, one schedule: every step is that schedule's, one at a time and in one call."""
+    arguments = dict(spec.example.arguments)
+    first = arguments[spec.join.schedules][0]
+    joined = _schedule(spec.name, {**arguments, spec.join.schedules: [first], spec.join.boundaries: []})
+    alone = build(first, package())
+    assert joined.values(300).tolist() == alone.values(300).tolist()
+    assert [joined(step) for step in (0, 7, 299)] == [alone(step) for step in (0, 7, 299)]
+
+
 def _ignored_when_none(spec: ScheduleSpec) -> list[tuple[str, str]]:
     """(optional argument, an argument that its None rule replaces by another value)."""
     names = {a.symbol: a.argument for a in spec.scalar_arguments}

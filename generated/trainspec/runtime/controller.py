@@ -69,13 +69,12 @@ class Controller:
     def step(self, metric: float) -> float:
         """One epoch: the metric measured at its end (a validation loss); returns the rate for the next epoch.
 
-        NaN counts as no improvement, as in PyTorch and Keras (every comparison with it is false).
+        The metric is a real number, or anything with one that ``float`` takes (a NumPy scalar, a one-element array
+        or tensor, as PyTorch's scheduler takes them). NaN counts as no improvement, as in PyTorch and Keras (every
+        comparison with it is false).
         """
         if type(metric) is not float:  # a float goes to the kernel as it is; anything else is checked first
-            if isinstance(metric, (bool, complex)) or not isinstance(metric, numbers.Real):
-                got = f"{type(metric).__name__} {metric!r}"
-                raise TypeError(f"{type(self).__name__}.step takes the metric as a real number, got {got}")
-            metric = float(metric)
+            metric = _checked_metric(type(self).__name__, metric)
         self._state = self.kernel.step(metric, *self._state, *self._kernel_arguments)
         self.epochs += 1
         return self._state[self._rate]
@@ -117,6 +116,17 @@ class Controller:
     def __repr__(self) -> str:
         arguments = ", ".join(f"{a.name}={argument_text(self._config[a.name])}" for a in self.arguments)
         return f"{type(self).__name__}({arguments})"
+
+
+def _checked_metric(label: str, metric: Any) -> float:
+    """``metric`` as a float: a real number, or an object ``float`` takes (a one-element array or tensor)."""
+    refused = isinstance(metric, (bool, str, bytes, complex)) or type(metric).__name__ == "bool_"
+    if refused or not (isinstance(metric, numbers.Real) or hasattr(metric, "__float__")):
+        raise TypeError(f"{label}.step takes the metric as a real number, got {type(metric).__name__} {metric!r}")
+    try:
+        return float(metric)
+    except (TypeError, ValueError, RuntimeError) as error:  # an array or tensor of several elements
+        raise TypeError(f"{label}.step takes one metric, got {type(metric).__name__}: {error}") from None
 
 
 def _kernel_value(value: Any) -> Any:
