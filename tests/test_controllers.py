@@ -193,3 +193,8 @@ def test_the_docs_plot_each_controllers_example_from_its_kernel(tmp_path):
         assert all(f"\\qbezier{segment}" in picture for segment in figure(rates, 1, "epoch").curves[0].segments)
         section = (docs / "controllers" / f"{spec.module_name}.tex").read_text(encoding="utf-8")
         assert f"\\input{{figures/controllers/{spec.module_name}}}" in section
+
+
+def test_a_precision_asked_of_a_controller_is_a_usage_error(capsys):
+    assert main(["verify", SPECS[0].name, "--against", "torch", "--dtype", "float32", "--steps", "5"]) == 2
+    assert "a controller computes in its library's precision" in capsys.readouterr().err

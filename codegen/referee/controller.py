@@ -109,6 +109,11 @@ def verify(
 def verify_command(registry: Registry, arguments: argparse.Namespace, package: ModuleType) -> Coverage:
     """``trainspec verify`` for a controller, with the command line's arguments: every variant, or those chosen."""
     coverage.refuse_optimizer_options(arguments, "a controller")
+    if arguments.dtype != "float64":
+        raise ValueError(
+            "a controller computes in its library's precision (torch and optax in float64, Keras in float32): "
+            "--dtype is for optimizers and schedules"
+        )
     spec = registry.get(arguments.spec)
     given = coverage.parsed_assignments(arguments.arg)
     found = [Variant(DEFAULTS)]
