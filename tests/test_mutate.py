@@ -64,10 +64,13 @@ def test_a_sample_of_mutants_is_caught(tmp_path: Path):
     assert result.returncode == 0 and "caught" in result.stdout.splitlines()[-1], result.stdout + result.stderr
 
 
-def test_the_probe_runs_every_kernel_of_every_optimizer():
-    """A mutant in a kernel the probe never runs would pass for equivalent: one configuration per variant."""
+def test_the_probe_runs_every_kernel_of_every_optimizer_and_its_defaults():
+    """A mutant in a kernel the probe never runs, or of a default it never uses, would pass for equivalent: one
+    configuration per variant, then the spec's defaults (only the arguments without one given)."""
     trainspec = package()
     for spec in load_registry(SPECS_DIR).optimizers:
         cls = trainspec.OPTIMIZERS[spec.name]
-        chosen = [mutate.constructed(cls, config) for config in mutate.optimizer_configs(spec)]
+        *variants, defaults = mutate.optimizer_configs(spec)
+        chosen = [mutate.constructed(cls, config) for config in variants]
         assert [o.variant.name for o in chosen] == [v.name for v in optimizers.lower(spec).variants], spec.name
+        assert set(defaults) == {h.argument for h in spec.hyperparameters if h.default is None}, spec.name

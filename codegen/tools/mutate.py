@@ -208,7 +208,8 @@ def _compiled(function: ast.FunctionDef) -> bool:
 
 def optimizer_configs(spec) -> list[dict]:
     """Constructor arguments that select each variant (each kernel) of ``spec`` in turn: its hyperparameters at an
-    interior point of their typical ranges, each option on or off as the variant has it."""
+    interior point of their typical ranges, each option on or off as the variant has it; and last the spec's
+    defaults (a required argument at that point), so that a changed default changes what the probe sees."""
     lowered = optimizers.lower(spec)
     point = {h.argument: typical_point(h, 0.37) for h in spec.hyperparameters}
     configs = []
@@ -221,6 +222,7 @@ def optimizer_configs(spec) -> list[dict]:
             else:  # Keras's weight_decay is no hyperparameter of the spec: a typical rate
                 config[option.argument] = point.get(option.argument, 0.004) if on else option.off_value
         configs.append(meet_constraints(spec, config))
+    configs.append({h.argument: point[h.argument] for h in spec.hyperparameters if h.default is None})
     return configs
 
 
