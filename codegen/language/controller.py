@@ -112,12 +112,6 @@ class ControllerSpec(Named):
     counterparts: tuple[Counterpart, ...] = ()
     source: str = "<unknown>"
 
-    def argument(self, name: str) -> Hyperparameter:
-        for argument in self.arguments:
-            if argument.argument == name:
-                return argument
-        raise KeyError(f"{self.name} has no argument {name!r}")
-
     @property
     def state_symbols(self) -> tuple[sympy.Symbol, ...]:
         return tuple(s.symbol for s in self.state)

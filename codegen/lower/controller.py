@@ -9,7 +9,7 @@ for the proofs: the same update the kernel runs, in exact arithmetic.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,6 @@ class Variant:
 
     name: str
     selection: tuple[Any, ...]
-    labels: tuple[str, ...]
     update: tuple[tuple[sympy.Symbol, sympy.Expr], ...]
     initial: tuple[tuple[sympy.Symbol, sympy.Expr], ...]
 
@@ -50,9 +49,8 @@ def _applied(spec: ControllerSpec, cases: tuple[Case, ...]) -> Variant:
         for lhs, rhs in spec.update
     )
     initial = tuple((s.symbol, replaced.get(s.symbol, sympy.sympify(s.initial))) for s in spec.state)
-    labels = tuple(case.label for case in cases)
-    name = "_".join([spec.module_name, *(label for label in labels if label)])
-    return Variant(name, tuple(case.when for case in cases), labels, update, initial)
+    name = "_".join([spec.module_name, *(case.label for case in cases if case.label)])
+    return Variant(name, tuple(case.when for case in cases), update, initial)
 
 
 def run(spec: ControllerSpec, call: ControllerCall, metrics: Iterable) -> list[sympy.Expr]:
@@ -74,13 +72,28 @@ def run(spec: ControllerSpec, call: ControllerCall, metrics: Iterable) -> list[s
 def run_exactly(update: Iterable[tuple[sympy.Symbol, sympy.Expr]], initial: dict, metrics: Iterable) -> list:
     """The rate ``eta`` after each epoch: the assignments of ``update`` run in order, each epoch, on the exact
     metric, from the ``initial`` state; the arguments already in ``update``, as numbers or symbols."""
-    update = tuple(update)
+    lines = [_exact_line(lhs, sympy.sympify(rhs)) for lhs, rhs in update]
+    return stepped(lines, initial, [exact(metric) for metric in metrics])
+
+
+def _exact_line(lhs: sympy.Symbol, rhs: sympy.Expr) -> Line:
+    return lhs, lambda values: sympy.piecewise_fold(rhs.xreplace(values))
+
+
+Line = tuple[sympy.Symbol, Callable[[dict], Any]]
+"""One assignment of an update: the symbol assigned, and its value from the values so far in the epoch."""
+
+
+def stepped(lines: Iterable[Line], initial: dict, metrics: Iterable) -> list:
+    """The rate ``eta`` after each epoch: ``lines`` run in order each epoch on its metric, from the ``initial``
+    state; what the values are (exact, float64) is the lines' to say."""
+    lines = tuple(lines)
     state = dict(initial)
     rates = []
     for metric in metrics:
-        current = {**state, m: exact(metric)}
-        for lhs, rhs in update:
-            current[lhs] = sympy.piecewise_fold(sympy.sympify(rhs).xreplace(current))
-        state = {symbol: current[symbol] for symbol in state}
+        values = {**state, m: metric}
+        for lhs, value in lines:
+            values[lhs] = value(values)
+        state = {symbol: values[symbol] for symbol in state}
         rates.append(state[eta])
     return rates

@@ -40,12 +40,12 @@ import sympy
 
 import trainspec
 from codegen.language.common import Counterpart
-from codegen.language.controller import ControllerSpec, eta, m
+from codegen.language.controller import ControllerSpec, m
 from codegen.load import Registry
-from codegen.lower.controller import variant_for
+from codegen.lower.controller import Line, stepped, variant_for
 from codegen.referee import coverage
 from codegen.referee.coverage import DEFAULTS, Coverage, Variant
-from codegen.referee.optimizer_adapters import called, user_object
+from codegen.referee.optimizer_adapters import called, imported, user_object
 from codegen.referee.schedule import draw_number
 from codegen.referee.verdict import Candidate, Verdict
 
@@ -116,12 +116,9 @@ def verify_command(registry: Registry, arguments: argparse.Namespace, package: M
         )
     spec = registry.get(arguments.spec)
     given = coverage.parsed_assignments(arguments.arg)
-    found = [Variant(DEFAULTS)]
-    for choice in spec.choices:
-        found += coverage.other_options(choice.argument, (case.when for case in choice.cases), choice.default)
     return coverage.run_command(
         arguments,
-        coverage.unpinned(found, given),
+        variants(spec, given),
         (),
         lambda variant: verify(
             registry,
@@ -133,6 +130,15 @@ def verify_command(registry: Registry, arguments: argparse.Namespace, package: M
             package=package,
         ),
     )
+
+
+def variants(spec: ControllerSpec, pinned: Mapping[str, Any]) -> list[Variant]:
+    """The runs that cover ``spec``: every choice at its default, then each other case of each choice; nothing that
+    ``pinned`` fixes is varied."""
+    found = [Variant(DEFAULTS)]
+    for choice in spec.choices:
+        found += coverage.other_options(choice.argument, (case.when for case in choice.cases), choice.default)
+    return coverage.unpinned(found, pinned)
 
 
 # ----------------------------------------------------------------------------- what is drawn
@@ -229,7 +235,7 @@ def _torch(counterpart: Counterpart, keywords: Callable) -> Callable:
         given = keywords(arguments)
         parameter = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
         optimizer = torch.optim.SGD([parameter], lr=float(given.pop("optimizer")))
-        scheduler = called(counterpart.name, _imported(counterpart.name), optimizer, **given)
+        scheduler = called(counterpart.name, imported(counterpart), optimizer, **given)
         found = []
         for metric in metrics:
             called(counterpart.name, scheduler.step, metric)
@@ -245,7 +251,7 @@ def _keras(counterpart: Counterpart, keywords: Callable) -> Callable:
 
         given = keywords(arguments)
         model = types.SimpleNamespace(optimizer=keras.optimizers.SGD(learning_rate=float(given.pop("optimizer"))))
-        callback = called(counterpart.name, _imported(counterpart.name), monitor="val_loss", **given)
+        callback = called(counterpart.name, imported(counterpart), monitor="val_loss", **given)
         callback.set_model(model)
         callback.on_train_begin()
         found = []
@@ -264,7 +270,7 @@ def _optax(counterpart: Counterpart, keywords: Callable) -> Callable:
         jax.config.update("jax_enable_x64", True)  # else JAX keeps the metric and the scale in float32
         given = keywords(arguments)
         start = float(given.pop("optimizer"))
-        transform = called(counterpart.name, _imported(counterpart.name), **given)
+        transform = called(counterpart.name, imported(counterpart), **given)
         parameters = jax.numpy.zeros(1)
         state = transform.init(parameters)
         found = []
@@ -286,11 +292,6 @@ def _user(target: str) -> Callable:
         return np.array([float(called(target, controller.step, metric)) for metric in metrics])
 
     return rates
-
-
-def _imported(path: str) -> Any:
-    module, _, name = path.rpartition(".")
-    return getattr(__import__(module, fromlist=[name]), name)
 
 
 # ----------------------------------------------------------------------------- what else it may compute
@@ -316,7 +317,7 @@ def candidates(spec: ControllerSpec, arguments: Mapping, metrics: list[float]) -
                     Candidate(
                         f"{spec.name} with {choice.argument}={case.when!r} instead of {arguments[choice.argument]!r}",
                         f"{choice.argument}: {choice.description}.",
-                        lambda other=other: _exact_rates(spec, other, metrics),
+                        lambda other=other: _float_rates(spec, other, metrics),
                     )
                 )
     variant = variant_for(spec, {c.argument: arguments[c.argument] for c in spec.choices})
@@ -335,7 +336,7 @@ def candidates(spec: ControllerSpec, arguments: Mapping, metrics: list[float]) -
                     f"{spec.name} with {before} as {after} (line {line}: {names.get(lhs, lhs)})",
                     "a comparison on the other side of its boundary: a cut, an improvement or a cooldown decided one "
                     "epoch early or late where the values meet exactly.",
-                    lambda update=tuple(update): _exact_rates(spec, arguments, metrics, update),
+                    lambda update=tuple(update): _float_rates(spec, arguments, metrics, update),
                 )
             )
     return found
@@ -349,21 +350,17 @@ _FLIPPED = {
 }
 
 
-def _exact_rates(spec: ControllerSpec, arguments: Mapping, metrics: list[float], update: tuple | None = None):
+def _float_rates(spec: ControllerSpec, arguments: Mapping, metrics: list[float], update: tuple | None = None):
     """The rates of ``spec`` (or of ``update``, a variant's assignments changed) in float64 arithmetic: a
     diagnosis, not a kernel."""
     variant = variant_for(spec, {c.argument: arguments[c.argument] for c in spec.choices})
     values = {a.symbol: arguments[a.argument] for a in spec.arguments}
-    lines = []
-    for lhs, rhs in update or variant.update:
-        read = sorted(rhs.free_symbols, key=str)
-        lines.append((lhs, read, sympy.lambdify(read, rhs, modules=["math"])))
-    state = {s: float(sympy.sympify(v).xreplace(values)) for s, v in variant.initial}
-    found = []
-    for metric in metrics:
-        current = {**values, **state, m: metric}
-        for lhs, read, function in lines:
-            current[lhs] = function(*(current[symbol] for symbol in read))
-        state = {symbol: current[symbol] for symbol in state}
-        found.append(state[eta])
-    return np.array(found)
+    lines = [_float_line(lhs, rhs.xreplace(values)) for lhs, rhs in update or variant.update]
+    initial = {s: float(sympy.sympify(v).xreplace(values)) for s, v in variant.initial}
+    return np.array(stepped(lines, initial, metrics))
+
+
+def _float_line(lhs: sympy.Symbol, rhs: sympy.Expr) -> Line:
+    read = sorted(rhs.free_symbols, key=str)
+    function = sympy.lambdify(read, rhs, modules=["math"])
+    return lhs, lambda values: function(*(values[symbol] for symbol in read))

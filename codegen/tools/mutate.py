@@ -262,16 +262,15 @@ def _schedule_outputs(package, spec, specs) -> list:
 def _controller_outputs(package, spec) -> list:
     cls = package.controllers.CONTROLLERS[spec.name]
     outputs = []
-    for choice in [None, *spec.choices]:
-        for case in choice.cases if choice else [None]:
-            rng = np.random.default_rng(len(outputs))
-            arguments = controller_referee.draw(spec, rng, {choice.argument: case.when} if choice else {})
-            metrics = controller_referee.drawn_metrics(rng, 200, arguments.get("mode") == "max")
-            try:
-                controller = cls(**arguments)
-                outputs.append(np.array([controller.step(metric) for metric in metrics]))
-            except (ValueError, TypeError, ZeroDivisionError) as error:
-                outputs.append(type(error).__name__)
+    for seed, variant in enumerate(controller_referee.variants(spec, {})):
+        rng = np.random.default_rng(seed)
+        arguments = controller_referee.draw(spec, rng, variant.settings)
+        metrics = controller_referee.drawn_metrics(rng, 200, arguments.get("mode") == "max")
+        try:
+            controller = cls(**arguments)
+            outputs.append(np.array([controller.step(metric) for metric in metrics]))
+        except (ValueError, TypeError, ZeroDivisionError) as error:
+            outputs.append(type(error).__name__)
     return outputs
 
 

@@ -20,12 +20,12 @@ class KernelModel:
     selection: str
     arguments: tuple[str, ...]
     """The arguments the kernel takes after the metric and the state, by their names in the config."""
-    parameters: tuple[str, ...]
-    """The same, as the kernel's signature names them."""
+    signature: str
+    """The kernel's parameters: the metric, the state, those arguments (as the kernel names them)."""
     lines: tuple[Line, ...]
     initial_arguments: tuple[str, ...]
-    initial_parameters: tuple[str, ...]
-    initial: tuple[str, ...]
+    initial_signature: str
+    initial: str
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,8 @@ class ControllerModule:
     docstring: str
     modules: tuple[str, ...]
     state: tuple[str, ...]
+    returned: str
+    """The new state, as a kernel returns it."""
     counts: tuple[str, ...]
     kernels: tuple[KernelModel, ...]
     arguments: tuple[ArgumentModel, ...]
@@ -68,9 +70,10 @@ def controller_module(spec: ControllerSpec, variants: tuple[Variant, ...], packa
         modules=modules_used(
             *(a.runtime for a in arguments),
             *(line.value for k in kernels for line in k.lines),
-            *(value for k in kernels for value in k.initial),
+            *(k.initial for k in kernels),
         ),
         state=tuple(s.name for s in spec.state),
+        returned=", ".join(s.name for s in spec.state),
         counts=tuple(s.name for s in spec.state if s.integer),
         kernels=kernels,
         arguments=arguments,
@@ -89,15 +92,16 @@ def _kernel(spec: ControllerSpec, variant: Variant, printer: ScalarPrinter) -> K
     initial_read = set().union(*(value.free_symbols for value in initial))
     initial_taken = [a for a in spec.arguments if a.symbol in initial_read]
     labels = [f"{c.argument}={w!r}" for c, w in zip(spec.choices, variant.selection)]
+    parameters = [m, *spec.state_symbols, *(a.symbol for a in taken)]
     return KernelModel(
         name=variant.name,
         selection=", ".join(labels) or "the only form",
         arguments=tuple(a.argument for a in taken),
-        parameters=tuple(printer.doprint(a.symbol) for a in taken),
+        signature=", ".join(printer.doprint(symbol) for symbol in parameters),
         lines=tuple(Line(printer.doprint(lhs), printer.doprint(rhs)) for lhs, rhs in variant.update),
         initial_arguments=tuple(a.argument for a in initial_taken),
-        initial_parameters=tuple(printer.doprint(a.symbol) for a in initial_taken),
-        initial=tuple(printer.doprint(value) for value in initial),
+        initial_signature=", ".join(printer.doprint(a.symbol) for a in initial_taken),
+        initial=", ".join(printer.doprint(value) for value in initial),
     )
 
 

@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numpy as np
+
 from .arguments import argument_text
 from .schedule import Argument, checked_argument
 
@@ -120,7 +122,7 @@ class Controller:
 
 def _checked_metric(label: str, metric: Any) -> float:
     """``metric`` as a float: a real number, or an object ``float`` takes (a one-element array or tensor)."""
-    refused = isinstance(metric, (bool, str, bytes, complex)) or type(metric).__name__ == "bool_"
+    refused = isinstance(metric, (bool, np.bool_, str, bytes, complex))
     if refused or not (isinstance(metric, numbers.Real) or hasattr(metric, "__float__")):
         raise TypeError(f"{label}.step takes the metric as a real number, got {type(metric).__name__} {metric!r}")
     try:
